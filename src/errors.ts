@@ -1,0 +1,29 @@
+/**
+ * The root of every error demotool throws. `code` is stable and machine-readable;
+ * `hint` tells the user how to fix the problem.
+ */
+export class DemotoolError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(options.hint ? `${message}\n  → ${options.hint}` : message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** A wait ran out of time. `details` carries what was last seen (screenshot path, log tail...). */
+export class TimeoutError extends DemotoolError {
+  constructor(what: string, timeoutMs: number, options: { hint?: string; cause?: unknown } = {}) {
+    super('ETIMEOUT', `${what} did not happen within ${Math.round(timeoutMs)} ms`, options);
+  }
+}
+
+/** Bad input from the caller: wrong option, unknown key name, bad region... */
+export class UsageError extends DemotoolError {
+  constructor(message: string, hint?: string) {
+    super('EUSAGE', message, { hint });
+  }
+}

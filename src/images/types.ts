@@ -1,0 +1,27 @@
+/** How to boot an image whose kernel lives outside the disk (direct kernel boot). */
+export interface BootSpec {
+  /** Absolute path of the kernel. */
+  kernel: string;
+  /** Absolute path of the initrd. */
+  initrd: string;
+  /** Kernel command line. Must route a console to ttyS0 so the serial log is useful. */
+  cmdline: string;
+}
+
+/** A validated base image in the cache, ready to put an overlay on. Never written to. */
+export interface BaseImage {
+  /** The name users write: 'tiny', 'debian-12-desktop', 'fedora-42'. */
+  name: string;
+  /** Absolute path of the qcow2 base. */
+  path: string;
+  /** Present for built-in images that boot their kernel directly. */
+  boot?: BootSpec;
+  /** A regex source that the guest prints on its serial console once it is ready for input. */
+  readyMarker?: string;
+  /** The guest runs qemu-guest-agent (vm.exec works). */
+  guestAgent: boolean;
+  /** The account the desktop runs as. */
+  user?: { name: string; password: string };
+  /** Smallest memory the guest needs, MiB (the resource planner never goes below). */
+  minMemoryMiB?: number;
+}

@@ -1,0 +1,50 @@
+/**
+ * Every wait in demotool has a named default here. DEMOTOOL_TIMEOUT_SCALE multiplies
+ * them all, as openQA's TIMEOUT_SCALE does, for slow TCG-only machines.
+ */
+export const Timeouts = {
+  /** Whole boot sequence: define, start, VNC, ready (DEMOTOOL_BOOT_TIMEOUT overrides, seconds). */
+  boot: 120_000,
+  /** VNC connect or reconnect after a QEMU restart. */
+  vncConnect: 15_000,
+  /** waitForScreen / clickImage / toMatchScreen. */
+  screen: 10_000,
+  /** waitForText (OCR is slow). */
+  text: 20_000,
+  /** waitForSerial. */
+  serial: 30_000,
+  /** waitForStableScreen / waitForScreenChange. */
+  stable: 10_000,
+  /** vm.exec through the guest agent. */
+  exec: 30_000,
+  /** ffmpeg graceful stop before it is killed. */
+  recorderStop: 10_000,
+} as const;
+
+export type TimeoutName = keyof typeof Timeouts;
+
+export function timeoutScale(): number {
+  const raw = process.env.DEMOTOOL_TIMEOUT_SCALE;
+  const scale = raw ? Number(raw) : 1;
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
+/** The default for `name`, scaled. */
+export function defaultTimeout(name: TimeoutName): number {
+  return Timeouts[name] * timeoutScale();
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
