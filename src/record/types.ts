@@ -30,3 +30,13 @@ export interface FrameSource {
   /** False while the connection is down (e.g. during a snapshot revert). */
   readonly connected: boolean;
 }
+
+/** Input the test sent, for the optional keycast and click-ring overlays. */
+export type InputEvent =
+  | { type: 'key'; label: string; at: number }
+  | { type: 'click'; x: number; y: number; button: 'left' | 'right' | 'middle'; at: number };
+
+/** A FrameSource that can also tell the recorder about input (optional). */
+export interface InputSource {
+  onInput(listener: (event: InputEvent) => void): () => void;
+}
