@@ -1,0 +1,62 @@
+import { execa } from 'execa';
+import { ImageCache } from '../images/index.js';
+import { Virsh, libvirtUri } from '../libvirt/index.js';
+import { decideAccel } from '../demo/index.js';
+
+interface Check {
+  ok: boolean | 'warn';
+  what: string;
+  detail: string;
+  fix?: string;
+}
+
+async function tool(cmd: string, args: string[], fix: string): Promise<Check> {
+  const r = await execa(cmd, args, { reject: false, timeout: 20_000 });
+  const first = `${r.stdout}\n${r.stderr}`.trim().split('\n')[0] ?? '';
+  return r.failed ? { ok: false, what: cmd, detail: 'not found', fix } : { ok: true, what: cmd, detail: first };
+}
+
+async function libvirt(): Promise<Check> {
+  const uri = libvirtUri();
+  const ping = await new Virsh({ uri }).ping();
+  return ping.ok
+    ? { ok: true, what: 'libvirt', detail: `${uri} answers (${ping.version.trim()})` }
+    : { ok: false, what: 'libvirt', detail: `${uri} does not answer`, fix: 'run `npm run setup` (starts libvirtd), or as root: virtlogd -d; libvirtd -d' };
+}
+
+async function accel(cache: ImageCache): Promise<Check> {
+  try {
+    const d = await decideAccel(cache);
+    return { ok: d.accel === 'kvm' ? true : 'warn', what: 'acceleration', detail: `${d.accel.toUpperCase()}: ${d.reason}`, fix: d.accel === 'tcg' ? 'guests run under TCG (slower, works); raise DEMOTOOL_TIMEOUT_SCALE on slow machines' : undefined };
+  } catch (e) {
+    return { ok: false, what: 'acceleration', detail: `probe failed: ${(e as Error).message.split('\n')[0]}`, fix: 'run `npm run setup` to build the tiny image the probe boots' };
+  }
+}
+
+async function images(cache: ImageCache): Promise<Check> {
+  const list = await cache.list();
+  if (list.length === 0) return { ok: 'warn', what: 'images', detail: `none cached in ${cache.dir}`, fix: 'run `npm run setup` (tiny) or `demotool images build debian-12-desktop`' };
+  const names = list.map((i) => `${i.name} (${(i.sizeBytes / 2 ** 20).toFixed(0)} MiB)`).join(', ');
+  return { ok: true, what: 'images', detail: `${names} in ${cache.dir}` };
+}
+
+/** One line per check, with a fix where something is missing. Returns the number of failures. */
+export async function doctor(): Promise<number> {
+  const cache = new ImageCache();
+  const checks: Check[] = [
+    await libvirt(),
+    await accel(cache),
+    await tool('qemu-system-x86_64', ['--version'], 'apt-get install qemu-system-x86 (or `npm run setup`)'),
+    await tool('qemu-img', ['--version'], 'apt-get install qemu-utils'),
+    await tool('ffmpeg', ['-version'], 'apt-get install ffmpeg'),
+    await tool('virt-builder', ['--version'], 'apt-get install guestfs-tools'),
+    await tool('mmdebstrap', ['--version'], 'apt-get install mmdebstrap'),
+    await tool('tesseract', ['--version'], 'apt-get install tesseract-ocr'),
+    await images(cache),
+  ];
+  for (const c of checks) {
+    const mark = c.ok === true ? 'ok  ' : c.ok === 'warn' ? 'warn' : 'FAIL';
+    console.log(`${mark} ${c.what.padEnd(20)} ${c.detail}${c.fix && c.ok !== true ? `\n     fix: ${c.fix}` : ''}`);
+  }
+  return checks.filter((c) => c.ok === false).length;
+}

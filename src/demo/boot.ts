@@ -1,0 +1,175 @@
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { BaseImage } from '../images/index.js';
+import {
+  Domain, Virsh, VmError, createOverlay, cpuPinning, domainXml, hostSize, isAllocationFailure,
+  planResources, removeStaleVms, resourceAttempts, type Accel, type Resources,
+} from '../libvirt/index.js';
+import { Screen, VncClient } from '../vnc/index.js';
+import { DemotoolError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { sleep } from '../timeouts.js';
+import { Deadline, StepTimer } from './deadline.js';
+import { runDir } from './names.js';
+import { waitUntilReady, type ReadyOptions } from './readiness.js';
+import { SerialConsole } from './serial.js';
+
+export interface BootRequest {
+  name: string;
+  image: BaseImage;
+  accel: Accel;
+  resources?: Partial<Resources>;
+  network?: 'closed' | 'open';
+  ready?: ReadyOptions;
+  timeoutMs: number;
+  /** Where a failed boot leaves its last screenshot and serial log. */
+  artifactsDir: () => string;
+  log: Logger;
+  slot?: number;
+}
+
+export interface BootedVm {
+  domain: Domain;
+  client: VncClient;
+  screen: Screen;
+  serial: SerialConsole;
+  overlay: string;
+  resources: Resources;
+  /** Milliseconds per step: overlay, define, start, running, vnc, ready. */
+  timings: Record<string, number>;
+}
+
+/** The boot failed or timed out; the VM is already cleaned up. */
+export class BootError extends DemotoolError {
+  constructor(code: string, message: string, readonly screenshotPath: string | undefined, readonly serialTail: string, cause: unknown) {
+    super(code, message, { cause, hint: bootHint(screenshotPath, serialTail) });
+  }
+}
+
+function bootHint(shot: string | undefined, tail: string): string {
+  const lines = tail.trim() ? tail.trim().split('\n').slice(-15).map((l) => `      ${l}`).join('\n') : '      (empty)';
+  return `last screenshot: ${shot ?? '(none: VNC never answered)'}\n    serial log tail:\n${lines}\n    On a slow machine raise DEMOTOOL_BOOT_TIMEOUT (seconds); see \`demotool doctor\`.`;
+}
+
+let staleSwept = false;
+
+/** Define, start, connect VNC and wait until the guest is ready, within one deadline. */
+export async function bootVm(req: BootRequest): Promise<BootedVm> {
+  const virsh = new Virsh({ log: req.log.child('virsh') });
+  if (!staleSwept) {
+    staleSwept = true;
+    await removeStaleVms(virsh).catch((e) => req.log.warn('stale VM sweep failed', { error: (e as Error).message }));
+  }
+  const deadline = new Deadline(req.timeoutMs, `VM ${req.name} booting ${req.image.name}`);
+  const timer = new StepTimer();
+  const overlay = join(runDir(), `${req.name}.qcow2`);
+  const serial = new SerialConsole(join(runDir(), `${req.name}.serial.log`));
+  const domain = new Domain(req.name, virsh);
+  let client: VncClient | undefined;
+  try {
+    await discardExisting(domain, overlay, serial.path);
+    await createOverlay(req.image.path, overlay);
+    timer.mark('overlay');
+    const resources = await defineAndStart(domain, req, overlay, serial.path, timer);
+    await waitRunning(domain, deadline);
+    timer.mark('running');
+    client = await VncClient.connect({
+      locate: async () => ({ host: '127.0.0.1', port: await domain.vncPort() }),
+      connectTimeout: deadline.remaining(),
+      log: req.log.child('vnc'),
+      name: req.name,
+    });
+    timer.mark('vnc');
+    const screen = new Screen(client, { artifactsDir: req.artifactsDir, log: req.log.child('screen') });
+    await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
+    timer.mark('ready');
+    req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, ...timer.steps });
+    return { domain, client, screen, serial, overlay, resources, timings: timer.steps };
+  } catch (error) {
+    throw await failBoot(req, { domain, client, overlay, serial, deadline }, error);
+  }
+}
+
+async function discardExisting(domain: Domain, overlay: string, serialLog: string): Promise<void> {
+  if (await domain.exists()) await domain.remove();
+  await rm(overlay, { force: true });
+  await rm(serialLog, { force: true });
+}
+
+async function defineAndStart(domain: Domain, req: BootRequest, overlay: string, serialLog: string, timer: StepTimer): Promise<Resources> {
+  const host = await hostSize();
+  const first = planResources(host, req.resources);
+  const floor = req.image.minMemoryMiB ?? 256;
+  const attempts = req.resources?.memoryMiB ? [first] : resourceAttempts(first, floor);
+  let lastError: unknown;
+  for (const resources of attempts) {
+    const xml = domainXml({
+      name: req.name, disk: overlay, accel: req.accel, boot: req.image.boot, serialLog,
+      guestAgent: req.image.guestAgent, network: req.network ?? 'closed', ...resources,
+      pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
+      owner: { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), overlay, image: req.image.name },
+    });
+    const xmlPath = overlay.replace(/\.qcow2$/, '.xml');
+    await writeFile(xmlPath, xml);
+    await domain.virsh.run(['define', xmlPath]);
+    await rm(xmlPath, { force: true });
+    timer.mark('define');
+    try {
+      await domain.start();
+      timer.mark('start');
+      return resources;
+    } catch (e) {
+      lastError = e;
+      await domain.undefine();
+      if (!isAllocationFailure((e as Error).message)) throw e;
+      req.log.warn('allocation failed, retrying with 25% less', { ...resources });
+    }
+  }
+  throw lastError;
+}
+
+async function waitRunning(domain: Domain, deadline: Deadline): Promise<void> {
+  for (;;) {
+    const state = await domain.state().catch(() => 'unknown');
+    if (state === 'running') return;
+    if (state === 'shut off' || state === 'crashed')
+      throw new VmError('EVMSTOPPED', `VM ${domain.name} stopped during boot (state: ${state})`);
+    deadline.check('waiting for libvirt to report running');
+    await sleep(50);
+  }
+}
+
+async function failBoot(
+  req: BootRequest,
+  vm: { domain: Domain; client?: VncClient; overlay: string; serial: SerialConsole; deadline: Deadline },
+  error: unknown,
+): Promise<unknown> {
+  const shot = await lastScreenshot(req, vm).catch(() => undefined);
+  const tail = vm.serial.tail(30);
+  const serialCopy = join(req.artifactsDir(), `${req.name}-boot-serial.log`);
+  await copyFile(vm.serial.path, serialCopy).catch(() => undefined);
+  await vm.client?.close().catch(() => undefined);
+  await vm.domain.remove().catch(() => undefined);
+  await rm(vm.overlay, { force: true });
+  await rm(vm.serial.path, { force: true });
+  const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
+  const what = timedOut
+    ? `VM ${req.name} (${req.image.name}) was not ready within ${Math.round(req.timeoutMs / 1000)} s`
+    : `VM ${req.name} (${req.image.name}) failed to boot: ${(error as Error).message.split('\n')[0]}`;
+  req.log.error('boot failed', { name: req.name, error: (error as Error).message.split('\n')[0] });
+  return new BootError(timedOut ? 'EBOOTTIMEOUT' : 'EBOOT', what, shot, tail, error);
+}
+
+async function lastScreenshot(req: BootRequest, vm: { domain: Domain; client?: VncClient }): Promise<string | undefined> {
+  await mkdir(req.artifactsDir(), { recursive: true });
+  const path = join(req.artifactsDir(), `${req.name}-boot-failure.png`);
+  if (vm.client?.connected) {
+    const screen = new Screen(vm.client, { artifactsDir: req.artifactsDir });
+    await screen.screenshot({ path });
+    return path;
+  }
+  const ppm = path.replace(/\.png$/, '.ppm');
+  await vm.domain.screenshot(ppm);
+  return ppm;
+}

@@ -1,0 +1,145 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ImageCache } from '../images/index.js';
+import type { Resources, Accel } from '../libvirt/index.js';
+import { joinSections, type RecordingResult } from '../record/index.js';
+import { DemotoolError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { timeoutScale } from '../timeouts.js';
+import { decideAccel } from './accel.js';
+import { bootVm } from './boot.js';
+import { onCleanup } from './cleanup.js';
+import { outputBase, slug, vmName } from './names.js';
+import type { ReadyOptions } from './readiness.js';
+import { Vm, type VmOwner } from './vm.js';
+
+export interface VmOptions {
+  /** CPUs and memory; default: the spec's 50% of the host (1–8 CPUs, 4–32 GiB). */
+  resources?: Partial<Resources>;
+  /** Whole boot sequence, ms. Default DEMOTOOL_BOOT_TIMEOUT seconds, else 120 s (× DEMOTOOL_TIMEOUT_SCALE). */
+  bootTimeout?: number;
+  /** How readiness is decided (default: serial marker + screen settle). */
+  ready?: ReadyOptions;
+  /** 'closed' (default): no traffic leaves the host; 'open': plain usermode networking. */
+  network?: 'closed' | 'open';
+  /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
+  accel?: Accel;
+}
+
+export interface DemoOptions {
+  /** Output base; default `demo-videos/` under the current directory. */
+  outputDir?: string;
+  /** Where failure artifacts go (screenshots, diffs); default the demo directory. */
+  artifactsDir?: string;
+  /** Join recorded sections into `{demo}.mp4` with chapters when the demo ends (default true). */
+  joinSections?: boolean;
+  imageCache?: ImageCache;
+  log?: Logger;
+}
+
+export function bootTimeoutMs(): number {
+  const env = Number(process.env.DEMOTOOL_BOOT_TIMEOUT);
+  return Number.isFinite(env) && env > 0 ? env * 1000 : 120_000 * timeoutScale();
+}
+
+/** A demo: an output directory, its VMs and its recorded sections. */
+export class DemoSession implements VmOwner, AsyncDisposable {
+  readonly name: string;
+  /** Absolute path of demo-videos/{name}; created on first output. */
+  readonly directory: string;
+  readonly sections: RecordingResult[] = [];
+  private readonly vms = new Set<Vm>();
+  private readonly log: Logger;
+  private readonly cache: ImageCache;
+  private readonly options: DemoOptions;
+  private ordinal = 0;
+  private closed?: Promise<void>;
+
+  constructor(name: string, options: DemoOptions = {}) {
+    this.name = slug(name);
+    this.options = options;
+    this.directory = join(options.outputDir ?? outputBase(), this.name);
+    this.log = options.log ?? createLogger(`demo:${this.name}`);
+    this.cache = options.imageCache ?? new ImageCache({ log: this.log.child('images') });
+  }
+
+  async ensureDirectory(): Promise<string> {
+    try {
+      await mkdir(this.directory, { recursive: true });
+    } catch (e) {
+      throw new DemotoolError('EOUTPUTDIR', `cannot create the demo directory ${this.directory}: ${(e as Error).message}`, {
+        hint: 'run from a writable directory, or pass outputDir',
+      });
+    }
+    return this.directory;
+  }
+
+  artifactsDir(): string {
+    return this.options.artifactsDir ?? this.directory;
+  }
+
+  addSection(result: RecordingResult): void {
+    this.sections.push(result);
+  }
+
+  /** Boot a VM from `image`. With a body: the VM is removed when the body ends, however it ends. */
+  vm(image: string, options?: VmOptions): Promise<Vm>;
+  vm<T>(image: string, body: (vm: Vm) => Promise<T>): Promise<T>;
+  vm<T>(image: string, options: VmOptions, body: (vm: Vm) => Promise<T>): Promise<T>;
+  async vm<T>(image: string, a?: VmOptions | ((vm: Vm) => Promise<T>), b?: (vm: Vm) => Promise<T>): Promise<Vm | T> {
+    const options = typeof a === 'function' ? {} : (a ?? {});
+    const body = typeof a === 'function' ? a : b;
+    const vm = await this.boot(image, options);
+    if (!body) return vm;
+    try {
+      return await body(vm);
+    } finally {
+      await vm.close();
+    }
+  }
+
+  private async boot(imageName: string, options: VmOptions): Promise<Vm> {
+    const image = await this.cache.ensure(imageName);
+    const accel = options.accel ?? (await decideAccel(this.cache)).accel;
+    const name = vmName(this.name, { ordinal: ++this.ordinal });
+    let vm: Vm | undefined;
+    // Registered before boot so Ctrl-C during boot still removes the domain.
+    const unregister = onCleanup(async () => {
+      if (vm) await vm.close();
+      else await import('../libvirt/index.js').then(({ Domain }) => new Domain(name).remove());
+    });
+    const booted = await bootVm({
+      name, image, accel, resources: options.resources, network: options.network, ready: options.ready,
+      timeoutMs: options.bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
+      slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
+    }).catch((e) => {
+      unregister();
+      throw e;
+    });
+    vm = new Vm({ ...booted, name, image, demo: this, accel, log: this.log, onClose: () => { unregister(); this.vms.delete(vm!); } });
+    vm.initialPort = await booted.domain.vncPort();
+    this.vms.add(vm);
+    return vm;
+  }
+
+  /** Removes the VMs still running and joins the recorded sections into {demo}.mp4. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      for (const vm of [...this.vms]) await vm.close();
+      if ((this.options.joinSections ?? true) && this.sections.length > 0) await this.join();
+    })();
+    return this.closed;
+  }
+
+  private async join(): Promise<void> {
+    const mp4s = this.sections.filter((s) => s.format === 'mp4');
+    if (mp4s.length === 0) return;
+    const out = join(this.directory, `${this.name}.mp4`);
+    await joinSections(mp4s.map((s) => ({ path: s.path, title: s.section })), out);
+    this.log.info('demo joined', { path: out, sections: mp4s.length });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

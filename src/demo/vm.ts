@@ -1,0 +1,297 @@
+import { rm } from 'node:fs/promises';
+import type { BaseImage } from '../images/index.js';
+import type { Domain, SnapshotInfo, Resources, Accel } from '../libvirt/index.js';
+import { Keyboard, Mouse, type Region, type Screen, type ScreenMatch, type VncClient } from '../vnc/index.js';
+import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
+import type { FrameSource, InputEvent, InputSource } from '../record/types.js';
+import { TimeoutError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { defaultTimeout, sleep } from '../timeouts.js';
+import type { BootedVm } from './boot.js';
+import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
+import { VmKeyboard, VmMouse } from './input.js';
+import type { SerialConsole } from './serial.js';
+import { directSteps, type StepRunner } from './steps.js';
+
+/** What a Vm needs from the session that owns it. */
+export interface VmOwner {
+  readonly name: string;
+  readonly directory: string;
+  ensureDirectory(): Promise<string>;
+  artifactsDir(): string;
+  addSection(result: RecordingResult): void;
+}
+
+type MatchOptions = { region?: Region; exclude?: Region[]; threshold?: number; margin?: number; timeout?: number };
+
+/**
+ * A running VM, ready for input. Playwright-style surfaces (keyboard, mouse, screenshot,
+ * waitFor*) plus the original design's flat names as aliases (type, keyPress, keyCombo, ...).
+ */
+export class Vm implements AsyncDisposable {
+  readonly name: string;
+  readonly image: BaseImage;
+  readonly demo: VmOwner;
+  readonly domain: Domain;
+  readonly serial: SerialConsole;
+  readonly keyboard: VmKeyboard;
+  readonly mouse: VmMouse;
+  readonly resources: Resources;
+  readonly accel: Accel;
+  /** Milliseconds per boot step (overlay, define, start, running, vnc, ready). */
+  readonly timings: Record<string, number>;
+  /** The VNC client; also the recorder's frame source. */
+  readonly vnc: VncClient;
+  readonly screen: Screen;
+  private readonly agent: GuestAgent;
+  private readonly rawKeyboard: Keyboard;
+  private readonly rawMouse: Mouse;
+  private readonly overlay: string;
+  private readonly log: Logger;
+  private stepRunner: StepRunner = directSteps;
+  private port = 0;
+  private closed?: Promise<void>;
+
+  constructor(booted: BootedVm & { name: string; image: BaseImage; demo: VmOwner; accel: Accel; log: Logger; onClose: () => void }) {
+    this.name = booted.name;
+    this.image = booted.image;
+    this.demo = booted.demo;
+    this.domain = booted.domain;
+    this.serial = booted.serial;
+    this.vnc = booted.client;
+    this.screen = booted.screen;
+    this.resources = booted.resources;
+    this.accel = booted.accel;
+    this.timings = booted.timings;
+    this.overlay = booted.overlay;
+    this.log = booted.log;
+    this.rawKeyboard = new Keyboard(booted.client);
+    this.rawMouse = new Mouse(booted.client);
+    this.keyboard = new VmKeyboard(this.rawKeyboard, () => this.stepRunner);
+    this.mouse = new VmMouse(this.rawMouse, () => this.stepRunner);
+    this.agent = new GuestAgent(booted.domain, booted.image.guestAgent, booted.image.user?.name);
+    this.onClose = booted.onClose;
+    booted.client.on('reconnect', (e: { port: number }) => (this.port = e.port));
+  }
+  private readonly onClose: () => void;
+
+  /** The VNC TCP port on 127.0.0.1 (libvirt autoport; it can change after a revert). */
+  get vncPort(): number {
+    return this.port || this.initialPort;
+  }
+  /** @internal set by the session once known. */
+  initialPort = 0;
+
+  /** Show every action as a step (the Playwright fixtures pass test.step). */
+  setStepRunner(runner: StepRunner | undefined): void {
+    this.stepRunner = runner ?? directSteps;
+  }
+
+  private step<T>(title: string, body: () => Promise<T>): Promise<T> {
+    return this.stepRunner(title, body);
+  }
+
+  // ---- screen -------------------------------------------------------------
+
+  /** A PNG of the screen from the always-current mirror (no new connection). */
+  screenshot(options?: { path?: string; clip?: Region }): Promise<Buffer> {
+    return this.step('screenshot', () => this.screen.screenshot(options));
+  }
+
+  /** Wait until the reference PNG shows on screen (openQA needle: searched within a margin). */
+  waitForScreen(reference: string | Buffer, options?: MatchOptions): Promise<ScreenMatch> {
+    return this.step(`wait for screen ${label(reference)}`, () => this.screen.waitForScreen(reference, options));
+  }
+
+  /** Find the reference on screen, then click its centre. */
+  clickImage(reference: string | Buffer, options?: MatchOptions & { button?: 'left' | 'right' | 'middle' }): Promise<ScreenMatch> {
+    return this.step(`click image ${label(reference)}`, async () => {
+      const m = await this.screen.waitForScreen(reference, options);
+      await this.rawMouse.click(Math.round(m.x + m.width / 2), Math.round(m.y + m.height / 2), { button: options?.button });
+      return m;
+    });
+  }
+
+  waitForStableScreen(options?: { duration?: number; timeout?: number; region?: Region }): Promise<void> {
+    return this.step('wait for stable screen', () => this.screen.waitForStableScreen(options));
+  }
+
+  waitForScreenChange(options?: { timeout?: number; region?: Region }): Promise<void> {
+    return this.step('wait for screen change', () => this.screen.waitForScreenChange(options));
+  }
+
+  /** OCR (tesseract) until the text shows. */
+  waitForText(pattern: RegExp | string, options?: { region?: Region; timeout?: number }) {
+    return this.step(`wait for text ${pattern}`, () => this.screen.waitForText(pattern, options));
+  }
+
+  // ---- serial and guest ---------------------------------------------------
+
+  waitForSerial(pattern: RegExp | string, options?: { timeout?: number; from?: number }): Promise<RegExpMatchArray> {
+    return this.step(`wait for serial ${pattern}`, () => this.serial.waitFor(pattern, options));
+  }
+
+  /** Run a shell command in the guest through qemu-guest-agent (as the desktop user by default). */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    return this.step(`exec ${JSON.stringify(command)}`, () => this.agent.exec(command, options));
+  }
+
+  // ---- snapshots ----------------------------------------------------------
+
+  snapshot(name: string): Promise<void> {
+    return this.step(`snapshot ${name}`, () => this.domain.snapshot(name, `demotool snapshot of ${this.name}`));
+  }
+
+  snapshots(): Promise<SnapshotInfo[]> {
+    return this.domain.snapshots();
+  }
+
+  deleteSnapshot(name: string): Promise<void> {
+    return this.domain.deleteSnapshot(name);
+  }
+
+  /** Revert to a snapshot. QEMU restarts; this returns once VNC is connected again. */
+  revert(name: string, options: { timeout?: number } = {}): Promise<void> {
+    return this.step(`revert to ${name}`, async () => {
+      let dropped = false;
+      const onDrop = () => (dropped = true);
+      this.vnc.on('disconnect', onDrop);
+      const reconnected = waitForEvent(this.vnc, 'reconnect', options.timeout ?? defaultTimeout('vncConnect') * 2);
+      reconnected.catch(() => undefined);
+      try {
+        await this.domain.revert(name);
+        await sleep(300); // the old socket's close can lag the revert's return
+        if (dropped || !this.vnc.connected) await reconnected;
+      } finally {
+        this.vnc.off('disconnect', onDrop);
+      }
+      this.log.info('reverted', { vm: this.name, snapshot: name, port: this.vncPort });
+    });
+  }
+
+  // ---- recording ----------------------------------------------------------
+
+  /** Record body() as a section: demo-videos/{demo}/{section}.mp4. The file stays playable if body throws. */
+  async record(section: string, body: () => Promise<void>, options?: RecordOptions): Promise<RecordingResult> {
+    const directory = await this.demo.ensureDirectory();
+    const vnc = this.vnc;
+    const source: FrameSource & InputSource = {
+      frame: () => vnc.frame(),
+      get version() { return vnc.version; },
+      get pointer() { return vnc.pointer; },
+      get cursor() { return vnc.cursor; },
+      get connected() { return vnc.connected; },
+      onInput: (listener) => this.onInput(listener),
+    };
+    const result = await this.step(`record ${section}`, () => recordSection(source, directory, section, body, { ...options, log: this.log.child('record') }));
+    this.demo.addSection(result);
+    return result;
+  }
+
+  private onInput(listener: (e: InputEvent) => void): () => void {
+    const offKey = this.rawKeyboard.onKey((label) => listener({ type: 'key', label, at: performance.now() }));
+    const offClick = this.rawMouse.onClick((e) => listener({ type: 'click', ...e, at: performance.now() }));
+    return () => {
+      offKey();
+      offClick();
+    };
+  }
+
+  // ---- the original design's names -----------------------------------------
+
+  /** The spec's GNOME unlock: Super+L, pause, space, pause, Backspace twice, password, Enter. */
+  unlock(password = this.image.user?.password ?? 'demokudasaidomo'): Promise<void> {
+    return this.step('unlock the screen', async () => {
+      await this.rawKeyboard.press('Super+L');
+      await sleep(1000);
+      await this.rawKeyboard.press('Space');
+      await sleep(1000);
+      await this.rawKeyboard.press('Backspace');
+      await this.rawKeyboard.press('Backspace');
+      await this.rawKeyboard.type(password);
+      await this.rawKeyboard.press('Enter');
+    });
+  }
+  /** Types with human-like timing (0.1 s a key). */
+  type(text: string, options?: { delay?: number }): Promise<void> {
+    return this.keyboard.type(text, options);
+  }
+  keyPress(key: string): Promise<void> {
+    return this.keyboard.press(key);
+  }
+  keyDown(key: string): Promise<void> {
+    return this.keyboard.down(key);
+  }
+  keyUp(key: string): Promise<void> {
+    return this.keyboard.up(key);
+  }
+  keyCombo(...keys: string[]): Promise<void> {
+    return this.keyboard.combo(...keys);
+  }
+  pause(ms: number): Promise<void> {
+    return this.step(`pause ${ms} ms`, () => sleep(ms));
+  }
+  move(x: number, y: number): Promise<void> {
+    return this.mouse.move(x, y);
+  }
+  /** Drag from the current position to (x, y), moving `step` pixels at a time. */
+  mouseDrag(x: number, y: number, step = 10): Promise<void> {
+    const from = this.mouse.position;
+    const steps = Math.max(1, Math.ceil(Math.hypot(x - from.x, y - from.y) / Math.max(1, step)));
+    return this.mouse.drag(from, { x, y }, { steps });
+  }
+  /** Press and release a button where the pointer is. */
+  mousePress(button: 'left' | 'right' | 'middle' = 'left'): Promise<void> {
+    const { x, y } = this.mouse.position;
+    return this.mouse.click(x, y, { button });
+  }
+  click(x?: number, y?: number, options?: { button?: 'left' | 'right' | 'middle' }): Promise<void> {
+    const p = this.mouse.position;
+    return this.mouse.click(x ?? p.x, y ?? p.y, options);
+  }
+  captureScreen(path?: string): Promise<Buffer> {
+    return this.screenshot({ path });
+  }
+  /** The spec's expectScreen(image, maxrms): the screen matches within an error of `maxrms` (0..1). */
+  expectScreen(image: string | Buffer, maxrms = 0.05, options?: MatchOptions): Promise<ScreenMatch> {
+    return this.waitForScreen(image, { ...options, threshold: 1 - maxrms });
+  }
+
+  // ---- lifetime -------------------------------------------------------------
+
+  /** Destroy and undefine the VM and delete its overlay. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.vnc.close().catch(() => undefined);
+      await this.domain.remove();
+      await rm(this.overlay, { force: true });
+      await rm(this.serial.path, { force: true });
+      this.onClose();
+      this.log.info('vm removed', { name: this.name });
+    })();
+    return this.closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function label(reference: string | Buffer): string {
+  return typeof reference === 'string' ? reference.split('/').pop()! : 'image';
+}
+
+function waitForEvent(emitter: NodeJS.EventEmitter, event: string, timeout: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      emitter.off(event, done);
+      reject(new TimeoutError(`VNC reconnect after a snapshot revert`, timeout, { hint: 'is the VM still running? see `virsh list`' }));
+    }, timeout);
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    emitter.once(event, done);
+  });
+}
+

@@ -1,0 +1,7 @@
+/** demotool: scripted demos and screen tests of whole desktops in VMs. */
+export * from './demo/index.js';
+export { ImageCache, builtInImageNames, type BaseImage } from './images/index.js';
+export type { Region, ScreenMatch } from './vnc/index.js';
+export type { RecordOptions, RecordingResult } from './record/index.js';
+export { DemotoolError, TimeoutError, UsageError } from './errors.js';
+export { Timeouts, defaultTimeout } from './timeouts.js';

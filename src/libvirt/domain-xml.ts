@@ -1,0 +1,121 @@
+import type { BootSpec } from '../images/types.js';
+
+/** Everything that goes into one VM's libvirt definition. */
+export interface DomainSpec {
+  name: string;
+  /** The qcow2 overlay the VM writes to. */
+  disk: string;
+  memoryMiB: number;
+  cpus: number;
+  accel: 'kvm' | 'tcg';
+  /** Direct kernel boot (built-in images). */
+  boot?: BootSpec;
+  /** Where the serial console is logged. */
+  serialLog: string;
+  /** Add the qemu-guest-agent channel. */
+  guestAgent: boolean;
+  /** 'closed' (default): usermode net with restrict=on, only explicit forwards; 'open': plain usermode net. */
+  network: 'closed' | 'open';
+  /** Guest→host forwards that stay open on a closed network (guestfwd rules, later issues). */
+  guestForwards?: { guestAddress: string; guestPort: number; hostAddress: string; hostPort: number }[];
+  /** Host cores to pin the vCPUs to, one per vCPU. */
+  pinning?: number[];
+  /** Recorded in <metadata> so a later run can find VMs left by a killed one. */
+  owner: { pid: number; hostname: string; startedAt: string; overlay: string; image: string };
+}
+
+export const METADATA_NS = 'https://demotool.dev/xmlns/vm/1';
+
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+
+function osSection(spec: DomainSpec): string {
+  const boot = spec.boot
+    ? `    <kernel>${esc(spec.boot.kernel)}</kernel>\n    <initrd>${esc(spec.boot.initrd)}</initrd>\n    <cmdline>${esc(spec.boot.cmdline)}</cmdline>\n`
+    : `    <boot dev='hd'/>\n`;
+  return `  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n${boot}  </os>`;
+}
+
+function cpuSection(spec: DomainSpec): string {
+  const cpu = spec.accel === 'kvm' ? `  <cpu mode='host-passthrough' check='none'/>` : `  <cpu mode='custom' match='exact' check='none'><model fallback='allow'>qemu64</model></cpu>`;
+  const pins = spec.pinning?.map((core, vcpu) => `    <vcpupin vcpu='${vcpu}' cpuset='${core}'/>`).join('\n');
+  return pins ? `${cpu}\n  <cputune>\n${pins}\n  </cputune>` : cpu;
+}
+
+/** Usermode networking. A closed network is QEMU's restrict=on: the guest reaches nothing but explicit forwards. */
+function networkArgs(spec: DomainSpec): string[] {
+  const forwards = (spec.guestForwards ?? []).map(
+    (f) => `,guestfwd=tcp:${f.guestAddress}:${f.guestPort}-tcp:${f.hostAddress}:${f.hostPort}`,
+  );
+  const restrict = spec.network === 'closed' ? ',restrict=on' : '';
+  return [
+    '-netdev',
+    `user,id=dtnet0${restrict}${forwards.join('')}`,
+    '-device',
+    'virtio-net-pci,netdev=dtnet0,id=dtnic0',
+  ];
+}
+
+function devices(spec: DomainSpec): string {
+  const agent = spec.guestAgent
+    ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n`
+    : '';
+  return `  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='${esc(spec.disk)}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <controller type='usb' model='qemu-xhci'/>
+    <input type='tablet' bus='usb'/>
+    <input type='keyboard' bus='ps2'/>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video><model type='vga' vram='16384' heads='1' primary='yes'/></video>
+    <serial type='pty'>
+      <log file='${esc(spec.serialLog)}' append='on'/>
+      <target port='0'/>
+    </serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+${agent}    <memballoon model='none'/>
+  </devices>`;
+}
+
+/** The libvirt domain XML for a demo VM. */
+export function domainXml(spec: DomainSpec): string {
+  const o = spec.owner;
+  const qemuArgs = networkArgs(spec).map((a) => `    <qemu:arg value='${esc(a)}'/>`).join('\n');
+  return `<domain type='${spec.accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>${esc(spec.name)}</name>
+  <metadata>
+    <demotool:vm xmlns:demotool='${METADATA_NS}'>
+      <demotool:owner pid='${o.pid}' hostname='${esc(o.hostname)}' startedAt='${esc(o.startedAt)}'/>
+      <demotool:overlay path='${esc(o.overlay)}'/>
+      <demotool:image name='${esc(o.image)}'/>
+    </demotool:vm>
+  </metadata>
+  <memory unit='MiB'>${spec.memoryMiB}</memory>
+  <vcpu placement='static'>${spec.cpus}</vcpu>
+${osSection(spec)}
+  <features><acpi/><apic/></features>
+${cpuSection(spec)}
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+${devices(spec)}
+  <qemu:commandline>
+${qemuArgs}
+  </qemu:commandline>
+</domain>
+`;
+}
+
+/** Reads the owner record back out of a domain's XML (for stale-VM cleanup). */
+export function parseOwner(xml: string): { pid: number; hostname: string; overlay?: string } | undefined {
+  const owner = xml.match(/<demotool:owner[^>]*pid=['"](\d+)['"][^>]*hostname=['"]([^'"]*)['"]/);
+  if (!owner) return undefined;
+  const overlay = xml.match(/<demotool:overlay[^>]*path=['"]([^'"]+)['"]/)?.[1];
+  return { pid: Number(owner[1]), hostname: owner[2], overlay: overlay?.replace(/&apos;/g, "'").replace(/&amp;/g, '&') };
+}

@@ -1,0 +1,18 @@
+/** The libvirt layer: virsh calls, domain XML, resources and acceleration. Knows nothing of VNC. */
+export { Virsh, libvirtUri, DEFAULT_LIBVIRT_URI } from './virsh.js';
+export { Domain, type DomainState, type SnapshotInfo } from './domain.js';
+export { domainXml, parseOwner, type DomainSpec } from './domain-xml.js';
+export { VirshError, VmError } from './errors.js';
+export {
+  planResources,
+  resourceAttempts,
+  isAllocationFailure,
+  cpuPinning,
+  RESOURCE_LIMITS,
+  type Resources,
+  type HostSize,
+} from './resources.js';
+export { accelOverride, probeKvm, type Accel, type AccelDecision } from './accel.js';
+export { removeStaleVms } from './stale.js';
+export { hostSize } from './host.js';
+export { createOverlay } from './overlay.js';

@@ -1,0 +1,15 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { execa } from 'execa';
+import { VmError } from './errors.js';
+
+/** A copy-on-write qcow2 layer over a base image. The base is never written. */
+export async function createOverlay(base: string, overlay: string): Promise<void> {
+  await mkdir(dirname(overlay), { recursive: true });
+  await rm(overlay, { force: true });
+  const r = await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, overlay], { reject: false });
+  if (r.failed)
+    throw new VmError('EOVERLAY', `could not create the overlay ${overlay} on ${base}: ${r.stderr.trim()}`, {
+      hint: 'is qemu-img installed (`npm run setup`), and is the disk writable?',
+    });
+}

@@ -1,0 +1,47 @@
+import { test, expect } from '@playwright/test';
+import { outputBase, slug, vmName } from '../../src/demo/names.js';
+import { domainXml, parseOwner } from '../../src/libvirt/domain-xml.js';
+
+test('demo names become safe slugs', () => {
+  expect(slug('My Cool Demo!')).toBe('my-cool-demo');
+  expect(slug('../../etc')).toBe('etc');
+  expect(() => slug('!!!')).toThrow(/no letters or digits/);
+});
+
+test('VM names follow demo-{name}, with worker and ordinal suffixes', () => {
+  expect(vmName('my-cool-demo', { worker: '' })).toBe('demo-my-cool-demo');
+  expect(vmName('my-cool-demo', { worker: '1' })).toBe('demo-my-cool-demo-w1');
+  expect(vmName('x', { worker: '0', ordinal: 2 })).toBe('demo-x-w0-2');
+});
+
+test('the output base is demo-videos/ under the current directory', () => {
+  expect(outputBase('/some/dir')).toBe('/some/dir/demo-videos');
+});
+
+const spec = {
+  name: 'demo-x', disk: '/c/run/demo-x.qcow2', memoryMiB: 1024, cpus: 2, accel: 'tcg' as const,
+  boot: { kernel: '/c/tiny.vmlinuz', initrd: '/c/tiny.initrd', cmdline: 'console=ttyS0 a<b' },
+  serialLog: '/c/run/demo-x.serial.log', guestAgent: true, network: 'closed' as const,
+  owner: { pid: 42, hostname: 'host', startedAt: 'now', overlay: '/c/run/demo-x.qcow2', image: 'tiny' },
+};
+
+test('domain XML: TCG, tablet, loopback VNC autoport, serial log, agent, escaped cmdline', () => {
+  const xml = domainXml(spec);
+  expect(xml).toContain("<domain type='qemu'");
+  expect(xml).toContain("<input type='tablet' bus='usb'/>");
+  expect(xml).toContain("<graphics type='vnc' autoport='yes' listen='127.0.0.1'>");
+  expect(xml).toContain("<log file='/c/run/demo-x.serial.log'");
+  expect(xml).toContain("name='org.qemu.guest_agent.0'");
+  expect(xml).toContain('<cmdline>console=ttyS0 a&lt;b</cmdline>');
+  expect(xml).toContain("<target dev='vda' bus='virtio'/>");
+});
+
+test('domain XML: the network is closed (restrict=on) unless opened', () => {
+  expect(domainXml(spec)).toContain('user,id=dtnet0,restrict=on');
+  expect(domainXml({ ...spec, network: 'open' })).not.toContain('restrict=on');
+  expect(domainXml({ ...spec, accel: 'kvm' })).toContain("<cpu mode='host-passthrough'");
+});
+
+test('the owner record survives a round trip, for stale-VM cleanup', () => {
+  expect(parseOwner(domainXml(spec))).toEqual({ pid: 42, hostname: 'host', overlay: '/c/run/demo-x.qcow2' });
+});
