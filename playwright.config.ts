@@ -13,7 +13,7 @@ export default defineConfig({
     : [['list'], ['html', { open: 'never' }]],
   projects: [
     { name: 'unit', testDir: 'tests/unit', timeout: 60_000 },
-    { name: 'e2e', testDir: 'tests/e2e' },
+    { name: 'e2e', testDir: 'tests/e2e', testIgnore: '**/nested/**' },
     { name: 'demos', testDir: 'demos' },
     { name: 'demos-smoke', testDir: 'demos', grep: /@smoke/ },
   ],

@@ -52,15 +52,11 @@ function bootHint(shot: string | undefined, tail: string): string {
   return `last screenshot: ${shot ?? '(none: VNC never answered)'}\n    serial log tail:\n${lines}\n    On a slow machine raise DEMOTOOL_BOOT_TIMEOUT (seconds); see \`demotool doctor\`.`;
 }
 
-let staleSwept = false;
-
 /** Define, start, connect VNC and wait until the guest is ready, within one deadline. */
 export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const virsh = new Virsh({ log: req.log.child('virsh') });
-  if (!staleSwept) {
-    staleSwept = true;
-    await removeStaleVms(virsh).catch((e) => req.log.warn('stale VM sweep failed', { error: (e as Error).message }));
-  }
+  // Every start sweeps up VMs left by killed runs (cheap: one list, one dumpxml per demo-* VM).
+  await removeStaleVms(virsh).catch((e) => req.log.warn('stale VM sweep failed', { error: (e as Error).message }));
   const deadline = new Deadline(req.timeoutMs, `VM ${req.name} booting ${req.image.name}`);
   const timer = new StepTimer();
   const overlay = join(runDir(), `${req.name}.qcow2`);

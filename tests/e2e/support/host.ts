@@ -1,0 +1,35 @@
+import { execa } from 'execa';
+import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { runDir } from '../../../src/demo/index.js';
+
+/** Domains libvirt knows about, by name. */
+export async function domains(): Promise<string[]> {
+  const { stdout } = await execa('virsh', ['-q', '-c', process.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session', 'list', '--all', '--name']);
+  return stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+export async function virsh(...args: string[]): Promise<string> {
+  return (await execa('virsh', ['-q', '-c', process.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session', ...args])).stdout.trim();
+}
+
+/** Files a VM keeps in the run dir (overlay, serial log). */
+export function runFiles(vmName: string): string[] {
+  const dir = runDir();
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(vmName + '.')) : [];
+}
+
+/** Does something accept TCP connections on 127.0.0.1:port? Returns the first bytes it sends. */
+export function tcpGreeting(port: number, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    const t = setTimeout(() => (s.destroy(), reject(new Error(`no answer on ${port}`))), timeoutMs);
+    s.once('data', (d) => (clearTimeout(t), s.destroy(), resolve(d.toString('latin1'))));
+    s.once('error', (e) => (clearTimeout(t), reject(e)));
+  });
+}
+
+export async function pgrep(name: string): Promise<number[]> {
+  const r = await execa('pgrep', ['-x', name], { reject: false });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}

@@ -1,0 +1,46 @@
+import { test, expect } from '@playwright/test';
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { startDemo } from '../../src/index.js';
+import { domains, runFiles } from './support/host.js';
+
+test.describe.configure({ timeout: 6 * 60_000 });
+
+const script = join(__dirname, 'support', 'boot-tiny.ts');
+
+/** Starts a run in its own process and waits until its VM is defined (mid-boot). */
+async function startRun(name: string, outDir: string) {
+  const child = execa(process.execPath, ['--import', 'tsx', script, name], { reject: false, all: true, env: { OUT_DIR: outDir } });
+  const vm = `demo-${name}`;
+  for (let i = 0; i < 600; i++) {
+    if ((await domains()).includes(vm)) return { child, vm };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the run never defined ${vm}:\n${(await child).all}`);
+}
+
+test('Ctrl-C (SIGINT) mid-boot removes the VM and its overlay', async ({}, testInfo) => {
+  const { child, vm } = await startRun('interrupted', testInfo.outputPath('v'));
+  child.kill('SIGINT');
+  const result = await child;
+  expect(result.all).toContain('signal received');
+  expect(result.all).not.toContain('READY');
+  expect(await domains()).not.toContain(vm);
+  expect(runFiles(vm)).toEqual([]);
+});
+
+test('a run killed with SIGKILL mid-boot is cleaned up when the next run starts', async ({}, testInfo) => {
+  const { child, vm } = await startRun('killed', testInfo.outputPath('v'));
+  child.kill('SIGKILL');
+  await child;
+  // Nothing could clean up: the VM is still there...
+  expect(await domains()).toContain(vm);
+  // ...until the next run starts.
+  await startDemo('next-run', { outputDir: testInfo.outputPath('v') }, (demo) =>
+    demo.vm('tiny', async () => {
+      expect(await domains()).not.toContain(vm);
+      expect(runFiles(vm)).toEqual([]);
+    }),
+  );
+});

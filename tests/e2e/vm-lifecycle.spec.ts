@@ -1,0 +1,60 @@
+import { test, expect } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import { startDemo, BootError } from '../../src/index.js';
+import { domains, runFiles, tcpGreeting, virsh } from './support/host.js';
+
+test.describe.configure({ timeout: 5 * 60_000 });
+
+test('tiny boots through libvirt: VNC answers, the serial log shows the shell, cleanup is complete', async ({}, testInfo) => {
+  let name = '';
+  await startDemo('lifecycle-tiny', { outputDir: testInfo.outputPath('videos') }, async (demo) => {
+    await demo.vm('tiny', async (vm) => {
+      name = vm.name;
+      expect(name).toMatch(/^demo-lifecycle-tiny/);
+      expect(await domains()).toContain(name);
+      expect(await tcpGreeting(vm.vncPort)).toMatch(/^RFB 003\.00\d/);
+      const display = await virsh('vncdisplay', name);
+      expect(5900 + Number(display.split(':').pop())).toBe(vm.vncPort);
+      expect(vm.serial.text()).toContain('DEMOTOOL-READY');
+      expect(runFiles(name).some((f) => f.endsWith('.qcow2'))).toBe(true);
+      expect(vm.demo.directory).toBe(testInfo.outputPath('videos', 'lifecycle-tiny'));
+      expect(await virsh('domstate', name)).toBe('running');
+      testInfo.annotations.push({ type: 'boot', description: JSON.stringify(vm.timings) });
+    });
+  });
+  expect(await domains()).not.toContain(name);
+  expect(runFiles(name)).toEqual([]);
+  // The demo directory is created lazily, on first output only.
+  expect(existsSync(testInfo.outputPath('videos', 'lifecycle-tiny'))).toBe(false);
+});
+
+test('await using: the VM is removed when the scope ends, also when the body throws', async ({}, testInfo) => {
+  let name = '';
+  const run = async () => {
+    await using demo = await startDemo('lifecycle-using', { outputDir: testInfo.outputPath('videos') });
+    await using vm = await demo.vm('tiny');
+    name = vm.name;
+    expect(await domains()).toContain(name);
+    throw new Error('body failed');
+  };
+  await expect(run()).rejects.toThrow('body failed');
+  expect(name).not.toBe('');
+  expect(await domains()).not.toContain(name);
+  expect(runFiles(name)).toEqual([]);
+});
+
+test('a boot timeout gives the documented error and cleans up', async ({}, testInfo) => {
+  const demo = await startDemo('lifecycle-timeout', { outputDir: testInfo.outputPath('videos'), artifactsDir: testInfo.outputPath('artifacts') });
+  const error = await demo.vm('tiny', { bootTimeout: 2500 }).catch((e: unknown) => e);
+  await demo.close();
+  expect(error).toBeInstanceOf(BootError);
+  const boot = error as BootError;
+  expect(boot.code).toBe('EBOOTTIMEOUT');
+  expect(boot.message).toMatch(/was not ready within 3 s/);
+  expect(boot.message).toMatch(/serial log tail/);
+  expect(boot.message).toMatch(/DEMOTOOL_BOOT_TIMEOUT/);
+  expect(boot.screenshotPath).toBeTruthy();
+  expect(existsSync(boot.screenshotPath!)).toBe(true);
+  expect((await domains()).filter((d) => d.startsWith('demo-lifecycle-timeout'))).toEqual([]);
+  expect(runFiles('demo-lifecycle-timeout')).toEqual([]);
+});
