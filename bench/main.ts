@@ -1,0 +1,19 @@
+// npm run bench: side-by-side figures, printed, never asserted. The machine is noisy: quote ratios.
+import { startDemo } from '../src/index.js';
+import { benchBoot } from './boot.js';
+import { benchScreenshot, benchTyping } from './screen-and-keys.js';
+
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+console.log(`# demotool bench (${new Date().toISOString()})`);
+if (want('boot')) await benchBoot([{ name: 'tiny', runs: 5 }, { name: 'debian-12-desktop', runs: 3 }]);
+if (want('keys')) await startDemo('bench-keys', { outputDir: 'bench-results' }, (demo) => demo.vm('tiny', (vm) => benchTyping(vm)));
+if (want('screenshot'))
+  await startDemo('bench-screenshot', { outputDir: 'bench-results' }, (demo) =>
+    demo.vm('debian-12-desktop', async (vm) => {
+      await vm.waitForStableScreen();
+      await benchScreenshot(vm);
+    }),
+  );
+if (want('record')) await (await import('./record.js')).benchRecord();

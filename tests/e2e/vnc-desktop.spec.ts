@@ -1,0 +1,120 @@
+import { test, expect } from '@playwright/test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { sharedVm } from './support/vm.js';
+import { virsh } from './support/host.js';
+
+test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
+const { vm } = sharedVm('debian-12-desktop', 'vnc-desktop');
+
+interface Geometry { x: number; y: number; width: number; height: number }
+
+/** The first xterm's client-area geometry, asked of the X server inside the guest. */
+async function xtermGeometry(): Promise<Geometry> {
+  const r = await vm().exec('xdotool getwindowgeometry --shell $(xdotool search --class xterm | head -1)');
+  expect(r.exitCode, r.stderr).toBe(0);
+  const v = (k: string) => Number(r.stdout.match(new RegExp(`^${k}=(\\d+)`, 'm'))![1]);
+  return { x: v('X'), y: v('Y'), width: v('WIDTH'), height: v('HEIGHT') };
+}
+
+async function raw(png: Buffer) {
+  return sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+}
+
+test('the desktop is up: 1280x800, not black, guest agent answers as demo', async ({}, testInfo) => {
+  const png = await vm().screenshot({ path: testInfo.outputPath('desktop.png') });
+  const { info, data } = await raw(png);
+  expect([info.width, info.height]).toEqual([1280, 800]);
+  const nonBlack = data.filter((_, i) => i % 4 !== 3 && data[i] > 16).length;
+  expect(nonBlack / (data.length * 0.75)).toBeGreaterThan(0.5);
+  const r = await vm().exec('id -un');
+  expect(r).toEqual({ stdout: 'demo\n', stderr: '', exitCode: 0 });
+});
+
+test('vm.screenshot() equals virsh screenshot of the same still screen, pixel for pixel', async ({}, testInfo) => {
+  await vm().waitForStableScreen({ duration: 1000 });
+  const before = await raw(await vm().screenshot());
+  const ppm = testInfo.outputPath('virsh.ppm');
+  await virsh('screenshot', vm().name, ppm);
+  const after = await raw(await vm().screenshot());
+  expect(Buffer.compare(before.data, after.data), 'the screen changed during the comparison').toBe(0);
+  const theirs = await sharp(ppm).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  expect([theirs.info.width, theirs.info.height]).toEqual([before.info.width, before.info.height]);
+  let differing = 0;
+  for (let i = 0; i < before.data.length; i++) if (before.data[i] !== theirs.data[i]) differing++;
+  expect(differing).toBe(0);
+});
+
+test('click the xterm to focus it and type into it', async () => {
+  const g = await xtermGeometry();
+  await vm().mouse.click(g.x + g.width / 2, g.y + g.height / 2);
+  const from = vm().serial.mark();
+  await vm().keyboard.type('echo typed-into-xterm > /dev/ttyS0\n', { delay: 20 });
+  await vm().waitForSerial(/typed-into-xterm/, { from });
+});
+
+test('drag the xterm by its title bar: the window moves', async ({}, testInfo) => {
+  const before = await xtermGeometry();
+  const grab = { x: before.x + 80, y: before.y - 8 };
+  await vm().mouse.drag(grab, { x: grab.x + 200, y: grab.y + 120 }, { steps: 20 });
+  await vm().waitForStableScreen({ duration: 500 });
+  const after = await xtermGeometry();
+  await vm().screenshot({ path: testInfo.outputPath('after-drag.png') });
+  expect(after.x - before.x).toBeGreaterThan(150);
+  expect(after.y - before.y).toBeGreaterThan(80);
+});
+
+test('waitForScreen matches a region after a 5-pixel shift, and ignores a masked area', async ({}, testInfo) => {
+  const g = await xtermGeometry();
+  const region = { x: g.x, y: g.y, width: 200, height: 120 };
+  const needle = await vm().screenshot({ clip: region });
+  const id = (await vm().exec('xdotool search --class xterm | head -1')).stdout.trim();
+  // Openbox places the frame; the client moves with it. Shift by exactly 5 px right and 5 px down.
+  await vm().exec(`xdotool windowmove ${id} ${g.x + 5 - 1} ${g.y + 5 - 20}`);
+  const after = await xtermGeometry();
+  const dx = after.x - g.x;
+  const dy = after.y - g.y;
+  expect(Math.abs(dx) + Math.abs(dy)).toBeGreaterThan(0);
+  const m = await vm().waitForScreen(needle, { region, timeout: 10_000 });
+  expect(m.x - region.x).toBe(dx);
+  expect(m.y - region.y).toBe(dy);
+  expect(m.similarity).toBeGreaterThan(0.98);
+
+  // Paint a block into the needle: it no longer matches well, unless that area is excluded.
+  const { data, info } = await raw(needle);
+  for (let y = 20; y < 80; y++) for (let x = 20; x < 120; x++) data.fill(255, (y * info.width + x) * 4, (y * info.width + x) * 4 + 3);
+  const damaged = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+  const masked = await vm().waitForScreen(damaged, { region, exclude: [{ x: 20, y: 20, width: 100, height: 60 }], timeout: 10_000 });
+  expect(masked.similarity).toBeGreaterThan(0.98);
+  const unmasked = await vm().screen.findImage(damaged, { region, threshold: 0 });
+  expect(unmasked!.similarity).toBeLessThan(masked.similarity);
+  void testInfo;
+});
+
+test('waitForScreen times out naming the best similarity, with actual and diff images written', async ({}, testInfo) => {
+  const g = await xtermGeometry();
+  const region = { x: g.x, y: g.y, width: 160, height: 100 };
+  const inverted = await sharp(await vm().screenshot({ clip: region })).negate({ alpha: false }).png().toBuffer();
+  const error = (await vm().waitForScreen(inverted, { region, timeout: 2000 }).catch((e: unknown) => e)) as Error & {
+    bestSimilarity: number; actualPath: string; diffPath: string;
+  };
+  expect(error.name).toBe('ScreenMatchTimeoutError');
+  expect(error.message).toMatch(/best similarity/i);
+  expect(error.bestSimilarity).toBeLessThan(0.9);
+  expect(existsSync(error.actualPath)).toBe(true);
+  expect(existsSync(error.diffPath)).toBe(true);
+  expect(error.actualPath.startsWith(testInfo.outputPath('artifacts'))).toBe(true);
+  expect(readFileSync(error.diffPath).subarray(1, 4).toString()).toBe('PNG');
+});
+
+test("right-click on the desktop opens openbox's menu, matched with waitForScreen", async ({}, testInfo) => {
+  const needle = join(__dirname, 'needles', 'openbox-root-menu.png');
+  await vm().mouse.click(1100, 650, { button: 'right' });
+  const m = await vm().waitForScreen(needle, { timeout: 15_000 });
+  await vm().screenshot({ path: testInfo.outputPath('menu.png') });
+  expect(m.similarity).toBeGreaterThan(0.95);
+  // The menu opens at the pointer.
+  expect(Math.abs(m.x - 1100)).toBeLessThan(40);
+  await vm().keyboard.press('Escape');
+});
