@@ -1,0 +1,161 @@
+import type { ChildProcess } from 'node:child_process';
+import ffmpeg from 'fluent-ffmpeg';
+import type { Logger } from '../log.js';
+import { FFMPEG_HINT, RecordingStartError } from './errors.js';
+import { frameTicks, mkvFramePrefix, mkvHeader } from './mkv.js';
+import type { SegmentArgs } from './encoding.js';
+
+export interface EncoderExit {
+  code: number | null;
+  signal: string | null;
+  /** ffmpeg itself said it stopped on SIGINT/SIGTERM (e.g. Ctrl-C in the terminal). */
+  interrupted: boolean;
+  killedByUs: boolean;
+  stderrTail: string;
+}
+
+const STDERR_LINES = 10;
+/** Banner and progress lines: never what explains a failure. */
+const NOISE = /^(ffmpeg version|\s+(built with|configuration:|lib\w+\s+\d)|frame=|\s*$)/;
+
+/**
+ * One ffmpeg process encoding one segment from our Matroska stream on stdin.
+ * Frames are numbered from 0 within the segment.
+ */
+export class Encoder {
+  private proc?: ChildProcess;
+  private stderr: string[] = [];
+  private exited?: EncoderExit;
+  private exitWaiters: ((e: EncoderExit) => void)[] = [];
+  private killedByUs = false;
+  private ending = false;
+  /** Called once if ffmpeg exits before finish() was asked for. */
+  onUnexpectedExit?: (exit: EncoderExit) => void;
+
+  constructor(
+    readonly path: string,
+    private readonly args: SegmentArgs,
+    private readonly frame: { width: number; height: number; fps: number },
+    private readonly log: Logger,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.proc?.pid;
+  }
+
+  get alive(): boolean {
+    return !!this.proc && !this.exited;
+  }
+
+  get stderrTail(): string {
+    return this.stderr.join('\n');
+  }
+
+  /**
+   * Spawns ffmpeg, sends the header and the first picture, and resolves once ffmpeg
+   * has read them (so a missing binary or bad arguments fail here, not later).
+   */
+  async start(first: Buffer, timeoutMs: number): Promise<void> {
+    let spawned!: () => void;
+    const spawnedOrFailed = new Promise<void>((resolve) => { spawned = resolve; });
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.startError(`ffmpeg did not start encoding within ${timeoutMs} ms`)), timeoutMs);
+      const done = (err?: Error) => { clearTimeout(timer); spawned(); err ? reject(err) : resolve(); };
+      const cmd = ffmpeg({ stdoutLines: 0 })
+        .input('pipe:0').inputFormat('matroska').inputOptions(this.args.inputOptions)
+        .output(this.path).format(this.args.container).outputOptions(this.args.outputOptions);
+      cmd.on('start', (line: string) => {
+        this.proc = (cmd as unknown as { ffmpegProc: ChildProcess }).ffmpegProc;
+        this.proc.stdin!.on('error', () => { /* EPIPE when ffmpeg dies: the exit handler reports it */ });
+        this.log.debug('ffmpeg started', { pid: this.proc.pid, command: line });
+        spawned();
+      });
+      cmd.on('stderr', (line: string) => {
+        if (!NOISE.test(line)) this.stderr.push(line);
+        if (this.stderr.length > STDERR_LINES) this.stderr.shift();
+        // Input parsed and streams mapped. (The encoder itself opens only when the fps filter
+        // has seen a second frame, which may be seconds away on an idle screen.)
+        if (line.startsWith('Stream mapping:')) done();
+      });
+      cmd.on('end', () => { this.onExit(0, null); done(this.startError('ffmpeg exited before encoding')); });
+      cmd.on('error', (err: Error) => {
+        const m = err.message.match(/killed with signal (\w+)|exited with code (\d+)/);
+        this.onExit(m?.[2] ? Number(m[2]) : null, m?.[1] ?? null);
+        done(this.startError(`ffmpeg failed to start: ${err.message}`, err));
+      });
+      cmd.run();
+    });
+    // fluent-ffmpeg looks ffmpeg up and spawns asynchronously: write once the process exists.
+    await spawnedOrFailed;
+    if (this.alive) {
+      this.proc!.stdin!.write(mkvHeader(this.frame.width, this.frame.height, this.frame.fps));
+      this.write(0, first);
+    }
+    await ready;
+  }
+
+  private startError(message: string, cause?: unknown): RecordingStartError {
+    const missing = /Cannot find ffmpeg|ENOENT/.test(String((cause as Error | undefined)?.message ?? ''));
+    const tail = this.stderrTail ? `\n${this.stderrTail}` : '';
+    return new RecordingStartError(missing ? 'ffmpeg was not found' : `${message}${tail}`, {
+      hint: missing ? FFMPEG_HINT : 'check the record options; the ffmpeg output above says what it rejected',
+      cause,
+    });
+  }
+
+  private onExit(code: number | null, signal: string | null): void {
+    if (this.exited) return;
+    const tail = this.stderrTail;
+    this.exited = {
+      code, signal, killedByUs: this.killedByUs, stderrTail: tail,
+      interrupted: /received signal (2|15)/.test(tail),
+    };
+    for (const w of this.exitWaiters.splice(0)) w(this.exited);
+    if (!this.ending && !this.killedByUs) this.onUnexpectedExit?.(this.exited);
+  }
+
+  /** Writes picture `index` of this segment. False: ffmpeg is behind, wait for drain(). */
+  write(index: number, rgba: Buffer): boolean {
+    const stdin = this.proc?.stdin;
+    if (!stdin || this.exited || stdin.destroyed) return true;
+    stdin.write(mkvFramePrefix(frameTicks(index, this.frame.fps), rgba.length));
+    return stdin.write(rgba);
+  }
+
+  /** Resolves when ffmpeg has taken what was written, or has gone. */
+  drain(): Promise<void> {
+    const stdin = this.proc?.stdin;
+    if (!stdin || this.exited || !stdin.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { stdin.off('drain', done); stdin.off('close', done); this.exitWaiters = this.exitWaiters.filter((w) => w !== done); resolve(); };
+      stdin.once('drain', done);
+      stdin.once('close', done);
+      this.exitWaiters.push(done);
+    });
+  }
+
+  private waitExit(timeoutMs: number): Promise<EncoderExit | undefined> {
+    if (this.exited || !this.proc) return Promise.resolve(this.exited);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      this.exitWaiters.push((e) => { clearTimeout(timer); resolve(e); });
+    });
+  }
+
+  /** Closes stdin so ffmpeg finishes the file; SIGKILL if it takes longer than `timeoutMs`. */
+  async finish(timeoutMs: number): Promise<{ exit?: EncoderExit; killed: boolean }> {
+    this.ending = true;
+    this.proc?.stdin?.end();
+    const exit = await this.waitExit(timeoutMs);
+    if (exit) return { exit, killed: false };
+    this.log.warn('ffmpeg did not finish in time, killing it', { pid: this.proc?.pid, timeoutMs });
+    this.kill('SIGKILL');
+    return { exit: await this.waitExit(2000), killed: true };
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (!this.proc || this.exited) return;
+    this.killedByUs = true;
+    this.proc.kill(signal);
+  }
+}

@@ -1,0 +1,58 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { codecOptions, concatList, type EncodingSpec } from './encoding.js';
+import { runFfmpeg } from './ffmpeg-run.js';
+import type { Frame } from './types.js';
+
+export interface Segment {
+  path: string;
+  /** How long the segment should last (frames sent to it / fps). */
+  durationSec: number;
+}
+
+const concatInput = (list: string) => ({ path: list, options: ['-f', 'concat', '-safe', '0'] });
+
+/** Temporary sibling name, so an existing file is replaced only by a finished one. */
+export function tempSibling(path: string, tag: string): string {
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${tag}`;
+}
+
+/**
+ * Turns the crash-tolerant segments into the final file: a stream copy for mp4/webm,
+ * a two-pass palette for gif. After a restart (several segments) the concat list's
+ * durations keep the true timeline and the fps filter fills what the dead ffmpeg lost
+ * with the last picture, which means re-encoding, so the file stays constant-rate.
+ */
+export async function finalizeSegments(segments: Segment[], output: string, spec: EncodingSpec): Promise<void> {
+  const format = spec.format;
+  const cfr = `fps=${spec.fps}`;
+  const whole = segments.length === 1;
+  const list = tempSibling(output, 'concat.txt');
+  const tmp = tempSibling(output, `tmp.${format}`);
+  const palette = tempSibling(output, 'palette.png');
+  await writeFile(list, concatList(segments));
+  try {
+    if (format === 'gif') {
+      await runFfmpeg({ inputs: [concatInput(list)], output: palette, outputOptions: ['-vf', `${cfr},palettegen=stats_mode=diff`, '-update', '1'] });
+      await runFfmpeg({
+        inputs: [concatInput(list), { path: palette }], output: tmp, format: 'gif',
+        outputOptions: ['-lavfi', `[0:v]${cfr}[v];[v][1:v]paletteuse=dither=bayer:bayer_scale=3:diff_mode=rectangle`, '-loop', '0'],
+      });
+    } else {
+      const video = whole ? ['-c', 'copy'] : ['-vf', cfr, ...codecOptions(spec)];
+      await runFfmpeg({
+        inputs: [concatInput(list)], output: tmp, format: format === 'mp4' ? 'mp4' : 'webm',
+        outputOptions: ['-map', '0:v', ...video, ...(format === 'mp4' ? ['-movflags', '+faststart'] : [])],
+      });
+    }
+    await rename(tmp, output);
+  } finally {
+    await Promise.all([list, tmp, palette].map((p) => rm(p, { force: true })));
+  }
+}
+
+/** The poster: the last picture of the section, as PNG. */
+export async function writePoster(frame: Frame, path: string): Promise<void> {
+  await sharp(frame.rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).png().toFile(path);
+}

@@ -1,0 +1,85 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { UsageError } from '../errors.js';
+import { concatList } from './encoding.js';
+import { runFfmpeg } from './ffmpeg-run.js';
+import { tempSibling } from './finalize.js';
+import { probeVideo, type VideoInfo } from './probe.js';
+
+export interface Chapter {
+  title: string;
+  startMs: number;
+  endMs: number;
+}
+
+/** FFMETADATA1 text: one [CHAPTER] per section, times in ms. */
+export function chapterMetadata(chapters: Chapter[]): string {
+  const escape = (s: string) => s.replace(/[=;#\\\n]/g, (c) => `\\${c}`);
+  const blocks = chapters.map((c) =>
+    ['[CHAPTER]', 'TIMEBASE=1/1000', `START=${Math.round(c.startMs)}`, `END=${Math.round(c.endMs)}`, `title=${escape(c.title)}`].join('\n'),
+  );
+  return [';FFMETADATA1', ...blocks].join('\n') + '\n';
+}
+
+/** Chapters laid end to end from the sections' durations. */
+export function chaptersFor(sections: { title: string; durationSec: number }[]): Chapter[] {
+  let at = 0;
+  return sections.map((s) => {
+    const startMs = Math.round(at * 1000);
+    at += s.durationSec;
+    return { title: s.title, startMs, endMs: Math.round(at * 1000) };
+  });
+}
+
+function sameParameters(infos: VideoInfo[]): boolean {
+  const a = infos[0];
+  return infos.every((b) => b.codec === a.codec && b.width === a.width && b.height === a.height &&
+    b.pixFmt === a.pixFmt && Math.abs(b.fps - a.fps) < 0.01);
+}
+
+function encoderFor(ext: string): string[] {
+  if (ext === '.webm') return ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-b:v', '2M', '-pix_fmt', 'yuv420p'];
+  return ['-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '2M', '-pix_fmt', 'yuv420p'];
+}
+
+/** Re-encode: every section scaled/padded to the first one's size and rate. */
+function reencodeOptions(infos: VideoInfo[], ext: string, metaInput: number): string[] {
+  const { width: w, height: h, fps } = infos[0];
+  const chains = infos.map((_, i) =>
+    `[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps},format=yuv420p[v${i}]`);
+  const inputs = infos.map((_, i) => `[v${i}]`).join('');
+  return ['-filter_complex', `${chains.join(';')};${inputs}concat=n=${infos.length}:v=1:a=0[out]`, '-map', '[out]',
+    '-map_metadata', String(metaInput), '-map_chapters', String(metaInput), ...encoderFor(ext),
+    ...(ext === '.webm' ? [] : ['-movflags', '+faststart'])];
+}
+
+/** Joins sections in order into one file with chapter markers named after the sections. */
+export async function joinSections(sections: { path: string; title: string }[], outputPath: string): Promise<string> {
+  if (!sections.length) throw new UsageError('joinSections needs at least one section');
+  const ext = extname(outputPath).toLowerCase();
+  if (ext === '.gif') throw new UsageError('joinSections cannot write chapters into a gif', 'join into .mp4, .mkv or .webm');
+  const infos = await Promise.all(sections.map((s) => probeVideo(s.path)));
+  const meta = tempSibling(outputPath, 'chapters.txt');
+  const list = tempSibling(outputPath, 'join.txt');
+  const tmp = tempSibling(outputPath, `tmp${ext}`);
+  await writeFile(meta, chapterMetadata(chaptersFor(sections.map((s, i) => ({ title: s.title, durationSec: infos[i].durationSec })))));
+  try {
+    if (sameParameters(infos)) {
+      await writeFile(list, concatList(sections.map((s) => ({ path: s.path }))));
+      await runFfmpeg({
+        inputs: [{ path: list, options: ['-f', 'concat', '-safe', '0'] }, { path: meta }], output: tmp,
+        outputOptions: ['-map', '0:v', '-map_metadata', '1', '-map_chapters', '1', '-c', 'copy',
+          ...(ext === '.webm' || ext === '.mkv' ? [] : ['-movflags', '+faststart'])],
+      });
+    } else {
+      await runFfmpeg({
+        inputs: [...sections.map((s) => ({ path: s.path })), { path: meta }], output: tmp,
+        outputOptions: reencodeOptions(infos, ext, sections.length),
+      });
+    }
+    await rename(tmp, outputPath);
+  } finally {
+    await Promise.all([meta, list, tmp].map((p) => rm(p, { force: true })));
+  }
+  return outputPath;
+}

@@ -1,0 +1,486 @@
+import { rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import sharp from 'sharp';
+import { UsageError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { defaultTimeout } from '../timeouts.js';
+import { checkDiskSpace, DEFAULT_MIN_FREE_BYTES, ensureDirectory, waitConnected } from './checks.js';
+import { builtinArrow, compositeCursor, sameCursor } from './cursor.js';
+import { Encoder, type EncoderExit } from './encoder.js';
+import { segmentArgs, type EncodingSpec, type SegmentArgs, type VideoFormat } from './encoding.js';
+import { OutputFileError, RecordingError, VNCStreamError } from './errors.js';
+import { finalizeSegments, tempSibling, writePoster } from './finalize.js';
+import { Overlays } from './overlays.js';
+import { probeVideo } from './probe.js';
+import { applyPlan, dueIndex, planTick, slotTime, totalFrames, type FrameCounts } from './schedule.js';
+import { trackRecorder, untrackRecorder } from './signals.js';
+import type { CursorImage, Frame, FrameSource, InputSource } from './types.js';
+
+export interface RecordOptions {
+  /** Frames per second of the video; default 30 (10 for gif). */
+  fps?: number;
+  /** mp4 (H.264, default), webm (VP9) or gif. */
+  format?: 'mp4' | 'webm' | 'gif';
+  /** Target bitrate, default '2M'. Mutually exclusive with crf. */
+  bitrate?: string | number;
+  /** Constant quality instead of a bitrate. */
+  crf?: number;
+  /** A factor, or a box to letterbox into. */
+  scale?: number | { width: number; height: number };
+  /** Draw the pointer into every frame; default true. */
+  cursor?: boolean;
+  /** Refuse to start with less free space than this on the output's disk; default 1 GiB. */
+  minFreeBytes?: number;
+  /** Caption of the keys pressed; default off. */
+  keycast?: boolean;
+  /** A fading ring where the mouse clicked; default off. */
+  clickRings?: boolean;
+  /** Write `{section}.png`, the last frame; default true. */
+  poster?: boolean;
+}
+
+export interface RecordingResult {
+  path: string;
+  section: string;
+  format: string;
+  /** From ffprobe. */
+  durationSec: number;
+  /** Measured wall-clock duration of the section. */
+  wallSec: number;
+  frames: number;
+  duplicatedFrames: number;
+  droppedFrames: number;
+  sizeBytes: number;
+  fps: number;
+  width: number;
+  height: number;
+  /** >1 if ffmpeg was restarted mid-section. */
+  segments: number;
+  posterPath?: string;
+}
+
+type Source = FrameSource & Partial<InputSource>;
+type State = 'idle' | 'starting' | 'recording' | 'stopping' | 'stopped';
+
+interface SegmentState {
+  path: string;
+  startIndex: number;
+}
+
+/** ffmpeg must be encoding within this long after spawn. */
+const ENCODER_START_MS = 15_000;
+const MIN_VIDEO_BYTES = 1024;
+const KEEPALIVE_SEC = 1;
+
+/** Option defaults and sanity checks. */
+function resolveOptions(o: RecordOptions) {
+  const format: VideoFormat = o.format ?? 'mp4';
+  if (!['mp4', 'webm', 'gif'].includes(format)) throw new UsageError(`unknown record format "${format}"`, 'use mp4, webm or gif');
+  const fps = o.fps ?? (format === 'gif' ? 10 : 30);
+  if (!(fps > 0 && fps <= 120)) throw new UsageError(`record fps must be between 0 and 120, got ${fps}`);
+  if (o.bitrate !== undefined && o.crf !== undefined) {
+    throw new UsageError('record options `bitrate` and `crf` are mutually exclusive', 'give one of them');
+  }
+  if (o.bitrate !== undefined && !/^\d+(\.\d+)?[kKmM]?$/.test(String(o.bitrate))) {
+    throw new UsageError(`record bitrate "${o.bitrate}" is not a bitrate`, "use bits per second or a string like '2M' or '800k'");
+  }
+  if (o.crf !== undefined && !(Number.isInteger(o.crf) && o.crf >= 0 && o.crf <= (format === 'webm' ? 63 : 51))) {
+    throw new UsageError(`record crf ${o.crf} is out of range`, format === 'webm' ? 'VP9 takes 0..63' : 'H.264 takes 0..51');
+  }
+  if (typeof o.scale === 'object' && !(o.scale.width >= 2 && o.scale.height >= 2)) {
+    throw new UsageError(`record scale box ${o.scale.width}x${o.scale.height} is too small`);
+  }
+  if (typeof o.scale === 'number' && !(o.scale > 0)) throw new UsageError(`record scale must be > 0, got ${o.scale}`);
+  return {
+    format, fps, bitrate: o.bitrate, crf: o.crf, scale: o.scale,
+    cursor: o.cursor ?? true,
+    minFreeBytes: o.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
+    keycast: o.keycast ?? false,
+    clickRings: o.clickRings ?? false,
+    poster: o.poster ?? true,
+  };
+}
+
+function sectionOf(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/**
+ * Records a FrameSource into a video. Samples the mirror on a clock (frame n is due at
+ * t0 + n/fps), sends a picture to ffmpeg only when it changed, stamped with its slot;
+ * ffmpeg's fps filter repeats it in between, so the video is CFR and as long as the section.
+ */
+export class Recorder {
+  private readonly opts: ReturnType<typeof resolveOptions>;
+  private readonly log: Logger;
+  private state: State = 'idle';
+  private output = '';
+  private spec?: EncodingSpec;
+  private args?: SegmentArgs;
+  private encoder?: Encoder;
+  private segments: SegmentState[] = [];
+  private restarts = 0;
+  private failure?: RecordingError;
+  private t0 = 0;
+  private lastIndex = -1;
+  /** Last frame index actually written to ffmpeg. */
+  private lastSentIndex = -1;
+  private counts: FrameCounts = { sent: 0, duplicated: 0, dropped: 0 };
+  private timer?: NodeJS.Timeout;
+  private inflight?: Promise<void>;
+  private sentVersion = NaN;
+  private sentPointer = { x: NaN, y: NaN };
+  private sentCursor?: CursorImage;
+  private lastPicture?: Frame;
+  private overlays: Overlays;
+  private unsubscribeInput?: () => void;
+  private stopPromise?: Promise<RecordingResult>;
+
+  constructor(private readonly source: Source, options: RecordOptions & { log?: Logger } = {}) {
+    this.opts = resolveOptions(options);
+    this.log = options.log ?? createLogger('record');
+    this.overlays = new Overlays({ keycast: this.opts.keycast, clickRings: this.opts.clickRings, frameWidth: 0 });
+  }
+
+  get recording(): boolean {
+    return this.state === 'recording';
+  }
+
+  /** The running ffmpeg's pid (tests kill it to exercise segment restarts). */
+  get ffmpegPid(): number | undefined {
+    return this.encoder?.pid;
+  }
+
+  async start(outputPath: string): Promise<void> {
+    if (this.state !== 'idle') throw new UsageError('this Recorder was already started', 'use a new Recorder for each section');
+    this.state = 'starting';
+    try {
+      this.output = resolve(outputPath);
+      const dir = dirname(this.output);
+      await ensureDirectory(dir);
+      await checkDiskSpace(dir, this.opts.minFreeBytes);
+      await waitConnected(this.source);
+      await this.startFirstSegment();
+    } catch (err) {
+      this.state = 'stopped';
+      untrackRecorder(this);
+      await this.removeSegments();
+      throw err;
+    }
+    if (this.opts.keycast || this.opts.clickRings) {
+      this.unsubscribeInput = this.source.onInput?.((e) => this.overlays.onInput(e, performance.now()));
+    }
+    this.state = 'recording';
+    this.schedule();
+    this.log.info('recording started', { path: this.output, fps: this.opts.fps, format: this.opts.format });
+  }
+
+  private async startFirstSegment(): Promise<void> {
+    const probe = this.source.frame();
+    this.overlays = new Overlays({ keycast: this.opts.keycast, clickRings: this.opts.clickRings, frameWidth: probe.width });
+    this.spec = {
+      format: this.opts.format, fps: this.opts.fps, width: probe.width, height: probe.height,
+      bitrate: this.opts.bitrate, crf: this.opts.crf, scale: this.opts.scale,
+    };
+    this.args = segmentArgs(this.spec);
+    const now = performance.now();
+    const first = await this.compose(now);
+    if (!first) throw new RecordingError('the frame source gave no usable first frame', { code: 'ERECORD_START' });
+    this.t0 = now;
+    this.lastIndex = 0;
+    this.counts = { sent: 1, duplicated: 0, dropped: 0 };
+    trackRecorder(this);
+    await this.startSegment(0, first);
+  }
+
+  private async startSegment(startIndex: number, picture: Frame): Promise<void> {
+    const path = tempSibling(this.output, `seg${this.segments.length}.${this.args!.ext}`);
+    const enc = new Encoder(path, this.args!, { width: this.spec!.width, height: this.spec!.height, fps: this.opts.fps }, this.log);
+    enc.onUnexpectedExit = (exit) => this.onEncoderDied(enc, exit);
+    this.segments.push({ path, startIndex });
+    this.encoder = enc;
+    this.lastPicture = picture;
+    this.lastSentIndex = startIndex;
+    await enc.start(picture.rgba, ENCODER_START_MS);
+  }
+
+  // ---- sampling -------------------------------------------------------------------
+
+  private schedule(): void {
+    if (this.state !== 'recording' || this.failure) return;
+    const delay = slotTime(this.t0, this.lastIndex + 1, this.opts.fps) - performance.now();
+    this.timer = setTimeout(this.tick, Math.max(0, Math.ceil(delay)));
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    if (this.state !== 'recording' || this.failure) return;
+    const now = performance.now();
+    const plan = planTick({
+      lastIndex: this.lastIndex,
+      due: dueIndex(this.t0, now, this.opts.fps),
+      changed: this.changed(now),
+      busy: !!this.inflight,
+    });
+    if (plan) {
+      this.lastIndex = plan.index;
+      this.counts = applyPlan(this.counts, plan);
+      if (plan.send) this.track(this.send(plan.index, now));
+      else if (!this.inflight && plan.index - this.lastSentIndex >= this.opts.fps * KEEPALIVE_SEC) {
+        // Re-send the unchanged picture now and then: ffmpeg stays current (a fast stop,
+        // and a killed ffmpeg has written almost everything).
+        this.track(this.write(plan.index, this.lastPicture!));
+      }
+    }
+    this.schedule();
+  };
+
+  private track(p: Promise<void>): void {
+    const mine = p.finally(() => {
+      if (this.inflight === mine) this.inflight = undefined;
+    });
+    this.inflight = mine;
+  }
+
+  /** Did the picture change since the last one sent? While disconnected the last frame stays (frozen). */
+  private changed(now: number): boolean {
+    const s = this.source;
+    if (!s.connected) return false;
+    return (
+      s.version !== this.sentVersion ||
+      s.pointer.x !== this.sentPointer.x ||
+      s.pointer.y !== this.sentPointer.y ||
+      (this.opts.cursor && !sameCursor(s.cursor, this.sentCursor)) ||
+      this.overlays.changed(now)
+    );
+  }
+
+  /** Our own copy of the mirror with overlays and pointer drawn in, at the first frame's size. */
+  private async compose(now: number): Promise<Frame | undefined> {
+    const s = this.source;
+    const version = s.version;
+    let f: Frame;
+    try {
+      f = s.frame();
+    } catch (err) {
+      this.log.debug('frame source failed, keeping the last frame', { error: err });
+      return undefined;
+    }
+    if (!f || f.rgba.length < f.width * f.height * 4 || f.width <= 0 || f.height <= 0) return undefined;
+    const rgba = Buffer.allocUnsafeSlow(f.width * f.height * 4);
+    f.rgba.copy(rgba, 0, 0, rgba.length);
+    const pic: Frame = { width: f.width, height: f.height, rgba };
+    this.sentVersion = version;
+    this.sentPointer = { x: s.pointer.x, y: s.pointer.y };
+    this.overlays.draw(pic, now);
+    if (this.opts.cursor) {
+      const cursor = s.cursor;
+      this.sentCursor = cursor && { ...cursor, rgba: Buffer.from(cursor.rgba) };
+      compositeCursor(pic, cursor ?? builtinArrow(), s.pointer.x, s.pointer.y);
+    }
+    return this.spec && (pic.width !== this.spec.width || pic.height !== this.spec.height) ? this.letterbox(pic) : pic;
+  }
+
+  /** The screen changed size: fit it into the first size, keeping the aspect ratio. */
+  private async letterbox(pic: Frame): Promise<Frame> {
+    const { width, height } = this.spec!;
+    const rgba = await sharp(pic.rgba, { raw: { width: pic.width, height: pic.height, channels: 4 } })
+      .resize(width, height, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 1 } })
+      .ensureAlpha()
+      .raw()
+      .toBuffer();
+    return { width, height, rgba };
+  }
+
+  private async send(index: number, now: number): Promise<void> {
+    try {
+      const pic = await this.compose(now);
+      if (!pic) return;
+      this.lastPicture = pic;
+      await this.write(index, pic);
+    } catch (err) {
+      this.log.warn('frame skipped', { index, error: err });
+    }
+  }
+
+  private async write(index: number, pic: Frame): Promise<void> {
+    const enc = this.encoder;
+    const seg = this.segments[this.segments.length - 1];
+    if (!enc?.alive || !seg) return;
+    this.lastSentIndex = index;
+    if (!enc.write(index - seg.startIndex, pic.rgba)) await enc.drain();
+  }
+
+  // ---- ffmpeg died -------------------------------------------------------------------
+
+  private onEncoderDied(enc: Encoder, exit: EncoderExit): void {
+    if (enc !== this.encoder || this.state !== 'recording') return;
+    const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+    if (exit.interrupted) {
+      // Ctrl-C reached ffmpeg too: the process is going down, don't fight it.
+      this.fail(new RecordingError(`ffmpeg was interrupted (${how}); the video ends here`, { code: 'ERECORD_INTERRUPTED' }));
+      return;
+    }
+    if (this.restarts >= 1) {
+      this.fail(new VNCStreamError(
+        `ffmpeg died again while recording ${this.output} (${how}); the video was kept up to that point\n${exit.stderrTail}`,
+        { hint: 'look at the ffmpeg output above; check free disk space and memory' },
+      ));
+      return;
+    }
+    this.restarts++;
+    const startIndex = this.lastIndex + 1;
+    this.log.warn('ffmpeg died, recording continues in a new segment', { path: this.output, how, segment: this.segments.length });
+    this.lastIndex = startIndex;
+    this.counts = applyPlan(this.counts, { index: startIndex, send: true, duplicated: 0, dropped: 0 });
+    this.track(this.restart(startIndex));
+  }
+
+  private async restart(startIndex: number): Promise<void> {
+    const pic = (await this.compose(performance.now()).catch(() => undefined)) ?? this.lastPicture!;
+    try {
+      await this.startSegment(startIndex, pic);
+    } catch (err) {
+      this.fail(new VNCStreamError(`ffmpeg could not be restarted while recording ${this.output}`, { cause: err }));
+    }
+  }
+
+  private fail(err: RecordingError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.failedAt = this.lastIndex + 1;
+    this.log.error('recording broke', { path: this.output, error: err });
+    clearTimeout(this.timer);
+  }
+
+  private failedAt?: number;
+
+  // ---- stop ----------------------------------------------------------------------------
+
+  /** Finishes the video (graceful, ≤ recorderStop timeout, then kill) and checks it. Idempotent. */
+  stop(): Promise<RecordingResult> {
+    if (this.state === 'idle') return Promise.reject(new UsageError('stop() before start()'));
+    this.stopPromise ??= this.doStop();
+    return this.stopPromise;
+  }
+
+  /** Signal handler path: finish the file, never throw. */
+  async interrupt(): Promise<void> {
+    if (this.state === 'starting') this.encoder?.kill('SIGINT');
+    if (this.state !== 'recording' && !this.stopPromise) return;
+    await this.stop().catch(() => undefined);
+  }
+
+  private async doStop(): Promise<RecordingResult> {
+    const tEnd = performance.now();
+    this.state = 'stopping';
+    clearTimeout(this.timer);
+    this.unsubscribeInput?.();
+    this.unsubscribeInput = undefined;
+    try {
+      await this.waitInflight();
+      if (!this.failure) await this.sendLastFrame(tEnd);
+      await this.finishEncoder();
+      const endIndex = this.failedAt ?? this.lastIndex + 1;
+      await finalizeSegments(this.segmentDurations(endIndex), this.output, this.spec!);
+      const posterPath = await this.poster();
+      const result = await this.check(endIndex, (tEnd - this.t0) / 1000, posterPath);
+      this.log.info('recording stopped', {
+        path: result.path, sizeBytes: result.sizeBytes, durationSec: result.durationSec, wallSec: round3(result.wallSec),
+        frames: result.frames, duplicatedFrames: result.duplicatedFrames, droppedFrames: result.droppedFrames,
+        segments: result.segments,
+      });
+      if (this.failure) throw this.failure;
+      return result;
+    } finally {
+      this.encoder?.kill('SIGKILL');
+      await this.removeSegments();
+      untrackRecorder(this);
+      this.state = 'stopped';
+    }
+  }
+
+  private async waitInflight(): Promise<void> {
+    const limit = defaultTimeout('recorderStop');
+    const deadline = performance.now() + limit;
+    while (this.inflight && performance.now() < deadline) {
+      await Promise.race([this.inflight, new Promise((r) => setTimeout(r, Math.max(1, deadline - performance.now())))]);
+    }
+  }
+
+  /** One more frame at the end, so the video lasts as long as the section did. */
+  private async sendLastFrame(tEnd: number): Promise<void> {
+    const total = totalFrames(this.t0, tEnd, this.opts.fps, this.lastIndex);
+    const last = total - 1;
+    const changed = this.changed(tEnd);
+    if (last > this.lastIndex) {
+      this.counts.duplicated += last - this.lastIndex - (changed ? 1 : 0);
+      if (changed) this.counts.sent++;
+      this.lastIndex = last;
+    }
+    // ffmpeg only knows how long the last picture lasts if a frame marks the end.
+    if (last <= this.lastSentIndex) return;
+    const pic = (changed ? await this.compose(tEnd) : undefined) ?? this.lastPicture!;
+    this.lastPicture = pic;
+    await this.write(last, pic);
+  }
+
+  private async finishEncoder(): Promise<void> {
+    const enc = this.encoder;
+    if (!enc) return;
+    const { killed, exit } = await enc.finish(defaultTimeout('recorderStop'));
+    if (killed) this.log.warn('ffmpeg was killed after the stop timeout', { path: this.output });
+    else if (exit && exit.code !== 0 && !this.failure) this.log.warn('ffmpeg exited with an error at stop', { code: exit.code, stderr: exit.stderrTail });
+  }
+
+  private segmentDurations(endIndex: number) {
+    return this.segments.map((s, i) => ({
+      path: s.path,
+      durationSec: ((this.segments[i + 1]?.startIndex ?? endIndex) - s.startIndex) / this.opts.fps,
+    }));
+  }
+
+  private async poster(): Promise<string | undefined> {
+    if (!this.opts.poster || !this.lastPicture) return undefined;
+    const path = this.output.replace(/\.[^./]+$/, '') + '.png';
+    await writePoster(this.lastPicture, path);
+    return path;
+  }
+
+  /** The spec's output check: big enough, readable, and as long, fast and large as intended. */
+  private async check(endIndex: number, wallSec: number, posterPath?: string): Promise<RecordingResult> {
+    const path = this.output;
+    const sizeBytes = await stat(path).then((s) => s.size, () => 0);
+    if (sizeBytes <= MIN_VIDEO_BYTES) throw new OutputFileError(path, `the video ${path} is missing or too small (${sizeBytes} bytes)`);
+    const info = await probeVideo(path);
+    const fps = this.opts.fps;
+    const expected = endIndex / fps;
+    const geometry = this.args!.geometry;
+    const problems: string[] = [];
+    if (Math.abs(info.durationSec - expected) > Math.max(0.02 * expected, 0.2)) problems.push(`duration ${info.durationSec}s, expected ${expected.toFixed(3)}s`);
+    if (this.opts.format !== 'gif' && Math.abs(info.fps - fps) > 0.01 * fps) problems.push(`${info.fps} fps, expected ${fps}`);
+    if (info.width !== geometry.width || info.height !== geometry.height) problems.push(`${info.width}x${info.height}, expected ${geometry.width}x${geometry.height}`);
+    if (problems.length && !this.failure) {
+      throw new OutputFileError(path, `the video ${path} is not as recorded: ${problems.join('; ')}`, {
+        hint: 'this is a demotool bug or a broken ffmpeg; keep the file and report it',
+      });
+    }
+    return {
+      path, section: sectionOf(path), format: this.opts.format,
+      durationSec: info.durationSec, wallSec,
+      frames: endIndex, duplicatedFrames: this.counts.duplicated, droppedFrames: this.counts.dropped,
+      sizeBytes, fps, width: info.width, height: info.height,
+      segments: this.segments.length,
+      ...(posterPath ? { posterPath } : {}),
+    };
+  }
+
+  private async removeSegments(): Promise<void> {
+    if (process.env.DEMOTOOL_KEEP_SEGMENTS) return; // debugging aid
+    await Promise.all(this.segments.map((s) => rm(s.path, { force: true })));
+  }
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
