@@ -1,0 +1,54 @@
+/**
+ * Waits on a condition that is re-checked whenever the owner calls notify(). Every wait
+ * has a deadline; rejectAll() ends them all (on close) so no timer outlives the client.
+ */
+type Check<T> = () => { value: T } | Error | undefined;
+
+interface Waiter {
+  run(): void;
+  fail(err: Error): void;
+}
+
+export class Waiters {
+  private readonly pending = new Set<Waiter>();
+
+  wait<T>(check: Check<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const settle = (fn: () => void) => {
+        clearTimeout(timer);
+        this.pending.delete(waiter);
+        fn();
+      };
+      const waiter: Waiter = {
+        run: () => {
+          const r = check();
+          if (r instanceof Error) settle(() => reject(r));
+          else if (r) settle(() => resolve(r.value));
+        },
+        fail: (err) => settle(() => reject(err)),
+      };
+      const timer = setTimeout(() => waiter.fail(onTimeout()), Math.max(0, timeoutMs));
+      this.pending.add(waiter);
+      waiter.run();
+    });
+  }
+
+  notify(): void {
+    for (const w of [...this.pending]) w.run();
+  }
+
+  rejectAll(err: Error): void {
+    for (const w of [...this.pending]) w.fail(err);
+  }
+}
+
+/** Reject with `onTimeout()` if `promise` has not settled within `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}
