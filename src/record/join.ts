@@ -1,4 +1,5 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { concatList } from './encoding.js';
@@ -31,10 +32,20 @@ export function chaptersFor(sections: { title: string; durationSec: number }[]):
   });
 }
 
-function sameParameters(infos: VideoInfo[]): boolean {
+/** The codec's setup bytes (H.264 SPS/PPS...): a stream copy is only safe when they match. */
+async function extradataHash(path: string): Promise<string> {
+  const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=extradata_hash',
+    '-show_data_hash', 'md5', '-of', 'csv=p=0', path]);
+  return stdout.trim();
+}
+
+async function sameParameters(paths: string[], infos: VideoInfo[]): Promise<boolean> {
   const a = infos[0];
-  return infos.every((b) => b.codec === a.codec && b.width === a.width && b.height === a.height &&
+  const alike = infos.every((b) => b.codec === a.codec && b.width === a.width && b.height === a.height &&
     b.pixFmt === a.pixFmt && Math.abs(b.fps - a.fps) < 0.01);
+  if (!alike) return false;
+  const hashes = await Promise.all(paths.map(extradataHash));
+  return hashes.every((h) => h === hashes[0]);
 }
 
 function encoderFor(ext: string): string[] {
@@ -64,7 +75,7 @@ export async function joinSections(sections: { path: string; title: string }[], 
   const tmp = tempSibling(outputPath, `tmp${ext}`);
   await writeFile(meta, chapterMetadata(chaptersFor(sections.map((s, i) => ({ title: s.title, durationSec: infos[i].durationSec })))));
   try {
-    if (sameParameters(infos)) {
+    if (await sameParameters(sections.map((s) => s.path), infos)) {
       await writeFile(list, concatList(sections.map((s) => ({ path: s.path }))));
       await runFfmpeg({
         inputs: [{ path: list, options: ['-f', 'concat', '-safe', '0'] }, { path: meta }], output: tmp,

@@ -70,7 +70,7 @@ interface SegmentState {
 /** ffmpeg must be encoding within this long after spawn. */
 const ENCODER_START_MS = 15_000;
 const MIN_VIDEO_BYTES = 1024;
-const KEEPALIVE_SEC = 1;
+const KEEPALIVE_SEC = 0.5;
 
 /** Option defaults and sanity checks. */
 function resolveOptions(o: RecordOptions) {
@@ -325,7 +325,8 @@ export class Recorder {
     }
     if (this.restarts >= 1) {
       this.fail(new VNCStreamError(
-        `ffmpeg died again while recording ${this.output} (${how}); the video was kept up to that point\n${exit.stderrTail}`,
+        `ffmpeg died again while recording ${this.output} (${how}); the video was kept up to that point` +
+          (exit.signal ? '' : `\n${exit.stderrTail}`),
         { hint: 'look at the ffmpeg output above; check free disk space and memory' },
       ));
       return;
