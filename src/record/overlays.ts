@@ -127,8 +127,9 @@ export class Overlays {
 /** A ring that grows and fades out as `age` goes 0 → 1. */
 export function drawRing(dst: Frame, ring: { x: number; y: number }, age: number): void {
   const radius = 10 + 18 * age;
-  const thickness = 3;
-  const alpha = Math.max(0, 1 - age) * 0.9;
+  const thickness = 4;
+  // Stays strong most of its life, then fades fast.
+  const alpha = Math.max(0, 1 - age * age) * 0.95;
   const r = Math.ceil(radius + thickness);
   const d = dst.rgba;
   for (let y = Math.max(0, Math.round(ring.y) - r); y <= Math.min(dst.height - 1, Math.round(ring.y) + r); y++) {
