@@ -8,7 +8,7 @@ import { checkDiskSpace, DEFAULT_MIN_FREE_BYTES, ensureDirectory, waitConnected 
 import { builtinArrow, compositeCursor, sameCursor } from './cursor.js';
 import { Encoder, type EncoderExit } from './encoder.js';
 import { segmentArgs, type EncodingSpec, type SegmentArgs, type VideoFormat } from './encoding.js';
-import { OutputFileError, RecordingError, VNCStreamError } from './errors.js';
+import { OutputFileError, RecordingError, RecordingStartError, VNCStreamError } from './errors.js';
 import { finalizeSegments, tempSibling, writePoster } from './finalize.js';
 import { Overlays } from './overlays.js';
 import { probeVideo } from './probe.js';
@@ -178,7 +178,12 @@ export class Recorder {
   }
 
   private async startFirstSegment(): Promise<void> {
-    const probe = this.source.frame();
+    let probe: Frame;
+    try {
+      probe = this.source.frame();
+    } catch (err) {
+      throw new RecordingStartError('cannot read the first frame from the VNC mirror', { cause: err });
+    }
     this.overlays = new Overlays({ keycast: this.opts.keycast, clickRings: this.opts.clickRings, frameWidth: probe.width });
     this.spec = {
       format: this.opts.format, fps: this.opts.fps, width: probe.width, height: probe.height,
@@ -187,7 +192,7 @@ export class Recorder {
     this.args = segmentArgs(this.spec);
     const now = performance.now();
     const first = await this.compose(now);
-    if (!first) throw new RecordingError('the frame source gave no usable first frame', { code: 'ERECORD_START' });
+    if (!first) throw new RecordingStartError(`the VNC mirror gave no usable first frame (${probe.width}x${probe.height})`);
     this.t0 = now;
     this.lastIndex = 0;
     this.counts = { sent: 1, duplicated: 0, dropped: 0 };
@@ -363,6 +368,7 @@ export class Recorder {
   /** Finishes the video (graceful, ≤ recorderStop timeout, then kill) and checks it. Idempotent. */
   stop(): Promise<RecordingResult> {
     if (this.state === 'idle') return Promise.reject(new UsageError('stop() before start()'));
+    if (this.state === 'starting' && !this.stopPromise) return Promise.reject(new UsageError('stop() while start() is still running', 'await start() first'));
     this.stopPromise ??= this.doStop();
     return this.stopPromise;
   }
