@@ -152,8 +152,8 @@ async function failBoot(
   const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
   const what = timedOut
     ? `VM ${req.name} (${req.image.name}) was not ready within ${Math.round(req.timeoutMs / 1000)} s`
-    : `VM ${req.name} (${req.image.name}) failed to boot: ${(error as Error).message.split('\n')[0]}`;
-  req.log.error('boot failed', { name: req.name, error: (error as Error).message.split('\n')[0] });
+    : `VM ${req.name} (${req.image.name}) failed to boot: ${summary(error)}`;
+  req.log.error('boot failed', { name: req.name, error: summary(error) });
   return new BootError(timedOut ? 'EBOOTTIMEOUT' : 'EBOOT', what, shot, tail, error);
 }
 
@@ -165,7 +165,14 @@ async function lastScreenshot(req: BootRequest, vm: { domain: Domain; client?: V
     await screen.screenshot({ path });
     return path;
   }
+  if ((await vm.domain.state().catch(() => 'gone')) !== 'running') return undefined;
   const ppm = path.replace(/\.png$/, '.ppm');
   await vm.domain.screenshot(ppm);
   return ppm;
+}
+
+/** The most telling line of an error: libvirt puts QEMU's reason last. */
+function summary(error: unknown): string {
+  const lines = (error as Error).message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('→'));
+  return lines.length > 1 ? `${lines[0]} — ${lines[lines.length - 1]}` : (lines[0] ?? String(error));
 }

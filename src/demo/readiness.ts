@@ -20,7 +20,13 @@ export interface ReadyOptions {
   fixedMs?: number;
 }
 
-export const READY_DEFAULTS = { settleAfterMarkerMs: 500, settleMs: 2000, fixedMs: 10_000 } as const;
+export const READY_DEFAULTS = {
+  settleAfterMarkerMs: 500,
+  settleMs: 2000,
+  fixedMs: 10_000,
+  /** A blinking text cursor (VGA: 9x2 px, xterm: ~7x14 px) must not count as the screen changing. */
+  cursorPixels: 200,
+} as const;
 
 export async function waitUntilReady(
   ctx: { screen: Screen; serial: SerialConsole; marker?: string; deadline: Deadline },
@@ -33,5 +39,5 @@ export async function waitUntilReady(
   if (useMarker) await serial.waitFor(new RegExp(marker), { timeout: deadline.remaining() });
   if (strategy === 'serial') return;
   const settle = options.settleMs ?? (useMarker ? READY_DEFAULTS.settleAfterMarkerMs : READY_DEFAULTS.settleMs);
-  await screen.waitForStableScreen({ duration: settle, timeout: deadline.remaining() });
+  await screen.waitForStableScreen({ duration: settle, timeout: deadline.remaining(), ignorePixels: READY_DEFAULTS.cursorPixels });
 }

@@ -52,7 +52,8 @@ function networkArgs(spec: DomainSpec): string[] {
     '-netdev',
     `user,id=dtnet0${restrict}${forwards.join('')}`,
     '-device',
-    'virtio-net-pci,netdev=dtnet0,id=dtnic0',
+    // An explicit slot: QEMU would otherwise give this NIC the slot libvirt assigns to the VGA.
+    'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile=',
   ];
 }
 

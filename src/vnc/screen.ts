@@ -109,7 +109,11 @@ export class Screen {
   }
 
   /** Waits until the content (not just the update counter) stays unchanged for `duration` ms. */
-  async waitForStableScreen(options: { duration?: number; timeout?: number; region?: Region } = {}): Promise<void> {
+  /**
+   * `ignorePixels`: changes of at most this many pixels don't count (a blinking text cursor
+   * changes ~20 pixels and would otherwise keep a console "unstable" forever).
+   */
+  async waitForStableScreen(options: { duration?: number; timeout?: number; region?: Region; ignorePixels?: number } = {}): Promise<void> {
     const duration = options.duration ?? DEFAULT_STABLE_MS;
     const timeout = options.timeout ?? defaultTimeout('stable');
     const deadline = Date.now() + timeout;
@@ -127,7 +131,7 @@ export class Screen {
       }
       version = await this.nextVersion(version, Math.min(since + duration, deadline) - now);
       const current = this.capture(options.region);
-      if (!sameImage(current, snapshot)) {
+      if (!sameImage(current, snapshot, options.ignorePixels ?? 0)) {
         snapshot = current;
         since = Date.now();
         changes++;
@@ -250,8 +254,16 @@ function toMatch(best: Best, needle: Needle): ScreenMatch {
   return { x: best.x, y: best.y, width: needle.width, height: needle.height, similarity: best.similarity };
 }
 
-function sameImage(a: Frame, b: Frame): boolean {
-  return a.width === b.width && a.height === b.height && a.rgba.equals(b.rgba);
+function sameImage(a: Frame, b: Frame, ignorePixels = 0): boolean {
+  if (a.width !== b.width || a.height !== b.height) return false;
+  if (ignorePixels === 0) return a.rgba.equals(b.rgba);
+  let differing = 0;
+  for (let i = 0; i < a.rgba.length; i += 4) {
+    if (a.rgba[i] !== b.rgba[i] || a.rgba[i + 1] !== b.rgba[i + 1] || a.rgba[i + 2] !== b.rgba[i + 2]) {
+      if (++differing > ignorePixels) return false;
+    }
+  }
+  return true;
 }
 
 function nameOf(reference: string | Buffer): string {
