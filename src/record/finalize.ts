@@ -54,5 +54,6 @@ export async function finalizeSegments(segments: Segment[], output: string, spec
 
 /** The poster: the last picture of the section, as PNG. */
 export async function writePoster(frame: Frame, path: string): Promise<void> {
-  await sharp(frame.rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).png().toFile(path);
+  // Opaque, whatever the mirror's alpha bytes say.
+  await sharp(frame.rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).removeAlpha().png().toFile(path);
 }

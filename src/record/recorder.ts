@@ -291,8 +291,10 @@ export class Recorder {
   /** The screen changed size: fit it into the first size, keeping the aspect ratio. */
   private async letterbox(pic: Frame): Promise<Frame> {
     const { width, height } = this.spec!;
+    // A screen is opaque: drop alpha so a source with alpha 0 is not premultiplied to black.
     const rgba = await sharp(pic.rgba, { raw: { width: pic.width, height: pic.height, channels: 4 } })
-      .resize(width, height, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 1 } })
+      .removeAlpha()
+      .resize(width, height, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
       .ensureAlpha()
       .raw()
       .toBuffer();

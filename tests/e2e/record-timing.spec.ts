@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { probeVideo, recordSection, Recorder } from '../../src/record/index.js';
 import { decodeErrors, distance, ffmpegChildren, frameAt, framePng, phaseOf, rgbAt, sleepUntil } from './record-helpers.js';
 import { PALETTE, SyntheticSource } from './record-synthetic.js';
@@ -148,4 +149,23 @@ test('Recorder: start → stop, pid exposed while recording, gone after', async 
   // stop() twice gives the same result instead of failing.
   expect(await rec.stop()).toEqual(r);
   await expect(rec.start(info.outputPath('direct/b.mp4'))).rejects.toThrow(/already started/);
+});
+
+test('the mirror\'s alpha bytes are ignored: resized frames and the poster stay visible', async ({}, info) => {
+  const src = new SyntheticSource(320, 200);
+  const clearAlpha = () => { const f = src.frame().rgba; for (let i = 3; i < f.length; i += 4) f[i] = 0; };
+  clearAlpha();
+  const r = await recordSection(src, info.outputPath('videos'), 'alpha', async () => {
+    await sleepUntil(src.firstFrameAt!, 500);
+    src.resize(200, 200);
+    src.setPhase(4);
+    clearAlpha();
+    await sleepUntil(src.firstFrameAt!, 1500);
+  }, { cursor: false });
+  expect(phaseOf(rgbAt(await frameAt(r.path, 0.2), 20, 120))).toBe(0);
+  expect(phaseOf(rgbAt(await frameAt(r.path, 1.2), 80, 60))).toBe(4);
+  const { data, info: png } = await sharp(r.posterPath!).raw().toBuffer({ resolveWithObject: true });
+  expect(png.channels).toBe(3);
+  expect([png.width, png.height]).toEqual([320, 200]);
+  expect(phaseOf([data[(60 * 320 + 80) * 3], data[(60 * 320 + 80) * 3 + 1], data[(60 * 320 + 80) * 3 + 2]])).toBe(4);
 });
