@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { demoNameFromFile, keepVideo, shouldAttachScreenshot, shouldRecordVideo, vmSettings } from '../../fixtures/options.js';
 import { sanitize } from '../../fixtures/matchers/names.js';
-import { viewerRequested } from '../../src/demo/viewer.js';
+import { openViewer, viewerRequested } from '../../src/demo/viewer.js';
 
 test('demoName defaults to the spec file name without .spec.ts', () => {
   expect(demoNameFromFile('/x/demos/terminal.spec.ts')).toBe('terminal');
@@ -52,4 +52,23 @@ test('DEMOTOOL_VIEW parsing', () => {
   expect(viewerRequested({ DEMOTOOL_VIEW: '1' })).toBe(true);
   expect(viewerRequested({ DEMOTOOL_VIEW: '0' })).toBe(false);
   expect(viewerRequested({})).toBe(false);
+});
+
+test('DEMOTOOL_VIEW without virt-viewer or a display warns and goes on', async () => {
+  const display = process.env.DISPLAY;
+  try {
+    process.env.DISPLAY = ':99';
+    const missing = await openViewer('demo-x', { command: '/nonexistent/virt-viewer', uri: 'qemu:///session' });
+    expect(missing.pid).toBeUndefined();
+    missing.close();
+    const started = await openViewer('demo-x', { command: 'true' });
+    expect(started.pid).toBeGreaterThan(0);
+    started.close();
+    delete process.env.DISPLAY;
+    const headless = await openViewer('demo-x', { command: 'true' });
+    expect(headless.pid).toBeUndefined();
+  } finally {
+    if (display === undefined) delete process.env.DISPLAY;
+    else process.env.DISPLAY = display;
+  }
 });

@@ -11,5 +11,5 @@ export default defineConfig<DemotoolOptions>({
     ['json', { outputFile: `${out}/report.json` }],
     ['html', { outputFolder: `${out}/html`, open: 'never' }],
   ],
-  use: { vmImage: 'tiny', vmOptions: { ready: { strategy: 'serial' } } /*TEMP*/, demoOutputDir: `${out}/demo-videos`, video: 'on' },
+  use: { vmImage: 'tiny', demoOutputDir: `${out}/demo-videos`, video: 'on' },
 });

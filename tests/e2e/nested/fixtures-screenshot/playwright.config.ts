@@ -11,5 +11,5 @@ export default defineConfig<DemotoolOptions>({
   // Baselines in a directory of the outer test's choosing; {testFileName} proves the template is applied.
   snapshotPathTemplate: `${process.env.SNAP_DIR}/{testFileName}/{arg}{ext}`,
   reporter: [['json', { outputFile: `${out}/report.json` }]],
-  use: { vmImage: 'tiny', vmOptions: { ready: { strategy: 'serial' } } /*TEMP*/, demoOutputDir: `${out}/demo-videos` },
+  use: { vmImage: 'tiny', demoOutputDir: `${out}/demo-videos` },
 });

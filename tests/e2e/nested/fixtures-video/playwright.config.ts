@@ -8,5 +8,5 @@ export default defineConfig<DemotoolOptions>({
   timeout: 3 * 60_000,
   outputDir: `${out}/test-results`,
   reporter: [['json', { outputFile: `${out}/report.json` }]],
-  use: { vmImage: 'tiny', vmOptions: { ready: { strategy: 'serial' } } /*TEMP*/, demoOutputDir: `${out}/demo-videos`, video: 'retain-on-failure' },
+  use: { vmImage: 'tiny', demoOutputDir: `${out}/demo-videos`, video: 'retain-on-failure' },
 });
