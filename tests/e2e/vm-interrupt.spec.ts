@@ -6,11 +6,11 @@ import { domains, runFiles } from './support/host.js';
 
 test.describe.configure({ timeout: 6 * 60_000 });
 
-const script = join(__dirname, 'support', 'boot-tiny.ts');
+const script = join(import.meta.dirname, 'support', 'boot-tiny.ts');
 
 /** Starts a run in its own process and waits until its VM is defined (mid-boot). */
 async function startRun(name: string, outDir: string) {
-  const child = execa(process.execPath, ['--import', 'tsx', script, name], { reject: false, all: true, env: { OUT_DIR: outDir } });
+  const child = execa(process.execPath, ['--import', 'tsx', script, name], { reject: false, all: true, env: { OUT_DIR: outDir, TEST_PARALLEL_INDEX: '' } });
   const vm = `demo-${name}`;
   for (let i = 0; i < 600; i++) {
     if ((await domains()).includes(vm)) return { child, vm };

@@ -8,7 +8,7 @@ test('two VMs at once under two Playwright workers: no name or port collision', 
   test.setTimeout(10 * 60_000);
   const out = testInfo.outputPath('parallel');
   mkdirSync(out, { recursive: true });
-  const run = await runNested(join(__dirname, 'nested', 'parallel'), [], { PARALLEL_OUT: out });
+  const run = await runNested(join(import.meta.dirname, 'nested', 'parallel'), [], { PARALLEL_OUT: out });
   expect(run.exitCode, run.all).toBe(0);
   const a = JSON.parse(readFileSync(join(out, 'a.json'), 'utf8'));
   const b = JSON.parse(readFileSync(join(out, 'b.json'), 'utf8'));

@@ -109,7 +109,7 @@ test('waitForScreen times out naming the best similarity, with actual and diff i
 });
 
 test("right-click on the desktop opens openbox's menu, matched with waitForScreen", async ({}, testInfo) => {
-  const needle = join(__dirname, 'needles', 'openbox-root-menu.png');
+  const needle = join(import.meta.dirname, 'needles', 'openbox-root-menu.png');
   await vm().mouse.click(1100, 650, { button: 'right' });
   const m = await vm().waitForScreen(needle, { timeout: 15_000 });
   await vm().screenshot({ path: testInfo.outputPath('menu.png') });

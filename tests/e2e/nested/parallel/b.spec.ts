@@ -10,7 +10,7 @@ test('boot tiny in worker b', async () => {
     demo.vm('tiny', async (vm) => {
       const started = Date.now();
       writeFileSync(join(out, 'b.json'), JSON.stringify({ name: vm.name, port: vm.vncPort, started }));
-      const partner = join(out, 'b'.replace('x', 'a') + '.json');
+      const partner = join(out, 'a.json');
       for (let i = 0; i < 600 && !existsSync(partner); i++) await new Promise((r) => setTimeout(r, 200));
       writeFileSync(join(out, 'b.done.json'), JSON.stringify({ sawPartner: existsSync(partner), ended: Date.now() }));
     }),
