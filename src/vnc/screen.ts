@@ -15,6 +15,7 @@ import { ScreenMatchTimeoutError } from './errors.js';
 import { cropFrame, decodeImage, encodePng, sideBySide } from './image.js';
 import { findBest, makeNeedle, searchArea, type Needle } from './match.js';
 import { recognise } from './ocr.js';
+import { ChangeDetector, StabilityTracker } from './stability.js';
 import { clipRegion, type Region } from './region.js';
 
 export type { Region } from './region.js';
@@ -108,45 +109,48 @@ export class Screen {
     throw await this.matchTimeout(reference, image, needle, best, threshold, timeout);
   }
 
-  /** Waits until the content (not just the update counter) stays unchanged for `duration` ms. */
   /**
-   * `ignorePixels`: changes of at most this many pixels don't count (a blinking text cursor
-   * changes ~20 pixels and would otherwise keep a console "unstable" forever).
+   * Waits until the content (not just the update counter) stays unchanged for `duration`
+   * ms. A blinking cursor (the picture flipping back to the one before) doesn't count.
+   * `ignorePixels`: changes of at most this many pixels don't count either.
    */
   async waitForStableScreen(options: { duration?: number; timeout?: number; region?: Region; ignorePixels?: number } = {}): Promise<void> {
     const duration = options.duration ?? DEFAULT_STABLE_MS;
     const timeout = options.timeout ?? defaultTimeout('stable');
     const deadline = Date.now() + timeout;
-    let snapshot = this.capture(options.region);
-    let since = Date.now();
+    const tracker = new StabilityTracker(this.capture(options.region), Date.now(), options.ignorePixels);
     let version = this.client.version;
-    let changes = 0;
     for (;;) {
       const now = Date.now();
-      if (now - since >= duration) return;
+      const stable = tracker.stableFor(now);
+      if (stable >= duration) return;
       if (now >= deadline) {
         throw new TimeoutError(`the screen staying unchanged for ${duration} ms`, timeout, {
-          hint: `it changed ${changes} times; the last change was ${now - since} ms ago (a clock or cursor blink? pass a region)`,
+          hint: `it changed ${tracker.changes} times, last ${stable} ms ago (a clock or animation? pass a region that excludes it)`,
         });
       }
-      version = await this.nextVersion(version, Math.min(since + duration, deadline) - now);
-      const current = this.capture(options.region);
-      if (!sameImage(current, snapshot, options.ignorePixels ?? 0)) {
-        snapshot = current;
-        since = Date.now();
-        changes++;
-      }
+      version = await this.nextVersion(version, Math.min(now + duration - stable, deadline) - now);
+      tracker.observe(this.capture(options.region), Date.now());
     }
   }
 
-  /** Waits until the content differs from what it was when called. */
+  /**
+   * Waits until the content differs from when called. A small change that flips back
+   * within a second (a blinking cursor) doesn't count; small real changes are therefore
+   * reported up to a second late.
+   */
   async waitForScreenChange(options: { timeout?: number; region?: Region } = {}): Promise<void> {
     const timeout = options.timeout ?? defaultTimeout('stable');
-    const before = this.capture(options.region);
+    const detector = new ChangeDetector(this.capture(options.region));
     const deadline = Date.now() + timeout;
-    let changed = false;
-    await this.eachVersion(deadline, () => (changed = !sameImage(this.capture(options.region), before)));
-    if (!changed) throw new TimeoutError('a change on screen', timeout, { hint: options.region ? 'nothing changed inside the region' : undefined });
+    let version = this.client.version;
+    for (;;) {
+      if (detector.observe(this.capture(options.region), Date.now())) return;
+      const now = Date.now();
+      if (now >= deadline) break;
+      version = await this.nextVersion(version, Math.min(detector.decidesAt() ?? deadline, deadline) - now);
+    }
+    throw new TimeoutError('a change on screen', timeout, { hint: options.region ? 'nothing changed inside the region' : undefined });
   }
 
   async ocr(options: { region?: Region } = {}): Promise<string> {
@@ -252,18 +256,6 @@ export class Screen {
 
 function toMatch(best: Best, needle: Needle): ScreenMatch {
   return { x: best.x, y: best.y, width: needle.width, height: needle.height, similarity: best.similarity };
-}
-
-function sameImage(a: Frame, b: Frame, ignorePixels = 0): boolean {
-  if (a.width !== b.width || a.height !== b.height) return false;
-  if (ignorePixels === 0) return a.rgba.equals(b.rgba);
-  let differing = 0;
-  for (let i = 0; i < a.rgba.length; i += 4) {
-    if (a.rgba[i] !== b.rgba[i] || a.rgba[i + 1] !== b.rgba[i + 1] || a.rgba[i + 2] !== b.rgba[i + 2]) {
-      if (++differing > ignorePixels) return false;
-    }
-  }
-  return true;
 }
 
 function nameOf(reference: string | Buffer): string {
