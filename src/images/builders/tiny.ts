@@ -1,0 +1,123 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { ImageBuildError } from '../errors.js';
+import { qemuImgCreate } from '../qemu-img.js';
+import { cpioNewc, type CpioEntry } from './cpio.js';
+import type { Builder, BuildContext } from './types.js';
+
+export const TINY_READY_MARKER = 'DEMOTOOL-READY';
+// quiet + loglevel=3 keep boot fast and silent; rcS lowers it further so nothing scribbles
+// over the tty1 shell. consoleblank=0: the VGA console must stay visible over VNC.
+export const TINY_CMDLINE = 'console=tty0 console=ttyS0,115200 quiet loglevel=3 consoleblank=0';
+const DISK_BYTES = 64 * 1024 * 1024;
+const BUSYBOX = '/bin/busybox';
+
+/** Newest Debian kernel in /boot (vmlinuz-6.1.0-56-amd64 > vmlinuz-6.1.0-9-amd64). */
+export async function newestKernel(bootDir = '/boot'): Promise<string | undefined> {
+  const names = (await fs.readdir(bootDir).catch(() => [] as string[])).filter((n) => /^vmlinuz-\d/.test(n));
+  names.sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+  return names[0] && path.join(bootDir, names[0]);
+}
+
+// /init runs first: mount the basics, then hand over to busybox init, which respawns a shell
+// on tty1 (the VGA console seen over VNC) and on ttyS0, each with its own controlling tty.
+const INIT = `#!/bin/busybox sh
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+exec /sbin/init
+`;
+
+const RCS = `#!/bin/sh
+hostname tiny
+# Only emergencies reach the consoles from now on.
+dmesg -n 1
+echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
+`;
+
+const INITTAB = `::sysinit:/etc/init.d/rcS
+tty1::respawn:-/bin/sh
+ttyS0::respawn:-/bin/sh
+::ctrlaltdel:/sbin/reboot
+`;
+
+const PROFILE = `export HOME=/root PATH=/sbin:/usr/sbin:/bin:/usr/bin ENV=/etc/shrc
+export TERM=\${TERM:-linux}
+cd "$HOME"
+`;
+
+// ENV is read by every interactive shell. The first tty1 shell to start tells the host,
+// over the serial port, that the console is ready for typing.
+const SHRC = `PS1='tiny# '
+export HOME=/root PATH=/sbin:/usr/sbin:/bin:/usr/bin
+if [ "$(tty)" = /dev/tty1 ] && [ ! -e /tmp/.demotool-ready ]; then
+  : > /tmp/.demotool-ready
+  echo ${TINY_READY_MARKER} > /dev/ttyS0
+fi
+`;
+
+function initramfsEntries(busybox: Buffer): CpioEntry[] {
+  const dirs = ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'etc', 'etc/init.d', 'proc', 'sys', 'dev', 'tmp', 'root', 'var', 'run'];
+  return [
+    ...dirs.map((d): CpioEntry => ({ path: d, type: 'dir', mode: d === 'tmp' ? 0o1777 : 0o755 })),
+    { path: 'dev/console', type: 'char', major: 5, minor: 1 },
+    { path: 'bin/busybox', type: 'file', data: busybox, mode: 0o755 },
+    { path: 'bin/sh', type: 'symlink', target: 'busybox' },
+    { path: 'sbin/init', type: 'symlink', target: '../bin/busybox' },
+    { path: 'init', type: 'file', data: INIT, mode: 0o755 },
+    { path: 'etc/init.d/rcS', type: 'file', data: RCS, mode: 0o755 },
+    { path: 'etc/inittab', type: 'file', data: INITTAB },
+    { path: 'etc/profile', type: 'file', data: PROFILE },
+    { path: 'etc/shrc', type: 'file', data: SHRC },
+    { path: 'etc/hostname', type: 'file', data: 'tiny\n' },
+    { path: 'etc/passwd', type: 'file', data: 'root:x:0:0:root:/root:/bin/sh\n' },
+    { path: 'etc/group', type: 'file', data: 'root:x:0:\n' },
+  ];
+}
+
+async function readHostFile(ctx: BuildContext, step: string, file: string, aptPackage: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ImageBuildError({
+      image: ctx.name,
+      step,
+      reason: `cannot read ${file} (${code})`,
+      hint: code === 'EACCES' ? `make ${file} readable (sudo chmod a+r ${file})` : `apt-get install ${aptPackage} (or run \`npm run setup\`)`,
+      cause: e,
+    });
+  }
+}
+
+/** A Debian kernel + ~1 MB busybox initramfs + a small empty qcow2. Builds in well under a second. */
+export const buildTiny: Builder = async (ctx) => {
+  ctx.progress('kernel', 0);
+  const kernel = await newestKernel();
+  if (!kernel) {
+    throw new ImageBuildError({
+      image: ctx.name,
+      step: 'kernel',
+      reason: 'no /boot/vmlinuz-* found on this machine',
+      hint: 'install a Debian kernel: apt-get install linux-image-amd64 (or run `npm run setup`)',
+    });
+  }
+  await fs.writeFile(ctx.out.kernel, await readHostFile(ctx, 'kernel', kernel, 'linux-image-amd64'));
+  ctx.log.info('tiny kernel', { kernel });
+
+  ctx.progress('initramfs', 40);
+  const busybox = await readHostFile(ctx, 'initramfs', BUSYBOX, 'busybox-static');
+  const initrd = await promisify(gzip)(cpioNewc(initramfsEntries(busybox)), { level: 9 });
+  await fs.writeFile(ctx.out.initrd, initrd);
+  ctx.log.info('tiny initramfs', { bytes: initrd.length });
+
+  ctx.progress('disk', 80);
+  await qemuImgCreate(ctx.out.qcow2, DISK_BYTES);
+  ctx.progress('done', 100);
+  return { cmdline: TINY_CMDLINE, readyMarker: TINY_READY_MARKER, guestAgent: false, minMemoryMiB: 256 };
+};

@@ -1,0 +1,67 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BaseImage } from './types.js';
+
+/**
+ * The `{name}.json` beside `{name}.qcow2`. Kernel/initrd are stored as file names relative to
+ * the cache dir so the cache can be moved; read() turns them into absolute paths.
+ */
+export interface Sidecar {
+  format: 1;
+  name: string;
+  /** Which builder made it: 'tiny' | 'debian-12-desktop' | 'virt-builder'. */
+  builder: string;
+  builtAt: string;
+  boot?: { kernel: string; initrd: string; cmdline: string };
+  readyMarker?: string;
+  guestAgent: boolean;
+  user?: { name: string; password: string };
+  minMemoryMiB?: number;
+}
+
+export function toSidecar(image: BaseImage, builder: string, builtAt = new Date()): Sidecar {
+  const dir = path.dirname(image.path);
+  const rel = (p: string) => (path.dirname(p) === dir ? path.basename(p) : p);
+  return {
+    format: 1,
+    name: image.name,
+    builder,
+    builtAt: builtAt.toISOString(),
+    boot: image.boot && { kernel: rel(image.boot.kernel), initrd: rel(image.boot.initrd), cmdline: image.boot.cmdline },
+    readyMarker: image.readyMarker,
+    guestAgent: image.guestAgent,
+    user: image.user,
+    minMemoryMiB: image.minMemoryMiB,
+  };
+}
+
+export function fromSidecar(s: Sidecar, qcow2Path: string): BaseImage {
+  const dir = path.dirname(qcow2Path);
+  const abs = (p: string) => path.resolve(dir, p);
+  const image: BaseImage = { name: s.name, path: qcow2Path, guestAgent: !!s.guestAgent };
+  if (s.boot) image.boot = { kernel: abs(s.boot.kernel), initrd: abs(s.boot.initrd), cmdline: s.boot.cmdline };
+  if (s.readyMarker !== undefined) image.readyMarker = s.readyMarker;
+  if (s.user) image.user = s.user;
+  if (s.minMemoryMiB !== undefined) image.minMemoryMiB = s.minMemoryMiB;
+  return image;
+}
+
+export function parseSidecar(text: string, file: string): Sidecar {
+  const s = JSON.parse(text) as Sidecar;
+  if (s?.format !== 1 || typeof s.name !== 'string') throw new Error(`${file}: not a demotool image sidecar (format 1)`);
+  if (s.boot && !(s.boot.kernel && s.boot.initrd && typeof s.boot.cmdline === 'string')) {
+    throw new Error(`${file}: boot needs kernel, initrd and cmdline`);
+  }
+  return s;
+}
+
+export async function readSidecar(file: string): Promise<Sidecar> {
+  return parseSidecar(await fs.readFile(file, 'utf8'), file);
+}
+
+/** Write via a temp file + rename so readers never see half a JSON file. */
+export async function writeSidecar(file: string, s: Sidecar): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(s, null, 2) + '\n');
+  await fs.rename(tmp, file);
+}
