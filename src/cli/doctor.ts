@@ -36,7 +36,7 @@ async function accel(cache: ImageCache): Promise<Check> {
 async function images(cache: ImageCache): Promise<Check> {
   const list = await cache.list();
   if (list.length === 0) return { ok: 'warn', what: 'images', detail: `none cached in ${cache.dir}`, fix: 'run `npm run setup` (tiny) or `demotool images build debian-12-desktop`' };
-  const names = list.map((i) => `${i.name} (${(i.sizeBytes / 2 ** 20).toFixed(0)} MiB)`).join(', ');
+  const names = list.map((i) => `${i.name} (${(i.sizeBytes / 2 ** 20).toFixed(1)} MiB)`).join(', ');
   return { ok: true, what: 'images', detail: `${names} in ${cache.dir}` };
 }
 

@@ -1,0 +1,31 @@
+import { test, expect } from '@playwright/test';
+import { execa } from 'execa';
+
+const cli = (...args: string[]) => execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { reject: false, all: true });
+
+test('demotool doctor reports libvirt, KVM/TCG, tools and cached images, one line each', async () => {
+  const r = await cli('doctor');
+  expect(r.exitCode, r.all).toBe(0);
+  expect(r.stdout).toMatch(/^ok\s+libvirt\s+qemu:\/\/\/session answers/m);
+  expect(r.stdout).toMatch(/^(ok|warn)\s+acceleration\s+(KVM|TCG): /m);
+  for (const tool of ['qemu-system-x86_64', 'qemu-img', 'ffmpeg', 'virt-builder', 'mmdebstrap', 'tesseract'])
+    expect(r.stdout).toMatch(new RegExp(`^ok\\s+${tool}\\s+\\S`, 'm'));
+  expect(r.stdout).toMatch(/^ok\s+images\s+.*tiny/m);
+});
+
+test('doctor names a libvirt that does not answer, with the fix', async () => {
+  const r = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'doctor'], {
+    reject: false,
+    env: { DEMOTOOL_LIBVIRT_URI: 'qemu+unix:///system?socket=/nonexistent/libvirt-sock' },
+  });
+  expect(r.exitCode).toBe(1);
+  expect(r.stdout).toMatch(/^FAIL libvirt .* does not answer\n\s+fix: run `npm run setup`/m);
+});
+
+test('images list shows the cached tiny image; a bad image name is refused clearly', async () => {
+  const list = await cli('images', 'list');
+  expect(list.stdout).toMatch(/^tiny\s+[\d.]+ MiB\s+\/.*tiny\.qcow2$/m);
+  const bad = await cli('images', 'build', 'Not/Valid');
+  expect(bad.exitCode).toBe(1);
+  expect(bad.stderr).toMatch(/demotool: .*Not\/Valid/);
+});
