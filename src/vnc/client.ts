@@ -218,8 +218,9 @@ export class VncClient extends EventEmitter implements FrameSource {
   }
 
   private async establish(deadline: number): Promise<void> {
-    const endpoint = await withTimeout(this.opts.locate(), deadline - Date.now(), () => new VncConnectError('locate() did not answer in time'));
-    const session = await RfbSession.open(endpoint, { timeoutMs: deadline - Date.now(), log: this.log });
+    const signal = this.abort.signal;
+    const endpoint = await withTimeout(this.opts.locate(), deadline - Date.now(), () => new VncConnectError('locate() did not answer in time'), signal);
+    const session = await RfbSession.open(endpoint, { timeoutMs: deadline - Date.now(), log: this.log, signal });
     if (this.closed) {
       session.destroy();
       throw this.closedError();
@@ -301,6 +302,7 @@ export class VncClient extends EventEmitter implements FrameSource {
   private onResize(width: number, height: number): void {
     this.resizeMirror(width, height);
     this.needFull = true;
+    this.coverage = 0;
   }
 
   private onUpdateEnd(session: RfbSession): void {

@@ -78,7 +78,7 @@ export class RfbSession extends EventEmitter {
    * TCP connect and RFB handshake. Resolves once rfb2 has sent SetEncodings and the first
    * (non-incremental) update request; pixels follow as events.
    */
-  static open(endpoint: VncEndpoint, opts: { timeoutMs: number; log: Logger }): Promise<RfbSession> {
+  static open(endpoint: VncEndpoint, opts: { timeoutMs: number; log: Logger; signal?: AbortSignal }): Promise<RfbSession> {
     const socket = net.createConnection({ host: endpoint.host, port: endpoint.port });
     socket.setNoDelay(true); // key and pointer events are tiny: don't let Nagle hold them
     const session = new RfbSession(endpoint, socket);
@@ -86,6 +86,7 @@ export class RfbSession extends EventEmitter {
       const where = `${endpoint.host}:${endpoint.port}`;
       const fail = (err: unknown) => {
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         session.destroy(err instanceof Error ? err : new Error(String(err)));
         reject(
           err instanceof VncConnectError
@@ -97,11 +98,15 @@ export class RfbSession extends EventEmitter {
         () => fail(new VncConnectError(`VNC server at ${where} did not complete the handshake within ${opts.timeoutMs} ms`)),
         Math.max(1, opts.timeoutMs),
       );
+      const onAbort = () => fail(opts.signal?.reason ?? new Error('aborted'));
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       session.once('close', (err?: Error) => fail(err ?? new Error('connection closed during handshake')));
       socket.once('connect', () => {
         try {
           session.attach(() => {
             clearTimeout(timer);
+            opts.signal?.removeEventListener('abort', onAbort);
             session.removeAllListeners('close');
             opts.log.debug('handshake', { where, width: session.width, height: session.height, ...session.format });
             resolve(session);

@@ -43,12 +43,19 @@ export class Waiters {
 }
 
 /** Reject with `onTimeout()` if `promise` has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => (done(), reject(signal?.reason));
+    const timer = setTimeout(() => (done(), reject(onTimeout())), Math.max(0, ms));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
+      (v) => (done(), resolve(v)),
+      (e) => (done(), reject(e)),
     );
   });
 }
