@@ -137,7 +137,6 @@ export class VncClient extends EventEmitter implements FrameSource {
     this.waiters.rejectAll(this.closedError());
     await this.reconnecting?.catch(() => {});
     await this.sendChain.catch(() => {});
-    this.removeAllListeners('update');
   }
 
   // ---- input -------------------------------------------------------------------------
@@ -296,7 +295,7 @@ export class VncClient extends EventEmitter implements FrameSource {
       const rgba = cursorToRgba(rect.width, rect.height, rect.data, rect.mask, session.format);
       this._cursor = { width: rect.width, height: rect.height, hotX: rect.x, hotY: rect.y, rgba };
     }
-    this.emit('cursor', this._cursor);
+    this.safeEmit('cursor', this._cursor);
   }
 
   private onResize(width: number, height: number): void {
@@ -326,13 +325,22 @@ export class VncClient extends EventEmitter implements FrameSource {
     this.mirror = { width, height, rgba };
     this._pointer = { x: Math.min(this._pointer.x, Math.max(0, width - 1)), y: Math.min(this._pointer.y, Math.max(0, height - 1)) };
     this.log.debug('resize', { width, height });
-    this.emit('resize', { width, height });
+    this.safeEmit('resize', { width, height });
     this.bump();
   }
 
   private bump(): void {
     this._version++;
-    this.emit('update', this._version);
+    this.safeEmit('update', this._version);
+  }
+
+  /** Mirror events fire inside rfb2's parser: a throwing listener must not kill the session. */
+  private safeEmit(event: string, payload: unknown): void {
+    try {
+      this.emit(event, payload);
+    } catch (err) {
+      this.log.error('listener-threw', { event, error: err });
+    }
   }
 }
 
