@@ -19,7 +19,11 @@ export async function runFixtureSuite(testInfo: TestInfo, suite: string, args: s
   const out = testInfo.outputPath(outName);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const run = await runNested(join(dirname(fileURLToPath(import.meta.url)), '..', suite), args, { NESTED_OUT: out, ...env });
+  // Test output under `out` too (where the outer test looks for videos and attachments).
+  const run = await runNested(join(dirname(fileURLToPath(import.meta.url)), '..', suite), [`--output=${join(out, 'test-results')}`, ...args], {
+    NESTED_OUT: out,
+    ...env,
+  });
   return { run, out, notes: () => readNotes(out), report: () => readReport(out) };
 }
 
