@@ -57,7 +57,37 @@ export function makeNeedle(image: RgbaImage, exclude: Region[] = []): Needle {
       for (let x = Math.max(0, r.x); x < Math.min(width, r.x + r.width); x++) scored[y * width + x] = 0;
     }
   }
-  return { width, height, rgba, ...runsOf(scored, width, height) };
+  return { width, height, rgba, ...informativeFirst(rgba, width, runsOf(scored, width, height)) };
+}
+
+/**
+ * Reorders runs so the ones that differ most from the reference's mean colour come first:
+ * on a wrong spot they blow the early-exit limit sooner than flat background rows would.
+ */
+function informativeFirst(rgba: Uint8Array, width: number, r: { runs: Int32Array; count: number }): { runs: Int32Array; count: number } {
+  const n = r.runs.length / 3;
+  if (n < 2) return r;
+  const mean = [0, 0, 0];
+  forEachPixel(r.runs, width, (p) => { for (let c = 0; c < 3; c++) mean[c] += rgba[p * 4 + c]; });
+  for (let c = 0; c < 3; c++) mean[c] /= r.count;
+  const score: number[] = [];
+  for (let k = 0; k < n; k++) {
+    let s = 0;
+    const start = r.runs[k * 3] * width + r.runs[k * 3 + 1];
+    for (let p = start; p < start + r.runs[k * 3 + 2]; p++) for (let c = 0; c < 3; c++) s += Math.abs(rgba[p * 4 + c] - mean[c]);
+    score.push(s);
+  }
+  const order = [...score.keys()].sort((a, b) => score[b] - score[a]);
+  const runs = new Int32Array(r.runs.length);
+  order.forEach((k, i) => runs.set(r.runs.subarray(k * 3, k * 3 + 3), i * 3));
+  return { runs, count: r.count };
+}
+
+function forEachPixel(runs: Int32Array, width: number, fn: (p: number) => void): void {
+  for (let k = 0; k < runs.length; k += 3) {
+    const start = runs[k] * width + runs[k + 1];
+    for (let p = start; p < start + runs[k + 2]; p++) fn(p);
+  }
 }
 
 function runsOf(scored: Uint8Array, width: number, height: number): { runs: Int32Array; count: number } {
@@ -134,16 +164,84 @@ export function similarityAt(screen: RgbaImage, needle: Needle, x: number, y: nu
   return similarityFromSsd(ssd(screen, needle, x, y, Infinity), needle.count);
 }
 
-/** The best position in `area`. `expected` (usually the region's corner) is tried first. */
-export function findBest(screen: RgbaImage, needle: Needle, area: SearchArea, expected?: { x: number; y: number }): MatchResult {
+export interface FindOptions {
+  /** Tried first (usually the region's corner): a good early match speeds up the rest. */
+  expected?: { x: number; y: number };
+  /**
+   * With a threshold, large searches stay exact for matches at or above it (pruned by a
+   * sample of the reference's most distinctive pixels); only a below-threshold best, used
+   * for error messages, may be approximate.
+   */
+  threshold?: number;
+}
+
+/** The best position in `area`. */
+export function findBest(screen: RgbaImage, needle: Needle, area: SearchArea, options: FindOptions = {}): MatchResult {
   if (needle.count === 0) throw new Error('the reference has no scored pixels (all transparent or excluded)');
   const positions = (area.x1 - area.x0 + 1) * (area.y1 - area.y0 + 1);
-  const factor = Math.min(8, Math.floor(Math.min(needle.width, needle.height) / 8));
-  const best =
-    positions * needle.count <= EXHAUSTIVE_BUDGET || factor < 2
-      ? exhaustive(screen, needle, area, expected)
-      : coarseToFine(screen, needle, area, factor);
-  return { x: best.x, y: best.y, similarity: similarityFromSsd(best.sum, needle.count) };
+  const result = (b: Scored) => ({ x: b.x, y: b.y, similarity: similarityFromSsd(b.sum, needle.count) });
+  if (positions * needle.count <= EXHAUSTIVE_BUDGET) return result(exhaustive(screen, needle, area, options.expected));
+  const factor = Math.min(8, Math.floor(Math.min(needle.width, needle.height) / 4));
+  const approx = factor >= 2 ? coarseToFine(screen, needle, area, factor) : exhaustive(screen, needle, area, options.expected);
+  if (approx.sum === 0 || options.threshold === undefined) return result(approx);
+  // the coarse pass can miss on busy screens (text): make sure nothing better reaches the threshold
+  const exact = thresholdSearch(screen, needle, area, Math.min(approx.sum, ssdLimit(options.threshold, needle.count)));
+  return result(exact ?? approx);
+}
+
+/** The largest sum of squared differences that still reaches `threshold`. */
+export function ssdLimit(threshold: number, count: number): number {
+  const rms = 255 * (1 - threshold);
+  return 3 * count * rms * rms;
+}
+
+/** Pixels used to reject wrong positions cheaply: the most distinctive ones, spread out. */
+const SAMPLE_SIZE = 48;
+
+function samplePixels(needle: Needle): number[] {
+  const pixels: number[] = [];
+  forEachPixel(needle.runs, needle.width, (p) => pixels.push(p));
+  const mean = [0, 0, 0];
+  for (const p of pixels) for (let c = 0; c < 3; c++) mean[c] += needle.rgba[p * 4 + c] / pixels.length;
+  const distance = (p: number) => Math.abs(needle.rgba[p * 4] - mean[0]) + Math.abs(needle.rgba[p * 4 + 1] - mean[1]) + Math.abs(needle.rgba[p * 4 + 2] - mean[2]);
+  const distinct = [...pixels].sort((a, b) => distance(b) - distance(a)).slice(0, Math.max(SAMPLE_SIZE, pixels.length >> 2));
+  distinct.sort((a, b) => a - b); // raster order, so even spacing spreads them over the reference
+  const step = Math.max(1, distinct.length / SAMPLE_SIZE);
+  const sample: number[] = [];
+  for (let i = 0; i < distinct.length && sample.length < SAMPLE_SIZE; i += step) sample.push(distinct[Math.floor(i)]);
+  return sample;
+}
+
+/** Exact search for the best position whose SSD is within `limit`, skipping most positions after a few pixels. */
+function thresholdSearch(screen: RgbaImage, needle: Needle, area: SearchArea, limit: number): Scored | undefined {
+  const sample = samplePixels(needle);
+  const s = screen.rgba;
+  const n = needle.rgba;
+  const offsets = sample.map((p) => ((Math.floor(p / needle.width) * screen.width) + (p % needle.width)) * 4);
+  const values = sample.map((p) => p * 4);
+  let best: Scored | undefined;
+  let bound = limit;
+  for (let y = area.y0; y <= area.y1; y++) {
+    for (let x = area.x0; x <= area.x1; x++) {
+      const base = (y * screen.width + x) * 4;
+      let sum = 0;
+      for (let k = 0; k < offsets.length && sum <= bound; k++) {
+        const si = base + offsets[k];
+        const ni = values[k];
+        const dr = s[si] - n[ni];
+        const dg = s[si + 1] - n[ni + 1];
+        const db = s[si + 2] - n[ni + 2];
+        sum += dr * dr + dg * dg + db * db;
+      }
+      if (sum > bound) continue;
+      const full = ssd(screen, needle, x, y, bound);
+      if (full <= bound) {
+        best = { x, y, sum: full };
+        bound = full;
+      }
+    }
+  }
+  return best;
 }
 
 interface Scored {
@@ -272,5 +370,5 @@ function downscaleNeedle(needle: Needle, f: number): Needle {
       out[o + 3] = 255;
     }
   }
-  return { width, height, rgba: out, ...runsOf(keep, width, height) };
+  return { width, height, rgba: out, ...informativeFirst(out, width, runsOf(keep, width, height)) };
 }

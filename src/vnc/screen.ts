@@ -211,7 +211,7 @@ export class Screen {
     const frame = this.client.frame();
     const area = searchArea(frame, needle, options.region, options.margin ?? DEFAULT_MARGIN);
     if (!area) return undefined;
-    const m = findBest(frame, needle, area, options.region);
+    const m = findBest(frame, needle, area, { expected: options.region, threshold: options.threshold ?? DEFAULT_THRESHOLD });
     return { ...m, version: this.client.version };
   }
 

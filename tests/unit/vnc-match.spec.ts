@@ -63,7 +63,7 @@ test('exact match at the expected position scores 1', () => {
   const screen = desktop(800, 600);
   const needle = makeNeedle(crop(screen, spot));
   const area = searchArea(screen, needle, spot, 50)!;
-  const m = findBest(screen, needle, area, spot);
+  const m = findBest(screen, needle, area, { expected: spot });
   expect(m).toEqual({ x: spot.x, y: spot.y, similarity: 1 });
 });
 
@@ -72,12 +72,12 @@ test('a 5-px shift is still found, exactly', () => {
   const needle = makeNeedle(crop(before, spot));
   for (const [dx, dy] of [[5, 0], [0, -5], [5, 5], [-5, 3]]) {
     const screen = shifted(before, dx, dy);
-    const m = findBest(screen, needle, searchArea(screen, needle, spot, 50)!, spot);
+    const m = findBest(screen, needle, searchArea(screen, needle, spot, 50)!, { expected: spot });
     expect(m, `shift ${dx},${dy}`).toEqual({ x: spot.x + dx, y: spot.y + dy, similarity: 1 });
   }
 });
 
-test('whole-screen search finds it (exhaustive for small needles, coarse-to-fine for big ones)', () => {
+test('whole-screen search finds it, with or without a threshold', () => {
   const screen = desktop(1280, 800, 7);
   for (const r of [
     { x: 1003, y: 611, width: 24, height: 14 }, // factor < 2: exhaustive
@@ -86,8 +86,8 @@ test('whole-screen search finds it (exhaustive for small needles, coarse-to-fine
   ]) {
     const needle = makeNeedle(crop(screen, r));
     const started = Date.now();
-    const m = findBest(screen, needle, searchArea(screen, needle)!);
-    expect(m, JSON.stringify(r)).toEqual({ x: r.x, y: r.y, similarity: 1 });
+    expect(findBest(screen, needle, searchArea(screen, needle)!), JSON.stringify(r)).toEqual({ x: r.x, y: r.y, similarity: 1 });
+    expect(findBest(screen, needle, searchArea(screen, needle)!, { threshold: 0.95 })).toEqual({ x: r.x, y: r.y, similarity: 1 });
     expect(Date.now() - started, 'search time ms').toBeLessThan(3000);
   }
 });
@@ -103,18 +103,43 @@ test('excluded rectangles (reference coordinates) and transparent pixels are ign
 
   const masked = makeNeedle(reference, [{ x: 60, y: 10, width: 30, height: 20 }]);
   expect(masked.count).toBe(96 * 40 - 30 * 20);
-  expect(findBest(screen, masked, searchArea(screen, masked, spot, 50)!, spot)).toEqual({ x: spot.x, y: spot.y, similarity: 1 });
+  expect(findBest(screen, masked, searchArea(screen, masked, spot, 50)!, { expected: spot })).toEqual({ x: spot.x, y: spot.y, similarity: 1 });
 
   const transparent = { ...reference, rgba: Uint8Array.from(reference.rgba) };
   for (let y = 10; y < 30; y++) for (let x = 60; x < 90; x++) transparent.rgba[(y * 96 + x) * 4 + 3] = 0;
   expect(similarityAt(screen, makeNeedle(transparent), spot.x, spot.y)).toBe(1);
 });
 
+/** A terminal-like screen: rows of 8x16 cells with glyphs from a small alphabet. */
+function textScreen(width: number, height: number, seed: number): RgbaImage {
+  const rand = rng(seed);
+  const glyphs = Array.from({ length: 60 }, () => Array.from({ length: 45 }, () => rand() < 0.4));
+  const img: RgbaImage = { width, height, rgba: new Uint8Array(width * height * 4).fill(255) };
+  for (let cy = 0; cy + 16 <= height; cy += 16)
+    for (let cx = 0; cx + 8 <= width; cx += 8) {
+      if (rand() < 0.15) continue;
+      const g = glyphs[Math.floor(rand() * 60)];
+      for (let i = 0; i < 45; i++) if (g[i]) img.rgba.set([0, 0, 0], ((cy + 4 + Math.floor(i / 5)) * width + cx + 1 + (i % 5)) * 4);
+    }
+  return img;
+}
+
+test('a word on a screen full of text is found exactly (threshold search)', () => {
+  const screen = textScreen(1280, 800, 5);
+  const rand = rng(11);
+  for (let i = 0; i < 8; i++) {
+    const r = { x: Math.floor(rand() * 1150), y: Math.floor(rand() * 760), width: 30 + Math.floor(rand() * 90), height: 16 + Math.floor(rand() * 16) };
+    const needle = makeNeedle(crop(screen, r));
+    const m = findBest(screen, needle, searchArea(screen, needle)!, { threshold: 0.95 });
+    expect(m, JSON.stringify(r)).toEqual({ x: r.x, y: r.y, similarity: 1 });
+  }
+});
+
 test('a reference that is not on screen scores below the threshold', () => {
   const screen = desktop(800, 600, 1);
   const other = desktop(800, 600, 99);
   const needle = makeNeedle(crop(other, spot));
-  const m = findBest(screen, needle, searchArea(screen, needle)!);
+  const m = findBest(screen, needle, searchArea(screen, needle)!, { threshold: 0.95 });
   expect(m.similarity).toBeLessThan(0.95);
   expect(m.similarity).toBeGreaterThanOrEqual(0);
 });
