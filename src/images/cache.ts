@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
 import { builderFor, builderName } from './builders/index.js';
+import { removeTree } from './builders/rootfs.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
 import { ImageValidationError } from './errors.js';
 import { acquireBuildLock } from './lock.js';
@@ -228,10 +229,10 @@ export class ImageCache {
   /** Temp files of builds that died (we hold the lock, so nobody else is writing them). */
   private async removeTemps(name: string): Promise<void> {
     const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
-    const re = new RegExp(`^${name.replace(/\./g, '\\.')}\\.(qcow2|vmlinuz|initrd|json)\\.tmp-`);
+    const re = new RegExp(`^${name.replace(/\./g, '\\.')}\\.((qcow2|vmlinuz|initrd|json)\\.tmp-|build-)`);
     for (const e of entries.filter((n) => re.test(n))) {
       this.log.info('removing leftover temp file', { file: e });
-      await fs.rm(path.join(this.dir, e), { recursive: true, force: true });
+      await removeTree(path.join(this.dir, e), this.log);
     }
   }
 }

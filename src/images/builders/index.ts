@@ -1,9 +1,11 @@
 import { isBuiltIn } from '../names.js';
+import { buildDesktop } from './desktop.js';
 import { buildTiny } from './tiny.js';
 import type { Builder } from './types.js';
 
 const builtIns: Record<string, Builder> = {
   tiny: buildTiny,
+  'debian-12-desktop': buildDesktop,
 };
 
 export function builderName(name: string): string {

@@ -57,6 +57,7 @@ const SHRC = `PS1='tiny# '
 export HOME=/root PATH=/sbin:/usr/sbin:/bin:/usr/bin
 if [ "$(tty)" = /dev/tty1 ] && [ ! -e /tmp/.demotool-ready ]; then
   : > /tmp/.demotool-ready
+  clear  # wipe firmware/boot text so screenshots start clean
   echo ${TINY_READY_MARKER} > /dev/ttyS0
 fi
 `;

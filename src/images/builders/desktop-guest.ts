@@ -1,0 +1,143 @@
+/**
+ * What goes inside the debian-12-desktop guest: packages, the demo user, autologin into X,
+ * and the session script that tells the host (over the serial port) when the desktop is up.
+ */
+export const DESKTOP_READY_MARKER = 'DEMOTOOL-DESKTOP-READY';
+export const DESKTOP_USER = { name: 'demo', password: 'demokudasaidomo' };
+export const DESKTOP_HOSTNAME = 'demo-desktop';
+export const DESKTOP_CMDLINE = 'root=/dev/vda rw console=tty0 console=ttyS0,115200 quiet';
+export const DESKTOP_SCREEN = { width: 1280, height: 800 };
+export const DESKTOP_BACKGROUND = '#3b6ea5';
+
+export const DESKTOP_PACKAGES = [
+  // boot
+  'linux-image-amd64', 'initramfs-tools', 'zstd', 'kmod', 'e2fsprogs', 'systemd-sysv', 'udev', 'dbus', 'libpam-systemd', 'procps',
+  // the demo user's tools
+  'sudo', 'qemu-guest-agent', 'iproute2', 'curl',
+  // X, a window manager and a terminal
+  'xserver-xorg-core', 'xserver-xorg-input-libinput', 'xinit', 'x11-xserver-utils', 'x11-utils', 'xdotool',
+  'openbox', 'xterm', 'xfonts-base', 'fonts-dejavu-core',
+];
+
+/** dpkg path filters: no docs, man pages or translations in the image (copyright files stay). */
+export const DPKG_TRIM = [
+  'path-exclude=/usr/share/man/*',
+  'path-exclude=/usr/share/info/*',
+  'path-exclude=/usr/share/doc/*',
+  'path-include=/usr/share/doc/*/copyright',
+  'path-exclude=/usr/share/doc-base/*',
+  'path-exclude=/usr/share/locale/*',
+  'path-include=/usr/share/locale/locale.alias',
+  'path-exclude=/usr/share/lintian/*',
+  'path-exclude=/usr/share/bug/*',
+];
+
+/** Units that would reach the network or wake up at random moments during a recording. */
+export const MASKED_UNITS = [
+  'systemd-timesyncd.service', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'man-db.timer', 'e2scrub_all.timer', 'fstrim.timer',
+  // ttyS0 carries the kernel log and the ready marker; a getty there would take the port from the demo user.
+  'serial-getty@ttyS0.service',
+];
+
+// cvt 1280 800 60, for a VGA whose mode list lacks 1280x800.
+const MODELINE_1280X800 = '83.50 1280 1352 1480 1680 800 803 809 831 -hsync +vsync';
+
+/** ~demo/.xinitrc: fixed screen size, no blanking, a coloured root, xterm + openbox, then the marker. */
+export function xinitrc(): string {
+  const { width: w, height: h } = DESKTOP_SCREEN;
+  return `#!/bin/sh
+# demotool desktop session. The host waits for the marker on the serial port.
+out=$(xrandr | awk '/ connected/ {print $1; exit}')
+if [ -n "$out" ]; then
+  if xrandr | grep -q '^ *${w}x${h} '; then
+    xrandr --output "$out" --mode ${w}x${h}
+  else
+    line=$(cvt ${w} ${h} 60 2>/dev/null | sed -n 's/^Modeline "[^"]*" *//p')
+    xrandr --newmode ${w}x${h}_60 \${line:-${MODELINE_1280X800}}
+    xrandr --addmode "$out" ${w}x${h}_60
+    xrandr --output "$out" --mode ${w}x${h}_60
+  fi
+fi
+xset s off -dpms s noblank
+xsetroot -solid '${DESKTOP_BACKGROUND}'
+xterm -geometry 80x24+100+100 &
+openbox &
+wm=$!
+# Ready = the terminal is mapped and the window manager has announced itself (EWMH).
+i=0
+until xdotool search --onlyvisible --class xterm >/dev/null 2>&1 &&
+      xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; do
+  i=$((i + 1)); [ $i -ge 600 ] && break
+  sleep 0.1
+done
+echo ${DESKTOP_READY_MARKER} > /dev/ttyS0
+wait $wm
+`;
+}
+
+const NETWORK = `[Match]
+Name=en*
+
+[Network]
+DHCP=ipv4
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+`;
+
+const AUTOLOGIN = `[Service]
+ExecStart=
+ExecStart=-/sbin/agetty --autologin ${DESKTOP_USER.name} --noclear %I $TERM
+`;
+
+/** Shell run with the root directory as $1 (an mmdebstrap customize hook, or after debootstrap). */
+export function configureScript(): string {
+  const u = DESKTOP_USER;
+  const heredoc = (file: string, body: string, mode = '0644') =>
+    `cat > "$R${file}" <<'DEMOTOOL_EOF'\n${body}DEMOTOOL_EOF\nchmod ${mode} "$R${file}"\n`;
+  return `set -eu
+R="$1"
+in_root() { chroot "$R" "$@"; }
+echo "demotool: configuring $R"
+
+echo ${DESKTOP_HOSTNAME} > "$R/etc/hostname"
+printf '127.0.0.1 localhost\\n127.0.1.1 ${DESKTOP_HOSTNAME}\\n::1 localhost ip6-localhost ip6-loopback\\n' > "$R/etc/hosts"
+echo '/dev/vda / ext4 defaults 0 1' > "$R/etc/fstab"
+# usermode networking's DNS (only reachable when the VM's network is open)
+rm -f "$R/etc/resolv.conf"; echo 'nameserver 10.0.2.3' > "$R/etc/resolv.conf"
+# systemd creates a machine id on first boot, so every VM gets its own
+: > "$R/etc/machine-id"
+[ -L "$R/var/lib/dbus/machine-id" ] || rm -f "$R/var/lib/dbus/machine-id"
+
+in_root groupadd -f wheel
+in_root id -u ${u.name} >/dev/null 2>&1 || in_root useradd -m -s /bin/bash -G sudo,wheel,dialout,video,input ${u.name}
+printf '%s:%s\\n%s:%s\\n' ${u.name} '${u.password}' root '${u.password}' | in_root chpasswd
+${heredoc('/etc/sudoers.d/wheel', '%wheel ALL=(ALL:ALL) ALL\n', '0440')}
+mkdir -p "$R/etc/systemd/system/getty@tty1.service.d"
+${heredoc('/etc/systemd/system/getty@tty1.service.d/autologin.conf', AUTOLOGIN)}
+echo '[ "$(tty)" = /dev/tty1 ] && exec startx' >> "$R/home/${u.name}/.profile"
+${heredoc(`/home/${u.name}/.xinitrc`, xinitrc(), '0755')}
+in_root chown -R ${u.name}:${u.name} /home/${u.name}
+
+mkdir -p "$R/etc/systemd/network"
+${heredoc('/etc/systemd/network/20-wired.network', NETWORK)}
+in_root systemctl enable systemd-networkd.service
+in_root systemctl disable systemd-networkd-wait-online.service || true
+in_root systemctl mask ${MASKED_UNITS.join(' ')}
+
+# qemu-guest-agent has no [Install]: udev starts it when the org.qemu.guest_agent.0 port appears.
+ls "$R"/lib/udev/rules.d/*qemu-guest-agent* "$R"/usr/lib/udev/rules.d/*qemu-guest-agent* 2>/dev/null | grep -q . ||
+  { echo "demotool: qemu-guest-agent udev rule missing" >&2; exit 1; }
+echo "demotool: qemu-guest-agent is $(in_root systemctl is-enabled qemu-guest-agent.service || true)"
+
+# The root disk is virtio: the initramfs must carry its drivers.
+initrd=$(ls "$R"/boot/initrd.img-* | tail -n 1)
+if ! in_root lsinitramfs "/boot/$(basename "$initrd")" | grep -q 'virtio_blk.ko'; then
+  printf 'virtio_pci\\nvirtio_blk\\n' >> "$R/etc/initramfs-tools/modules"
+  in_root update-initramfs -u
+fi
+in_root lsinitramfs "/boot/$(basename "$initrd")" | grep -E '/virtio_(blk|pci)\\.ko' | sed 's/^/demotool: initramfs has /'
+
+rm -rf "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb "$R"/var/lib/apt/lists/* "$R"/var/cache/debconf/*-old "$R"/var/log/*.log "$R"/var/log/apt/*
+echo "demotool: configured"
+`;
+}

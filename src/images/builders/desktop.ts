@@ -1,0 +1,173 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ImageBuildError } from '../errors.js';
+import { run, type RunOptions } from '../run.js';
+import { bookwormSources, hostMirrors, type DebianMirrors } from './apt-mirror.js';
+import {
+  configureScript,
+  DESKTOP_CMDLINE,
+  DESKTOP_PACKAGES,
+  DESKTOP_READY_MARKER,
+  DESKTOP_USER,
+  DPKG_TRIM,
+} from './desktop-guest.js';
+import { convertToQcow2, FINISH_SCRIPT, removeTree } from './rootfs.js';
+import type { BuildContext, Builder } from './types.js';
+
+const MIRROR_HINT = "needs the Debian mirror from the host's apt configuration (/etc/apt/sources.list.d); run `npm run setup`";
+const BOOTSTRAP_TIMEOUT_MS = 60 * 60_000;
+
+/** Milestones in mmdebstrap's output → [step, percent]. */
+const MILESTONES: [RegExp, string, number][] = [
+  [/^I: automatically chosen|^I: chroot architecture/, 'mmdebstrap', 2],
+  [/^I: running apt-get update/, 'mmdebstrap', 4],
+  [/^I: downloading packages/, 'download', 8],
+  [/^I: extracting archives/, 'extract', 25],
+  [/^I: installing essential packages/, 'install essential', 30],
+  [/^I: installing remaining packages|^I: downloading and installing/, 'install packages', 40],
+  [/^I: running --customize-hook/, 'configure', 78],
+  [/^I: cleaning package lists/, 'cleanup', 84],
+  [/^I: success/, 'mmdebstrap done', 86],
+];
+
+export function mmdebstrapMilestone(line: string): { step: string; percent: number } | undefined {
+  const hit = MILESTONES.find(([re]) => re.test(line));
+  return hit && { step: hit[1], percent: hit[2] };
+}
+
+/** Log mmdebstrap/apt output as a handful of lines: milestones, our own notes, counts. */
+function outputSummary(ctx: BuildContext) {
+  let setUp = 0;
+  let installing = false;
+  return {
+    onLine(line: string) {
+      const m = mmdebstrapMilestone(line);
+      if (m) {
+        installing = m.step === 'install packages';
+        ctx.progress(m.step, m.percent);
+      }
+      if (line.startsWith('demotool: ')) ctx.log.info('desktop build', { note: line.slice(10) });
+      else if (m || /^[EW]: /.test(line)) ctx.log.info('mmdebstrap', { line });
+      if (/^Setting up /.test(line) && installing) {
+        setUp++;
+        // ~420 packages get set up in the second phase; move the bar, log every 100.
+        ctx.progress('install packages', 40 + Math.min(37, (setUp / 420) * 37));
+        if (setUp % 100 === 0) ctx.log.info('mmdebstrap', { packagesSetUp: setUp });
+      }
+    },
+  };
+}
+
+interface Plan {
+  tmp: string;
+  root: string;
+  raw: string;
+  configure: string;
+  finish: string;
+  asRoot: boolean;
+}
+
+async function hasCommand(cmd: string): Promise<boolean> {
+  const r = await execa('sh', ['-c', `command -v ${cmd}`], { reject: false });
+  return r.exitCode === 0;
+}
+
+function mmdebstrapArgs(p: Plan, mirrors: DebianMirrors, target: string): string[] {
+  return [
+    `--mode=${p.asRoot ? 'root' : 'unshare'}`,
+    '--variant=minbase',
+    `--format=${p.asRoot ? 'directory' : 'tar'}`,
+    `--include=${DESKTOP_PACKAGES.join(',')}`,
+    ...DPKG_TRIM.map((o) => `--dpkgopt=${o}`),
+    '--aptopt=Acquire::Languages "none"',
+    `--customize-hook=sh '${p.configure}' "$1"`,
+    'bookworm',
+    target,
+    ...bookwormSources(mirrors),
+  ];
+}
+
+async function bootstrap(ctx: BuildContext, p: Plan, mirrors: DebianMirrors, o: RunOptions): Promise<void> {
+  if (await hasCommand('mmdebstrap')) {
+    ctx.log.info('desktop build', { tool: 'mmdebstrap', mode: p.asRoot ? 'root' : 'unshare', mirror: mirrors.main });
+    const target = p.asRoot ? p.root : path.join(p.tmp, 'root.tar');
+    await run('mmdebstrap', mmdebstrapArgs(p, mirrors, target), { ...o, step: 'mmdebstrap', aptPackage: 'mmdebstrap' });
+    return;
+  }
+  if (!p.asRoot) {
+    throw new ImageBuildError({
+      image: ctx.name,
+      step: 'bootstrap',
+      reason: 'mmdebstrap is not installed, and debootstrap (the fallback) needs root',
+      hint: 'apt-get install mmdebstrap (or run `npm run setup`)',
+    });
+  }
+  ctx.log.info('desktop build', { tool: 'debootstrap', note: 'mmdebstrap missing; slower and untrimmed', mirror: mirrors.main });
+  ctx.progress('debootstrap', 5);
+  const include = `--include=${DESKTOP_PACKAGES.join(',')}`;
+  await run('debootstrap', ['--variant=minbase', include, '--components=main', 'bookworm', p.root, mirrors.main], {
+    ...o,
+    step: 'debootstrap',
+    aptPackage: 'debootstrap',
+  });
+  await fs.writeFile(path.join(p.root, 'etc/apt/sources.list'), bookwormSources(mirrors).join('\n') + '\n');
+  ctx.progress('configure', 78);
+  await run('sh', [p.configure, p.root], { ...o, step: 'configure' });
+  await run('sh', ['-c', 'cd "$1" && rm -rf usr/share/man/* usr/share/info/* usr/share/doc/* usr/share/locale/*', 'trim', p.root], {
+    ...o,
+    step: 'trim',
+  });
+}
+
+/** Runs as root, or as root of mmdebstrap's user namespace when we are not root. */
+function asRootArgs(p: Plan, cmd: string, args: string[]): [string, string[]] {
+  return p.asRoot ? [cmd, args] : ['mmdebstrap', ['--unshare-helper', cmd, ...args]];
+}
+
+async function finish(ctx: BuildContext, p: Plan, o: RunOptions): Promise<void> {
+  ctx.progress('mkfs', 88);
+  const args = [p.finish, p.root, p.raw, ctx.out.kernel, ctx.out.initrd];
+  if (!p.asRoot) args.push(path.join(p.tmp, 'root.tar'));
+  const [cmd, argv] = asRootArgs(p, 'sh', args);
+  await run(cmd, argv, { ...o, step: 'mkfs', aptPackage: 'e2fsprogs' });
+  ctx.progress('convert', 94);
+  await convertToQcow2(p.raw, ctx.out.qcow2, ctx.name, ctx.log);
+}
+
+async function cleanup(ctx: BuildContext, p: Plan): Promise<void> {
+  if (!p.asRoot) {
+    const [cmd, argv] = asRootArgs(p, 'rm', ['-rf', p.root]);
+    await execa(cmd, argv, { reject: false });
+  }
+  await removeTree(p.tmp, ctx.log);
+}
+
+/**
+ * Debian 12 with Xorg, openbox and an xterm, logged in as `demo`, as a bare ext4 disk plus
+ * the kernel and initrd for direct boot. Built with mmdebstrap from the host's Debian mirror.
+ */
+export const buildDesktop: Builder = async (ctx) => {
+  const mirrors = await hostMirrors();
+  const tmp = await fs.mkdtemp(path.join(ctx.dir, `${ctx.name}.build-`));
+  const p: Plan = {
+    tmp,
+    root: path.join(tmp, 'root'),
+    raw: path.join(tmp, 'disk.raw'),
+    configure: path.join(tmp, 'configure.sh'),
+    finish: path.join(tmp, 'finish.sh'),
+    asRoot: process.getuid?.() === 0,
+  };
+  const o: RunOptions = { image: ctx.name, step: '', log: ctx.log, hint: MIRROR_HINT, timeoutMs: BOOTSTRAP_TIMEOUT_MS, ...outputSummary(ctx) };
+  try {
+    await fs.writeFile(p.configure, configureScript());
+    await fs.writeFile(p.finish, FINISH_SCRIPT);
+    if (p.asRoot) await fs.mkdir(p.root);
+    await bootstrap(ctx, p, mirrors, o);
+    await finish(ctx, p, { ...o, hint: undefined });
+    ctx.progress('done', 100);
+  } finally {
+    await cleanup(ctx, p);
+  }
+  return { cmdline: DESKTOP_CMDLINE, readyMarker: DESKTOP_READY_MARKER, guestAgent: true, user: { ...DESKTOP_USER }, minMemoryMiB: 1024 };
+};
