@@ -1,0 +1,40 @@
+import { PNG } from 'pngjs';
+import { test, expect } from '../../../../fixtures/index.js';
+
+// Each test checks a pass and a failure of one matcher; failures are caught and their messages checked.
+test.beforeEach(async ({ vm }) => {
+  await vm.keyboard.type('clear; echo MATCHERS 4242\n', { delay: 0 });
+  await vm.waitForStableScreen({ duration: 500 });
+});
+
+test('toShowText and .not.toShowText', async ({ vm }) => {
+  await expect(vm).toShowText(/MATCHERS 4242/);
+  await expect(vm).not.toShowText(/NOT ON SCREEN/, { timeout: 5000 });
+  const missing = await expect(vm).toShowText(/NOT ON SCREEN/, { timeout: 1500 }).catch((e: Error) => e);
+  expect(String(missing)).toMatch(/Expected the screen to show text matching \/NOT ON SCREEN\/ within 1500 ms/);
+  expect(String(missing)).toMatch(/last text read: .*MATCHERS 4242/);
+  const still = await expect(vm).not.toShowText(/MATCHERS 4242/, { timeout: 1000 }).catch((e: Error) => e);
+  expect(String(still)).toMatch(/not to show .* but after 1000 ms it still read/);
+});
+
+test('toMatchScreen and .not.toMatchScreen with a needle cut from the screen', async ({ vm }, testInfo) => {
+  const region = { x: 0, y: 0, width: 200, height: 40 };
+  const needle = await vm.screenshot({ clip: region });
+  await expect(vm).toMatchScreen(needle, { region });
+  // The same needle with its colours inverted is nowhere on screen.
+  const png = PNG.sync.read(needle);
+  for (let i = 0; i < png.data.length; i += 4) for (let c = 0; c < 3; c++) png.data[i + c] = 255 - png.data[i + c];
+  const inverted = PNG.sync.write(png);
+  await expect(vm).not.toMatchScreen(inverted, { region, timeout: 2000 });
+  const failure = await expect(vm).toMatchScreen(inverted, { region, timeout: 1500 }).catch((e: Error) => e);
+  expect(String(failure)).toMatch(/Expected the screen to show <png buffer> within 1500 ms/);
+  expect(String(failure)).toMatch(/best similarity 0\.\d+ at \d+,\d+, needed 0\.95/);
+  expect(testInfo.attachments.map((a) => a.name)).toEqual(expect.arrayContaining(['screen-actual.png', 'screen-diff.png']));
+  const still = await expect(vm).not.toMatchScreen(needle, { region, timeout: 1000 }).catch((e: Error) => e);
+  expect(String(still)).toMatch(/not to show, but after 1000 ms it still matched \(similarity 1\.000\)/);
+});
+
+test('toHaveScreenshot refuses .not with a clear error', async ({ vm }) => {
+  const e = await expect(vm).not.toHaveScreenshot('x.png').catch((err: Error) => err);
+  expect(String(e)).toMatch(/not\.toHaveScreenshot\(\) is not supported/);
+});
