@@ -83,6 +83,7 @@ export class VncClient extends EventEmitter implements FrameSource {
   get version(): number {
     return this._version;
   }
+  /** Last position sent; the screen centre until the first pointer event (VNC can't tell where it is). */
   get pointer(): { x: number; y: number } {
     return this._pointer;
   }
@@ -242,6 +243,8 @@ export class VncClient extends EventEmitter implements FrameSource {
     this.coverage = 0;
     this.needFull = false;
     this.resizeMirror(session.width, session.height);
+    // VNC never says where the pointer is; X starts it in the middle, so assume that
+    if (this.connects === 0) this._pointer = { x: session.width >> 1, y: session.height >> 1 };
     session.on('rect', (rect: Rfb2Rect) => this.onRect(session, rect));
     session.on('cursor', (rect: Rfb2Rect) => this.onCursor(session, rect));
     session.on('resize', (w: number, h: number) => this.onResize(w, h));
