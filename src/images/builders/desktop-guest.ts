@@ -30,6 +30,13 @@ export const DPKG_TRIM = [
   'path-include=/usr/share/locale/locale.alias',
   'path-exclude=/usr/share/lintian/*',
   'path-exclude=/usr/share/bug/*',
+  // Kernel modules for hardware a QEMU VM never has (wifi, NICs other than virtio, GPUs other
+  // than bochs, cameras/TV, sound, InfiniBand, sensors): ~200 MB.
+  ...[
+    'drivers/net/wireless', 'drivers/net/ethernet', 'drivers/gpu/drm/amd', 'drivers/gpu/drm/i915', 'drivers/gpu/drm/nouveau',
+    'drivers/gpu/drm/radeon', 'drivers/media', 'drivers/infiniband', 'drivers/iio', 'drivers/staging', 'drivers/bluetooth',
+    'sound', 'net/wireless', 'net/mac80211', 'net/bluetooth',
+  ].map((dir) => `path-exclude=/lib/modules/*/kernel/${dir}/*`),
 ];
 
 /** Units that would reach the network or wake up at random moments during a recording. */
@@ -37,7 +44,15 @@ export const MASKED_UNITS = [
   'systemd-timesyncd.service', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'man-db.timer', 'e2scrub_all.timer', 'fstrim.timer',
   // ttyS0 carries the kernel log and the ready marker; a getty there would take the port from the demo user.
   'serial-getty@ttyS0.service',
+  // Boot-time work a throw-away demo VM doesn't need (each costs seconds under TCG).
+  'e2scrub_reap.service', 'modprobe@dm_mod.service', 'modprobe@loop.service', 'modprobe@fuse.service', 'modprobe@efi_pstore.service',
 ];
+
+/** Modules udev would load for QEMU's emulated hardware that a demo never uses (floppy probing alone takes seconds). */
+export const BLACKLISTED_MODULES = ['floppy', 'pcspkr', 'kvm', 'kvm_amd', 'kvm_intel', 'cfg80211', 'joydev', 'ccp', 'ata_piix', 'pata_acpi'];
+
+/** Modules the initramfs carries: just enough to mount an ext4 root on virtio-blk (a small initrd unpacks faster). */
+export const INITRAMFS_MODULES = ['virtio_pci', 'virtio_blk', 'ext4', 'crc32c_generic'];
 
 // cvt 1280 800 60, for a VGA whose mode list lacks 1280x800.
 const MODELINE_1280X800 = '83.50 1280 1352 1480 1680 800 803 809 831 -hsync +vsync';
@@ -60,20 +75,34 @@ if [ -n "$out" ]; then
 fi
 xset s off -dpms s noblank
 xsetroot -solid '${DESKTOP_BACKGROUND}'
-xterm -geometry 80x24+100+100 &
 openbox &
 wm=$!
-# Ready = the terminal is mapped and the window manager has announced itself (EWMH).
+# Ready = openbox manages the screen (EWMH check window) and has mapped the xterm inside its
+# frame (a managed window is only viewable once framed). One waiting xdotool process is cheap;
+# a loop of short-lived X clients steals the CPU a TCG guest needs to start openbox.
 i=0
-until xdotool search --onlyvisible --class xterm >/dev/null 2>&1 &&
-      xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; do
+until xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; do
   i=$((i + 1)); [ $i -ge 600 ] && break
-  sleep 0.1
+  sleep 0.5
 done
-echo ${DESKTOP_READY_MARKER} > /dev/ttyS0
+xterm -geometry 80x24+100+100 &
+if timeout 600 xdotool search --sync --onlyvisible --class xterm >/dev/null 2>&1; then
+  sleep 1 # let the xterm and its frame paint
+  echo ${DESKTOP_READY_MARKER} > /dev/ttyS0
+else
+  echo "DEMOTOOL-DESKTOP-ERROR: the xterm window never appeared" > /dev/ttyS0
+fi
 wait $wm
 `;
 }
+
+// Modesetting without glamor: there is no GPU, and software GL under TCG only slows X down.
+const XORG_CONF = `Section "Device"
+  Identifier "qemu-vga"
+  Driver "modesetting"
+  Option "AccelMethod" "none"
+EndSection
+`;
 
 const NETWORK = `[Match]
 Name=en*
@@ -88,6 +117,27 @@ const AUTOLOGIN = `[Service]
 ExecStart=
 ExecStart=-/sbin/agetty --autologin ${DESKTOP_USER.name} --noclear %I $TERM
 `;
+
+/**
+ * Shell run with the root directory as $1 after the essential packages are in and before the
+ * kernel is (an mmdebstrap essential hook), so the one initramfs built is already the small one.
+ */
+export function essentialScript(): string {
+  const hook = `#!/bin/sh
+[ "$1" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+manual_add_modules ${INITRAMFS_MODULES.join(' ')}
+`;
+  return `set -eu
+R="$1"
+mkdir -p "$R/etc/initramfs-tools/conf.d" "$R/etc/initramfs-tools/hooks" "$R/etc/modprobe.d"
+echo MODULES=list > "$R/etc/initramfs-tools/conf.d/demotool.conf"
+cat > "$R/etc/initramfs-tools/hooks/demotool" <<'DEMOTOOL_EOF'
+${hook}DEMOTOOL_EOF
+chmod 0755 "$R/etc/initramfs-tools/hooks/demotool"
+printf 'blacklist %s\n' ${BLACKLISTED_MODULES.join(' ')} > "$R/etc/modprobe.d/demotool-blacklist.conf"
+`;
+}
 
 /** Shell run with the root directory as $1 (an mmdebstrap customize hook, or after debootstrap). */
 export function configureScript(): string {
@@ -123,6 +173,10 @@ ${heredoc('/etc/systemd/network/20-wired.network', NETWORK)}
 in_root systemctl enable systemd-networkd.service
 in_root systemctl disable systemd-networkd-wait-online.service || true
 in_root systemctl mask ${MASKED_UNITS.join(' ')}
+# Autologin must not wait for DHCP: a copy of systemd-user-sessions without After=network.target.
+sed 's/ network\.target//' "$R/lib/systemd/system/systemd-user-sessions.service" > "$R/etc/systemd/system/systemd-user-sessions.service"
+mkdir -p "$R/etc/X11/xorg.conf.d"
+${heredoc('/etc/X11/xorg.conf.d/20-demotool.conf', XORG_CONF)}
 
 # qemu-guest-agent has no [Install]: udev starts it when the org.qemu.guest_agent.0 port appears.
 ls "$R"/lib/udev/rules.d/*qemu-guest-agent* "$R"/usr/lib/udev/rules.d/*qemu-guest-agent* 2>/dev/null | grep -q . ||
@@ -136,6 +190,11 @@ if ! in_root lsinitramfs "/boot/$(basename "$initrd")" | grep -q 'virtio_blk.ko'
   in_root update-initramfs -u
 fi
 in_root lsinitramfs "/boot/$(basename "$initrd")" | grep -E '/virtio_(blk|pci)\\.ko' | sed 's/^/demotool: initramfs has /'
+
+# mkfs.ext4 -d drops sub-second timestamps, which would make every fontconfig cache look stale
+# (each boot would rescan all fonts). Whole-second font dir times + fresh caches match after the copy.
+find "$R/usr/share/fonts" "$R/usr/share/X11/fonts" -type d 2>/dev/null | while read -r d; do touch -h -d "@$(stat -c %Y "$d")" "$d"; done
+in_root fc-cache -s -f
 
 rm -rf "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb "$R"/var/lib/apt/lists/* "$R"/var/cache/debconf/*-old "$R"/var/log/*.log "$R"/var/log/apt/*
 echo "demotool: configured"

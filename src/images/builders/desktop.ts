@@ -6,6 +6,7 @@ import { run, type RunOptions } from '../run.js';
 import { bookwormSources, hostMirrors, type DebianMirrors } from './apt-mirror.js';
 import {
   configureScript,
+  essentialScript,
   DESKTOP_CMDLINE,
   DESKTOP_PACKAGES,
   DESKTOP_READY_MARKER,
@@ -63,6 +64,7 @@ interface Plan {
   tmp: string;
   root: string;
   raw: string;
+  essential: string;
   configure: string;
   finish: string;
   asRoot: boolean;
@@ -81,6 +83,7 @@ function mmdebstrapArgs(p: Plan, mirrors: DebianMirrors, target: string): string
     `--include=${DESKTOP_PACKAGES.join(',')}`,
     ...DPKG_TRIM.map((o) => `--dpkgopt=${o}`),
     '--aptopt=Acquire::Languages "none"',
+    `--essential-hook=sh '${p.essential}' "$1"`,
     `--customize-hook=sh '${p.configure}' "$1"`,
     'bookworm',
     target,
@@ -113,6 +116,8 @@ async function bootstrap(ctx: BuildContext, p: Plan, mirrors: DebianMirrors, o: 
   });
   await fs.writeFile(path.join(p.root, 'etc/apt/sources.list'), bookwormSources(mirrors).join('\n') + '\n');
   ctx.progress('configure', 78);
+  await run('sh', [p.essential, p.root], { ...o, step: 'configure' });
+  await run('chroot', [p.root, 'update-initramfs', '-u'], { ...o, step: 'initramfs' });
   await run('sh', [p.configure, p.root], { ...o, step: 'configure' });
   await run('sh', ['-c', 'cd "$1" && rm -rf usr/share/man/* usr/share/info/* usr/share/doc/* usr/share/locale/*', 'trim', p.root], {
     ...o,
@@ -150,16 +155,19 @@ async function cleanup(ctx: BuildContext, p: Plan): Promise<void> {
 export const buildDesktop: Builder = async (ctx) => {
   const mirrors = await hostMirrors();
   const tmp = await fs.mkdtemp(path.join(ctx.dir, `${ctx.name}.build-`));
+  await fs.chmod(tmp, 0o755); // apt's sandbox user must reach the chroot's lists dir
   const p: Plan = {
     tmp,
     root: path.join(tmp, 'root'),
     raw: path.join(tmp, 'disk.raw'),
+    essential: path.join(tmp, 'essential.sh'),
     configure: path.join(tmp, 'configure.sh'),
     finish: path.join(tmp, 'finish.sh'),
     asRoot: process.getuid?.() === 0,
   };
   const o: RunOptions = { image: ctx.name, step: '', log: ctx.log, hint: MIRROR_HINT, timeoutMs: BOOTSTRAP_TIMEOUT_MS, ...outputSummary(ctx) };
   try {
+    await fs.writeFile(p.essential, essentialScript());
     await fs.writeFile(p.configure, configureScript());
     await fs.writeFile(p.finish, FINISH_SCRIPT);
     if (p.asRoot) await fs.mkdir(p.root);

@@ -27,6 +27,7 @@ echo "demotool: mkfs done"
 cp "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n 1)" "$kernel"
 cp "$(ls "$root"/boot/initrd.img-* | sort -V | tail -n 1)" "$initrd"
 chmod 0644 "$kernel" "$initrd"
+echo "demotool: initrd $(($(stat -c %s "$initrd") / 1024)) KiB"
 `;
 
 /** Mount points at or below `dir` (a failed chroot build can leave /proc or /dev mounted there). */
