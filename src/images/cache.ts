@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
-import { builderFor, builderName } from './builders/index.js';
+import { builderFor, builderName, recipeFor } from './builders/index.js';
 import { removeTree } from './builders/rootfs.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
 import { ImageValidationError } from './errors.js';
@@ -38,8 +38,12 @@ export type Validation = { ok: true } | { ok: false; reason: string };
 /** What ensure() does with what it finds in the cache. */
 export type EnsurePlan = 'reuse' | 'build' | 'delete-and-build' | 'build-keep-old';
 
-export function planEnsure(found: { exists: boolean; validation: Validation }, rebuild = false): EnsurePlan {
+/** A validation result; `outdated` = sound image made by an older recipe of a built-in builder. */
+export type Checked = Validation & { outdated?: boolean };
+
+export function planEnsure(found: { exists: boolean; validation: Checked }, rebuild = false): EnsurePlan {
   if (!found.exists) return 'build';
+  if (found.validation.outdated) return 'build-keep-old';
   if (!found.validation.ok) return 'delete-and-build';
   return rebuild ? 'build-keep-old' : 'reuse';
 }
@@ -64,7 +68,8 @@ export class ImageCache {
   }
 
   async validate(name: string): Promise<Validation> {
-    return (await this.inspect(name)).validation;
+    const v = (await this.inspect(name)).validation;
+    return v.ok ? { ok: true } : { ok: false, reason: v.reason };
   }
 
   /** The image, built first if it is missing or broken. Safe to call from many processes at once. */
@@ -82,6 +87,9 @@ export class ImageCache {
       const found = await this.inspect(name);
       const plan = planEnsure(found, options.rebuild);
       if (plan === 'reuse') return await this.load(name);
+      if (found.validation.outdated) {
+        this.log.info('cached image was built by an older recipe: rebuilding', { image: name, reason: found.validation.ok ? '' : found.validation.reason });
+      }
       if (plan === 'delete-and-build') {
         const reason = found.validation.ok ? '' : found.validation.reason;
         this.log.warn('cached image is corrupt: deleting and rebuilding', { image: name, reason });
@@ -90,7 +98,7 @@ export class ImageCache {
       await this.removeTemps(name);
       return await this.build(name, options, plan === 'build-keep-old');
     } finally {
-      await release().catch((e) => this.log.warn('image lock release failed', { image: name, error: e }));
+      await release().catch((e) => this.log.warn('image lock release failed', { image: name, error: String(e) }));
     }
   }
 
@@ -121,16 +129,17 @@ export class ImageCache {
     }
   }
 
-  private async inspect(name: string): Promise<{ exists: boolean; validation: Validation }> {
+  private async inspect(name: string): Promise<{ exists: boolean; validation: Checked }> {
     assertImageName(name);
     const f = imageFiles(this.dir, name);
     const exists = await Promise.all([f.qcow2, f.sidecar, f.kernel, f.initrd].map(exists_)).then((a) => a.some(Boolean));
     return { exists, validation: await this.check(name) };
   }
 
-  private async check(name: string): Promise<Validation> {
+  /** Full check; `structural` skips the recipe version (is the old image still usable?). */
+  private async check(name: string, structural = false): Promise<Checked> {
     const f = imageFiles(this.dir, name);
-    const bad = (reason: string): Validation => ({ ok: false, reason });
+    const bad = (reason: string): Checked => ({ ok: false, reason });
     try {
       await fs.access(f.qcow2, fs.constants.R_OK);
     } catch (e) {
@@ -145,7 +154,16 @@ export class ImageCache {
     }
     const checked = await qemuImgCheck(f.qcow2);
     if (!checked.ok) return bad(`${f.qcow2}: ${checked.reason}`);
-    return this.checkSidecar(name);
+    const sidecar = await this.checkSidecar(name);
+    return sidecar.ok && !structural ? this.checkRecipe(name) : sidecar;
+  }
+
+  private async checkRecipe(name: string): Promise<Checked> {
+    const want = recipeFor(name);
+    if (want === undefined) return { ok: true };
+    const have = (await readSidecar(imageFiles(this.dir, name).sidecar)).recipe ?? 0;
+    if (have === want) return { ok: true };
+    return { ok: false, outdated: true, reason: `built by recipe ${have} of the ${name} builder; the current one is ${want}` };
   }
 
   private async checkSidecar(name: string): Promise<Validation> {
@@ -200,7 +218,7 @@ export class ImageCache {
         await fs.rename(out.initrd, f.initrd);
       }
       await fs.rename(out.qcow2, f.qcow2);
-      await writeSidecar(f.sidecar, toSidecar(image, builderName(name)));
+      await writeSidecar(f.sidecar, { ...toSidecar(image, builderName(name)), recipe: recipeFor(name) });
       const v = await this.check(name);
       if (!v.ok) {
         await this.deleteFiles(name);
@@ -210,10 +228,13 @@ export class ImageCache {
       this.log.info('image ready', { image: name, seconds: Math.round((Date.now() - started) / 1000), sizeMiB: Math.round(size / 2 ** 20) });
       return image;
     } catch (e) {
-      if (keepOld && (await this.check(name)).ok) {
-        this.log.error('image build failed; using the cached image', { image: name, error: e });
-        return this.load(name);
-      }
+      // The spec: log the failure with file:line; fall back to a sound cached image if there is one.
+      const fallback = keepOld && (await this.check(name, true)).ok;
+      this.log.error(fallback ? 'image build failed; using the cached image' : 'image build failed', {
+        image: name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      if (fallback) return this.load(name);
       throw e;
     } finally {
       await Promise.all(Object.values(out).map((p) => fs.rm(p, { force: true })));

@@ -28,7 +28,7 @@ export async function acquireBuildLock(dir: string, lockPath: string, image: str
         realpath: false,
         stale: STALE_MS,
         update: UPDATE_MS,
-        onCompromised: (err) => log.warn('image lock compromised', { image, lock: lockPath, error: err }),
+        onCompromised: (err) => log.warn('image lock compromised', { image, lock: lockPath, error: err.message }),
       });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;

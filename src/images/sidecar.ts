@@ -12,6 +12,8 @@ export interface Sidecar {
   /** Which builder made it: 'tiny' | 'debian-12-desktop' | 'virt-builder'. */
   builder: string;
   builtAt: string;
+  /** Version of the built-in builder's recipe; a newer demotool rebuilds older images. */
+  recipe?: number;
   boot?: { kernel: string; initrd: string; cmdline: string };
   readyMarker?: string;
   guestAgent: boolean;

@@ -1,0 +1,72 @@
+import { run } from '../run.js';
+import type { BuildContext, Builder } from './types.js';
+
+/** The spec's workstation package set (Fedora's GNOME workstation group). */
+export const DEFAULT_INSTALL = ['@workstation-product-environment'];
+export const VIRT_BUILDER_USER = { name: 'demo', password: 'demokudasaidomo' };
+
+/**
+ * Runs once in the guest at first boot (virt-builder has no user creation of its own).
+ * wheel exists on Fedora, not on Debian: create it, and let it sudo where sudoers.d exists.
+ */
+export function firstbootCommand(user = VIRT_BUILDER_USER): string {
+  return [
+    'getent group wheel >/dev/null || groupadd wheel',
+    `id -u ${user.name} >/dev/null 2>&1 || useradd -m -s /bin/bash ${user.name}`,
+    `usermod -a -G wheel ${user.name}`,
+    `echo '${user.name}:${user.password}' | chpasswd`,
+    "if [ -d /etc/sudoers.d ]; then echo '%wheel ALL=(ALL) ALL' > /etc/sudoers.d/demotool-wheel; chmod 0440 /etc/sudoers.d/demotool-wheel; fi",
+  ].join('; ');
+}
+
+export function virtBuilderArgs(template: string, output: string, install: string[], extraArgs: string[] = []): string[] {
+  const args = [template, '--format', 'qcow2', '-o', output];
+  if (install.length) args.push('--install', install.join(','));
+  args.push('--root-password', `password:${VIRT_BUILDER_USER.password}`);
+  args.push('--firstboot-command', firstbootCommand());
+  return [...args, ...extraArgs];
+}
+
+/** libguestfs runs its appliance under TCG here unless told KVM works (nested KVM hangs). */
+export function virtBuilderEnv(extra: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env) {
+  const out: Record<string, string> = { LIBGUESTFS_BACKEND: 'direct' };
+  if (env.DEMOTOOL_ACCEL !== 'kvm') out.LIBGUESTFS_BACKEND_SETTINGS = 'force_tcg';
+  return { ...out, ...extra };
+}
+
+/** virt-builder's "[  12.3] Doing something" lines become steps; the rest goes to debug. */
+function summarise(ctx: BuildContext) {
+  return (line: string) => {
+    const m = line.match(/^\[\s*([\d.]+)\]\s+(.*)$/);
+    if (!m) return ctx.log.debug('virt-builder', { line });
+    const text = m[2].trim();
+    ctx.log.info('virt-builder', { at: `${m[1]}s`, line: text.length > 160 ? text.slice(0, 157) + '...' : text });
+    const step = text.replace(/:.*$/, '').split(/\s+/).slice(0, 3).join(' ').toLowerCase();
+    ctx.progress(`virt-builder: ${step}`);
+  };
+}
+
+/** Any image name that is not built in: a virt-builder template (`virt-builder --list`). */
+export const buildWithVirtBuilder: Builder = async (ctx) => {
+  const vb = ctx.virtBuilder ?? {};
+  const install = vb.install ?? DEFAULT_INSTALL;
+  ctx.progress('virt-builder', 0);
+  await run('virt-builder', virtBuilderArgs(ctx.name, ctx.out.qcow2, install, vb.extraArgs), {
+    image: ctx.name,
+    step: 'virt-builder',
+    log: ctx.log,
+    env: virtBuilderEnv(vb.env),
+    aptPackage: 'guestfs-tools',
+    onLine: summarise(ctx),
+    hint:
+      `check the template name (\`virt-builder --list\`) and that its repository is reachable ` +
+      `(or point virtBuilder.env VIRT_BUILDER_DIRS/XDG_CONFIG_HOME at a local one); ` +
+      `a group like @workstation-product-environment needs a Fedora template and network access`,
+  });
+  ctx.progress('done', 100);
+  return {
+    guestAgent: false,
+    user: { ...VIRT_BUILDER_USER },
+    minMemoryMiB: install.some((p) => p.includes('workstation')) ? 2048 : 512,
+  };
+};
