@@ -19,7 +19,7 @@ import type { BuildContext, Builder } from './types.js';
 const MIRROR_HINT = "needs the Debian mirror from the host's apt configuration (/etc/apt/sources.list.d); run `npm run setup`";
 const BOOTSTRAP_TIMEOUT_MS = 60 * 60_000;
 
-/** Milestones in mmdebstrap's output → [step, percent]. */
+/** Milestones in mmdebstrap's (or debootstrap's) output → [step, percent]. */
 const MILESTONES: [RegExp, string, number][] = [
   [/^I: automatically chosen|^I: chroot architecture/, 'mmdebstrap', 2],
   [/^I: running apt-get update/, 'mmdebstrap', 4],
@@ -30,6 +30,13 @@ const MILESTONES: [RegExp, string, number][] = [
   [/^I: running --customize-hook/, 'configure', 78],
   [/^I: cleaning package lists/, 'cleanup', 84],
   [/^I: success/, 'mmdebstrap done', 86],
+  // debootstrap (the fallback)
+  [/^I: Retrieving Packages/, 'download', 8],
+  [/^I: Extracting /, 'extract', 25],
+  [/^I: Unpacking required packages/, 'install essential', 30],
+  [/^I: Unpacking the base system/, 'install packages', 45],
+  [/^I: Configuring the base system/, 'install packages', 60],
+  [/^I: Base system installed successfully/, 'debootstrap done', 76],
 ];
 
 export function mmdebstrapMilestone(line: string): { step: string; percent: number } | undefined {
@@ -37,25 +44,16 @@ export function mmdebstrapMilestone(line: string): { step: string; percent: numb
   return hit && { step: hit[1], percent: hit[2] };
 }
 
-/** Log mmdebstrap/apt output as a handful of lines: milestones, our own notes, counts. */
-function outputSummary(ctx: BuildContext) {
-  let setUp = 0;
-  let installing = false;
+/** Log the bootstrap tool's output as a handful of lines: each new step once, our own notes, warnings. */
+function outputSummary(ctx: BuildContext, tool: string) {
+  let step = '';
   return {
     onLine(line: string) {
       const m = mmdebstrapMilestone(line);
-      if (m) {
-        installing = m.step === 'install packages';
-        ctx.progress(m.step, m.percent);
-      }
       if (line.startsWith('demotool: ')) ctx.log.info('desktop build', { note: line.slice(10) });
-      else if (m || /^[EW]: /.test(line)) ctx.log.info('mmdebstrap', { line });
-      if (/^Setting up /.test(line) && installing) {
-        setUp++;
-        // ~420 packages get set up in the second phase; move the bar, log every 100.
-        ctx.progress('install packages', 40 + Math.min(37, (setUp / 420) * 37));
-        if (setUp % 100 === 0) ctx.log.info('mmdebstrap', { packagesSetUp: setUp });
-      }
+      else if ((m && m.step !== step) || /^[EW]: /.test(line)) ctx.log.info(tool, { line });
+      if (m && m.step !== step) ctx.progress(m.step, m.percent);
+      if (m) step = m.step;
     },
   };
 }
@@ -91,9 +89,15 @@ function mmdebstrapArgs(p: Plan, mirrors: DebianMirrors, target: string): string
   ];
 }
 
-async function bootstrap(ctx: BuildContext, p: Plan, mirrors: DebianMirrors, o: RunOptions): Promise<void> {
-  if (await hasCommand('mmdebstrap')) {
-    ctx.log.info('desktop build', { tool: 'mmdebstrap', mode: p.asRoot ? 'root' : 'unshare', mirror: mirrors.main });
+/** mmdebstrap, or debootstrap when it is missing. DEMOTOOL_DESKTOP_BOOTSTRAP=debootstrap forces the fallback (to test it). */
+async function chooseTool(): Promise<'mmdebstrap' | 'debootstrap'> {
+  if (process.env.DEMOTOOL_DESKTOP_BOOTSTRAP === 'debootstrap') return 'debootstrap';
+  return (await hasCommand('mmdebstrap')) ? 'mmdebstrap' : 'debootstrap';
+}
+
+async function bootstrap(ctx: BuildContext, p: Plan, mirrors: DebianMirrors, o: RunOptions, tool: string): Promise<void> {
+  if (tool === 'mmdebstrap') {
+    ctx.log.info('desktop build', { tool, mode: p.asRoot ? 'root' : 'unshare', mirror: mirrors.main });
     const target = p.asRoot ? p.root : path.join(p.tmp, 'root.tar');
     await run('mmdebstrap', mmdebstrapArgs(p, mirrors, target), { ...o, step: 'mmdebstrap', aptPackage: 'mmdebstrap' });
     return;
@@ -165,13 +169,14 @@ export const buildDesktop: Builder = async (ctx) => {
     finish: path.join(tmp, 'finish.sh'),
     asRoot: process.getuid?.() === 0,
   };
-  const o: RunOptions = { image: ctx.name, step: '', log: ctx.log, hint: MIRROR_HINT, timeoutMs: BOOTSTRAP_TIMEOUT_MS, ...outputSummary(ctx) };
+  const tool = await chooseTool();
+  const o: RunOptions = { image: ctx.name, step: '', log: ctx.log, hint: MIRROR_HINT, timeoutMs: BOOTSTRAP_TIMEOUT_MS, ...outputSummary(ctx, tool) };
   try {
     await fs.writeFile(p.essential, essentialScript());
     await fs.writeFile(p.configure, configureScript());
     await fs.writeFile(p.finish, FINISH_SCRIPT);
     if (p.asRoot) await fs.mkdir(p.root);
-    await bootstrap(ctx, p, mirrors, o);
+    await bootstrap(ctx, p, mirrors, o, tool);
     await finish(ctx, p, { ...o, hint: undefined });
     ctx.progress('done', 100);
   } finally {
