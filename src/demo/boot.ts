@@ -21,6 +21,7 @@ export interface BootRequest {
   accel: Accel;
   resources?: Partial<Resources>;
   network?: 'closed' | 'open';
+  video?: 'vga' | 'virtio';
   ready?: ReadyOptions;
   timeoutMs: number;
   /** Where a failed boot leaves its last screenshot and serial log. */
@@ -102,7 +103,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, overlay: string,
   for (const resources of attempts) {
     const xml = domainXml({
       name: req.name, disk: overlay, accel: req.accel, boot: req.image.boot, serialLog,
-      guestAgent: req.image.guestAgent, network: req.network ?? 'closed', ...resources,
+      guestAgent: req.image.guestAgent, network: req.network ?? 'closed', video: req.video, ...resources,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
       owner: { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), overlay, image: req.image.name },
     });

@@ -22,6 +22,8 @@ export interface VmOptions {
   ready?: ReadyOptions;
   /** 'closed' (default): no traffic leaves the host; 'open': plain usermode networking. */
   network?: 'closed' | 'open';
+  /** The display adapter: 'virtio' (default; the pointer reaches VNC as a shape, not in the pixels) or 'vga'. */
+  video?: 'vga' | 'virtio';
   /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
   accel?: Accel;
 }
@@ -109,7 +111,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       else await import('../libvirt/index.js').then(({ Domain }) => new Domain(name).remove());
     });
     const booted = await bootVm({
-      name, image, accel, resources: options.resources, network: options.network, ready: options.ready,
+      name, image, accel, resources: options.resources, network: options.network, video: options.video, ready: options.ready,
       timeoutMs: options.bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
     }).catch((e) => {

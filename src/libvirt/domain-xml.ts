@@ -18,6 +18,12 @@ export interface DomainSpec {
   network: 'closed' | 'open';
   /** Guest→host forwards that stay open on a closed network (guestfwd rules, later issues). */
   guestForwards?: { guestAddress: string; guestPort: number; hostAddress: string; hostPort: number }[];
+  /**
+   * 'virtio' (default): virtio-vga. Its hardware cursor reaches VNC as a Cursor shape, so the
+   * pointer is not burnt into screenshots and the recorder draws the guest's own pointer.
+   * 'vga': QEMU's standard VGA, where X draws the pointer into the framebuffer itself.
+   */
+  video?: 'vga' | 'virtio';
   /** Host cores to pin the vCPUs to, one per vCPU. */
   pinning?: number[];
   /** Recorded in <metadata> so a later run can find VMs left by a killed one. */
@@ -73,7 +79,7 @@ function devices(spec: DomainSpec): string {
     <graphics type='vnc' autoport='yes' listen='127.0.0.1'>
       <listen type='address' address='127.0.0.1'/>
     </graphics>
-    <video><model type='vga' vram='16384' heads='1' primary='yes'/></video>
+    <video>${(spec.video ?? 'virtio') === 'virtio' ? "<model type='virtio' heads='1' primary='yes'/>" : "<model type='vga' vram='16384' heads='1' primary='yes'/>"}</video>
     <serial type='pty'>
       <log file='${esc(spec.serialLog)}' append='on'/>
       <target port='0'/>
