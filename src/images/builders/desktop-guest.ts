@@ -193,7 +193,9 @@ in_root lsinitramfs "/boot/$(basename "$initrd")" | grep -E '/virtio_(blk|pci)\\
 
 # mkfs.ext4 -d drops sub-second timestamps, which would make every fontconfig cache look stale
 # (each boot would rescan all fonts). Whole-second font dir times + fresh caches match after the copy.
-find "$R/usr/share/fonts" "$R/usr/local/share/fonts" "$R/usr/share/X11/fonts" -type d 2>/dev/null | while read -r d; do touch -h -d "@$(stat -c %Y "$d")" "$d"; done
+# -L, inside the chroot: some font dirs are absolute symlinks (cmap/adobe-* → poppler-data).
+mkdir -p "$R/usr/local/share/fonts"
+in_root sh -c 'find -L /usr/share/fonts /usr/local/share/fonts -type d | while read -r d; do touch -d "@$(stat -L -c %Y "$d")" "$d"; done'
 in_root fc-cache -s -f
 
 rm -rf "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb "$R"/var/lib/apt/lists/* "$R"/var/cache/debconf/*-old "$R"/var/log/*.log "$R"/var/log/apt/*

@@ -15,7 +15,7 @@ const builtIns: Record<string, Builder> = {
  */
 const recipes: Record<string, number> = {
   tiny: 2,
-  'debian-12-desktop': 2,
+  'debian-12-desktop': 3,
 };
 
 export function recipeFor(name: string): number | undefined {
