@@ -41,7 +41,7 @@ function summarise(ctx: BuildContext) {
     if (!m) return ctx.log.debug('virt-builder', { line });
     const text = m[2].trim();
     ctx.log.info('virt-builder', { at: `${m[1]}s`, line: text.length > 160 ? text.slice(0, 157) + '...' : text });
-    const step = text.replace(/:.*$/, '').split(/\s+/).slice(0, 3).join(' ').toLowerCase();
+    const step = text.replace(/:.*$/, '').slice(0, 40).toLowerCase();
     ctx.progress(`virt-builder: ${step}`);
   };
 }
