@@ -28,10 +28,11 @@ async function activity(vm: Vm): Promise<number> {
 async function recordWithVlc(vm: Vm, out: string) {
   await rm(out, { force: true });
   await execa('sh', ['-c', `touch ${out} && chmod 666 ${out}`]);
-  const vlc = execa('runuser', ['-u', 'nobody', '--', 'cvlc', '-q', `vnc://127.0.0.1:${vm.vncPort}`, '--vnc-fps=30',
+  const vlc = execa('runuser', ['-u', 'nobody', '--', 'cvlc', '-q', `vnc://127.0.0.1:${vm.vncPort}`, '--rfb-fps=30',
     '--sout', `#transcode{vcodec=h264,vb=2000}:std{access=file,mux=mp4,dst=${out}}`], { reject: false, all: true });
   await new Promise((r) => setTimeout(r, 1500)); // let VLC connect before the activity starts
   const pid = Number((await execa('pgrep', ['-P', String(vlc.pid)], { reject: false })).stdout.split('\n')[0]) || vlc.pid!;
+  if (vlc.exitCode !== null) throw new Error(`VLC exited at once:\n${(await vlc).all}`);
   const nodeBefore = cpuSeconds('self');
   const wall = await activity(vm);
   const vlcCpu = cpuSeconds(pid);

@@ -44,7 +44,9 @@ export function createLogger(scope: string): Logger {
     const record: LogFields = { ...fields };
     if (level === 'error' || level === 'warn') record.at ??= callSite();
     if (process.env.DEMOTOOL_LOG_FORMAT === 'json') {
-      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, scope, event, ...record }) + '\n');
+      // Errors have no enumerable fields: JSON.stringify would turn them into {}.
+      const plain = Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v instanceof Error ? { name: v.name, message: v.message } : v]));
+      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, scope, event, ...plain }) + '\n');
       return;
     }
     const kv = Object.entries(record)
