@@ -13,6 +13,7 @@ export { runCleanups } from './cleanup.js';
 export { slug, vmName, outputBase, runDir } from './names.js';
 export { decideAccel } from './accel.js';
 export type { StepRunner } from './steps.js';
+export { startRecording, type Recording, type RecordableVm } from './test-recording.js';
 
 /**
  * Start a demo session (the spec's `startdemo` context manager).
