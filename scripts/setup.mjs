@@ -29,7 +29,7 @@ const PACKAGES = {
   apt: {
     base: ['qemu-system-x86', 'qemu-utils', 'libvirt-daemon-system', 'libvirt-clients', 'ffmpeg', 'mmdebstrap',
       'debootstrap', 'guestfs-tools', 'busybox-static', 'linux-image-amd64', 'tesseract-ocr', 'tesseract-ocr-eng',
-      'xz-utils', 'cpio', 'e2fsprogs', 'procps', 'fonts-dejavu-core', 'perl', 'uidmap'],
+      'xz-utils', 'cpio', 'e2fsprogs', 'procps', 'fonts-dejavu-core', 'perl', 'uidmap', 'initramfs-tools-core'],
     bench: ['vlc', 'vlc-plugin-access-extra'],
   },
   dnf: {

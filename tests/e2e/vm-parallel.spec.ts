@@ -20,6 +20,6 @@ test('two VMs at once under two Playwright workers: no name or port collision', 
   expect(a.port).not.toBe(b.port);
   // Each saw the other's VM while its own was running: they really ran at the same time.
   expect(aDone.sawPartner && bDone.sawPartner).toBe(true);
-  expect(Math.max(a.started, b.started)).toBeLessThan(Math.min(aDone.ended, bDone.ended));
+  expect(Math.max(a.started, b.started)).toBeLessThanOrEqual(Math.min(aDone.ended, bDone.ended));
   expect((await domains()).filter((d) => d.startsWith('demo-parallel'))).toEqual([]);
 });
