@@ -1,15 +1,10 @@
-import { defineConfig } from '@playwright/test';
-import type { DemotoolOptions } from '../../../../fixtures/index.js';
+import { nestedConfig } from '../fixtures-support/config.js';
 
 const out = process.env.NESTED_OUT!;
-export default defineConfig<DemotoolOptions>({
-  testDir: '.',
-  workers: 1,
-  timeout: 3 * 60_000,
-  outputDir: `${out}/test-results`,
+export default nestedConfig({
   reporter: [
     ['json', { outputFile: `${out}/report.json` }],
     ['html', { outputFolder: `${out}/html`, open: 'never' }],
   ],
-  use: { vmImage: 'tiny', demoOutputDir: `${out}/demo-videos`, video: 'on' },
+  use: { video: 'on' },
 });
