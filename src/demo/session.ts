@@ -55,6 +55,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   private readonly cache: ImageCache;
   private readonly options: DemoOptions;
   private ordinal = 0;
+  private artifactsOverride?: string;
   private closed?: Promise<void>;
 
   constructor(name: string, options: DemoOptions = {}) {
@@ -77,7 +78,12 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   }
 
   artifactsDir(): string {
-    return this.options.artifactsDir ?? this.directory;
+    return this.artifactsOverride ?? this.options.artifactsDir ?? this.directory;
+  }
+
+  /** Send failure artifacts somewhere else for a while (the fixtures: the running test's output dir). */
+  useArtifactsDir(dir: string | undefined): void {
+    this.artifactsOverride = dir;
   }
 
   addSection(result: RecordingResult): void {

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,11 +10,15 @@ import { join } from 'node:path';
  */
 export async function runNested(dir: string, args: string[] = [], env: Record<string, string> = {}) {
   const config = join(dir, 'playwright.config.ts');
-  const output = args.some((a) => a.startsWith('--output')) ? [] : [`--output=${mkdtempSync(join(tmpdir(), 'demotool-nested-'))}`];
-  return execa('npx', ['playwright', 'test', '-c', config, ...output, ...args], {
-    reject: false,
-    env: { ...env, CI: '' },
-    all: true,
-    timeout: 15 * 60_000,
-  });
+  const temp = args.some((a) => a.startsWith('--output')) ? undefined : mkdtempSync(join(tmpdir(), 'demotool-nested-'));
+  try {
+    return await execa('npx', ['playwright', 'test', '-c', config, ...(temp ? [`--output=${temp}`] : []), ...args], {
+      reject: false,
+      env: { ...env, CI: '' },
+      all: true,
+      timeout: 15 * 60_000,
+    });
+  } finally {
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  }
 }
