@@ -2,9 +2,26 @@
  * Runs a user-visible action under a title ("type 'echo hi'", "click 300,200").
  * The Playwright fixtures plug in test.step so the HTML report shows each action.
  */
-export type StepRunner = <T>(title: string, body: () => Promise<T>) => Promise<T>;
+export type StepRunner = <T>(title: string, body: () => Promise<T>, location?: CallSite) => Promise<T>;
 
 export const directSteps: StepRunner = (_title, body) => body();
+
+/** Where the user called a vm action: file, line and column (Playwright's step location shape). */
+export interface CallSite {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** The first stack frame outside demotool's own code: the spec line a report should point at. */
+export function userCallSite(): CallSite | undefined {
+  for (const frame of new Error().stack?.split('\n').slice(1) ?? []) {
+    const m = frame.match(/\(?((?:file:\/\/)?\/[^\s()]+):(\d+):(\d+)\)?$/);
+    if (!m || /\/(src|dist\/src)\/(demo|vnc|record|libvirt|images)\/|node_modules|node:/.test(m[1])) continue;
+    return { file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
 
 /** A short, readable rendering of typed text for step titles. */
 export function preview(text: string, max = 40): string {

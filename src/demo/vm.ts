@@ -11,7 +11,7 @@ import type { BootedVm } from './boot.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';
 import type { SerialConsole } from './serial.js';
-import { directSteps, type StepRunner } from './steps.js';
+import { directSteps, userCallSite, type StepRunner } from './steps.js';
 
 /** What a Vm needs from the session that owns it. */
 export interface VmOwner {
@@ -67,8 +67,9 @@ export class Vm implements AsyncDisposable {
     this.log = booted.log;
     this.rawKeyboard = new Keyboard(booted.client);
     this.rawMouse = new Mouse(booted.client);
-    this.keyboard = new VmKeyboard(this.rawKeyboard, () => this.stepRunner);
-    this.mouse = new VmMouse(this.rawMouse, () => this.stepRunner);
+    const steps = (): StepRunner => (title, body) => this.stepRunner(title, body, userCallSite());
+    this.keyboard = new VmKeyboard(this.rawKeyboard, steps);
+    this.mouse = new VmMouse(this.rawMouse, steps);
     this.agent = new GuestAgent(booted.domain, booted.image.guestAgent, booted.image.user?.name);
     this.onClose = booted.onClose;
     booted.client.on('reconnect', (e: { port: number }) => (this.port = e.port));
@@ -88,7 +89,7 @@ export class Vm implements AsyncDisposable {
   }
 
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {
-    return this.stepRunner(title, body);
+    return this.stepRunner(title, body, userCallSite());
   }
 
   // ---- screen -------------------------------------------------------------
