@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { BaseImage } from '../images/index.js';
 import {
-  Domain, Virsh, VmError, createOverlay, cpuPinning, domainXml, hostSize, isAllocationFailure,
-  planResources, removeStaleVms, resourceAttempts, type Accel, type Resources,
+  DEFAULT_GUEST_NETWORK, Domain, GuestNetwork, Virsh, VmError, createOverlay, cpuPinning, domainXml, guestNetworkAvailable,
+  hostSize, isAllocationFailure, planResources, removeStaleVms, resourceAttempts, type Accel, type Resources,
 } from '../libvirt/index.js';
 import { Screen, VncClient } from '../vnc/index.js';
 import { DemotoolError } from '../errors.js';
@@ -21,6 +21,8 @@ export interface BootRequest {
   accel: Accel;
   resources?: Partial<Resources>;
   network?: 'closed' | 'open';
+  /** Where the guest finds the host's guest API on a closed network. */
+  guestApi?: GuestApiAddress;
   video?: 'vga' | 'virtio';
   ready?: ReadyOptions;
   timeoutMs: number;
@@ -30,8 +32,29 @@ export interface BootRequest {
   slot?: number;
 }
 
+/** The address and port the guest's scripts call (the exhibition controller's default: 192.168.122.1:8000). */
+export interface GuestApiAddress {
+  address: string;
+  port: number;
+}
+
+export const DEFAULT_GUEST_API: GuestApiAddress = { address: DEFAULT_GUEST_NETWORK.gateway, port: 8000 };
+
+/** The host ends of the guest's channels to a watchdog (unix sockets in the run directory). */
+export interface GuestChannels {
+  /** HTTP from the guest arrives here, when the closed network runs through passt. */
+  apiSocket?: string;
+  /** The address the guest calls for it. */
+  api?: GuestApiAddress;
+  /** The guest's ttyS1 (QEMU listens; connect to it). */
+  messageSocket: string;
+}
+
 export interface BootedVm {
   domain: Domain;
+  channels: GuestChannels;
+  /** The closed network's helper, when one runs. */
+  network?: GuestNetwork;
   client: VncClient;
   screen: Screen;
   serial: SerialConsole;
@@ -63,12 +86,15 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const overlay = join(runDir(), `${req.name}.qcow2`);
   const serial = new SerialConsole(join(runDir(), `${req.name}.serial.log`));
   const domain = new Domain(req.name, virsh);
+  const channels = guestChannels(req);
   let client: VncClient | undefined;
+  let network: GuestNetwork | undefined;
   try {
     await discardExisting(domain, overlay, serial.path);
     await createOverlay(req.image.path, overlay);
     timer.mark('overlay');
-    const resources = await defineAndStart(domain, req, overlay, serial.path, timer);
+    network = await startGuestNetwork(req, channels);
+    const resources = await defineAndStart(domain, req, { overlay, serialLog: serial.path, channels, passtSocket: network?.socket }, timer);
     await waitRunning(domain, deadline);
     timer.mark('running');
     client = await VncClient.connect({
@@ -82,10 +108,48 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
     timer.mark('ready');
     req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, ...timer.steps });
-    return { domain, client, screen, serial, overlay, resources, timings: timer.steps };
+    return { domain, channels, network, client, screen, serial, overlay, resources, timings: timer.steps };
   } catch (error) {
-    throw await failBoot(req, { domain, client, overlay, serial, deadline }, error);
+    const failure = await failBoot(req, { domain, client, overlay, serial, deadline }, error);
+    await network?.close();
+    await rm(channels.messageSocket, { force: true });
+    throw failure;
   }
+}
+
+function guestChannels(req: BootRequest): GuestChannels {
+  const base = join(runDir(), req.name);
+  const channels: GuestChannels = { messageSocket: `${base}.msg.sock` };
+  if ((req.network ?? 'closed') === 'closed') {
+    channels.apiSocket = `${base}.api.sock`;
+    channels.api = req.guestApi ?? DEFAULT_GUEST_API;
+  }
+  for (const path of [channels.messageSocket, channels.apiSocket, `${base}.net.sock`])
+    if (path && Buffer.byteLength(path) > 107)
+      throw new VmError('ESOCKETPATH', `the unix socket path ${path} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
+  return channels;
+}
+
+/** The closed network through passt when it is installed; else QEMU's restrict=on (no guest API over HTTP). */
+async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Promise<GuestNetwork | undefined> {
+  if (!channels.apiSocket || !channels.api) return undefined;
+  if (!guestNetworkAvailable()) {
+    req.log.warn('passt or socat missing: the closed network has no guest API (serial only)', { hint: 'npx demotool setup' });
+    channels.apiSocket = undefined;
+    channels.api = undefined;
+    return undefined;
+  }
+  const gateway = channels.api.address;
+  return GuestNetwork.start(join(runDir(), `${req.name}.net.sock`), {
+    ...DEFAULT_GUEST_NETWORK, guestAddress: guestAddressNear(gateway), gateway,
+    forwards: [{ port: channels.api.port, socket: channels.apiSocket }],
+  }, req.log.child('net'));
+}
+
+/** The guest's own address: .15 of the gateway's /24 (.16 when the gateway is .15). */
+function guestAddressNear(gateway: string): string {
+  const prefix = gateway.split('.').slice(0, 3).join('.');
+  return `${prefix}.${gateway.endsWith('.15') ? 16 : 15}`;
 }
 
 async function discardExisting(domain: Domain, overlay: string, serialLog: string): Promise<void> {
@@ -94,7 +158,15 @@ async function discardExisting(domain: Domain, overlay: string, serialLog: strin
   await rm(serialLog, { force: true });
 }
 
-async function defineAndStart(domain: Domain, req: BootRequest, overlay: string, serialLog: string, timer: StepTimer): Promise<Resources> {
+interface DiskAndChannels {
+  overlay: string;
+  serialLog: string;
+  channels: GuestChannels;
+  passtSocket?: string;
+}
+
+async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChannels, timer: StepTimer): Promise<Resources> {
+  const { overlay, serialLog } = io;
   const host = await hostSize();
   const first = planResources(host, req.resources);
   const floor = req.image.minMemoryMiB ?? 256;
@@ -104,6 +176,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, overlay: string,
     const xml = domainXml({
       name: req.name, disk: overlay, accel: req.accel, boot: req.image.boot, serialLog,
       guestAgent: req.image.guestAgent, network: req.network ?? 'closed', video: req.video, ...resources,
+      passtSocket: io.passtSocket, messageSocket: io.channels.messageSocket,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
       owner: { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), overlay, image: req.image.name },
     });

@@ -20,8 +20,13 @@ export interface VmOptions {
   bootTimeout?: number;
   /** How readiness is decided (default: serial marker + screen settle). */
   ready?: ReadyOptions;
-  /** 'closed' (default): no traffic leaves the host; 'open': plain usermode networking. */
+  /**
+   * 'closed' (default): the guest reaches nothing but the watchdog's guest API at
+   * `guestApi` (192.168.122.1:8000), in network namespaces of its own; 'open': QEMU's plain usermode network.
+   */
   network?: 'closed' | 'open';
+  /** Where guest scripts find the watchdog on a closed network. Default { address: '192.168.122.1', port: 8000 }. */
+  guestApi?: { address: string; port: number };
   /** The display adapter: 'virtio' (default; the pointer reaches VNC as a shape, not in the pixels) or 'vga'. */
   video?: 'vga' | 'virtio';
   /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
@@ -117,7 +122,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       else await import('../libvirt/index.js').then(({ Domain }) => new Domain(name).remove());
     });
     const booted = await bootVm({
-      name, image, accel, resources: options.resources, network: options.network, video: options.video, ready: options.ready,
+      name, image, accel, resources: options.resources, network: options.network, guestApi: options.guestApi, video: options.video, ready: options.ready,
       timeoutMs: options.bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
     }).catch((e) => {

@@ -7,7 +7,9 @@ import type { FrameSource, InputEvent, InputSource } from '../record/types.js';
 import { TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { defaultTimeout, sleep } from '../timeouts.js';
-import type { BootedVm } from './boot.js';
+import type { BootedVm, GuestChannels } from './boot.js';
+import type { GuestNetwork } from '../libvirt/index.js';
+import { Watchdog, type WatchdogOptions } from '../watchdog/index.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';
 import type { SerialConsole } from './serial.js';
@@ -43,6 +45,10 @@ export class Vm implements AsyncDisposable {
   /** The VNC client; also the recorder's frame source. */
   readonly vnc: VncClient;
   readonly screen: Screen;
+  /** Host ends of the guest's channels to a watchdog: HTTP (closed network) and ttyS1. */
+  readonly channels: GuestChannels;
+  private readonly network?: GuestNetwork;
+  private readonly watchdogs = new Set<Watchdog>();
   private readonly agent: GuestAgent;
   private readonly rawKeyboard: Keyboard;
   private readonly rawMouse: Mouse;
@@ -64,6 +70,8 @@ export class Vm implements AsyncDisposable {
     this.accel = booted.accel;
     this.timings = booted.timings;
     this.overlay = booted.overlay;
+    this.channels = booted.channels;
+    this.network = booted.network;
     this.log = booted.log;
     this.rawKeyboard = new Keyboard(booted.client);
     this.rawMouse = new Mouse(booted.client);
@@ -170,6 +178,26 @@ export class Vm implements AsyncDisposable {
     });
   }
 
+  // ---- watchdog -----------------------------------------------------------
+
+  /**
+   * Start watching this VM: heartbeats from the guest (HTTP at watchdog.guestUrl, or lines on
+   * its ttyS1), its idle timer, the domain's state and kernel panics. Any fault reverts the VM
+   * to `options.snapshot` ('ready', taken now if missing). Closed with the VM, or by close().
+   */
+  watchdog(options: WatchdogOptions = {}): Promise<Watchdog> {
+    return this.step('start the watchdog', async () => {
+      const watchdog = await Watchdog.start(
+        { name: this.name, domain: this.domain, channels: this.channels, screenshot: () => this.screen.screenshot() },
+        options,
+        this.log.child('watchdog'),
+      );
+      this.watchdogs.add(watchdog);
+      watchdog.once('close', () => this.watchdogs.delete(watchdog));
+      return watchdog;
+    });
+  }
+
   // ---- recording ----------------------------------------------------------
 
   /** Record body() as a section: demo-videos/{demo}/{section}.mp4. The file stays playable if body throws. */
@@ -263,10 +291,13 @@ export class Vm implements AsyncDisposable {
   /** Destroy and undefine the VM and delete its overlay. Idempotent. */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      for (const watchdog of [...this.watchdogs]) await watchdog.close().catch(() => undefined);
       await this.vnc.close().catch(() => undefined);
       await this.domain.remove();
+      await this.network?.close();
       await rm(this.overlay, { force: true });
       await rm(this.serial.path, { force: true });
+      await rm(this.channels.messageSocket, { force: true });
       this.onClose();
       this.log.info('vm removed', { name: this.name });
     })();

@@ -18,6 +18,10 @@ export interface DomainSpec {
   network: 'closed' | 'open';
   /** Guest→host forwards that stay open on a closed network (guestfwd rules, later issues). */
   guestForwards?: { guestAddress: string; guestPort: number; hostAddress: string; hostPort: number }[];
+  /** The closed network through passt (GuestNetwork): its unix socket. Without it, a closed network is QEMU's restrict=on. */
+  passtSocket?: string;
+  /** A second serial port (the guest's ttyS1) on this unix socket, for line-based guest messages. */
+  messageSocket?: string;
   /**
    * 'virtio' (default): virtio-vga. Its hardware cursor reaches VNC as a Cursor shape, so the
    * pointer is not burnt into screenshots and the recorder draws the guest's own pointer.
@@ -50,6 +54,9 @@ function cpuSection(spec: DomainSpec): string {
 
 /** Usermode networking. A closed network is QEMU's restrict=on: the guest reaches nothing but explicit forwards. */
 function networkArgs(spec: DomainSpec): string[] {
+  const nic = ['-device', 'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile='];
+  if (spec.network === 'closed' && spec.passtSocket)
+    return ['-netdev', `stream,id=dtnet0,server=off,addr.type=unix,addr.path=${spec.passtSocket.replace(/,/g, ',,')}`, ...nic];
   const forwards = (spec.guestForwards ?? []).map(
     (f) => `,guestfwd=tcp:${f.guestAddress}:${f.guestPort}-tcp:${f.hostAddress}:${f.hostPort}`,
   );
@@ -85,8 +92,19 @@ function devices(spec: DomainSpec): string {
       <target port='0'/>
     </serial>
     <console type='pty'><target type='serial' port='0'/></console>
-${agent}    <memballoon model='none'/>
+${messagePort(spec)}${agent}    <panic model='isa'><address type='isa' iobase='0x505'/></panic>
+    <memballoon model='none'/>
   </devices>`;
+}
+
+/** ttyS1 on a unix socket QEMU listens on: the host connects (and reconnects after a QEMU restart). */
+function messagePort(spec: DomainSpec): string {
+  if (!spec.messageSocket) return '';
+  return `    <serial type='unix'>
+      <source mode='bind' path='${esc(spec.messageSocket)}'/>
+      <target port='1'/>
+    </serial>
+`;
 }
 
 /** The libvirt domain XML for a demo VM. */
@@ -110,7 +128,8 @@ ${cpuSection(spec)}
   <clock offset='utc'/>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
+  <!-- pvpanic reports a guest kernel panic at once; preserve keeps QEMU, so the watchdog can load a snapshot in place -->
+  <on_crash>preserve</on_crash>
 ${devices(spec)}
   <qemu:commandline>
 ${qemuArgs}

@@ -1,5 +1,6 @@
 import { Virsh } from './virsh.js';
 import { VirshError } from './errors.js';
+import { checkSnapshotName } from './snapshot-name.js';
 
 export type DomainState = 'running' | 'paused' | 'shut off' | 'crashed' | 'pmsuspended' | 'in shutdown' | 'idle' | 'unknown';
 
@@ -32,6 +33,29 @@ export class Domain {
   async state(): Promise<DomainState> {
     const out = await this.virsh.run(['domstate', this.name], { quiet: true });
     return (out.trim() as DomainState) || 'unknown';
+  }
+
+  /** State and libvirt's reason for it ("shut off", "crashed"), bounded by `timeout` ms. */
+  async stateWithReason(timeout = 5_000): Promise<{ state: DomainState; reason: string }> {
+    const out = (await this.virsh.run(['domstate', this.name, '--reason'], { quiet: true, timeout })).trim();
+    const m = out.match(/^(.*?)\s*\((.*)\)$/);
+    return m ? { state: m[1] as DomainState, reason: m[2] } : { state: (out as DomainState) || 'unknown', reason: '' };
+  }
+
+  /** Resume a paused (or panicked) domain. */
+  async resume(timeout = 10_000): Promise<void> {
+    await this.virsh.run(['resume', this.name], { quiet: true, timeout });
+  }
+
+  /**
+   * A human-monitor command sent straight to QEMU. HMP reports errors as text with success
+   * status, so any output that starts like an error is thrown.
+   */
+  async hmp(command: string, timeout = 10_000): Promise<string> {
+    const out = await this.virsh.run(['qemu-monitor-command', this.name, '--hmp', command], { quiet: true, timeout });
+    if (/^(Error|error|Could not|Snapshot .* (does not exist|not found)|Unknown command)/m.test(out.trim()))
+      throw new VirshError(`qemu-monitor-command --hmp ${command}`, out.trim());
+    return out;
   }
 
   async xml(): Promise<string> {
@@ -68,10 +92,10 @@ export class Domain {
   }
 
   /** An internal snapshot of disk and memory, taken while running. */
-  async snapshot(name: string, description = ''): Promise<void> {
-    const args = ['snapshot-create-as', this.name, name, '--atomic'];
+  async snapshot(name: string, description = '', timeout = 300_000): Promise<void> {
+    const args = ['snapshot-create-as', '--domain', this.name, '--name', checkSnapshotName(name), '--atomic'];
     if (description) args.push('--description', description);
-    await this.virsh.run(args, { timeout: 300_000 });
+    await this.virsh.run(args, { timeout });
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {
@@ -87,12 +111,28 @@ export class Domain {
   }
 
   /** Revert to a snapshot. libvirt 9 restarts the QEMU process: VNC drops and the port may change. */
-  async revert(name: string): Promise<void> {
-    await this.virsh.run(['snapshot-revert', this.name, name, '--running'], { timeout: 300_000 });
+  async revert(name: string, timeout = 300_000): Promise<void> {
+    const args = ['snapshot-revert', '--domain', this.name, '--snapshotname', checkSnapshotName(name), '--running'];
+    try {
+      await this.virsh.run(args, { timeout, quiet: true });
+    } catch (e) {
+      // From some states (crashed, or a changed definition) libvirt wants --force to revert.
+      if (!/--force|revert requires force/i.test((e as Error).message)) throw e;
+      await this.virsh.run([...args, '--force'], { timeout });
+    }
   }
 
-  async deleteSnapshot(name: string): Promise<void> {
-    await this.virsh.run(['snapshot-delete', this.name, name]);
+  async deleteSnapshot(name: string, timeout = 120_000): Promise<void> {
+    await this.virsh.run(['snapshot-delete', '--domain', this.name, '--snapshotname', checkSnapshotName(name)], { timeout });
+  }
+
+  /** Hard power-off that reports failure (destroy() ignores it), bounded by `timeout` ms. */
+  async kill(timeout = 30_000): Promise<void> {
+    try {
+      await this.virsh.run(['destroy', this.name], { quiet: true, timeout });
+    } catch (e) {
+      if (!/not running|domain is not running/i.test((e as Error).message)) throw e;
+    }
   }
 
   /** Send a JSON command to the qemu-guest-agent and return its `return` value. */

@@ -16,3 +16,5 @@ export { accelOverride, probeKvm, type Accel, type AccelDecision } from './accel
 export { removeStaleVms } from './stale.js';
 export { hostSize } from './host.js';
 export { createOverlay } from './overlay.js';
+export { checkSnapshotName } from './snapshot-name.js';
+export { GuestNetwork, DEFAULT_GUEST_NETWORK, guestNetworkAvailable, checkGuestNetwork, type GuestNetworkSpec } from './guest-network.js';

@@ -44,7 +44,6 @@ export class VncClient extends EventEmitter implements FrameSource {
   private closed = false;
   private connects = 0;
   private closing?: Promise<void>;
-  private failure?: Error;
   private reconnecting?: Promise<void>;
   private readonly abort = new AbortController();
   private readonly waiters = new Waiters();
@@ -179,8 +178,7 @@ export class VncClient extends EventEmitter implements FrameSource {
   }
 
   private deadError(): Error | undefined {
-    if (this.closed) return this.closedError();
-    return this.failure;
+    return this.closed ? this.closedError() : undefined;
   }
 
   private closedError(): Error {
@@ -263,20 +261,24 @@ export class VncClient extends EventEmitter implements FrameSource {
     this.reconnecting = this.reconnect().finally(() => (this.reconnecting = undefined));
   }
 
+  /**
+   * Keeps trying until close(): a VM may stay down for a while (a watchdog restarting it, an
+   * operator's stop). Actions sent meanwhile fail after reconnectTimeout; the client stays usable.
+   */
   private async reconnect(): Promise<void> {
-    try {
-      await this.connectLoop(this.reconnectTimeout);
-      const { host, port } = this.session!.endpoint;
-      this.emit('reconnect', { host, port });
-    } catch (err) {
-      if (this.closed) return;
-      this.failure = new VncDisconnectedError(`VNC connection to ${this.label} dropped and could not be re-established`, {
-        cause: err,
-        hint: 'the VM may have stopped; raise reconnectTimeout if QEMU restarts slowly',
-      });
-      this.log.error('reconnect-failed', { error: err });
-      this.waiters.notify();
-      if (this.listenerCount('error') > 0) this.emit('error', this.failure);
+    let attempt = 0;
+    while (!this.closed) {
+      try {
+        await this.connectLoop(this.reconnectTimeout);
+        const { host, port } = this.session!.endpoint;
+        this.emit('reconnect', { host, port });
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        if (attempt++ === 0) this.log.warn('still disconnected: retrying until the client is closed', { error: (err as Error).message });
+        this.waiters.notify();
+        await sleep(MAX_BACKOFF_MS, this.abort.signal).catch(() => {});
+      }
     }
   }
 

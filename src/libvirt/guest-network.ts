@@ -1,0 +1,132 @@
+/**
+ * The closed guest network. QEMU's NIC is a `-netdev stream` connected to passt, and passt runs
+ * in network and PID namespaces of its own that hold nothing but loopback and one unrouted veth.
+ * So the guest reaches exactly what listens on that namespace's loopback: one relay per
+ * forwarded port, each passing every guest connection to a unix socket on the host. The guest
+ * reaches no host port, no other VM and no outside address; the kernel enforces it, not QEMU.
+ *
+ *   guest → gateway:port  →  passt (maps the gateway to loopback)  →  socat  →  unix socket
+ *
+ * One connection per guest request works (HTTP as old guests speak it), which QEMU's
+ * guestfwd can't do, and no process is spawned by QEMU (libvirt's seccomp forbids that).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createLogger, type Logger } from '../log.js';
+import { sleep } from '../timeouts.js';
+import { VmError } from './errors.js';
+
+export interface GuestNetworkSpec {
+  /** The guest's address and prefix; the gateway is where the guest finds the host's services. */
+  guestAddress: string;
+  gateway: string;
+  prefixLength: number;
+  /** Gateway ports the guest may open, each relayed to a unix socket on the host. */
+  forwards: { port: number; socket: string }[];
+}
+
+/** What the watchdog's guest scripts expect (the exhibition controller's hard-coded host). */
+export const DEFAULT_GUEST_NETWORK: Omit<GuestNetworkSpec, 'forwards'> = {
+  guestAddress: '192.168.122.15',
+  gateway: '192.168.122.1',
+  prefixLength: 24,
+};
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+export function checkGuestNetwork(spec: GuestNetworkSpec): void {
+  for (const [field, value] of [['guestAddress', spec.guestAddress], ['gateway', spec.gateway]] as const)
+    if (!IPV4.test(value)) throw new VmError('EGUESTNET', `guest network ${field} ${JSON.stringify(value)} is not an IPv4 address`);
+  if (spec.guestAddress === spec.gateway) throw new VmError('EGUESTNET', 'the guest address and the gateway must differ');
+  if (!Number.isInteger(spec.prefixLength) || spec.prefixLength < 8 || spec.prefixLength > 30)
+    throw new VmError('EGUESTNET', `guest network prefixLength ${spec.prefixLength} is not between 8 and 30`);
+  for (const f of spec.forwards) {
+    if (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535) throw new VmError('EGUESTNET', `forwarded port ${f.port} is not 1-65535`);
+    if (/[,:!\s'"\\]/.test(f.socket)) throw new VmError('EGUESTNET', `unix socket path ${JSON.stringify(f.socket)} has characters socat can't take`);
+  }
+}
+
+/** Are passt, socat and unshare installed? */
+export function guestNetworkAvailable(): boolean {
+  return ['passt', 'socat', 'unshare', 'ip', 'setpriv'].every((cmd) =>
+    ['/usr/bin', '/usr/sbin', '/bin', '/sbin', '/usr/local/bin'].some((dir) => existsSync(`${dir}/${cmd}`)),
+  );
+}
+
+function namespaceScript(spec: GuestNetworkSpec, socket: string): string {
+  const relays = spec.forwards
+    .map((f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:'${f.socket}' &`)
+    .join('\n');
+  // --runas 0:0 is the namespace's root: the caller's own user (or root, when run as root).
+  // passt needs an interface to take its template from; the veth has a /30 and no route, so
+  // nothing the guest sends to any other address leaves passt's sockets (ENETUNREACH).
+  return `set -e
+ip link set lo up
+ip link add dt0 type veth peer name dt1
+ip link set dt0 up
+ip addr add 192.0.2.2/30 dev dt0
+${relays}
+passt --foreground --quiet --runas 0:0 --ipv4-only --interface dt0 --address ${spec.guestAddress} --netmask ${spec.prefixLength} \\
+  --gateway ${spec.gateway} --socket '${socket}' --no-dhcp-dns --no-dhcp-search --no-ndp --no-dhcpv6 --no-ra &
+# This shell stays the namespace's init: when it dies (its parent died, or close()), the
+# kernel kills every process in the namespace. passt's own drop of privileges would clear
+# a parent-death signal, so passt can't be the one to hold it.
+wait
+`;
+}
+
+/** One VM's closed network: the namespaces, passt and the relays. Dies with this process. */
+export class GuestNetwork {
+  private constructor(
+    readonly socket: string,
+    readonly spec: GuestNetworkSpec,
+    private readonly child: ChildProcess,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(socket: string, spec: GuestNetworkSpec, log: Logger = createLogger('guest-network')): Promise<GuestNetwork> {
+    checkGuestNetwork(spec);
+    if (/['\\\s]/.test(socket)) throw new VmError('EGUESTNET', `passt socket path ${JSON.stringify(socket)} has characters it can't take`);
+    await rm(socket, { force: true });
+    const asRoot = process.getuid?.() === 0;
+    // --pdeathsig: if this process dies, unshare dies; --kill-child: then the namespace's init
+    // dies, and with it every process in the PID namespace (passt and the relays).
+    const argv = ['--pdeathsig', 'SIGKILL', 'unshare', ...(asRoot ? [] : ['--map-root-user']), '--net', '--pid', '--fork', '--kill-child=SIGKILL', 'sh', '-c', namespaceScript(spec, socket)];
+    const child = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const net = new GuestNetwork(socket, spec, child, log);
+    for (let i = 0; i < 100 && !existsSync(socket); i++) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      await sleep(20);
+    }
+    if (!existsSync(socket)) {
+      await net.close();
+      throw new VmError('EGUESTNET', `the guest network did not start: ${stderr.trim() || 'passt made no socket'}`, {
+        hint: 'install passt, socat and util-linux (`npx demotool setup`), or boot with network: "open"',
+      });
+    }
+    child.once('exit', (code, signal) => {
+      if (!net.closing) log.warn('guest network helper exited', { code, signal, stderr: stderr.trim() || undefined });
+    });
+    log.debug('guest network up', { socket, gateway: spec.gateway, ports: spec.forwards.map((f) => f.port) });
+    return net;
+  }
+
+  private closing = false;
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.alive) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGKILL');
+      await Promise.race([exited, sleep(2000)]);
+    }
+    await rm(this.socket, { force: true });
+  }
+}

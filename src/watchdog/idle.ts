@@ -1,0 +1,38 @@
+import { monotonic, type Clock } from './clock.js';
+
+/**
+ * The guest reports user activity (an idle reset); when none comes for `timeoutMs` the
+ * artwork is considered stuck in an unattended state and is reverted. 0 switches it off.
+ */
+export class IdleTimer {
+  private lastActivity: number;
+
+  constructor(
+    readonly timeoutMs: number,
+    private readonly clock: Clock = monotonic,
+  ) {
+    this.lastActivity = clock();
+  }
+
+  /** The guest saw input `idleMs` ago (0: just now). */
+  reset(idleMs = 0): void {
+    this.lastActivity = Math.max(this.lastActivity, this.clock() - Math.max(0, idleMs));
+  }
+
+  /** After a revert the guest starts fresh. */
+  restart(): void {
+    this.lastActivity = this.clock();
+  }
+
+  get enabled(): boolean {
+    return this.timeoutMs > 0;
+  }
+
+  get idleMs(): number {
+    return this.clock() - this.lastActivity;
+  }
+
+  get expired(): boolean {
+    return this.enabled && this.idleMs > this.timeoutMs;
+  }
+}

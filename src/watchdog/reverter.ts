@@ -1,0 +1,80 @@
+import type { Domain } from '../libvirt/index.js';
+import type { Logger } from '../log.js';
+import { sleep } from '../timeouts.js';
+import type { RevertMethod } from './triggers.js';
+
+export type RevertMethodOption = 'in-place' | 'snapshot-revert';
+
+/** Bounds on every libvirt call a recovery makes: a hung QEMU or virsh never blocks recovery. */
+export interface RevertTimeouts {
+  /** A quick monitor probe before an in-place load: a stopped QEMU fails it fast. */
+  probeMs: number;
+  /** One in-place load or one snapshot-revert. */
+  revertMs: number;
+  /** Killing QEMU. */
+  killMs: number;
+}
+
+export const DEFAULT_REVERT_TIMEOUTS: RevertTimeouts = { probeMs: 3_000, revertMs: 120_000, killMs: 30_000 };
+
+/**
+ * Carries out recoveries on one domain.
+ * - in-place: QEMU's own `loadvm` through the monitor. QEMU keeps running, so VNC and the
+ *   guest network stay connected. A failed load leaves the VM paused: then snapshot-revert.
+ * - snapshot-revert: libvirt's revert, which restarts QEMU (VNC reconnects).
+ * - restart: kill QEMU, then snapshot-revert from shut off.
+ */
+export class Reverter {
+  constructor(
+    private readonly domain: Domain,
+    private readonly snapshot: () => string,
+    private readonly preferred: RevertMethodOption,
+    private readonly timeouts: RevertTimeouts,
+    private readonly log: Logger,
+  ) {}
+
+  async revert(): Promise<RevertMethod> {
+    const { state } = await this.domain.stateWithReason(this.timeouts.probeMs).catch(() => ({ state: 'unknown' as const, reason: '' }));
+    const qemuUp = state === 'running' || state === 'paused' || state === 'crashed' || state === 'pmsuspended';
+    if (this.preferred === 'in-place' && qemuUp) {
+      const responsive = await this.domain.hmp('info status', this.timeouts.probeMs).then(() => true, () => false);
+      if (!responsive) {
+        this.log.warn('QEMU monitor does not answer: restarting instead', { probeMs: this.timeouts.probeMs });
+        return this.restart();
+      }
+      try {
+        await this.inPlace();
+        return 'in-place';
+      } catch (e) {
+        this.log.warn('in-place revert failed: falling back to snapshot-revert', { error: (e as Error).message });
+      }
+    }
+    if (!qemuUp && state !== 'shut off' && state !== 'unknown') return this.restart();
+    await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
+    return 'snapshot-revert';
+  }
+
+  async restart(): Promise<RevertMethod> {
+    await this.domain.kill(this.timeouts.killMs);
+    await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
+    return 'restart';
+  }
+
+  async stop(): Promise<void> {
+    await this.domain.kill(this.timeouts.killMs);
+  }
+
+  /** loadvm, then make sure the guest runs: a paused or panicked VM stays paused after a load. */
+  private async inPlace(): Promise<void> {
+    await this.domain.hmp(`loadvm ${this.snapshot()}`, this.timeouts.revertMs);
+    for (let i = 0; i < 3; i++) {
+      const { state } = await this.domain.stateWithReason(this.timeouts.probeMs);
+      if (state === 'running') return;
+      // libvirt follows QEMU's events; resume through libvirt so its idea of the state stays right
+      await this.domain.resume(this.timeouts.probeMs).catch(() => this.domain.hmp('cont', this.timeouts.probeMs));
+      await sleep(100);
+    }
+    const { state, reason } = await this.domain.stateWithReason(this.timeouts.probeMs);
+    if (state !== 'running') throw new Error(`the VM is ${state} (${reason}) after loadvm`);
+  }
+}
