@@ -27,7 +27,9 @@ export class Escalation {
   next(): RecoveryStep {
     this.forgetOld();
     if (this.restartsInARow >= this.policy.maxRestarts) return 'give-up';
-    if (this.reverts.length >= this.policy.maxReverts) return 'restart';
+    // A restart that brought no healthy guest back is followed by another restart, not by
+    // reverts (weaker than a restart), so the streak can reach maxRestarts and end.
+    if (this.restartsInARow > 0 || this.reverts.length >= this.policy.maxReverts) return 'restart';
     return 'revert';
   }
 

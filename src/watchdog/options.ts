@@ -77,14 +77,22 @@ function count(name: string, value: unknown, fallback: number): number {
   return value as number;
 }
 
+/** A nested option group: an object (or undefined) whose keys are all known. */
+function group<T extends object>(name: string, value: T | undefined, known: readonly string[]): Partial<T> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`watchdog option ${name} must be an object${name === 'api' ? ' or false' : ''}, not ${JSON.stringify(value)}`);
+  for (const key of Object.keys(value))
+    if (!known.includes(key)) throw new UsageError(`unknown watchdog option ${JSON.stringify(`${name}.${key}`)}`, `known ${name} options: ${known.join(', ')}`);
+  return value;
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function controlApi(api: WatchdogOptions['api']): ResolvedWatchdogOptions['api'] {
   if (api === false) return false;
-  const o = api ?? {};
-  if (typeof o !== 'object') throw new UsageError(`watchdog option api must be an object or false, not ${JSON.stringify(api)}`);
+  const o = group('api', api, ['host', 'port', 'token']);
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? 0;
   if (typeof host !== 'string' || !host) throw new UsageError(`watchdog option api.host must be a host name or address`);
@@ -105,8 +113,8 @@ export function resolveWatchdogOptions(options: WatchdogOptions = {}): ResolvedW
   const revertMethod = options.revertMethod ?? 'in-place';
   if (revertMethod !== 'in-place' && revertMethod !== 'snapshot-revert') throw new UsageError(`watchdog option revertMethod must be 'in-place' or 'snapshot-revert'`);
   if (options.autoRevert !== undefined && typeof options.autoRevert !== 'boolean') throw new UsageError('watchdog option autoRevert must be true or false');
-  const e = options.escalation ?? {};
-  const t = options.timeouts ?? {};
+  const e = group('escalation', options.escalation, ['maxReverts', 'windowMs', 'maxRestarts']);
+  const t = group('timeouts', options.timeouts, ['probeMs', 'revertMs', 'killMs']);
   return {
     snapshot: checkSnapshotName(options.snapshot ?? 'ready'),
     takeSnapshot,

@@ -2,13 +2,13 @@
  * The revert coordinator's states.
  *   monitoring → reverting → monitoring          a fault, one recovery, watching again
  *   monitoring → stopped → reverting             an operator stopped the VM, then started it
- *   reverting  → failed                           escalation gave up: reported, never loops
+ *   monitoring → failed                           escalation gave up on the next fault: reported, never loops
  *   any        → closed                           the watchdog was closed
  */
 export type CoordinatorState = 'monitoring' | 'reverting' | 'stopped' | 'failed' | 'closed';
 
 const allowed: Record<CoordinatorState, readonly CoordinatorState[]> = {
-  monitoring: ['reverting', 'stopped', 'closed'],
+  monitoring: ['reverting', 'stopped', 'failed', 'closed'],
   reverting: ['monitoring', 'failed', 'stopped', 'closed'],
   stopped: ['reverting', 'monitoring', 'closed'],
   failed: ['reverting', 'stopped', 'monitoring', 'closed'],

@@ -60,6 +60,10 @@ function base(log: Logger): FastifyInstance {
     if (form.idle_duration !== undefined) (form as Record<string, unknown>).idle_duration = Number(form.idle_duration);
     done(null, Object.keys(form).length ? form : undefined);
   });
+  // A missing body would fail a route's body schema ("body must be object"): it is an empty one.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.method === 'POST') req.body = {};
+  });
   app.setErrorHandler(replyToError(log));
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'ENOROUTE' }));
   app.addHook('onResponse', async (req, reply) => log.debug('request', { method: req.method, url: req.url, status: reply.statusCode }));
