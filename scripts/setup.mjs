@@ -29,13 +29,15 @@ const PACKAGES = {
   apt: {
     base: ['qemu-system-x86', 'qemu-utils', 'libvirt-daemon-system', 'libvirt-clients', 'ffmpeg', 'mmdebstrap',
       'debootstrap', 'guestfs-tools', 'busybox-static', 'linux-image-amd64', 'tesseract-ocr', 'tesseract-ocr-eng',
-      'xz-utils', 'cpio', 'e2fsprogs', 'procps', 'fonts-dejavu-core', 'perl', 'uidmap', 'initramfs-tools-core'],
+      'xz-utils', 'cpio', 'e2fsprogs', 'procps', 'fonts-dejavu-core', 'perl', 'uidmap', 'initramfs-tools-core',
+      // the closed guest network (passt in a namespace of its own, socat relays to the watchdog)
+      'passt', 'socat', 'iproute2', 'util-linux'],
     bench: ['vlc', 'vlc-plugin-access-extra'],
   },
   dnf: {
     base: ['qemu-system-x86', 'qemu-img', 'libvirt-daemon-kvm', 'libvirt-client', 'ffmpeg-free', 'mmdebstrap',
       'debootstrap', 'guestfs-tools', 'busybox', 'kernel-core', 'tesseract', 'tesseract-langpack-eng', 'xz', 'cpio',
-      'e2fsprogs', 'procps-ng'],
+      'e2fsprogs', 'procps-ng', 'passt', 'socat', 'iproute', 'util-linux'],
     bench: ['vlc'],
   },
 };

@@ -4,4 +4,8 @@ export { ImageCache, builtInImageNames, type BaseImage } from './images/index.js
 export type { Region, ScreenMatch } from './vnc/index.js';
 export type { RecordOptions, RecordingResult } from './record/index.js';
 export { DemotoolError, TimeoutError, UsageError } from './errors.js';
+export {
+  Watchdog, WatchdogError, REVERT_REASONS, type WatchdogOptions, type ControlApiOptions, type WatchdogStatus, type HeartbeatStatus,
+  type WatchdogState, type RevertRecord, type RevertReason, type RevertMethod, type EscalationPolicy,
+} from './watchdog/index.js';
 export { Timeouts, defaultTimeout } from './timeouts.js';

@@ -23,6 +23,8 @@ export interface BootRequest {
   network?: 'closed' | 'open';
   /** Where the guest finds the host's guest API on a closed network. */
   guestApi?: GuestApiAddress;
+  /** Appended to the image's kernel command line (direct kernel boot only). */
+  kernelArgs?: string[];
   video?: 'vga' | 'virtio';
   ready?: ReadyOptions;
   timeoutMs: number;
@@ -174,7 +176,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
   let lastError: unknown;
   for (const resources of attempts) {
     const xml = domainXml({
-      name: req.name, disk: overlay, accel: req.accel, boot: req.image.boot, serialLog,
+      name: req.name, disk: overlay, accel: req.accel, boot: bootWithArgs(req), serialLog,
       guestAgent: req.image.guestAgent, network: req.network ?? 'closed', video: req.video, ...resources,
       passtSocket: io.passtSocket, messageSocket: io.channels.messageSocket,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
@@ -197,6 +199,12 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
     }
   }
   throw lastError;
+}
+
+function bootWithArgs(req: BootRequest): BootRequest['image']['boot'] {
+  const boot = req.image.boot;
+  if (!boot || !req.kernelArgs?.length) return boot;
+  return { ...boot, cmdline: `${boot.cmdline} ${req.kernelArgs.join(' ')}` };
 }
 
 async function waitRunning(domain: Domain, deadline: Deadline): Promise<void> {

@@ -4,6 +4,7 @@ import type { Vm } from './vm.js';
 import type { RecordOptions } from '../record/index.js';
 
 export { DemoSession, bootTimeoutMs, type DemoOptions, type VmOptions } from './session.js';
+export type { GuestMonitors } from './guest-monitors.js';
 export { Vm, type VmOwner } from './vm.js';
 export { BootError } from './boot.js';
 export { GuestAgentError, type ExecResult, type ExecOptions } from './guest-agent.js';

@@ -11,6 +11,8 @@ import { bootVm } from './boot.js';
 import { onCleanup } from './cleanup.js';
 import { outputBase, slug, vmName } from './names.js';
 import type { ReadyOptions } from './readiness.js';
+import { guestMonitorArgs, type GuestMonitors } from './guest-monitors.js';
+import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
 
 export interface VmOptions {
@@ -27,6 +29,8 @@ export interface VmOptions {
   network?: 'closed' | 'open';
   /** Where guest scripts find the watchdog on a closed network. Default { address: '192.168.122.1', port: 8000 }. */
   guestApi?: { address: string; port: number };
+  /** Start demotool's guest monitors at boot (built-in images): heartbeats, process watch, idle monitor. Off by default. */
+  guestMonitors?: GuestMonitors;
   /** The display adapter: 'virtio' (default; the pointer reaches VNC as a shape, not in the pixels) or 'vga'. */
   video?: 'vga' | 'virtio';
   /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
@@ -112,7 +116,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   }
 
   private async boot(imageName: string, options: VmOptions): Promise<Vm> {
+    const kernelArgs = guestMonitorArgs(options.guestMonitors, options.network ?? 'closed');
     const image = await this.cache.ensure(imageName);
+    if (kernelArgs.length && !image.boot)
+      throw new UsageError(`guestMonitors need a built-in image; ${imageName} boots its own kernel`, 'install guest/linux/demotool-guest in the guest and set a transport in /etc/demotool/guest.conf');
     const accel = options.accel ?? (await decideAccel(this.cache)).accel;
     const name = vmName(this.name, { ordinal: ++this.ordinal });
     let vm: Vm | undefined;
@@ -122,7 +129,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       else await import('../libvirt/index.js').then(({ Domain }) => new Domain(name).remove());
     });
     const booted = await bootVm({
-      name, image, accel, resources: options.resources, network: options.network, guestApi: options.guestApi, video: options.video, ready: options.ready,
+      name, image, accel, resources: options.resources, network: options.network, guestApi: options.guestApi, kernelArgs, video: options.video, ready: options.ready,
       timeoutMs: options.bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
     }).catch((e) => {

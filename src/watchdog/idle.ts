@@ -14,9 +14,13 @@ export class IdleTimer {
     this.lastActivity = clock();
   }
 
-  /** The guest saw input `idleMs` ago (0: just now). */
+  /**
+   * The guest saw input `idleMs` ago (0: just now). The guest's latest word counts: a guest
+   * that reports a long idle time (the exhibition controller's idle monitor reports 720 s when
+   * it wants a reset) moves the last activity back, and a timeout that has passed acts.
+   */
   reset(idleMs = 0): void {
-    this.lastActivity = Math.max(this.lastActivity, this.clock() - Math.max(0, idleMs));
+    this.lastActivity = this.clock() - Math.max(0, idleMs);
   }
 
   /** After a revert the guest starts fresh. */

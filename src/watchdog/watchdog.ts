@@ -205,6 +205,8 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
       return { accepted: false, why };
     }
     if (!this.coordinator.autoRevert) return { accepted: false, why: 'auto-revert is off' };
+    const state = this.coordinator.state;
+    if (state === 'stopped' || state === 'failed' || state === 'closed') return { accepted: false, why: `the watchdog is ${state}` };
     this.lastGuestRequest = now;
     const detail = [reason, severity && `severity ${severity}`, `via ${via}`].filter(Boolean).join('; ');
     void this.coordinator.handle({ reason: 'guest-request', detail, automatic: true });

@@ -190,14 +190,15 @@ test.describe('IdleTimer', () => {
     expect(idle.expired).toBe(true);
   });
 
-  test('a report never moves the last activity before one already known; negative counts as 0', () => {
+  test("the guest's latest report counts (a long idle report makes the timeout act); negative counts as 0", () => {
     const clock = fakeClock();
     const idle = new IdleTimer(60_000, clock);
     clock.advance(100_000);
     idle.reset(0);
     clock.advance(5_000);
-    idle.reset(30_000); // says 30 s, but activity was seen 5 s ago
-    expect(idle.idleMs).toBe(5_000);
+    idle.reset(720_000); // the original's idle monitor: "idle for 720 s, reset me"
+    expect(idle.idleMs).toBe(720_000);
+    expect(idle.expired).toBe(true);
     idle.reset(-10_000);
     expect(idle.idleMs).toBe(0);
   });

@@ -1,3 +1,5 @@
+import { guestFile } from '../guest-files.js';
+
 /**
  * What goes inside the debian-12-desktop guest: packages, the demo user, autologin into X,
  * and the session script that tells the host (over the serial port) when the desktop is up.
@@ -175,6 +177,11 @@ in_root systemctl disable systemd-networkd-wait-online.service || true
 in_root systemctl mask ${MASKED_UNITS.join(' ')}
 # Autologin must not wait for DHCP: a copy of systemd-user-sessions without After=network.target.
 sed 's/ network\.target//' "$R/lib/systemd/system/systemd-user-sessions.service" > "$R/etc/systemd/system/systemd-user-sessions.service"
+# The watchdog's guest monitors: installed, off unless the kernel command line says demotool.watchdog=.
+mkdir -p "$R/usr/local/bin" "$R/etc/demotool"
+${heredoc('/usr/local/bin/demotool-guest', guestFile('demotool-guest'), '0755')}
+${heredoc('/etc/systemd/system/demotool-guest.service', guestFile('demotool-guest.service'))}
+in_root systemctl enable demotool-guest.service
 mkdir -p "$R/etc/X11/xorg.conf.d"
 ${heredoc('/etc/X11/xorg.conf.d/20-demotool.conf', XORG_CONF)}
 

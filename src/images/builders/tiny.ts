@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ImageBuildError } from '../errors.js';
+import { guestFile } from '../guest-files.js';
 import { qemuImgCreate } from '../qemu-img.js';
 import { cpioNewc, type CpioEntry } from './cpio.js';
 import type { Builder, BuildContext } from './types.js';
@@ -30,6 +31,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
+# pvpanic: a kernel panic reaches the host at once (libvirt reports the domain as panicked)
+for m in /lib/modules/pvpanic.ko /lib/modules/pvpanic-mmio.ko; do [ -f "$m" ] && insmod "$m" 2>/dev/null; done
 exec /sbin/init
 `;
 
@@ -38,6 +41,10 @@ hostname tiny
 # Only emergencies reach the consoles from now on.
 dmesg -n 1
 echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
+# The watchdog's guest monitors, when the kernel command line asks (demotool.watchdog=serial).
+if grep -q 'demotool.watchdog=' /proc/cmdline; then
+  setsid /usr/local/bin/demotool-guest start </dev/null >/dev/null 2>&1 &
+fi
 `;
 
 const INITTAB = `::sysinit:/etc/init.d/rcS
@@ -46,7 +53,7 @@ ttyS0::respawn:-/bin/sh
 ::ctrlaltdel:/sbin/reboot
 `;
 
-const PROFILE = `export HOME=/root PATH=/sbin:/usr/sbin:/bin:/usr/bin ENV=/etc/shrc
+const PROFILE = `export HOME=/root PATH=/usr/local/bin:/sbin:/usr/sbin:/bin:/usr/bin ENV=/etc/shrc
 export TERM=\${TERM:-linux}
 cd "$HOME"
 `;
@@ -54,7 +61,7 @@ cd "$HOME"
 // ENV is read by every interactive shell. The first tty1 shell to start tells the host,
 // over the serial port, that the console is ready for typing.
 const SHRC = `PS1='tiny# '
-export HOME=/root PATH=/sbin:/usr/sbin:/bin:/usr/bin
+export HOME=/root PATH=/usr/local/bin:/sbin:/usr/sbin:/bin:/usr/bin
 if [ "$(tty)" = /dev/tty1 ] && [ ! -e /tmp/.demotool-ready ]; then
   : > /tmp/.demotool-ready
   clear  # wipe firmware/boot text so screenshots start clean
@@ -62,10 +69,13 @@ if [ "$(tty)" = /dev/tty1 ] && [ ! -e /tmp/.demotool-ready ]; then
 fi
 `;
 
-function initramfsEntries(busybox: Buffer): CpioEntry[] {
-  const dirs = ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'etc', 'etc/init.d', 'proc', 'sys', 'dev', 'tmp', 'root', 'var', 'run'];
+function initramfsEntries(busybox: Buffer, modules: CpioEntry[]): CpioEntry[] {
+  const dirs = ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'usr/local', 'usr/local/bin', 'lib', 'lib/modules', 'etc', 'etc/init.d', 'proc', 'sys', 'dev', 'tmp', 'root', 'var', 'run'];
+  // Directories first: the kernel creates entries in archive order.
   return [
     ...dirs.map((d): CpioEntry => ({ path: d, type: 'dir', mode: d === 'tmp' ? 0o1777 : 0o755 })),
+    ...modules,
+    { path: 'usr/local/bin/demotool-guest', type: 'file', data: guestFile('demotool-guest'), mode: 0o755 },
     { path: 'dev/console', type: 'char', major: 5, minor: 1 },
     { path: 'bin/busybox', type: 'file', data: busybox, mode: 0o755 },
     { path: 'bin/sh', type: 'symlink', target: 'busybox' },
@@ -96,6 +106,22 @@ async function readHostFile(ctx: BuildContext, step: string, file: string, aptPa
   }
 }
 
+/** The kernel's pvpanic driver (ACPI QEMU0001), so a guest panic is reported at once. Optional. */
+async function pvpanicModules(kernel: string, ctx: BuildContext): Promise<CpioEntry[]> {
+  const version = path.basename(kernel).replace(/^vmlinuz-/, '');
+  const dir = `/lib/modules/${version}/kernel/drivers/misc/pvpanic`;
+  const entries: CpioEntry[] = [];
+  for (const name of ['pvpanic.ko', 'pvpanic-mmio.ko']) {
+    const data = await fs.readFile(path.join(dir, name)).catch(() => undefined);
+    if (!data) {
+      ctx.log.warn('tiny: no pvpanic module for this kernel: panics are noticed by the heartbeat only', { dir });
+      return [];
+    }
+    entries.push({ path: `lib/modules/${name}`, type: 'file', data, mode: 0o644 });
+  }
+  return entries;
+}
+
 /** A Debian kernel + ~1 MB busybox initramfs + a small empty qcow2. Builds in well under a second. */
 export const buildTiny: Builder = async (ctx) => {
   ctx.progress('kernel', 0);
@@ -113,7 +139,8 @@ export const buildTiny: Builder = async (ctx) => {
 
   ctx.progress('initramfs', 40);
   const busybox = await readHostFile(ctx, 'initramfs', BUSYBOX, 'busybox-static');
-  const initrd = await promisify(gzip)(cpioNewc(initramfsEntries(busybox)), { level: 9 });
+  const modules = await pvpanicModules(kernel, ctx);
+  const initrd = await promisify(gzip)(cpioNewc(initramfsEntries(busybox, modules)), { level: 9 });
   await fs.writeFile(ctx.out.initrd, initrd);
   ctx.log.info('tiny initramfs', { bytes: initrd.length });
 

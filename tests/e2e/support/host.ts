@@ -33,3 +33,11 @@ export async function pgrep(name: string): Promise<number[]> {
   const r = await execa('pgrep', ['-x', name], { reject: false });
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
+
+/** The QEMU process of a libvirt domain (its command line names the guest). */
+export async function qemuPid(domain: string): Promise<number> {
+  const r = await execa('pgrep', ['-f', '--', `-name guest=${domain},`], { reject: false });
+  const pids = r.stdout.split('\n').filter(Boolean).map(Number);
+  if (pids.length !== 1) throw new Error(`expected one QEMU for ${domain}, found ${pids.length}`);
+  return pids[0]!;
+}
