@@ -26,7 +26,8 @@ export class Virsh {
       stdin: 'ignore',
     });
     if (result.failed) {
-      const stderr = result.stderr || result.shortMessage || String(result.exitCode);
+      const timeout = options.timeout ?? 120_000;
+      const stderr = result.timedOut ? `timed out after ${timeout} ms` : result.stderr || result.shortMessage || String(result.exitCode);
       const error = new VirshError(args.join(' '), stderr);
       if (!options.quiet) this.log.error('virsh failed', { command: args.join(' '), stderr: stderr.trim() });
       throw error;

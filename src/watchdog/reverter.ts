@@ -34,22 +34,27 @@ export class Reverter {
   ) {}
 
   async revert(): Promise<RevertMethod> {
-    const { state } = await this.domain.stateWithReason(this.timeouts.probeMs).catch(() => ({ state: 'unknown' as const, reason: '' }));
-    const qemuUp = state === 'running' || state === 'paused' || state === 'crashed' || state === 'pmsuspended';
-    if (this.preferred === 'in-place' && qemuUp) {
-      const responsive = await this.domain.hmp('info status', this.timeouts.probeMs).then(() => true, () => false);
-      if (!responsive) {
+    if (this.preferred === 'in-place') {
+      // One monitor round trip tells whether QEMU is up, answering, and running or paused.
+      const probe = await this.domain.hmp('info status', this.timeouts.probeMs).then(
+        (text) => ({ up: true as const, running: /status: running/.test(text) }),
+        (e: Error) => ({ up: false as const, hung: /timed out|timeout/i.test(e.message) }),
+      );
+      if (!probe.up && probe.hung) {
         this.log.warn('QEMU monitor does not answer: restarting instead', { probeMs: this.timeouts.probeMs });
         return this.restart();
       }
-      try {
-        await this.inPlace();
-        return 'in-place';
-      } catch (e) {
-        this.log.warn('in-place revert failed: falling back to snapshot-revert', { error: (e as Error).message });
+      if (probe.up) {
+        try {
+          await this.inPlace(probe.running);
+          return 'in-place';
+        } catch (e) {
+          this.log.warn('in-place revert failed: falling back to snapshot-revert', { error: (e as Error).message });
+        }
       }
     }
-    if (!qemuUp && state !== 'shut off' && state !== 'unknown') return this.restart();
+    const { state } = await this.domain.stateWithReason(this.timeouts.probeMs).catch(() => ({ state: 'unknown' as const, reason: '' }));
+    if (state === 'in shutdown' || state === 'idle' || state === 'pmsuspended') return this.restart();
     await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
     return 'snapshot-revert';
   }
@@ -64,14 +69,15 @@ export class Reverter {
     await this.domain.kill(this.timeouts.killMs);
   }
 
-  /** loadvm, then make sure the guest runs: a paused or panicked VM stays paused after a load. */
-  private async inPlace(): Promise<void> {
+  /** loadvm; QEMU resumes a guest that was running. A paused or panicked one stays paused: resume it. */
+  private async inPlace(wasRunning: boolean): Promise<void> {
     await this.domain.hmp(`loadvm ${this.snapshot()}`, this.timeouts.revertMs);
+    if (wasRunning) return;
     for (let i = 0; i < 3; i++) {
+      // through libvirt, so that its idea of the state stays right
+      await this.domain.resume(this.timeouts.probeMs).catch(() => this.domain.hmp('cont', this.timeouts.probeMs));
       const { state } = await this.domain.stateWithReason(this.timeouts.probeMs);
       if (state === 'running') return;
-      // libvirt follows QEMU's events; resume through libvirt so its idea of the state stays right
-      await this.domain.resume(this.timeouts.probeMs).catch(() => this.domain.hmp('cont', this.timeouts.probeMs));
       await sleep(100);
     }
     const { state, reason } = await this.domain.stateWithReason(this.timeouts.probeMs);
