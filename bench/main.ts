@@ -17,3 +17,4 @@ if (want('screenshot'))
     }),
   );
 if (want('record')) await (await import('./record.js')).benchRecord();
+if (want('watchdog')) await (await import('./watchdog.js')).benchWatchdog();

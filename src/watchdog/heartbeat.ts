@@ -30,7 +30,8 @@ export class Heartbeat {
     const now = this.clock();
     this.lastBeat = now;
     this.lastBeatWall = Date.now();
-    this.since = Math.max(this.since, now);
+    // A beat ends any grace period: the guest has shown it is alive, so the timeout runs from here.
+    this.since = now;
     this.beats++;
   }
 

@@ -84,15 +84,17 @@ test.describe('Heartbeat', () => {
     expect(hb.state).toBe('timed-out');
   });
 
-  test('a beat during the grace counts as healthy and keeps the grace', () => {
+  test('a beat during the grace ends it: the guest is alive, so the timeout runs from that beat', () => {
     const clock = fakeClock();
     const hb = new Heartbeat(1_000, clock);
     hb.restart(10_000);
     clock.advance(500);
     hb.beat();
     expect(hb.state).toBe('healthy');
-    clock.advance(9_000); // still inside the grace
+    clock.advance(1_000);
     expect(hb.state).toBe('healthy');
+    clock.advance(1); // the grace would have lasted another 8.5 s
+    expect(hb.state).toBe('timed-out');
   });
 
   test('paused time is not counted: a long pause then resume is not timed-out', () => {
