@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Virsh } from './virsh.js';
 import { VirshError } from './errors.js';
 import { checkSnapshotName } from './snapshot-name.js';
@@ -124,6 +125,23 @@ export class Domain {
 
   async deleteSnapshot(name: string, timeout = 120_000): Promise<void> {
     await this.virsh.run(['snapshot-delete', '--domain', this.name, '--snapshotname', checkSnapshotName(name)], { timeout });
+  }
+
+  /**
+   * The QEMU process of this domain on this host, found by its command line (`-name guest=NAME,`),
+   * or undefined. For when QEMU's monitor does not answer and libvirt can't be asked.
+   */
+  qemuPid(): number | undefined {
+    const needle = `-name\0guest=${this.name},`;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(needle)) return Number(entry);
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+    return undefined;
   }
 
   /** Hard power-off that reports failure (destroy() ignores it), bounded by `timeout` ms. */

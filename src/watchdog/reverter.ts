@@ -41,7 +41,9 @@ export class Reverter {
         (e: Error) => ({ up: false as const, hung: /timed out|timeout/i.test(e.message) }),
       );
       if (!probe.up && probe.hung) {
-        this.log.warn('QEMU monitor does not answer: restarting instead', { probeMs: this.timeouts.probeMs });
+        this.log.warn('QEMU monitor does not answer: killing QEMU and restarting', { probeMs: this.timeouts.probeMs });
+        // libvirt's destroy waits 10 s for a SIGTERM that a stopped QEMU never takes: SIGKILL it first.
+        this.killQemu();
         return this.restart();
       }
       if (probe.up) {
@@ -63,6 +65,16 @@ export class Reverter {
     await this.domain.kill(this.timeouts.killMs);
     await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
     return 'restart';
+  }
+
+  private killQemu(): void {
+    const pid = this.domain.qemuPid();
+    if (!pid) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (e) {
+      this.log.warn('could not kill QEMU', { pid, error: (e as Error).message });
+    }
   }
 
   async stop(): Promise<void> {

@@ -352,9 +352,10 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   }
 
   private async markRecovered(record: RevertRecord): Promise<void> {
-    record.recoveredAt = new Date().toISOString();
     this.coordinator.recovered();
+    // The screen first: whoever waits for recoveredAt (toHaveRecovered) then finds it attached.
     record.screenAfter = await this.screen();
+    record.recoveredAt = new Date().toISOString();
     this.log.info('recovered', { reason: record.reason, method: record.method, durationMs: record.durationMs });
     this.emit('recovered', record);
   }

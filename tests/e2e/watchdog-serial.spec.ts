@@ -153,18 +153,22 @@ test('auto-revert off: the timeout is logged and nothing reverts; on again: reco
   expect((await fetch(`${watchdog.url}/api/v1/revert/enable`, { method: 'POST', headers: auth })).status).toBe(200);
   await expect(watchdog).toHaveRecovered({ reason: 'heartbeat-timeout', within: RECOVERY_SLACK });
 
-  // An operator's stop: the VM stays off past the heartbeat timeout.
+  // An operator's stop: the VM stays off past the heartbeat timeout, and longer than VNC's
+  // reconnect window (15 s), which the client outlasts.
   const count = watchdog.reverts.length;
   expect((await fetch(`${watchdog.url}/api/v1/vm/stop`, { headers: auth })).status).toBe(200);
   expect(await virsh('domstate', vm.name)).toBe('shut off');
-  await new Promise((r) => setTimeout(r, HEARTBEAT_TIMEOUT + 3_000));
+  await new Promise((r) => setTimeout(r, 17_000));
   expect(await virsh('domstate', vm.name)).toBe('shut off');
   expect(watchdog.reverts).toHaveLength(count);
   expect(watchdog.state).toBe('stopped');
-  // Started again: back to the snapshot, running, heartbeats.
+  // Started again: back to the snapshot, running, heartbeats, and the same VNC client types into it.
   expect((await fetch(`${watchdog.url}/api/v1/vm/start`, { method: 'POST', headers: auth })).status).toBe(200);
   expect(await virsh('domstate', vm.name)).toBe('running');
   await expect(watchdog).toHaveRecovered({ reason: 'manual', after: count, within: RECOVERY_SLACK });
+  const from = vm.serial.mark();
+  await sh(vm, 'echo BACK-$((40+2)) > /dev/ttyS0');
+  await vm.waitForSerial('BACK-42', { from, timeout: 30_000 });
 });
 
 test('a revert storm (a guest that never beats) escalates to a restart and ends in failed without looping', async ({ vm }) => {
