@@ -17,6 +17,8 @@ import { SerialConsole } from './serial.js';
 
 export interface BootRequest {
   name: string;
+  /** The domain's UUID: every call after define addresses it, never the name alone. */
+  uuid: string;
   image: BaseImage;
   accel: Accel;
   resources?: Partial<Resources>;
@@ -87,12 +89,12 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const timer = new StepTimer();
   const overlay = join(runDir(), `${req.name}.qcow2`);
   const serial = new SerialConsole(join(runDir(), `${req.name}.serial.log`));
-  const domain = new Domain(req.name, virsh);
+  const domain = new Domain(req.name, virsh, req.uuid);
   const channels = guestChannels(req);
   let client: VncClient | undefined;
   let network: GuestNetwork | undefined;
   try {
-    await discardExisting(domain, overlay, serial.path);
+    await refuseExisting(domain);
     await createOverlay(req.image.path, overlay);
     timer.mark('overlay');
     network = await startGuestNetwork(req, channels);
@@ -154,10 +156,10 @@ function guestAddressNear(gateway: string): string {
   return `${prefix}.${gateway.endsWith('.15') ? 16 : 15}`;
 }
 
-async function discardExisting(domain: Domain, overlay: string, serialLog: string): Promise<void> {
-  if (await domain.exists()) await domain.remove();
-  await rm(overlay, { force: true });
-  await rm(serialLog, { force: true });
+/** Names are unique per VM: a domain that has ours belongs to someone else and is never touched. */
+async function refuseExisting(domain: Domain): Promise<void> {
+  if (await new Domain(domain.name, domain.virsh).exists())
+    throw new VmError('EVMEXISTS', `a VM named ${domain.name} exists already and is not ours`, { hint: 'boot again: the next name is different' });
 }
 
 interface DiskAndChannels {
@@ -176,7 +178,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
   let lastError: unknown;
   for (const resources of attempts) {
     const xml = domainXml({
-      name: req.name, disk: overlay, accel: req.accel, boot: bootWithArgs(req), serialLog,
+      name: req.name, uuid: req.uuid, disk: overlay, accel: req.accel, boot: bootWithArgs(req), serialLog,
       guestAgent: req.image.guestAgent, network: req.network ?? 'closed', video: req.video, ...resources,
       passtSocket: io.passtSocket, messageSocket: io.channels.messageSocket,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { xdgCache } from 'xdg-basedir';
 import { tmpdir } from 'node:os';
@@ -15,15 +16,17 @@ export function slug(name: string): string {
 }
 
 /**
- * The spec's `demo-{demo-name}`, plus `-w{N}` inside a Playwright worker (two workers may run
- * the same demo) and `-{k}` for the k-th concurrent VM of one session.
+ * `demo-{demo-name}-{id}`: readable, and unique per VM, so that two runs, two workers or two
+ * sessions with one demo name (or names that fold to one slug) never share a VM, an overlay
+ * or a socket. The id is 6 random letters and digits.
  */
-export function vmName(demo: string, options: { worker?: string; ordinal?: number } = {}): string {
-  const worker = options.worker ?? process.env.TEST_PARALLEL_INDEX;
-  let name = `demo-${slug(demo)}`;
-  if (worker !== undefined && worker !== '') name += `-w${worker}`;
-  if (options.ordinal && options.ordinal > 1) name += `-${options.ordinal}`;
-  return name;
+export function vmName(demo: string, id: string = shortId()): string {
+  return `demo-${slug(demo)}-${id}`;
+}
+
+export function shortId(): string {
+  const bytes = randomBytes(6);
+  return Array.from(bytes, (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
 }
 
 /** demo-videos/ under the current directory (the spec's output base). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageCache } from '../images/index.js';
@@ -63,7 +64,6 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   private readonly log: Logger;
   private readonly cache: ImageCache;
   private readonly options: DemoOptions;
-  private ordinal = 0;
   private artifactsOverride?: string;
   private closed?: Promise<void>;
 
@@ -121,15 +121,16 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     if (kernelArgs.length && !image.boot)
       throw new UsageError(`guestMonitors need a built-in image; ${imageName} boots its own kernel`, 'install guest/linux/demotool-guest in the guest and set a transport in /etc/demotool/guest.conf');
     const accel = options.accel ?? (await decideAccel(this.cache)).accel;
-    const name = vmName(this.name, { ordinal: ++this.ordinal });
+    const name = vmName(this.name);
+    const uuid = randomUUID();
     let vm: Vm | undefined;
     // Registered before boot so Ctrl-C during boot still removes the domain.
     const unregister = onCleanup(async () => {
       if (vm) await vm.close();
-      else await import('../libvirt/index.js').then(({ Domain }) => new Domain(name).remove());
+      else await import('../libvirt/index.js').then(({ Domain }) => new Domain(name, undefined, uuid).remove());
     });
     const booted = await bootVm({
-      name, image, accel, resources: options.resources, network: options.network, guestApi: options.guestApi, kernelArgs, video: options.video, ready: options.ready,
+      name, uuid, image, accel, resources: options.resources, network: options.network, guestApi: options.guestApi, kernelArgs, video: options.video, ready: options.ready,
       timeoutMs: options.bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
     }).catch((e) => {

@@ -3,6 +3,8 @@ import type { BootSpec } from '../images/types.js';
 /** Everything that goes into one VM's libvirt definition. */
 export interface DomainSpec {
   name: string;
+  /** Chosen by the caller, so that every later call can address this very domain. */
+  uuid?: string;
   /** The qcow2 overlay the VM writes to. */
   disk: string;
   memoryMiB: number;
@@ -113,6 +115,7 @@ export function domainXml(spec: DomainSpec): string {
   const qemuArgs = networkArgs(spec).map((a) => `    <qemu:arg value='${esc(a)}'/>`).join('\n');
   return `<domain type='${spec.accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${esc(spec.name)}</name>
+${spec.uuid ? `  <uuid>${esc(spec.uuid)}</uuid>\n` : ''}
   <metadata>
     <demotool:vm xmlns:demotool='${METADATA_NS}'>
       <demotool:owner pid='${o.pid}' hostname='${esc(o.hostname)}' startedAt='${esc(o.startedAt)}'/>

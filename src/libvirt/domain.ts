@@ -11,12 +11,21 @@ export interface SnapshotInfo {
   state: string;
 }
 
-/** One libvirt domain, by name. All calls go through virsh. */
+/**
+ * One libvirt domain. All calls go through virsh, by UUID when it is known: a name can be
+ * taken over by another run's domain, a UUID can't.
+ */
 export class Domain {
   constructor(
     readonly name: string,
     readonly virsh: Virsh = new Virsh(),
+    readonly uuid?: string,
   ) {}
+
+  /** What virsh is given to name this domain. */
+  get ref(): string {
+    return this.uuid ?? this.name;
+  }
 
   static async define(virsh: Virsh, xmlPath: string, name: string): Promise<Domain> {
     await virsh.run(['define', xmlPath]);
@@ -24,28 +33,28 @@ export class Domain {
   }
 
   async exists(): Promise<boolean> {
-    return (await this.virsh.tryRun(['domid', this.name])) !== undefined || (await this.virsh.tryRun(['dominfo', this.name])) !== undefined;
+    return (await this.virsh.tryRun(['domid', this.ref])) !== undefined || (await this.virsh.tryRun(['dominfo', this.ref])) !== undefined;
   }
 
   async start(): Promise<void> {
-    await this.virsh.run(['start', this.name]);
+    await this.virsh.run(['start', this.ref]);
   }
 
   async state(): Promise<DomainState> {
-    const out = await this.virsh.run(['domstate', this.name], { quiet: true });
+    const out = await this.virsh.run(['domstate', this.ref], { quiet: true });
     return (out.trim() as DomainState) || 'unknown';
   }
 
   /** State and libvirt's reason for it ("shut off", "crashed"), bounded by `timeout` ms. */
   async stateWithReason(timeout = 5_000): Promise<{ state: DomainState; reason: string }> {
-    const out = (await this.virsh.run(['domstate', this.name, '--reason'], { quiet: true, timeout })).trim();
+    const out = (await this.virsh.run(['domstate', this.ref, '--reason'], { quiet: true, timeout })).trim();
     const m = out.match(/^(.*?)\s*\((.*)\)$/);
     return m ? { state: m[1] as DomainState, reason: m[2] } : { state: (out as DomainState) || 'unknown', reason: '' };
   }
 
   /** Resume a paused (or panicked) domain. */
   async resume(timeout = 10_000): Promise<void> {
-    await this.virsh.run(['resume', this.name], { quiet: true, timeout });
+    await this.virsh.run(['resume', this.ref], { quiet: true, timeout });
   }
 
   /**
@@ -53,19 +62,19 @@ export class Domain {
    * status, so any output that starts like an error is thrown.
    */
   async hmp(command: string, timeout = 10_000): Promise<string> {
-    const out = await this.virsh.run(['qemu-monitor-command', this.name, '--hmp', command], { quiet: true, timeout });
+    const out = await this.virsh.run(['qemu-monitor-command', this.ref, '--hmp', command], { quiet: true, timeout });
     if (/^(Error|error|Could not|Snapshot .* (does not exist|not found)|Unknown command)/m.test(out.trim()))
       throw new VirshError(`qemu-monitor-command --hmp ${command}`, out.trim());
     return out;
   }
 
   async xml(): Promise<string> {
-    return this.virsh.run(['dumpxml', this.name], { quiet: true });
+    return this.virsh.run(['dumpxml', this.ref], { quiet: true });
   }
 
   /** The VNC TCP port libvirt's autoport gave this domain (changes when QEMU restarts). */
   async vncPort(): Promise<number> {
-    const out = (await this.virsh.run(['vncdisplay', this.name], { quiet: true })).trim();
+    const out = (await this.virsh.run(['vncdisplay', this.ref], { quiet: true })).trim();
     const m = out.match(/:(\d+)\s*$/);
     if (!m) throw new VirshError(`vncdisplay ${this.name}`, `unexpected answer: ${JSON.stringify(out)}`);
     return 5900 + Number(m[1]);
@@ -73,13 +82,13 @@ export class Domain {
 
   /** Hard power-off. Ignores "not running". */
   async destroy(): Promise<void> {
-    await this.virsh.tryRun(['destroy', this.name]);
+    await this.virsh.tryRun(['destroy', this.ref]);
   }
 
   /** Forget the definition and its snapshot metadata. Ignores "no such domain". */
   async undefine(): Promise<void> {
-    await this.virsh.tryRun(['undefine', this.name, '--snapshots-metadata', '--nvram']);
-    if (await this.virsh.tryRun(['dominfo', this.name])) await this.virsh.tryRun(['undefine', this.name]);
+    await this.virsh.tryRun(['undefine', this.ref, '--snapshots-metadata', '--nvram']);
+    if (await this.virsh.tryRun(['dominfo', this.ref])) await this.virsh.tryRun(['undefine', this.ref]);
   }
 
   /** destroy + undefine, for cleanup paths that must not throw. */
@@ -89,18 +98,18 @@ export class Domain {
   }
 
   async screenshot(file: string): Promise<void> {
-    await this.virsh.run(['screenshot', this.name, file]);
+    await this.virsh.run(['screenshot', this.ref, file]);
   }
 
   /** An internal snapshot of disk and memory, taken while running. */
   async snapshot(name: string, description = '', timeout = 300_000): Promise<void> {
-    const args = ['snapshot-create-as', '--domain', this.name, '--name', checkSnapshotName(name), '--atomic'];
+    const args = ['snapshot-create-as', '--domain', this.ref, '--name', checkSnapshotName(name), '--atomic'];
     if (description) args.push('--description', description);
     await this.virsh.run(args, { timeout });
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {
-    const out = await this.virsh.run(['snapshot-list', this.name]);
+    const out = await this.virsh.run(['snapshot-list', this.ref]);
     return out
       .split('\n')
       .map((l) => l.trim())
@@ -113,7 +122,7 @@ export class Domain {
 
   /** Revert to a snapshot. libvirt 9 restarts the QEMU process: VNC drops and the port may change. */
   async revert(name: string, timeout = 300_000): Promise<void> {
-    const args = ['snapshot-revert', '--domain', this.name, '--snapshotname', checkSnapshotName(name), '--running'];
+    const args = ['snapshot-revert', '--domain', this.ref, '--snapshotname', checkSnapshotName(name), '--running'];
     try {
       await this.virsh.run(args, { timeout, quiet: true });
     } catch (e) {
@@ -124,7 +133,7 @@ export class Domain {
   }
 
   async deleteSnapshot(name: string, timeout = 120_000): Promise<void> {
-    await this.virsh.run(['snapshot-delete', '--domain', this.name, '--snapshotname', checkSnapshotName(name)], { timeout });
+    await this.virsh.run(['snapshot-delete', '--domain', this.ref, '--snapshotname', checkSnapshotName(name)], { timeout });
   }
 
   /**
@@ -147,7 +156,7 @@ export class Domain {
   /** Hard power-off that reports failure (destroy() ignores it), bounded by `timeout` ms. */
   async kill(timeout = 30_000): Promise<void> {
     try {
-      await this.virsh.run(['destroy', this.name], { quiet: true, timeout });
+      await this.virsh.run(['destroy', this.ref], { quiet: true, timeout });
     } catch (e) {
       if (!/not running|domain is not running/i.test((e as Error).message)) throw e;
     }
@@ -156,7 +165,7 @@ export class Domain {
   /** Send a JSON command to the qemu-guest-agent and return its `return` value. */
   async agent<T = unknown>(command: string, args?: Record<string, unknown>, timeoutSec = 30): Promise<T> {
     const payload = JSON.stringify(args ? { execute: command, arguments: args } : { execute: command });
-    const out = await this.virsh.run(['qemu-agent-command', this.name, '--timeout', String(timeoutSec), payload], {
+    const out = await this.virsh.run(['qemu-agent-command', this.ref, '--timeout', String(timeoutSec), payload], {
       quiet: true,
       timeout: (timeoutSec + 10) * 1000,
     });

@@ -16,11 +16,11 @@ test('three tests of a file share one VM; two files in two workers boot two VMs 
   expect(three.map((n) => n.boots)).toEqual([1, 1, 1]);
   // demoName defaults to the file name.
   expect(three[0].demo).toBe('three');
-  expect(three[0].vm).toMatch(/^demo-three-w\d$/);
+  expect(three[0].vm).toMatch(/^demo-three-[a-z0-9]{6}$/);
   // The other file: another worker, another VM, no name or port collision.
   expect(other).toHaveLength(1);
   expect(other[0].pid).not.toBe(three[0].pid);
-  expect(other[0].vm).toMatch(/^demo-other-w\d$/);
+  expect(other[0].vm).toMatch(/^demo-other-[a-z0-9]{6}$/);
   expect(other[0].port).not.toBe(three[0].port);
   // 'vm ready' is logged once per boot: two in all.
   expect(run.all!.match(/\bvm ready\b/g) ?? []).toHaveLength(2);

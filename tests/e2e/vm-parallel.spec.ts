@@ -14,8 +14,8 @@ test('two VMs at once under two Playwright workers: no name or port collision', 
   const b = JSON.parse(readFileSync(join(out, 'b.json'), 'utf8'));
   const aDone = JSON.parse(readFileSync(join(out, 'a.done.json'), 'utf8'));
   const bDone = JSON.parse(readFileSync(join(out, 'b.done.json'), 'utf8'));
-  expect(a.name).toMatch(/^demo-parallel-w\d$/);
-  expect(b.name).toMatch(/^demo-parallel-w\d$/);
+  expect(a.name).toMatch(/^demo-parallel-[a-z0-9]{6}$/);
+  expect(b.name).toMatch(/^demo-parallel-[a-z0-9]{6}$/);
   expect(a.name).not.toBe(b.name);
   expect(a.port).not.toBe(b.port);
   // Each saw the other's VM while its own was running: they really ran at the same time.

@@ -8,10 +8,13 @@ test('demo names become safe slugs', () => {
   expect(() => slug('!!!')).toThrow(/no letters or digits/);
 });
 
-test('VM names follow demo-{name}, with worker and ordinal suffixes', () => {
-  expect(vmName('my-cool-demo', { worker: '' })).toBe('demo-my-cool-demo');
-  expect(vmName('my-cool-demo', { worker: '1' })).toBe('demo-my-cool-demo-w1');
-  expect(vmName('x', { worker: '0', ordinal: 2 })).toBe('demo-x-w0-2');
+test('VM names are demo-{name}-{id}: readable, and different for every VM', () => {
+  expect(vmName('my-cool-demo', 'ab12cd')).toBe('demo-my-cool-demo-ab12cd');
+  const names = Array.from({ length: 200 }, () => vmName('A B'));
+  for (const n of names) expect(n).toMatch(/^demo-a-b-[a-z0-9]{6}$/);
+  expect(new Set(names).size).toBe(200);
+  // Names that fold to one slug still give two VMs two names.
+  expect(vmName('A B')).not.toBe(vmName('a-b'));
 });
 
 test('the output base is demo-videos/ under the current directory', () => {
