@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ImageCache } from '../images/index.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
+import { runDir } from '../demo/names.js';
 import { doctor } from './doctor.js';
 
 const program = new Command()
@@ -44,7 +45,7 @@ program
   .command('cleanup')
   .description('remove VMs and overlays left behind by killed runs')
   .action(async () => {
-    const removed = await removeStaleVms(new Virsh());
+    const removed = await removeStaleVms(new Virsh(), { runDir: runDir() });
     console.log(removed.length ? `removed: ${removed.join(', ')}` : 'nothing left behind');
   });
 

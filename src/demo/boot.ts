@@ -1,10 +1,9 @@
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { BaseImage } from '../images/index.js';
 import {
   DEFAULT_GUEST_NETWORK, Domain, GuestNetwork, Virsh, VmError, createOverlay, cpuPinning, domainXml, guestNetworkAvailable,
-  hostSize, isAllocationFailure, planResources, removeStaleVms, resourceAttempts, type Accel, type Resources,
+  currentOwner, hostSize, isAllocationFailure, ownerFilePath, writeOwnerFile, planResources, removeStaleVms, resourceAttempts, type Accel, type Resources,
 } from '../libvirt/index.js';
 import { Screen, VncClient } from '../vnc/index.js';
 import { DemotoolError } from '../errors.js';
@@ -84,7 +83,7 @@ function bootHint(shot: string | undefined, tail: string): string {
 export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const virsh = new Virsh({ log: req.log.child('virsh') });
   // Every start sweeps up VMs left by killed runs (cheap: one list, one dumpxml per demo-* VM).
-  await removeStaleVms(virsh).catch((e) => req.log.warn('stale VM sweep failed', { error: (e as Error).message }));
+  await removeStaleVms(virsh, { runDir: runDir(), log: req.log.child('cleanup') }).catch((e) => req.log.warn('stale VM sweep failed', { error: (e as Error).message }));
   const deadline = new Deadline(req.timeoutMs, `VM ${req.name} booting ${req.image.name}`);
   const timer = new StepTimer();
   const overlay = join(runDir(), `${req.name}.qcow2`);
@@ -95,6 +94,8 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   let network: GuestNetwork | undefined;
   try {
     await refuseExisting(domain);
+    // Before the overlay: no file in the run directory is ever without a record of its owner.
+    await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
     await createOverlay(req.image.path, overlay);
     timer.mark('overlay');
     network = await startGuestNetwork(req, channels);
@@ -182,7 +183,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
       guestAgent: req.image.guestAgent, network: req.network ?? 'closed', video: req.video, ...resources,
       passtSocket: io.passtSocket, messageSocket: io.channels.messageSocket,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
-      owner: { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), overlay, image: req.image.name },
+      owner: currentOwner({ overlay, image: req.image.name }),
     });
     const xmlPath = overlay.replace(/\.qcow2$/, '.xml');
     await writeFile(xmlPath, xml);
@@ -233,6 +234,7 @@ async function failBoot(
   await vm.domain.remove().catch(() => undefined);
   await rm(vm.overlay, { force: true });
   await rm(vm.serial.path, { force: true });
+  await rm(ownerFilePath(runDir(), req.name), { force: true });
   const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
   const what = timedOut
     ? `VM ${req.name} (${req.image.name}) was not ready within ${Math.round(req.timeoutMs / 1000)} s`

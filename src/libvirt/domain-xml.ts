@@ -1,4 +1,8 @@
 import type { BootSpec } from '../images/types.js';
+import { UsageError } from '../errors.js';
+import { ownerMetadataXml, readOwner, type OwnerRecord } from './owner.js';
+
+export { METADATA_NS } from './owner.js';
 
 /** Everything that goes into one VM's libvirt definition. */
 export interface DomainSpec {
@@ -33,10 +37,8 @@ export interface DomainSpec {
   /** Host cores to pin the vCPUs to, one per vCPU. */
   pinning?: number[];
   /** Recorded in <metadata> so a later run can find VMs left by a killed one. */
-  owner: { pid: number; hostname: string; startedAt: string; overlay: string; image: string };
+  owner: OwnerRecord;
 }
-
-export const METADATA_NS = 'https://demotool.dev/xmlns/vm/1';
 
 const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
@@ -59,9 +61,7 @@ function networkArgs(spec: DomainSpec): string[] {
   const nic = ['-device', 'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile='];
   if (spec.network === 'closed' && spec.passtSocket)
     return ['-netdev', `stream,id=dtnet0,server=off,addr.type=unix,addr.path=${spec.passtSocket.replace(/,/g, ',,')}`, ...nic];
-  const forwards = (spec.guestForwards ?? []).map(
-    (f) => `,guestfwd=tcp:${f.guestAddress}:${f.guestPort}-tcp:${f.hostAddress}:${f.hostPort}`,
-  );
+  const forwards = (spec.guestForwards ?? []).map(guestForward);
   const restrict = spec.network === 'closed' ? ',restrict=on' : '';
   return [
     '-netdev',
@@ -70,6 +70,22 @@ function networkArgs(spec: DomainSpec): string[] {
     // An explicit slot: QEMU would otherwise give this NIC the slot libvirt assigns to the VGA.
     'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile=',
   ];
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * One guestfwd rule of the comma-separated -netdev string. Every value is checked, as QEMU would
+ * read a ',' as the next option (',restrict=off') and ':' or '-' as the next field.
+ */
+export function guestForward(f: NonNullable<DomainSpec['guestForwards']>[number]): string {
+  for (const key of ['guestAddress', 'hostAddress'] as const)
+    if (typeof f[key] !== 'string' || !IPV4.test(f[key]))
+      throw new UsageError(`guestForwards: ${key} ${JSON.stringify(f[key])} is not an IPv4 address`, "use a dotted quad such as '10.0.2.100'");
+  for (const key of ['guestPort', 'hostPort'] as const)
+    if (!Number.isInteger(f[key]) || f[key] < 1 || f[key] > 65535)
+      throw new UsageError(`guestForwards: ${key} ${JSON.stringify(f[key])} is not a port (an integer from 1 to 65535)`);
+  return `,guestfwd=tcp:${f.guestAddress}:${f.guestPort}-tcp:${f.hostAddress}:${f.hostPort}`;
 }
 
 function devices(spec: DomainSpec): string {
@@ -116,13 +132,7 @@ export function domainXml(spec: DomainSpec): string {
   return `<domain type='${spec.accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${esc(spec.name)}</name>
 ${spec.uuid ? `  <uuid>${esc(spec.uuid)}</uuid>\n` : ''}
-  <metadata>
-    <demotool:vm xmlns:demotool='${METADATA_NS}'>
-      <demotool:owner pid='${o.pid}' hostname='${esc(o.hostname)}' startedAt='${esc(o.startedAt)}'/>
-      <demotool:overlay path='${esc(o.overlay)}'/>
-      <demotool:image name='${esc(o.image)}'/>
-    </demotool:vm>
-  </metadata>
+${ownerMetadataXml(o)}
   <memory unit='MiB'>${spec.memoryMiB}</memory>
   <vcpu placement='static'>${spec.cpus}</vcpu>
 ${osSection(spec)}
@@ -141,10 +151,11 @@ ${qemuArgs}
 `;
 }
 
-/** Reads the owner record back out of a domain's XML (for stale-VM cleanup). */
+/**
+ * The owner's pid, host and overlay out of a domain's XML, as libvirt writes it back (any quotes,
+ * any entities). The whole record, with the owner's identity: readOwner() in owner.ts.
+ */
 export function parseOwner(xml: string): { pid: number; hostname: string; overlay?: string } | undefined {
-  const owner = xml.match(/<demotool:owner[^>]*pid=['"](\d+)['"][^>]*hostname=['"]([^'"]*)['"]/);
-  if (!owner) return undefined;
-  const overlay = xml.match(/<demotool:overlay[^>]*path=['"]([^'"]+)['"]/)?.[1];
-  return { pid: Number(owner[1]), hostname: owner[2], overlay: overlay?.replace(/&apos;/g, "'").replace(/&amp;/g, '&') };
+  const owner = readOwner(xml);
+  return owner && { pid: owner.pid, hostname: owner.hostname, ...(owner.overlay !== undefined ? { overlay: owner.overlay } : {}) };
 }

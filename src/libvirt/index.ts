@@ -13,7 +13,10 @@ export {
   type HostSize,
 } from './resources.js';
 export { accelOverride, probeKvm, type Accel, type AccelDecision } from './accel.js';
-export { removeStaleVms } from './stale.js';
+export { removeStaleVms, type SweepOptions } from './stale.js';
+export {
+  currentOwner, ownerFilePath, ownerState, readOwner, readDomainXml, writeOwnerFile, type OwnerRecord, type ParsedOwner,
+} from './owner.js';
 export { hostSize } from './host.js';
 export { createOverlay } from './overlay.js';
 export { checkSnapshotName } from './snapshot-name.js';
