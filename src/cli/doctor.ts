@@ -52,6 +52,9 @@ export async function doctor(): Promise<number> {
     await tool('virt-builder', ['--version'], 'apt-get install guestfs-tools'),
     await tool('mmdebstrap', ['--version'], 'apt-get install mmdebstrap'),
     await tool('tesseract', ['--version'], 'apt-get install tesseract-ocr'),
+    // the closed guest network: without them, guests get no HTTP channel to the watchdog
+    await tool('passt', ['--version'], 'apt-get install passt (or `npm run setup`)'),
+    await tool('socat', ['-V'], 'apt-get install socat'),
     await images(cache),
   ];
   for (const c of checks) {

@@ -97,7 +97,7 @@ export class RevertCoordinator extends EventEmitter<CoordinatorEvents> {
     });
   }
 
-  /** Re-arm after `failed` or `stopped` without touching the VM (auto-revert switched on again). */
+  /** Re-arm after `failed` without touching the VM (auto-revert switched on again). A stop stays until start(). */
   rearm(): void {
     if (this.current === 'failed') {
       this.escalation.clear();
@@ -157,7 +157,7 @@ export class RevertCoordinator extends EventEmitter<CoordinatorEvents> {
       reason: trigger.reason, detail: trigger.detail, startedAt, durationMs, method,
       snapshot: this.actions.snapshotName(), ok: !error, error, screenBefore,
     };
-    if (this.current === 'reverting') this.move('monitoring', error ? 'recovery failed; the next fault escalates' : 'recovered');
+    if (this.current === 'reverting') this.move('monitoring', error ? 'recovery failed; the next fault tries again (and counts towards escalation)' : 'recovered');
     if (error) this.log.error('revert failed', { reason: trigger.reason, method, durationMs, error });
     else this.log.info('reverted', { reason: trigger.reason, method, durationMs });
     this.remember(record);

@@ -4,7 +4,7 @@ import { monotonic, type Clock } from './clock.js';
  * waiting: monitoring started (or a revert finished) and no beat came yet; the timer runs.
  * healthy: the last beat is younger than the timeout.
  * timed-out: no beat for longer than the timeout.
- * paused: not judged (a snapshot is being saved, or monitoring is switched off).
+ * paused: not judged (a snapshot is being saved).
  */
 export type HeartbeatState = 'waiting' | 'healthy' | 'timed-out' | 'paused';
 

@@ -3,9 +3,12 @@ import { monotonic, type Clock } from './clock.js';
 /**
  * The guest reports user activity (an idle reset); when none comes for `timeoutMs` the
  * artwork is considered stuck in an unattended state and is reverted. 0 switches it off.
+ * The timer is armed by the guest's first report: a guest without an idle monitor is never
+ * reverted for idleness.
  */
 export class IdleTimer {
   private lastActivity: number;
+  private armed = false;
 
   constructor(
     readonly timeoutMs: number,
@@ -20,6 +23,7 @@ export class IdleTimer {
    * it wants a reset) moves the last activity back, and a timeout that has passed acts.
    */
   reset(idleMs = 0): void {
+    this.armed = true;
     this.lastActivity = this.clock() - Math.max(0, idleMs);
   }
 
@@ -36,7 +40,12 @@ export class IdleTimer {
     return this.clock() - this.lastActivity;
   }
 
+  /** Has the guest reported activity at least once (it runs an idle monitor)? */
+  get isArmed(): boolean {
+    return this.armed;
+  }
+
   get expired(): boolean {
-    return this.enabled && this.idleMs > this.timeoutMs;
+    return this.enabled && this.armed && this.idleMs > this.timeoutMs;
   }
 }

@@ -35,6 +35,8 @@ export class SnapshotStore {
   async create(name: string, description: string): Promise<void> {
     checkSnapshotName(name);
     if (name.endsWith(STAGED_SUFFIX)) throw new WatchdogError('ESNAPSHOTNAME', `snapshot names ending in ${STAGED_SUFFIX} are reserved`, 'choose another name');
+    if (name.length + STAGED_SUFFIX.length > 64)
+      throw new WatchdogError('ESNAPSHOTNAME', `snapshot name ${JSON.stringify(name)} is too long to be replaced safely`, `use at most ${64 - STAGED_SUFFIX.length} characters`);
     const names = new Set((await this.list()).map((s) => s.name));
     if (!names.has(name)) {
       await this.domain.snapshot(name, description, this.timeoutMs);

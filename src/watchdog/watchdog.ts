@@ -59,6 +59,8 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   private awaitingRecovery?: RevertRecord;
   private lastState?: WatchdogState;
   private closing?: Promise<void>;
+  /** Snapshot saves under way: the VM is paused by QEMU meanwhile, which is not a fault. */
+  private saving = 0;
 
   private constructor(
     readonly vm: WatchedVm,
@@ -249,15 +251,19 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   /** Take (or replace) a snapshot of the running VM. The heartbeat is not judged meanwhile. */
   async createSnapshot(name = this.options.snapshot): Promise<void> {
     this.heartbeat.pause('snapshot');
+    this.saving++;
     try {
       await this.store.create(name, `demotool watchdog snapshot of ${this.vm.name}`);
     } finally {
+      this.saving--;
       this.heartbeat.resume('snapshot');
     }
     if (name === this.options.snapshot) this.snapshotExists = true;
   }
 
   async deleteSnapshot(name: string): Promise<void> {
+    if (name === this.options.snapshot)
+      throw new WatchdogError('ESNAPSHOTINUSE', `snapshot ${JSON.stringify(name)} is the one recoveries return to`, 'replace it with snapshot/create instead, or close the watchdog first');
     await this.store.delete(name);
     if (name === this.options.snapshot) this.snapshotExists = false;
   }
@@ -315,9 +321,9 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   private tick(): void {
     if (this.closing) return;
     void this.monitor.poll().then((trigger) => {
-      if (trigger && this.coordinator.state === 'monitoring' && !this.coordinator.busy) this.fault(trigger);
+      if (trigger && this.coordinator.state === 'monitoring' && !this.coordinator.busy && this.saving === 0) this.fault(trigger);
     });
-    if (this.coordinator.state !== 'monitoring' || this.coordinator.busy) return this.publishState();
+    if (this.coordinator.state !== 'monitoring' || this.coordinator.busy || this.saving > 0) return this.publishState();
     if (this.options.heartbeatTimeout > 0 && this.heartbeat.state === 'timed-out')
       this.fault({ reason: 'heartbeat-timeout', detail: `no heartbeat for ${Math.round(this.heartbeat.ageMs)} ms`, automatic: true });
     else if (this.idle.expired) this.fault({ reason: 'idle-timeout', detail: `no user activity for ${Math.round(this.idle.idleMs / 1000)} s`, automatic: true });

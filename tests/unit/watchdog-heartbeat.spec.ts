@@ -154,9 +154,20 @@ test.describe('Heartbeat', () => {
 });
 
 test.describe('IdleTimer', () => {
+  test('is not armed until the guest reports: a guest without an idle monitor never expires', () => {
+    const clock = fakeClock();
+    const idle = new IdleTimer(60_000, clock);
+    clock.advance(10 * 60_000);
+    expect(idle.expired).toBe(false);
+    idle.reset(0);
+    clock.advance(60_001);
+    expect(idle.expired).toBe(true);
+  });
+
   test('expires after the timeout with no activity', () => {
     const clock = fakeClock();
     const idle = new IdleTimer(60_000, clock);
+    idle.reset(0);
     expect(idle.enabled).toBe(true);
     expect(idle.idleMs).toBe(0);
     clock.advance(60_000);
@@ -181,6 +192,7 @@ test.describe('IdleTimer', () => {
   test('a report of idle N seconds puts the last activity at now - N', () => {
     const clock = fakeClock();
     const idle = new IdleTimer(60_000, clock);
+    idle.reset(0);
     clock.advance(100_000);
     expect(idle.expired).toBe(true);
     idle.reset(12_000);
@@ -208,6 +220,7 @@ test.describe('IdleTimer', () => {
   test('restart() starts fresh', () => {
     const clock = fakeClock();
     const idle = new IdleTimer(1_000, clock);
+    idle.reset(0);
     clock.advance(5_000);
     expect(idle.expired).toBe(true);
     idle.restart();

@@ -14,8 +14,8 @@ const builtIns: Record<string, Builder> = {
  * holding an older build then rebuild it on the next ensure().
  */
 const recipes: Record<string, number> = {
-  tiny: 6,
-  'debian-12-desktop': 5,
+  tiny: 7,
+  'debian-12-desktop': 6,
 };
 
 export function recipeFor(name: string): number | undefined {

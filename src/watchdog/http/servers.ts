@@ -33,8 +33,8 @@ function replyToError(log: Logger) {
     const e = error as FastifyError & { code?: string; hint?: string };
     if (e.validation) return reply.code(400).send({ detail: `bad request: ${e.message}`, code: 'EBADREQUEST' });
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ detail: e.message, code: e.code ?? 'EBADREQUEST' });
-    if (error instanceof WatchdogError && (error.code === 'ENOSNAPSHOT' || error.code === 'ESNAPSHOTNAME'))
-      return reply.code(error.code === 'ENOSNAPSHOT' ? 404 : 400).send({ detail: error.message.split('\n')[0], code: error.code, hint: error.hint });
+    if (error instanceof WatchdogError && ['ENOSNAPSHOT', 'ESNAPSHOTNAME', 'ESNAPSHOTINUSE'].includes(error.code))
+      return reply.code(error.code === 'ENOSNAPSHOT' ? 404 : error.code === 'ESNAPSHOTINUSE' ? 409 : 400).send({ detail: error.message.split('\n')[0], code: error.code, hint: error.hint });
     if (error instanceof DemotoolError && error.code === 'EUSAGE') return reply.code(400).send({ detail: error.message.split('\n')[0], code: error.code, hint: error.hint });
     log.error('request failed', { method: req.method, url: req.url, error: error.message });
     const code = error instanceof DemotoolError ? error.code : 'EINTERNAL';
