@@ -94,16 +94,18 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   let network: GuestNetwork | undefined;
   try {
     await refuseExisting(domain);
+  let vnc: VncListen | undefined;
     // Before the overlay: no file in the run directory is ever without a record of its owner.
     await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
     await createOverlay(req.image.path, overlay);
     timer.mark('overlay');
     network = await startGuestNetwork(req, channels);
-    const resources = await defineAndStart(domain, req, { overlay, serialLog: serial.path, channels, passtSocket: network?.socket }, timer);
+    vnc = await prepareVncListen(req.name);
+    const resources = await defineAndStart(domain, req, { overlay, serialLog: serial.path, channels, passtSocket: network?.socket, vnc }, timer);
     await waitRunning(domain, deadline);
     timer.mark('running');
     client = await VncClient.connect({
-      locate: async () => ({ host: '127.0.0.1', port: await domain.vncPort() }),
+      locate: vncLocator(domain, vnc),
       connectTimeout: deadline.remaining(),
       log: req.log.child('vnc'),
       name: req.name,
@@ -120,6 +122,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     await rm(channels.messageSocket, { force: true });
     throw failure;
   }
+    await removeVncSocket(vnc);
 }
 
 function guestChannels(req: BootRequest): GuestChannels {
@@ -170,6 +173,8 @@ interface DiskAndChannels {
   passtSocket?: string;
 }
 
+  /** Where QEMU's VNC server listens. */
+  vnc: VncListen;
 async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChannels, timer: StepTimer): Promise<Resources> {
   const { overlay, serialLog } = io;
   const host = await hostSize();
@@ -181,7 +186,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
     const xml = domainXml({
       name: req.name, uuid: req.uuid, disk: overlay, accel: req.accel, boot: bootWithArgs(req), serialLog,
       guestAgent: req.image.guestAgent, network: req.network ?? 'closed', video: req.video, ...resources,
-      passtSocket: io.passtSocket, messageSocket: io.channels.messageSocket,
+      passtSocket: io.passtSocket, messageSocket: io.channels.messageSocket, vnc: io.vnc,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
       owner: currentOwner({ overlay, image: req.image.name }),
     });

@@ -138,7 +138,6 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       throw e;
     });
     vm = new Vm({ ...booted, name, image, demo: this, accel, log: this.log, onClose: () => { unregister(); this.vms.delete(vm!); } });
-    vm.initialPort = await booted.domain.vncPort();
     this.vms.add(vm);
     return vm;
   }

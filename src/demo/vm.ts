@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { BaseImage } from '../images/index.js';
 import type { Domain, SnapshotInfo, Resources, Accel } from '../libvirt/index.js';
-import { Keyboard, Mouse, type Region, type Screen, type ScreenMatch, type VncClient } from '../vnc/index.js';
+import { Keyboard, Mouse, type Region, type Screen, type ScreenMatch, type VncClient, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
 import type { FrameSource, InputEvent, InputSource } from '../record/types.js';
 import { TimeoutError } from '../errors.js';
@@ -16,6 +16,7 @@ import type { SerialConsole } from './serial.js';
 import { directSteps, userCallSite, type StepRunner } from './steps.js';
 
 /** What a Vm needs from the session that owns it. */
+import { removeVncSocket, vncAttachCommand } from './vnc-access.js';
 export interface VmOwner {
   readonly name: string;
   readonly directory: string;
@@ -55,7 +56,7 @@ export class Vm implements AsyncDisposable {
   private readonly overlay: string;
   private readonly log: Logger;
   private stepRunner: StepRunner = directSteps;
-  private port = 0;
+  private readonly firstEndpoint?: VncEndpoint;
   private closed?: Promise<void>;
 
   constructor(booted: BootedVm & { name: string; image: BaseImage; demo: VmOwner; accel: Accel; log: Logger; onClose: () => void }) {
@@ -80,16 +81,31 @@ export class Vm implements AsyncDisposable {
     this.mouse = new VmMouse(this.rawMouse, steps);
     this.agent = new GuestAgent(booted.domain, booted.image.guestAgent, booted.image.user?.name);
     this.onClose = booted.onClose;
-    booted.client.on('reconnect', (e: { port: number }) => (this.port = e.port));
+    this.firstEndpoint = booted.client.endpoint;
   }
   private readonly onClose: () => void;
 
-  /** The VNC TCP port on 127.0.0.1 (libvirt autoport; it can change after a revert). */
-  get vncPort(): number {
-    return this.port || this.initialPort;
+  /**
+   * Where this VM's VNC server listens: `{ socket }`, a unix socket only this user can open
+   * (the default), or `{ host: '127.0.0.1', port }` when DEMOTOOL_VNC_TCP=1 asked for TCP
+   * (libvirt's autoport: the port can change after a revert).
+   */
+  get vncEndpoint(): VncEndpoint {
+    const endpoint = this.vnc.endpoint ?? this.firstEndpoint;
+    if (!endpoint) throw new Error(`VM ${this.name} has no VNC endpoint yet`);
+    return { ...endpoint };
   }
-  /** @internal set by the session once known. */
-  initialPort = 0;
+
+  /** The VNC TCP port on 127.0.0.1 with DEMOTOOL_VNC_TCP=1; undefined on the default unix socket (see vncEndpoint). */
+  get vncPort(): number | undefined {
+    const endpoint = this.vncEndpoint;
+    return 'port' in endpoint ? endpoint.port : undefined;
+  }
+
+  /** A shell command that lets a TCP-only viewer (VLC, vncviewer) watch this VM: a socat bridge on 127.0.0.1:port. */
+  vncAttachCommand(port = 5999): string {
+    return vncAttachCommand(this.vncEndpoint, port);
+  }
 
   /** Show every action as a step (the Playwright fixtures pass test.step). */
   setStepRunner(runner: StepRunner | undefined): void {
@@ -174,7 +190,7 @@ export class Vm implements AsyncDisposable {
       } finally {
         this.vnc.off('disconnect', onDrop);
       }
-      this.log.info('reverted', { vm: this.name, snapshot: name, port: this.vncPort });
+      this.log.info('reverted', { vm: this.name, snapshot: name, vnc: this.vncEndpoint });
     });
   }
 

@@ -29,6 +29,12 @@ export interface DomainSpec {
   /** A second serial port (the guest's ttyS1) on this unix socket, for line-based guest messages. */
   messageSocket?: string;
   /**
+   * Where QEMU's VNC server listens: a unix socket (put it in a 0700 directory: only the owner
+   * may watch or type), or, only when the user asks for it, TCP on 127.0.0.1 without a password.
+   * Absent: no VNC server at all (fails closed).
+   */
+  vnc?: { socket: string } | { tcp: '127.0.0.1' };
+  /**
    * 'virtio' (default): virtio-vga. Its hardware cursor reaches VNC as a Cursor shape, so the
    * pointer is not burnt into screenshots and the recorder draws the guest's own pointer.
    * 'vga': QEMU's standard VGA, where X draws the pointer into the framebuffer itself.
@@ -89,6 +95,23 @@ export function guestForward(f: NonNullable<DomainSpec['guestForwards']>[number]
 }
 
 function devices(spec: DomainSpec): string {
+/** The VNC server. Fails closed: without a socket or an explicit TCP request there is none. */
+function graphics(spec: DomainSpec): string {
+  const vnc = spec.vnc;
+  if (vnc && 'socket' in vnc && typeof vnc.socket === 'string' && vnc.socket.startsWith('/'))
+    return `    <graphics type='vnc'>
+      <listen type='socket' socket='${esc(vnc.socket)}'/>
+    </graphics>
+`;
+  if (vnc && 'tcp' in vnc && vnc.tcp === '127.0.0.1')
+    return `    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+`;
+  if (vnc) throw new Error(`domain ${spec.name}: bad VNC listener ${JSON.stringify(vnc)} (an absolute socket path, or tcp: '127.0.0.1')`);
+  return '';
+}
+
   const agent = spec.guestAgent
     ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n`
     : '';
@@ -101,10 +124,7 @@ function devices(spec: DomainSpec): string {
     <controller type='usb' model='qemu-xhci'/>
     <input type='tablet' bus='usb'/>
     <input type='keyboard' bus='ps2'/>
-    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>
-      <listen type='address' address='127.0.0.1'/>
-    </graphics>
-    <video>${(spec.video ?? 'virtio') === 'virtio' ? "<model type='virtio' heads='1' primary='yes'/>" : "<model type='vga' vram='16384' heads='1' primary='yes'/>"}</video>
+${graphics(spec)}    <video>${(spec.video ?? 'virtio') === 'virtio' ? "<model type='virtio' heads='1' primary='yes'/>" : "<model type='vga' vram='16384' heads='1' primary='yes'/>"}</video>
     <serial type='pty'>
       <log file='${esc(spec.serialLog)}' append='on'/>
       <target port='0'/>

@@ -162,11 +162,14 @@ export class Domain {
     }
   }
 
-  /** Send a JSON command to the qemu-guest-agent and return its `return` value. */
+  /**
+   * Send a JSON command to the qemu-guest-agent and return its `return` value. The JSON (guest
+   * commands, their environment) goes to virsh on stdin, never on its command line, where `ps`
+   * would show it to every local user.
+   */
   async agent<T = unknown>(command: string, args?: Record<string, unknown>, timeoutSec = 30): Promise<T> {
     const payload = JSON.stringify(args ? { execute: command, arguments: args } : { execute: command });
-    const out = await this.virsh.run(['qemu-agent-command', this.ref, '--timeout', String(timeoutSec), payload], {
-      quiet: true,
+    const out = await this.virsh.runPrivate(['qemu-agent-command', this.ref, '--timeout', String(timeoutSec), payload], {
       timeout: (timeoutSec + 10) * 1000,
     });
     return (JSON.parse(out) as { return: T }).return;

@@ -9,6 +9,30 @@ export function libvirtUri(): string {
   return process.env.DEMOTOOL_LIBVIRT_URI || DEFAULT_LIBVIRT_URI;
 }
 
+/**
+ * One command line for virsh's shell: every argument single-quoted, a quote inside written as
+ * '\'' (as in sh). A newline would end the command, so it is refused.
+ */
+export function virshShellLine(args: string[]): string {
+  return args
+    .map((a) => {
+      if (/[\n\r\0]/.test(a)) throw new Error('virsh shell arguments must not contain a newline or NUL');
+      return `'${a.replace(/'/g, `'\\''`)}'`;
+    })
+    .join(' ');
+}
+
+/**
+ * What one command printed in virsh's shell: its stdout is the prompt, the echo of the input
+ * line (when virsh is built with readline), the output, and the prompt again at end of input.
+ */
+export function virshShellOutput(stdout: string, line: string): string {
+  let out = stdout;
+  const prompt = /^virsh [#>] /.exec(out)?.[0];
+  if (prompt) out = out.startsWith(`${prompt}${line}\n`) ? out.slice(prompt.length + line.length + 1) : out.slice(prompt.length);
+  return out.replace(/virsh [#>] ?\n?$/, '').trim();
+}
+
 /** Thin, typed access to `virsh -c URI`. Every failure becomes a VirshError, logged with file:line. */
 export class Virsh {
   readonly uri: string;
@@ -33,6 +57,27 @@ export class Virsh {
       throw error;
     }
     return result.stdout;
+  }
+
+  /**
+   * Runs one command through virsh's own shell, read from stdin, so that its arguments never
+   * appear on a command line: `ps` shows every user each process's argv, and guest commands
+   * with their environment must not be shown. Errors name the command word only.
+   */
+  async runPrivate(args: string[], options: { timeout?: number } = {}): Promise<string> {
+    const timeout = options.timeout ?? 120_000;
+    const line = virshShellLine(args);
+    const result = await execa('virsh', ['-q', '-c', this.uri], {
+      reject: false,
+      timeout,
+      input: `${line}\n`,
+    });
+    // The shell always exits 0: a failed command shows as "error: ..." on stderr.
+    const stderr = result.timedOut ? `timed out after ${timeout} ms` : result.stderr;
+    if (result.timedOut || result.exitCode !== 0 || /^error:/m.test(result.stderr ?? '')) {
+      throw new VirshError(`${args[0]} (arguments not shown)`, stderr || result.shortMessage || String(result.exitCode));
+    }
+    return virshShellOutput(result.stdout, line);
   }
 
   /** Like run(), but returns undefined instead of throwing (for "delete if it exists"). */

@@ -13,9 +13,18 @@ export interface Chapter {
   endMs: number;
 }
 
+/**
+ * A value for FFMETADATA1: '=', ';', '#', '\\' and both line ends ('\n', '\r') escaped, NUL
+ * dropped. ffmpeg's reader takes an escaped '\\' at the end of a line for a line continuation, so a
+ * title that ends in '\\' gets a space after it.
+ */
+export function escapeMetadata(s: string): string {
+  return s.replace(/\0/g, '').replace(/[=;#\\\n\r]/g, (c) => `\\${c}`).replace(/\\\\$/, '\\\\ ');
+}
+
 /** FFMETADATA1 text: one [CHAPTER] per section, times in ms. */
 export function chapterMetadata(chapters: Chapter[]): string {
-  const escape = (s: string) => s.replace(/[=;#\\\n]/g, (c) => `\\${c}`);
+  const escape = escapeMetadata;
   const blocks = chapters.map((c) =>
     ['[CHAPTER]', 'TIMEBASE=1/1000', `START=${Math.round(c.startMs)}`, `END=${Math.round(c.endMs)}`, `title=${escape(c.title)}`].join('\n'),
   );

@@ -11,13 +11,13 @@ import { VncConnectError, VncDisconnectedError } from './errors.js';
 import { blitRect, cursorToRgba } from './pixels.js';
 import { keyEventMessage, pointerEventMessage } from './protocol.js';
 import type { Rfb2Rect } from './rfb2.js';
-import { RfbSession, type VncEndpoint } from './session.js';
+import { RfbSession, endpointLabel, type VncEndpoint } from './session.js';
 import { Waiters, withTimeout } from './waiters.js';
 
-export type { VncEndpoint } from './session.js';
+export { endpointLabel, type VncEndpoint } from './session.js';
 
 export interface VncClientOptions {
-  /** Where the server is now. Called again before every reconnect attempt (the port may change). */
+  /** Where the server is now: a unix socket or host and port. Called again before every reconnect attempt (a TCP port may change). */
   locate: () => Promise<VncEndpoint>;
   /** First connection, including retries while QEMU is not listening yet. Default: defaultTimeout('vncConnect'). */
   connectTimeout?: number;
@@ -230,9 +230,9 @@ export class VncClient extends EventEmitter implements FrameSource {
         return this.primed ? { value: undefined } : this.deadError();
       },
       deadline - Date.now(),
-      () => new VncConnectError(`no full frame from ${endpoint.host}:${endpoint.port} in time`),
+      () => new VncConnectError(`no full frame from ${endpointLabel(endpoint)} in time`),
     );
-    this.log.info(this.connects++ === 0 ? 'connected' : 'reconnected', { host: endpoint.host, port: endpoint.port, width: this.width, height: this.height });
+    this.log.info(this.connects++ === 0 ? 'connected' : 'reconnected', { endpoint: endpointLabel(endpoint), width: this.width, height: this.height });
   }
 
   private adopt(session: RfbSession): void {
@@ -270,8 +270,8 @@ export class VncClient extends EventEmitter implements FrameSource {
     while (!this.closed) {
       try {
         await this.connectLoop(this.reconnectTimeout);
-        const { host, port } = this.session!.endpoint;
-        this.emit('reconnect', { host, port });
+        // The endpoint itself: { socket } or { host, port }.
+        this.emit('reconnect', { ...this.session!.endpoint });
         return;
       } catch (err) {
         if (this.closed) return;

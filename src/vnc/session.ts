@@ -1,5 +1,5 @@
 /**
- * One TCP connection to a VNC server, driven by rfb2. It knows nothing about the mirror
+ * One connection to a VNC server (a unix socket or TCP), driven by rfb2. It knows nothing about the mirror
  * or reconnecting: it reports rectangles and the end of each FramebufferUpdate, and
  * reports its own death exactly once. VncClient owns the rest.
  */
@@ -11,9 +11,15 @@ import { assertSupportedFormat, type PixelFormat } from './pixels.js';
 import { updateRequestMessage } from './protocol.js';
 import { Encoding, Security, rfb2, type Rfb2Client, type Rfb2Rect, type Rfb2Stream } from './rfb2.js';
 
-export interface VncEndpoint {
-  host: string;
-  port: number;
+/**
+ * Where a VNC server listens: a unix socket (demotool's VMs: only their owner can connect) or
+ * TCP (any local user can connect; demotool uses it only when DEMOTOOL_VNC_TCP=1 asks for it).
+ */
+export type VncEndpoint = { socket: string } | { host: string; port: number };
+
+/** 'unix:/path' or 'host:port', for logs and errors. */
+export function endpointLabel(endpoint: VncEndpoint): string {
+  return 'socket' in endpoint ? `unix:${endpoint.socket}` : `${endpoint.host}:${endpoint.port}`;
 }
 
 /**
@@ -75,15 +81,15 @@ export class RfbSession extends EventEmitter {
   }
 
   /**
-   * TCP connect and RFB handshake. Resolves once rfb2 has sent SetEncodings and the first
+   * Connect (unix socket or TCP) and RFB handshake. Resolves once rfb2 has sent SetEncodings and the first
    * (non-incremental) update request; pixels follow as events.
    */
   static open(endpoint: VncEndpoint, opts: { timeoutMs: number; log: Logger; signal?: AbortSignal }): Promise<RfbSession> {
-    const socket = net.createConnection({ host: endpoint.host, port: endpoint.port });
-    socket.setNoDelay(true); // key and pointer events are tiny: don't let Nagle hold them
-    const session = new RfbSession(endpoint, socket);
+    const socket = 'socket' in endpoint ? net.createConnection({ path: endpoint.socket }) : net.createConnection({ host: endpoint.host, port: endpoint.port });
+    if (!('socket' in endpoint)) socket.setNoDelay(true); // key and pointer events are tiny: don't let Nagle hold them
+    const session = new RfbSession({ ...endpoint }, socket);
     return new Promise<RfbSession>((resolve, reject) => {
-      const where = `${endpoint.host}:${endpoint.port}`;
+      const where = endpointLabel(endpoint);
       const fail = (err: unknown) => {
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);

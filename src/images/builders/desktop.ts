@@ -73,7 +73,13 @@ async function hasCommand(cmd: string): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-function mmdebstrapArgs(p: Plan, mirrors: DebianMirrors, target: string): string[] {
+/** One word for sh, whatever it holds: 'it'\''s' for it's. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** mmdebstrap runs each hook with sh -c (as root): the script paths are quoted, the root is its "$1". */
+export function mmdebstrapArgs(p: Pick<Plan, 'asRoot' | 'essential' | 'configure'>, mirrors: DebianMirrors, target: string): string[] {
   return [
     `--mode=${p.asRoot ? 'root' : 'unshare'}`,
     '--variant=minbase',
@@ -81,8 +87,8 @@ function mmdebstrapArgs(p: Plan, mirrors: DebianMirrors, target: string): string
     `--include=${DESKTOP_PACKAGES.join(',')}`,
     ...DPKG_TRIM.map((o) => `--dpkgopt=${o}`),
     '--aptopt=Acquire::Languages "none"',
-    `--essential-hook=sh '${p.essential}' "$1"`,
-    `--customize-hook=sh '${p.configure}' "$1"`,
+    `--essential-hook=sh ${shellQuote(p.essential)} "$1"`,
+    `--customize-hook=sh ${shellQuote(p.configure)} "$1"`,
     'bookworm',
     target,
     ...bookwormSources(mirrors),
