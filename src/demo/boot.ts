@@ -13,6 +13,7 @@ import { Deadline, StepTimer } from './deadline.js';
 import { runDir } from './names.js';
 import { waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';
+import { prepareVncListen, removeVncSocket, vncLocator, type VncListen } from './vnc-access.js';
 
 export interface BootRequest {
   name: string;
@@ -92,9 +93,9 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const channels = guestChannels(req);
   let client: VncClient | undefined;
   let network: GuestNetwork | undefined;
+  let vnc: VncListen | undefined;
   try {
     await refuseExisting(domain);
-  let vnc: VncListen | undefined;
     // Before the overlay: no file in the run directory is ever without a record of its owner.
     await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
     await createOverlay(req.image.path, overlay);
@@ -120,9 +121,9 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     const failure = await failBoot(req, { domain, client, overlay, serial, deadline }, error);
     await network?.close();
     await rm(channels.messageSocket, { force: true });
+    await removeVncSocket(vnc);
     throw failure;
   }
-    await removeVncSocket(vnc);
 }
 
 function guestChannels(req: BootRequest): GuestChannels {
@@ -171,10 +172,10 @@ interface DiskAndChannels {
   serialLog: string;
   channels: GuestChannels;
   passtSocket?: string;
-}
-
   /** Where QEMU's VNC server listens. */
   vnc: VncListen;
+}
+
 async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChannels, timer: StepTimer): Promise<Resources> {
   const { overlay, serialLog } = io;
   const host = await hostSize();

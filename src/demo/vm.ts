@@ -14,9 +14,9 @@ import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js'
 import { VmKeyboard, VmMouse } from './input.js';
 import type { SerialConsole } from './serial.js';
 import { directSteps, userCallSite, type StepRunner } from './steps.js';
+import { removeVncSocket, vncAttachCommand } from './vnc-access.js';
 
 /** What a Vm needs from the session that owns it. */
-import { removeVncSocket, vncAttachCommand } from './vnc-access.js';
 export interface VmOwner {
   readonly name: string;
   readonly directory: string;
@@ -314,6 +314,7 @@ export class Vm implements AsyncDisposable {
       await rm(this.overlay, { force: true });
       await rm(this.serial.path, { force: true });
       await rm(this.channels.messageSocket, { force: true });
+      await removeVncSocket(this.vnc.endpoint ?? this.firstEndpoint);
       this.onClose();
       this.log.info('vm removed', { name: this.name });
     })();

@@ -17,11 +17,12 @@ test('three tests of a file share one VM; two files in two workers boot two VMs 
   // demoName defaults to the file name.
   expect(three[0].demo).toBe('three');
   expect(three[0].vm).toMatch(/^demo-three-[a-z0-9]{6}$/);
-  // The other file: another worker, another VM, no name or port collision.
+  // The other file: another worker, another VM, no name or VNC socket collision.
   expect(other).toHaveLength(1);
   expect(other[0].pid).not.toBe(three[0].pid);
   expect(other[0].vm).toMatch(/^demo-other-[a-z0-9]{6}$/);
-  expect(other[0].port).not.toBe(three[0].port);
+  expect(other[0].vnc.socket).toBeTruthy();
+  expect(other[0].vnc.socket).not.toBe(three[0].vnc.socket);
   // 'vm ready' is logged once per boot: two in all.
   expect(run.all!.match(/\bvm ready\b/g) ?? []).toHaveLength(2);
   expect((await domains()).filter((d) => /^demo-(three|other)-/.test(d))).toEqual([]);

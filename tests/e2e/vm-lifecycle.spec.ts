@@ -7,14 +7,17 @@ test.describe.configure({ timeout: 5 * 60_000 });
 
 test('tiny boots through libvirt: VNC answers, the serial log shows the shell, cleanup is complete', async ({}, testInfo) => {
   let name = '';
+  let socket = '';
   await startDemo('lifecycle-tiny', { outputDir: testInfo.outputPath('videos') }, async (demo) => {
     await demo.vm('tiny', async (vm) => {
       name = vm.name;
       expect(name).toMatch(/^demo-lifecycle-tiny/);
       expect(await domains()).toContain(name);
-      expect(await tcpGreeting(vm.vncPort)).toMatch(/^RFB 003\.00\d/);
-      const display = await virsh('vncdisplay', name);
-      expect(5900 + Number(display.split(':').pop())).toBe(vm.vncPort);
+      // VNC on the VM's own unix socket (owner only), not on a TCP port.
+      socket = (vm.vncEndpoint as { socket: string }).socket;
+      expect(await tcpGreeting(socket)).toMatch(/^RFB 003\.00\d/);
+      expect(await virsh('domdisplay', name)).toBe(`vnc+unix://${socket}`);
+      expect(vm.vncPort).toBeUndefined();
       expect(vm.serial.text()).toContain('DEMOTOOL-READY');
       expect(runFiles(name).some((f) => f.endsWith('.qcow2'))).toBe(true);
       expect(vm.demo.directory).toBe(testInfo.outputPath('videos', 'lifecycle-tiny'));
@@ -24,6 +27,7 @@ test('tiny boots through libvirt: VNC answers, the serial log shows the shell, c
   });
   expect(await domains()).not.toContain(name);
   expect(runFiles(name)).toEqual([]);
+  expect(existsSync(socket)).toBe(false);
   // The demo directory is created lazily, on first output only.
   expect(existsSync(testInfo.outputPath('videos', 'lifecycle-tiny'))).toBe(false);
 });

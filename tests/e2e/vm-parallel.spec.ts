@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runNested } from './support/nested.js';
 import { domains } from './support/host.js';
 
-test('two VMs at once under two Playwright workers: no name or port collision', async ({}, testInfo) => {
+test('two VMs at once under two Playwright workers: no name or VNC socket collision', async ({}, testInfo) => {
   test.setTimeout(10 * 60_000);
   const out = testInfo.outputPath('parallel');
   mkdirSync(out, { recursive: true });
@@ -17,7 +17,8 @@ test('two VMs at once under two Playwright workers: no name or port collision', 
   expect(a.name).toMatch(/^demo-parallel-[a-z0-9]{6}$/);
   expect(b.name).toMatch(/^demo-parallel-[a-z0-9]{6}$/);
   expect(a.name).not.toBe(b.name);
-  expect(a.port).not.toBe(b.port);
+  expect(a.vnc.socket).toBeTruthy();
+  expect(a.vnc.socket).not.toBe(b.vnc.socket);
   // Each saw the other's VM while its own was running: they really ran at the same time.
   expect(aDone.sawPartner && bDone.sawPartner).toBe(true);
   expect(Math.max(a.started, b.started)).toBeLessThanOrEqual(Math.min(aDone.ended, bDone.ended));

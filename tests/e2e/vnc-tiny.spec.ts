@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import { GuestAgentError } from '../../src/index.js';
 import { PRINTABLE, sharedVm } from './support/vm.js';
@@ -78,9 +79,11 @@ test('after a snapshot revert (QEMU restarts) the same vm types and takes screen
   await vm().keyboard.type('echo changed-after-snapshot\n', { delay: 0 });
   await vm().revert('clean');
   expect(await virsh('domstate', vm().name)).toBe('running');
-  const display = await virsh('vncdisplay', vm().name);
-  expect(vm().vncPort).toBe(5900 + Number(display.split(':').pop()));
-  // libvirt restarted QEMU: a new domain id, and the VNC client found the (possibly new) port.
+  // libvirt restarted QEMU, which made its VNC socket anew: the client made it owner-only again.
+  const socket = (vm().vncEndpoint as { socket: string }).socket;
+  expect(await virsh('domdisplay', vm().name)).toBe(`vnc+unix://${socket}`);
+  expect(statSync(socket).mode & 0o777).toBe(0o600);
+  // libvirt restarted QEMU: a new domain id, and the VNC client connected again.
   expect(await virsh('domid', vm().name)).not.toBe(idBefore);
   const from = vm().serial.mark();
   await vm().keyboard.type('echo typed-after-revert > /dev/ttyS0\n', { delay: 0 });

@@ -24,15 +24,15 @@ test('the output base is demo-videos/ under the current directory', () => {
 const spec = {
   name: 'demo-x', disk: '/c/run/demo-x.qcow2', memoryMiB: 1024, cpus: 2, accel: 'tcg' as const,
   boot: { kernel: '/c/tiny.vmlinuz', initrd: '/c/tiny.initrd', cmdline: 'console=ttyS0 a<b' },
-  serialLog: '/c/run/demo-x.serial.log', guestAgent: true, network: 'closed' as const,
+  serialLog: '/c/run/demo-x.serial.log', guestAgent: true, network: 'closed' as const, vnc: { socket: '/c/run/vnc/demo-x.sock' },
   owner: { pid: 42, hostname: 'host', startedAt: 'now', overlay: '/c/run/demo-x.qcow2', image: 'tiny' },
 };
 
-test('domain XML: TCG, tablet, loopback VNC autoport, serial log, agent, escaped cmdline', () => {
+test('domain XML: TCG, tablet, VNC on a unix socket, serial log, agent, escaped cmdline', () => {
   const xml = domainXml(spec);
   expect(xml).toContain("<domain type='qemu'");
   expect(xml).toContain("<input type='tablet' bus='usb'/>");
-  expect(xml).toContain("<graphics type='vnc' autoport='yes' listen='127.0.0.1'>");
+  expect(xml).toContain("<listen type='socket' socket='/c/run/vnc/demo-x.sock'/>");
   expect(xml).toContain("<log file='/c/run/demo-x.serial.log'");
   expect(xml).toContain("name='org.qemu.guest_agent.0'");
   expect(xml).toContain('<cmdline>console=ttyS0 a&lt;b</cmdline>');

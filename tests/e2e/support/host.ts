@@ -19,10 +19,10 @@ export function runFiles(vmName: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(vmName + '.')) : [];
 }
 
-/** Does something accept TCP connections on 127.0.0.1:port? Returns the first bytes it sends. */
-export function tcpGreeting(port: number, timeoutMs = 5000): Promise<string> {
+/** Does something accept TCP connections on 127.0.0.1:port (or on a unix socket)? Returns the first bytes it sends. */
+export function tcpGreeting(port: number | string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
+    const s = typeof port === 'string' ? connect(port) : connect(port, '127.0.0.1');
     const t = setTimeout(() => (s.destroy(), reject(new Error(`no answer on ${port}`))), timeoutMs);
     s.once('data', (d) => (clearTimeout(t), s.destroy(), resolve(d.toString('latin1'))));
     s.once('error', (e) => (clearTimeout(t), reject(e)));
