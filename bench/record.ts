@@ -28,6 +28,7 @@ async function activity(vm: Vm): Promise<number> {
 async function recordWithVlc(vm: Vm, out: string) {
   await rm(out, { force: true });
   await execa('sh', ['-c', `touch ${out} && chmod 666 ${out}`]);
+  if (vm.vncPort === undefined) throw new Error('VLC needs the VM on TCP (DEMOTOOL_VNC_TCP=1)');
   const vlc = execa('runuser', ['-u', 'nobody', '--', 'cvlc', '-q', `vnc://127.0.0.1:${vm.vncPort}`, '--rfb-fps=30',
     '--sout', `#transcode{vcodec=h264,vb=2000}:std{access=file,mux=mp4,dst=${out}}`], { reject: false, all: true });
   await new Promise((r) => setTimeout(r, 1500)); // let VLC connect before the activity starts
@@ -43,6 +44,18 @@ async function recordWithVlc(vm: Vm, out: string) {
 }
 
 export async function benchRecord(): Promise<void> {
+  // VLC runs as nobody and speaks TCP only: opt in to the loopback TCP listener for this VM.
+  const before = process.env.DEMOTOOL_VNC_TCP;
+  process.env.DEMOTOOL_VNC_TCP = '1';
+  try {
+    await benchRecordOverTcp();
+  } finally {
+    if (before === undefined) delete process.env.DEMOTOOL_VNC_TCP;
+    else process.env.DEMOTOOL_VNC_TCP = before;
+  }
+}
+
+async function benchRecordOverTcp(): Promise<void> {
   await startDemo('bench-record', { outputDir: 'bench-results', joinSections: false }, (demo) =>
     demo.vm('debian-12-desktop', async (vm) => {
       await vm.mouse.click(300, 200);
