@@ -20,14 +20,21 @@ const images = program.command('images').description('the base image cache');
 images
   .command('build <name>')
   .description('build (or validate) a base image: tiny, debian-12-desktop, or a virt-builder template like fedora-42')
-  .option('--rebuild', 'delete the cached image first')
+  .option('--rebuild', 'build it again; VMs running on the old build keep it until they are gone')
   .action(async (name: string, opts: { rebuild?: boolean }) => {
     const cache = new ImageCache();
-    if (opts.rebuild) await cache.remove(name);
     const started = Date.now();
+    const before = opts.rebuild ? (await cache.list()).find((i) => i.name === name)?.path : undefined;
     const image = await cache.ensure(name, {
+      rebuild: !!opts.rebuild,
       onProgress: ({ step, percent }) => console.log(`[${name}] ${step}${percent !== undefined ? ` ${Math.round(percent)}%` : ''}`),
     });
+    if (opts.rebuild && image.path === before) {
+      // ensure() fell back to the cached build (the failure is logged above): the rebuild failed.
+      console.error(`[${name}] rebuild failed; the cached build is unchanged: ${image.path}`);
+      process.exitCode = 1;
+      return;
+    }
     console.log(`[${name}] ready: ${image.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   });
 images

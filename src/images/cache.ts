@@ -1,27 +1,39 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
 import { builderFor, builderName, recipeFor } from './builders/index.js';
 import { removeTree } from './builders/rootfs.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
-import { ImageValidationError } from './errors.js';
+import { ImageInUseError, ImageValidationError } from './errors.js';
+import { filesInUse, isInUse } from './in-use.js';
 import { acquireBuildLock } from './lock.js';
-import { assertImageName, builtInImageNames, defaultImageDir, imageFiles, isBuiltIn } from './names.js';
+import {
+  assertImageName, builtInImageNames, defaultImageDir, imageFiles, isBuildLeftover, isBuiltIn, newBuildId, versionFiles, versionOf,
+} from './names.js';
 import { qemuImgCheck, qemuImgInfo } from './qemu-img.js';
-import { fromSidecar, readSidecar, toSidecar, writeSidecar } from './sidecar.js';
+import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import type { BaseImage } from './types.js';
 
 export interface ImageCacheOptions {
   /** Cache dir; default $XDG_CACHE_HOME/demotool/images (read when the cache is constructed). */
   dir?: string;
   log?: Logger;
+  /**
+   * Where overlays on these images live: a base that an overlay there stands on is never
+   * deleted. Default: `run` beside the cache dir (demotool's run directory). Bases held open
+   * by a process (a running QEMU) are kept too, wherever its overlay is.
+   */
+  runDirs?: string[];
 }
 
 export interface EnsureOptions {
   onProgress?: (p: BuildProgress) => void;
   virtBuilder?: VirtBuilderOptions;
-  /** Build again even if a valid image is cached; the old one stays in use if the build fails. */
+  /**
+   * Build again even if a valid image is cached. The new build gets new files: VMs running on
+   * the old one keep it (it is deleted once no overlay uses it); if the build fails, the old
+   * one stays current.
+   */
   rebuild?: boolean;
 }
 
@@ -55,13 +67,18 @@ export class ImageCache {
   readonly dir: string;
   readonly builtInImageNames = builtInImageNames;
   private readonly log: Logger;
+  private readonly runDirs: string[];
 
   constructor(options: ImageCacheOptions = {}) {
     this.dir = path.resolve(options.dir ?? defaultImageDir());
     this.log = options.log ?? createLogger('images');
+    this.runDirs = (options.runDirs ?? [path.join(path.dirname(this.dir), 'run')]).map((d) => path.resolve(d));
   }
 
-  /** Path of `{name}.qcow2` in the cache (whether or not it exists). */
+  /**
+   * Path of `{name}.qcow2` in the cache (whether or not it exists): where an image placed by
+   * hand goes. Images demotool builds live in versioned files; ensure() returns the current one.
+   */
   pathFor(name: string): string {
     assertImageName(name);
     return imageFiles(this.dir, name).qcow2;
@@ -95,19 +112,24 @@ export class ImageCache {
         this.log.warn('cached image is corrupt: deleting and rebuilding', { image: name, reason });
         await this.deleteFiles(name);
       }
-      await this.removeTemps(name);
+      await this.removeLeftovers(name);
       return await this.build(name, options, plan === 'build-keep-old');
     } finally {
       await release().catch((e) => this.log.warn('image lock release failed', { image: name, error: String(e) }));
     }
   }
 
+  /** Cached images (by sidecar, or a `{name}.qcow2` placed by hand), each with its current disk. */
   async list(options: { validate?: boolean } = {}): Promise<CachedImage[]> {
     const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
-    const names = entries.filter((f) => f.endsWith('.qcow2')).map((f) => f.slice(0, -'.qcow2'.length));
+    const names = new Set<string>();
+    for (const f of entries) {
+      const m = /^([a-z0-9][a-z0-9.-]*)\.(qcow2|json)$/.exec(f);
+      if (m && !m[1].includes('..')) names.add(m[1]);
+    }
     const out: CachedImage[] = [];
-    for (const name of names.sort()) {
-      const file = path.join(this.dir, `${name}.qcow2`);
+    for (const name of [...names].sort()) {
+      const file = await this.currentDisk(name);
       const st = await fs.stat(file).catch(() => undefined);
       if (!st) continue;
       const item: CachedImage = { name, path: file, sizeBytes: st.size };
@@ -117,13 +139,22 @@ export class ImageCache {
     return out;
   }
 
-  /** Delete an image and its sidecar, kernel and initrd (waits for a build in progress). */
+  /**
+   * Delete an image: its sidecar and every build's disk, kernel and initrd (waits for a build in
+   * progress). Refused, deleting nothing, while VM overlays stand on any of its builds.
+   */
   async remove(name: string): Promise<void> {
     assertImageName(name);
     await fs.mkdir(this.dir, { recursive: true });
     const release = await acquireBuildLock(this.dir, imageFiles(this.dir, name).lock, name, this.log);
     try {
+      const used = await filesInUse(this.runDirs);
+      const busy: string[] = [];
+      for (const files of (await this.builds(name)).values())
+        for (const f of files) if (f.endsWith('.qcow2') && (await isInUse(used, path.join(this.dir, f)))) busy.push(path.join(this.dir, f));
+      if (busy.length) throw new ImageInUseError(name, busy);
       await this.deleteFiles(name);
+      await this.removeLeftovers(name);
     } finally {
       await release().catch(() => undefined);
     }
@@ -132,30 +163,62 @@ export class ImageCache {
   private async inspect(name: string): Promise<{ exists: boolean; validation: Checked }> {
     assertImageName(name);
     const f = imageFiles(this.dir, name);
-    const exists = await Promise.all([f.qcow2, f.sidecar, f.kernel, f.initrd].map(exists_)).then((a) => a.some(Boolean));
+    const exists = (await exists_(f.sidecar)) || (await this.builds(name)).size > 0;
     return { exists, validation: await this.check(name) };
   }
 
   /** Full check; `structural` skips the recipe version (is the old image still usable?). */
   private async check(name: string, structural = false): Promise<Checked> {
-    const f = imageFiles(this.dir, name);
+    // The sidecar first: it names the disk (a built-in image without one is broken).
+    if (isBuiltIn(name) || (await exists_(imageFiles(this.dir, name).sidecar))) {
+      const sidecar = await this.checkSidecar(name);
+      if (!sidecar.ok) return sidecar;
+    }
+    const disk = await this.checkDisk(await this.currentDisk(name));
+    if (!disk.ok) return disk;
+    return structural ? { ok: true } : this.checkRecipe(name);
+  }
+
+  /** A base disk: readable, qcow2, no backing file, passes qemu-img check. */
+  private async checkDisk(file: string): Promise<Checked> {
     const bad = (reason: string): Checked => ({ ok: false, reason });
     try {
-      await fs.access(f.qcow2, fs.constants.R_OK);
+      await fs.access(file, fs.constants.R_OK);
     } catch (e) {
-      return bad(`${f.qcow2} is missing or unreadable (${(e as NodeJS.ErrnoException).code})`);
+      return bad(`${file} is missing or unreadable (${(e as NodeJS.ErrnoException).code})`);
     }
     try {
-      const info = await qemuImgInfo(f.qcow2);
-      if (info.format !== 'qcow2') return bad(`${f.qcow2} is ${info.format}, not qcow2`);
-      if (info.backingFile) return bad(`${f.qcow2} has a backing file (${info.backingFile}); a base image must not`);
+      const info = await qemuImgInfo(file);
+      if (info.format !== 'qcow2') return bad(`${file} is ${info.format}, not qcow2`);
+      if (info.backingFile) return bad(`${file} has a backing file (${info.backingFile}); a base image must not`);
     } catch (e) {
-      return bad(`${f.qcow2}: ${(e as Error).message}`);
+      return bad(`${file}: ${(e as Error).message}`);
     }
-    const checked = await qemuImgCheck(f.qcow2);
-    if (!checked.ok) return bad(`${f.qcow2}: ${checked.reason}`);
-    const sidecar = await this.checkSidecar(name);
-    return sidecar.ok && !structural ? this.checkRecipe(name) : sidecar;
+    const checked = await qemuImgCheck(file);
+    return checked.ok ? { ok: true } : bad(`${file}: ${checked.reason}`);
+  }
+
+  /** A new build, before it is made current: its disk, and its kernel and initrd when it has them. */
+  private async checkBuild(image: BaseImage): Promise<Checked> {
+    const disk = await this.checkDisk(image.path);
+    if (!disk.ok) return disk;
+    for (const file of image.boot ? [image.boot.kernel, image.boot.initrd] : []) {
+      const st = await fs.stat(file).catch(() => undefined);
+      if (!st?.size) return { ok: false, reason: `${file} is missing or empty` };
+    }
+    if (isBuiltIn(image.name) && !image.boot) return { ok: false, reason: `the ${image.name} builder gave no boot spec` };
+    return { ok: true };
+  }
+
+  /** The current disk: the one the sidecar names, else `{name}.qcow2` (old sidecars, images placed by hand). */
+  private async currentDisk(name: string): Promise<string> {
+    const f = imageFiles(this.dir, name);
+    const sidecar = await this.readSidecarOrUndefined(name);
+    return sidecar ? fromSidecar(sidecar, f.qcow2).path : f.qcow2;
+  }
+
+  private async readSidecarOrUndefined(name: string): Promise<Sidecar | undefined> {
+    return readSidecar(imageFiles(this.dir, name).sidecar).catch(() => undefined);
   }
 
   private async checkRecipe(name: string): Promise<Checked> {
@@ -170,7 +233,10 @@ export class ImageCache {
     const f = imageFiles(this.dir, name);
     if (!isBuiltIn(name) && !(await exists_(f.sidecar))) return { ok: true };
     try {
-      const image = fromSidecar(await readSidecar(f.sidecar), f.qcow2);
+      const sidecar = await readSidecar(f.sidecar);
+      if (sidecar.disk !== undefined && versionOf(name, sidecar.disk) === undefined)
+        return { ok: false, reason: `${f.sidecar} names ${sidecar.disk}, which is not a disk of ${name}` };
+      const image = fromSidecar(sidecar, f.qcow2);
       for (const file of image.boot ? [image.boot.kernel, image.boot.initrd] : []) {
         const st = await fs.stat(file).catch(() => undefined);
         if (!st?.size) return { ok: false, reason: `${file} (boot file named by ${f.sidecar}) is missing or empty` };
@@ -189,12 +255,17 @@ export class ImageCache {
     return { name, path: f.qcow2, guestAgent: false, user: DEMO_USER };
   }
 
+  /**
+   * Builds into new versioned files, checks them, then makes them current by writing the
+   * sidecar (one rename). The files of the build before are never touched here: running VMs
+   * may stand on them. Builds nobody uses any more are pruned afterwards.
+   */
   private async build(name: string, options: EnsureOptions, keepOld: boolean): Promise<BaseImage> {
     const f = imageFiles(this.dir, name);
-    const suffix = `.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const out = { qcow2: f.qcow2 + suffix, kernel: f.kernel + suffix, initrd: f.initrd + suffix };
+    const out = versionFiles(this.dir, name, newBuildId());
     const started = Date.now();
     let lastStep = '';
+    let published = false;
     const ctx: BuildContext = {
       name,
       dir: this.dir,
@@ -211,25 +282,20 @@ export class ImageCache {
     try {
       const result = await builderFor(name)(ctx);
       const { cmdline, ...meta } = result;
-      const image: BaseImage = { name, path: f.qcow2, ...meta };
-      if (cmdline !== undefined) {
-        image.boot = { kernel: f.kernel, initrd: f.initrd, cmdline };
-        await fs.rename(out.kernel, f.kernel);
-        await fs.rename(out.initrd, f.initrd);
-      }
-      await fs.rename(out.qcow2, f.qcow2);
-      await writeSidecar(f.sidecar, { ...toSidecar(image, builderName(name)), recipe: recipeFor(name) });
-      const v = await this.check(name);
-      if (!v.ok) {
-        await this.deleteFiles(name);
+      const image: BaseImage = { name, path: out.qcow2, ...meta };
+      if (cmdline !== undefined) image.boot = { kernel: out.kernel, initrd: out.initrd, cmdline };
+      const v = await this.checkBuild(image);
+      if (!v.ok)
         throw new ImageValidationError({ image: name, step: 'validate new image', reason: v.reason, hint: 'this is a demotool bug or a broken host tool; rerun with DEMOTOOL_LOG_LEVEL=debug' });
-      }
-      const size = (await fs.stat(f.qcow2)).size;
-      this.log.info('image ready', { image: name, seconds: Math.round((Date.now() - started) / 1000), sizeMiB: Math.round(size / 2 ** 20) });
+      await writeSidecar(f.sidecar, { ...toSidecar(image, builderName(name)), recipe: recipeFor(name) });
+      published = true;
+      await this.prune(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
+      const size = (await fs.stat(out.qcow2)).size;
+      this.log.info('image ready', { image: name, path: out.qcow2, seconds: Math.round((Date.now() - started) / 1000), sizeMiB: Math.round(size / 2 ** 20) });
       return image;
     } catch (e) {
       // The spec: log the failure with file:line; fall back to a sound cached image if there is one.
-      const fallback = keepOld && (await this.check(name, true)).ok;
+      const fallback = !published && keepOld && (await this.check(name, true)).ok;
       this.log.error(fallback ? 'image build failed; using the cached image' : 'image build failed', {
         image: name,
         error: e instanceof Error ? e.message : String(e),
@@ -237,21 +303,56 @@ export class ImageCache {
       if (fallback) return this.load(name);
       throw e;
     } finally {
-      await Promise.all(Object.values(out).map((p) => fs.rm(p, { force: true })));
+      if (!published) await Promise.all(Object.values(out).map((p) => fs.rm(p, { force: true })));
     }
   }
 
-  private async deleteFiles(name: string): Promise<void> {
-    const f = imageFiles(this.dir, name);
-    // Sidecar first: without it a half-deleted image never looks valid.
-    for (const p of [f.sidecar, f.qcow2, f.kernel, f.initrd]) await fs.rm(p, { force: true });
+  /** This image's builds in the cache dir: build id ('' = unversioned) → its disk/kernel/initrd file names. */
+  private async builds(name: string): Promise<Map<string, string[]>> {
+    const builds = new Map<string, string[]>();
+    for (const file of await fs.readdir(this.dir).catch(() => [] as string[])) {
+      const id = versionOf(name, file);
+      if (id !== undefined) builds.set(id, [...(builds.get(id) ?? []), file]);
+    }
+    return builds;
   }
 
-  /** Temp files of builds that died (we hold the lock, so nobody else is writing them). */
-  private async removeTemps(name: string): Promise<void> {
+  /**
+   * Deletes the builds of `name` that are not current and whose disk no overlay stands on (nor
+   * a process holds open). With `current` undefined, none is current. Call with the lock held.
+   */
+  private async prune(name: string, current: Set<string> | undefined = undefined): Promise<void> {
+    if (current === undefined) {
+      const sidecar = await this.readSidecarOrUndefined(name);
+      if (!sidecar) return; // nothing says which build is current: leave them all
+      const image = fromSidecar(sidecar, imageFiles(this.dir, name).qcow2);
+      current = new Set([image.path, image.boot?.kernel, image.boot?.initrd].filter((p): p is string => !!p).map((p) => path.basename(p)));
+    }
+    const builds = await this.builds(name);
+    const stale = [...builds.entries()].filter(([, files]) => !files.some((file) => current.has(file)));
+    if (stale.length === 0) return;
+    const used = await filesInUse(this.runDirs);
+    for (const [id, files] of stale) {
+      const disk = files.find((file) => file.endsWith('.qcow2'));
+      if (disk && (await isInUse(used, path.join(this.dir, disk)))) {
+        this.log.info('keeping an old build: VM overlays still use it', { image: name, build: id || '(unversioned)', disk });
+        continue;
+      }
+      for (const file of files) await fs.rm(path.join(this.dir, file), { force: true });
+      this.log.info('removed an old build', { image: name, build: id || '(unversioned)' });
+    }
+  }
+
+  /** Sidecar first (without it a half-deleted image never looks valid), then every build no overlay uses. */
+  private async deleteFiles(name: string): Promise<void> {
+    await fs.rm(imageFiles(this.dir, name).sidecar, { force: true });
+    await this.prune(name, new Set());
+  }
+
+  /** Temp files and build directories of builds of this image that died (we hold the lock, so nobody writes them). */
+  private async removeLeftovers(name: string): Promise<void> {
     const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
-    const re = new RegExp(`^${name.replace(/\./g, '\\.')}\\.((qcow2|vmlinuz|initrd|json)\\.tmp-|build-)`);
-    for (const e of entries.filter((n) => re.test(n))) {
+    for (const e of entries.filter((file) => isBuildLeftover(name, file))) {
       this.log.info('removing leftover temp file', { file: e });
       await removeTree(path.join(this.dir, e), this.log);
     }

@@ -50,3 +50,15 @@ export class ImageValidationError extends DemotoolError {
     this.step = d.step;
   }
 }
+
+/** An image can't be removed: overlays of VMs (running, or to be reverted) stand on it. */
+export class ImageInUseError extends DemotoolError {
+  constructor(
+    readonly image: string,
+    readonly files: string[],
+  ) {
+    super('EIMAGEINUSE', `image '${image}' is in use: ${files.join(', ')} ${files.length === 1 ? 'is the base' : 'are the bases'} of VM overlays; nothing was removed`, {
+      hint: 'close those VMs first (`demotool cleanup` removes VMs left by killed runs); a rebuild (`demotool images build --rebuild`) is safe meanwhile',
+    });
+  }
+}

@@ -43,3 +43,44 @@ export function imageFiles(dir: string, name: string) {
     lock: at('.lock'),
   };
 }
+
+/**
+ * The files of one build of an image: `{name}_{buildId}.qcow2|.vmlinuz|.initrd`. A rebuild
+ * writes new files beside the old ones, never over them: running VMs' overlays name their
+ * base file by path, so a base once used must keep its path and content. `_` is outside the
+ * name alphabet, so these never belong to another image.
+ */
+export function versionFiles(dir: string, name: string, buildId: string) {
+  const at = (suffix: string) => path.join(dir, `${name}_${buildId}${suffix}`);
+  return { qcow2: at('.qcow2'), kernel: at('.vmlinuz'), initrd: at('.initrd') };
+}
+
+/** A new build id: UTC time to the second, then 4 random hex digits ('20261126-021533-a3f9'). */
+export function newBuildId(now = new Date(), random = Math.random): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const r = Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
+  return `${t}-${r}`;
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Which build of `name` a file in the cache dir belongs to: its build id, '' for the
+ * unversioned `{name}.qcow2|.vmlinuz|.initrd` (images from before versioning, or placed by
+ * hand), undefined when it is not one of this image's disk, kernel or initrd files.
+ */
+export function versionOf(name: string, file: string): string | undefined {
+  const m = new RegExp(`^${escapeRe(name)}(?:_([0-9a-z-]+))?\\.(qcow2|vmlinuz|initrd)$`).exec(file);
+  return m ? (m[1] ?? '') : undefined;
+}
+
+/**
+ * Leftovers of a build of `name` that died, matched exactly: temp files
+ * (`{name}.qcow2.tmp-{pid}-{hex}`, `{name}.json.tmp-{pid}`) and build directories
+ * (`{name}.build-XXXXXX`). Never another image's files: `tiny.build-x.qcow2` is image
+ * `tiny.build-x`'s disk, not a leftover of `tiny`.
+ */
+export function isBuildLeftover(name: string, file: string): boolean {
+  const n = escapeRe(name);
+  return new RegExp(`^${n}\\.((qcow2|vmlinuz|initrd)\\.tmp-\\d+-[0-9a-f]+|json\\.tmp-\\d+|build-[A-Za-z0-9]+)$`).test(file);
+}

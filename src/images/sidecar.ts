@@ -3,8 +3,9 @@ import path from 'node:path';
 import type { BaseImage } from './types.js';
 
 /**
- * The `{name}.json` beside `{name}.qcow2`. Kernel/initrd are stored as file names relative to
- * the cache dir so the cache can be moved; read() turns them into absolute paths.
+ * The `{name}.json` in the cache dir: which build of the image is current, and how to boot it.
+ * Disk, kernel and initrd are stored as file names relative to the cache dir so the cache can
+ * be moved; fromSidecar() turns them into absolute paths.
  */
 export interface Sidecar {
   format: 1;
@@ -12,6 +13,11 @@ export interface Sidecar {
   /** Which builder made it: 'tiny' | 'debian-12-desktop' | 'virt-builder'. */
   builder: string;
   builtAt: string;
+  /**
+   * The current build's disk, e.g. `tiny_20261126-021533-a3f9.qcow2` (see versionFiles). Absent
+   * in sidecars from before versioned builds: the disk is then `{name}.qcow2`.
+   */
+  disk?: string;
   /** Version of the built-in builder's recipe; a newer demotool rebuilds older images. */
   recipe?: number;
   boot?: { kernel: string; initrd: string; cmdline: string };
@@ -29,6 +35,7 @@ export function toSidecar(image: BaseImage, builder: string, builtAt = new Date(
     name: image.name,
     builder,
     builtAt: builtAt.toISOString(),
+    disk: rel(image.path),
     boot: image.boot && { kernel: rel(image.boot.kernel), initrd: rel(image.boot.initrd), cmdline: image.boot.cmdline },
     readyMarker: image.readyMarker,
     guestAgent: image.guestAgent,
@@ -37,10 +44,11 @@ export function toSidecar(image: BaseImage, builder: string, builtAt = new Date(
   };
 }
 
+/** The BaseImage a sidecar describes; `qcow2Path` is `{name}.qcow2` in the cache dir (the disk of a sidecar without `disk`). */
 export function fromSidecar(s: Sidecar, qcow2Path: string): BaseImage {
   const dir = path.dirname(qcow2Path);
   const abs = (p: string) => path.resolve(dir, p);
-  const image: BaseImage = { name: s.name, path: qcow2Path, guestAgent: !!s.guestAgent };
+  const image: BaseImage = { name: s.name, path: s.disk ? abs(s.disk) : qcow2Path, guestAgent: !!s.guestAgent };
   if (s.boot) image.boot = { kernel: abs(s.boot.kernel), initrd: abs(s.boot.initrd), cmdline: s.boot.cmdline };
   if (s.readyMarker !== undefined) image.readyMarker = s.readyMarker;
   if (s.user) image.user = s.user;
@@ -53,6 +61,9 @@ export function parseSidecar(text: string, file: string): Sidecar {
   if (s?.format !== 1 || typeof s.name !== 'string') throw new Error(`${file}: not a demotool image sidecar (format 1)`);
   if (s.boot && !(s.boot.kernel && s.boot.initrd && typeof s.boot.cmdline === 'string')) {
     throw new Error(`${file}: boot needs kernel, initrd and cmdline`);
+  }
+  if (s.disk !== undefined && (typeof s.disk !== 'string' || !/^[a-z0-9][a-z0-9._-]*\.qcow2$/.test(s.disk))) {
+    throw new Error(`${file}: disk must be a .qcow2 file name in the cache dir`);
   }
   return s;
 }

@@ -19,6 +19,13 @@ function recordingLog(lines: Line[] = []): Logger & { lines: Line[] } {
   return log;
 }
 
+/** The files of the build a BaseImage came from (disk, kernel, initrd), as names in the cache dir. */
+function buildFiles(image: { path: string }): string[] {
+  const base = path.basename(image.path, '.qcow2');
+  expect(base).toMatch(/^[a-z0-9.-]+_\d{8}-\d{6}-[0-9a-f]{4}$/);
+  return [`${base}.initrd`, `${base}.qcow2`, `${base}.vmlinuz`];
+}
+
 let dir: string;
 test.beforeEach(async () => {
   // Never the shared cache: other workers boot images from it meanwhile.
@@ -33,9 +40,12 @@ test('ensure builds tiny once, then reuses it untouched', async () => {
   const cache = new ImageCache({ dir, log });
   const steps: BuildProgress[] = [];
   const image = await cache.ensure('tiny', { onProgress: (p) => steps.push(p) });
-  expect(image).toMatchObject({ name: 'tiny', path: path.join(dir, 'tiny.qcow2'), readyMarker: 'DEMOTOOL-READY', guestAgent: false, minMemoryMiB: 256 });
-  expect(image.boot?.kernel).toBe(path.join(dir, 'tiny.vmlinuz'));
-  expect(image.boot?.initrd).toBe(path.join(dir, 'tiny.initrd'));
+  expect(image).toMatchObject({ name: 'tiny', readyMarker: 'DEMOTOOL-READY', guestAgent: false, minMemoryMiB: 256 });
+  // One build's files: tiny_{build id}.qcow2, .vmlinuz, .initrd.
+  const [initrd, qcow2, kernel] = buildFiles(image);
+  expect(image.path).toBe(path.join(dir, qcow2!));
+  expect(image.boot?.kernel).toBe(path.join(dir, kernel!));
+  expect(image.boot?.initrd).toBe(path.join(dir, initrd!));
   expect(image.boot?.cmdline).toContain('console=ttyS0,115200');
   expect(steps.map((s) => s.step)).toEqual(['kernel', 'initramfs', 'disk', 'done']);
   expect((await fs.stat(image.boot!.initrd)).size).toBeLessThan(2 * 2 ** 20);
@@ -47,7 +57,7 @@ test('ensure builds tiny once, then reuses it untouched', async () => {
   expect(again).toEqual([]);
   expect((await fs.stat(image.path)).mtimeMs).toBe(before);
   expect(log.lines.filter((l) => l.event === 'building image')).toHaveLength(1);
-  expect((await fs.readdir(dir)).sort()).toEqual(['tiny.initrd', 'tiny.json', 'tiny.qcow2', 'tiny.vmlinuz']);
+  expect((await fs.readdir(dir)).sort()).toEqual(['tiny.json', ...buildFiles(image)]);
 });
 
 test('a truncated tiny image is found invalid, deleted with a warning and rebuilt', async () => {
@@ -59,7 +69,7 @@ test('a truncated tiny image is found invalid, deleted with a warning and rebuil
 
   const v = await cache.validate('tiny');
   expect(v.ok).toBe(false);
-  expect(!v.ok && v.reason).toContain('tiny.qcow2');
+  expect(!v.ok && v.reason).toContain(path.basename(image.path));
 
   const rebuilt = await cache.ensure('tiny');
   expect(await cache.validate('tiny')).toEqual({ ok: true });
@@ -80,13 +90,16 @@ test('validate catches each missing or wrong part of a built-in image', async ()
   expect(await reason()).toBe('ok');
 
   await fs.rename(image.boot!.kernel, image.boot!.kernel + '.away');
-  expect(await reason()).toMatch(/tiny\.vmlinuz.*missing/);
+  expect(await reason()).toMatch(/tiny_[\d-]+[0-9a-f]{4}\.vmlinuz.*missing/);
   await fs.rename(image.boot!.kernel + '.away', image.boot!.kernel);
 
+  const sidecar = await fs.readFile(path.join(dir, 'tiny.json'));
   await fs.writeFile(path.join(dir, 'tiny.json'), '{ broken');
   expect(await reason()).toMatch(/sidecar/);
   await fs.rm(path.join(dir, 'tiny.json'));
   expect(await reason()).toMatch(/sidecar/);
+  // The sidecar names the disk: back with it for the disk's own checks.
+  await fs.writeFile(path.join(dir, 'tiny.json'), sidecar);
 
   await execa('qemu-img', ['convert', '-O', 'raw', image.path, path.join(dir, 'raw')]);
   await fs.rename(path.join(dir, 'raw'), image.path);
@@ -138,7 +151,8 @@ console.log(JSON.stringify(img));\n`,
   expect(events.filter((e) => e.event === 'building image')).toHaveLength(1);
   const [a, b] = runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
   expect(a).toEqual(b);
-  expect(a.path).toBe(path.join(images, 'tiny.qcow2'));
+  expect(path.dirname(a.path)).toBe(images);
+  buildFiles(a);
   expect(await new ImageCache({ dir: images }).validate('tiny')).toEqual({ ok: true });
   expect((await fs.readdir(images)).filter((f) => f.includes('.tmp-') || f.endsWith('.lock'))).toEqual([]);
 });
@@ -150,7 +164,8 @@ test('list and remove', async () => {
   await fs.writeFile(path.join(dir, 'junk.qcow2'), 'not an image');
   const listed = await cache.list({ validate: true });
   expect(listed.map((i) => [i.name, i.valid])).toEqual([['junk', false], ['tiny', true]]);
-  expect(listed[1].sizeBytes).toBe((await fs.stat(path.join(dir, 'tiny.qcow2'))).size);
+  expect(listed[1].path).toBe((await cache.ensure('tiny')).path);
+  expect(listed[1].sizeBytes).toBe((await fs.stat(listed[1].path)).size);
   expect((await cache.list())[0].valid).toBeUndefined();
   await cache.remove('tiny');
   expect(await fs.readdir(dir)).toEqual(['junk.qcow2']);
@@ -160,8 +175,9 @@ test('list and remove', async () => {
 test('leftovers of a build that died are cleaned up', async () => {
   await fs.writeFile(path.join(dir, 'tiny.qcow2.tmp-99999-abcdef'), 'half');
   await fs.mkdir(path.join(dir, 'tiny.build-XyZ'));
-  await new ImageCache({ dir, log: recordingLog() }).ensure('tiny');
-  expect((await fs.readdir(dir)).sort()).toEqual(['tiny.initrd', 'tiny.json', 'tiny.qcow2', 'tiny.vmlinuz']);
+  await fs.writeFile(path.join(dir, 'tiny.json.tmp-99999'), '{');
+  const image = await new ImageCache({ dir, log: recordingLog() }).ensure('tiny');
+  expect((await fs.readdir(dir)).sort()).toEqual(['tiny.json', ...buildFiles(image)]);
 });
 
 test('virt-builder failure: ImageBuildError with its stderr and a hint; a cached image is used instead', async () => {

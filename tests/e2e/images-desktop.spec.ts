@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { startDemo } from '../../src/index.js';
 import { ImageCache } from '../../src/images/index.js';
@@ -17,20 +18,23 @@ test('the desktop image in the default cache is valid and describes how to boot 
   const cache = new ImageCache();
   const image = await cache.ensure(NAME);
   expect(await cache.validate(NAME)).toEqual({ ok: true });
+  // The current build: {name}.qcow2 from before versioned builds, or {name}_{build id}.qcow2.
+  const build = path.basename(image.path, '.qcow2');
+  expect(path.dirname(image.path)).toBe(cache.dir);
+  expect(build).toMatch(new RegExp(`^${NAME}(_\\d{8}-\\d{6}-[0-9a-f]{4})?$`));
   expect(image).toMatchObject({
     name: NAME,
-    path: cache.pathFor(NAME),
     readyMarker: 'DEMOTOOL-DESKTOP-READY',
     guestAgent: true,
     user: { name: 'demo', password: 'demokudasaidomo' },
     minMemoryMiB: 1024,
   });
 
-  const sidecar = JSON.parse(await fs.readFile(cache.pathFor(NAME).replace(/\.qcow2$/, '.json'), 'utf8'));
+  const sidecar = JSON.parse(await fs.readFile(path.join(cache.dir, `${NAME}.json`), 'utf8'));
   expect(sidecar).toMatchObject({
     format: 1,
     builder: NAME,
-    boot: { kernel: `${NAME}.vmlinuz`, initrd: `${NAME}.initrd` },
+    boot: { kernel: `${build}.vmlinuz`, initrd: `${build}.initrd` },
     readyMarker: 'DEMOTOOL-DESKTOP-READY',
     guestAgent: true,
     user: { name: 'demo', password: 'demokudasaidomo' },

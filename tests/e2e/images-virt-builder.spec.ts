@@ -126,7 +126,9 @@ test('a virt-builder template becomes a qcow2 whose first boot creates demo in w
     const image = await test.step('ensure through the real virt-builder', () =>
       cache.ensure(TEMPLATE, { virtBuilder: { install: [], env, extraArgs: ['--no-cache', '--firstboot-command', 'poweroff'] } }),
     );
-    expect(image.path).toBe(cache.pathFor(TEMPLATE));
+    // A build of its own in the cache dir: {name}_{build id}.qcow2.
+    expect(path.dirname(image.path)).toBe(cache.dir);
+    expect(path.basename(image.path)).toMatch(new RegExp(`^${TEMPLATE.replace(/\./g, '\\.')}_\\d{8}-\\d{6}-[0-9a-f]{4}\\.qcow2$`));
     expect((await qemuImgInfo(image.path)).format).toBe('qcow2');
     expect(await cache.validate(TEMPLATE)).toEqual({ ok: true });
     expect(image.boot).toBeUndefined();
