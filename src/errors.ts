@@ -27,3 +27,20 @@ export class UsageError extends DemotoolError {
     super('EUSAGE', message, { hint });
   }
 }
+
+/**
+ * A batch tool (ffmpeg, ffprobe, qemu-img...) ran longer than its timeout and was killed.
+ * `command` names the tool and what it was doing.
+ */
+export class CommandTimeoutError extends TimeoutError {
+  readonly command: string;
+  readonly timeoutMs: number;
+  constructor(command: string, timeoutMs: number, options: { hint?: string; cause?: unknown } = {}) {
+    const hint = options.hint ?? 'the machine may be overloaded or the file system hung; on a slow machine raise DEMOTOOL_TIMEOUT_SCALE';
+    super(command, timeoutMs, { ...options, hint });
+    const message = `${command} did not finish within ${Math.round(timeoutMs)} ms and was killed`;
+    this.message = `${message}\n  → ${hint}`;
+    this.command = command;
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -19,6 +19,15 @@ export const Timeouts = {
   exec: 30_000,
   /** ffmpeg graceful stop before it is killed. */
   recorderStop: 10_000,
+  /**
+   * A batch ffmpeg job (finishing a section, joining sections, a gif palette) before it is
+   * killed: at least this, or 3× the video's duration when that is longer (re-encoding).
+   */
+  ffmpegBatch: 300_000,
+  /** One ffprobe call. */
+  ffprobe: 30_000,
+  /** One qemu-img call (info, check, create). */
+  qemuImg: 120_000,
 } as const;
 
 export type TimeoutName = keyof typeof Timeouts;

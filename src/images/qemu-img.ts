@@ -1,4 +1,6 @@
 import { execa } from 'execa';
+import { CommandTimeoutError } from '../errors.js';
+import { defaultTimeout } from '../timeouts.js';
 import { tail } from './run.js';
 
 export interface QemuImgInfo {
@@ -10,10 +12,21 @@ export interface QemuImgInfo {
 
 export type CheckResult = { ok: true } | { ok: false; reason: string };
 
+/**
+ * Runs one qemu-img command. Killed with SIGKILL after the qemuImg timeout
+ * (CommandTimeoutError): a hung NFS mount or a wedged image lock must not hang demotool.
+ */
+export async function qemuImg(args: string[]) {
+  const timeoutMs = defaultTimeout('qemuImg');
+  const r = await execa('qemu-img', args, { reject: false, timeout: timeoutMs, killSignal: 'SIGKILL' });
+  if (r.timedOut) throw new CommandTimeoutError(`qemu-img ${args.join(' ')}`, timeoutMs);
+  return r;
+}
+
 // -U (force share): base images are opened read-only by running VMs' overlays; reading
 // them for a check is safe and must not fail on QEMU's image lock.
 export async function qemuImgInfo(file: string): Promise<QemuImgInfo> {
-  const r = await execa('qemu-img', ['info', '-U', '--output=json', file], { reject: false });
+  const r = await qemuImg(['info', '-U', '--output=json', file]);
   if (r.exitCode !== 0) throw new Error(`qemu-img info failed: ${tail(r.stderr, 5) || r.shortMessage}`);
   const j = JSON.parse(r.stdout) as Record<string, unknown>;
   return {
@@ -24,9 +37,12 @@ export async function qemuImgInfo(file: string): Promise<QemuImgInfo> {
   };
 }
 
-/** qemu-img check exit codes: 0 clean, 3 only leaked clusters (harmless); 2 corrupt, 1 could not check. */
+/**
+ * qemu-img check exit codes: 0 clean, 3 only leaked clusters (harmless); 2 corrupt, 1 could
+ * not check. A check that times out throws (CommandTimeoutError): slow is not corrupt.
+ */
 export async function qemuImgCheck(file: string): Promise<CheckResult> {
-  const r = await execa('qemu-img', ['check', '-U', '-f', 'qcow2', file], { reject: false });
+  const r = await qemuImg(['check', '-U', '-f', 'qcow2', file]);
   if (r.exitCode === 0 || r.exitCode === 3) return { ok: true };
   const why = tail(`${r.stderr}\n${r.stdout}`, 4).replace(/\n/g, ' | ') || r.shortMessage;
   return { ok: false, reason: `qemu-img check exit ${r.exitCode}: ${why}` };
@@ -37,5 +53,6 @@ export async function qemuImgCreate(file: string, sizeBytes: number, backing?: s
   if (backing) args.push('-b', backing, '-F', 'qcow2');
   args.push(file);
   if (!backing) args.push(String(sizeBytes));
-  await execa('qemu-img', args);
+  const r = await qemuImg(args);
+  if (r.exitCode !== 0) throw new Error(`qemu-img create ${file} failed: ${tail(r.stderr, 5) || r.shortMessage}`);
 }

@@ -1,15 +1,19 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
+import { qemuImg } from '../images/qemu-img.js';
 import { VmError } from './errors.js';
 
 /** A copy-on-write qcow2 layer over a base image. The base is never written. */
 export async function createOverlay(base: string, overlay: string): Promise<void> {
   await mkdir(dirname(overlay), { recursive: true });
   await rm(overlay, { force: true });
-  const r = await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, overlay], { reject: false });
+  // A timeout throws CommandTimeoutError; whatever it left behind is not an overlay.
+  const r = await qemuImg(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, overlay]).catch(async (err: unknown) => {
+    await rm(overlay, { force: true });
+    throw err;
+  });
   if (r.failed)
-    throw new VmError('EOVERLAY', `could not create the overlay ${overlay} on ${base}: ${r.stderr.trim()}`, {
+    throw new VmError('EOVERLAY', `could not create the overlay ${overlay} on ${base}: ${r.stderr.trim() || r.shortMessage}`, {
       hint: 'is qemu-img installed (`npm run setup`), and is the disk writable?',
     });
 }

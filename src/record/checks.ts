@@ -3,7 +3,7 @@ import { sleep } from '../timeouts.js';
 import { DiskSpaceError, OutputDirectoryError, VNCConnectionError } from './errors.js';
 import type { FrameSource } from './types.js';
 
-export const DEFAULT_MIN_FREE_BYTES = 1024 ** 3;
+export { DEFAULT_MIN_FREE_BYTES } from './options.js';
 export const CONNECT_WAIT_MS = 5_000;
 
 /** mkdir -p, with an error that names the path. */
@@ -42,18 +42,32 @@ export async function waitConnected(source: FrameSource, timeoutMs = CONNECT_WAI
   }
 }
 
+/** Longest section file name, in UTF-8 bytes: room for the extension and temp-file tags under 255. */
+export const MAX_NAME_BYTES = 150;
+const MAX_NAME_CHARS = 100;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
 /**
- * A section name as a file name: lowercase [a-z0-9._-], accents dropped, no
- * leading dots (no hidden files, no traversal), never empty.
+ * A section name as a file name: lowercase letters and digits of any script, `.`, `_` and
+ * `-`; accents dropped from Latin letters (Café → cafe), other scripts kept (日本語, русский); no
+ * separators, controls or leading dots (no hidden files, no traversal); at most 100
+ * characters and 150 bytes; never empty. Different names can fold to one file ('A B' and
+ * 'a-b'): recordSection refuses the second of them in one directory.
  */
 export function safeFileName(section: string): string {
-  const ascii = String(section).normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
-  const name = ascii
-    .replace(/[^a-z0-9._-]+/g, '-')
+  // Accents come off Latin letters only: in other scripts they make other letters (й is not и).
+  const folded = String(section).normalize('NFKD').replace(/([A-Za-z])[\u0300-\u036f]+/g, '$1').normalize('NFC').toLowerCase();
+  const name = folded
+    .replace(/[^\p{L}\p{N}\p{M}._-]+/gu, '-')
     .replace(/\.{2,}/g, '.')
     .replace(/-{2,}/g, '-')
-    .replace(/^[-.]+|[-.]+$/g, '')
-    .slice(0, 100)
-    .replace(/[-.]+$/, '');
-  return name || 'section';
+    .replace(/^[-.\p{M}]+|[-.]+$/gu, '');
+  let out = '';
+  let chars = 0;
+  for (const { segment } of graphemes.segment(name)) {
+    chars += [...segment].length;
+    if (chars > MAX_NAME_CHARS || Buffer.byteLength(out + segment) > MAX_NAME_BYTES) break;
+    out += segment;
+  }
+  return out.replace(/[-.]+$/, '') || 'section';
 }

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from '../log.js';
 import { FFMPEG_HINT, RecordingStartError } from './errors.js';
+import { NO_SPACE } from './ffmpeg-run.js';
 import { frameTicks, mkvFramePrefix, mkvHeader } from './mkv.js';
 import type { SegmentArgs } from './encoding.js';
 
@@ -12,6 +13,8 @@ export interface EncoderExit {
   interrupted: boolean;
   killedByUs: boolean;
   stderrTail: string;
+  /** ffmpeg said "No space left on device" (the line may be gone from the tail). */
+  diskFull: boolean;
 }
 
 const STDERR_LINES = 10;
@@ -29,6 +32,7 @@ export class Encoder {
   private exitWaiters: ((e: EncoderExit) => void)[] = [];
   private killedByUs = false;
   private ending = false;
+  private noSpace = false;
   /** Called once if ffmpeg exits before finish() was asked for. */
   onUnexpectedExit?: (exit: EncoderExit) => void;
 
@@ -71,6 +75,7 @@ export class Encoder {
         spawned();
       });
       cmd.on('stderr', (line: string) => {
+        if (NO_SPACE.test(line)) this.noSpace = true;
         if (!NOISE.test(line)) this.stderr.push(line);
         if (this.stderr.length > STDERR_LINES) this.stderr.shift();
         // Input parsed and streams mapped. (The encoder itself opens only when the fps filter
@@ -107,7 +112,7 @@ export class Encoder {
     if (this.exited) return;
     const tail = this.stderrTail;
     this.exited = {
-      code, signal, killedByUs: this.killedByUs, stderrTail: tail,
+      code, signal, killedByUs: this.killedByUs, stderrTail: tail, diskFull: this.noSpace,
       interrupted: /received signal (2|15)/.test(tail),
     };
     for (const w of this.exitWaiters.splice(0)) w(this.exited);

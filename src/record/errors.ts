@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DemotoolError } from '../errors.js';
 
 type ErrorOptions = { hint?: string; cause?: unknown };
@@ -32,22 +33,86 @@ export class OutputDirectoryError extends RecordingError {
   }
 }
 
-/** Less free space than `minFreeBytes` on the output's disk. */
+/**
+ * Less free space than `minFreeBytes` on the output's disk at the start (ERECORD_DISK_SPACE),
+ * or, with `stopped`, free space ran low while recording (ERECORD_DISK_LOW): the recording was
+ * stopped and the video up to then finished into `stopped`.
+ */
 export class DiskSpaceError extends RecordingError {
   readonly path: string;
   readonly freeBytes: number;
   readonly neededBytes: number;
-  constructor(path: string, freeBytes: number, neededBytes: number) {
+  /** The video that was cut short, when the space ran low while recording. */
+  readonly video?: string;
+  constructor(path: string, freeBytes: number, neededBytes: number, options: { stopped?: string } = {}) {
     super(
-      `not enough free disk space to record into ${path}: ${formatBytes(freeBytes)} free, ${formatBytes(neededBytes)} needed`,
+      options.stopped
+        ? `free disk space ran low while recording ${options.stopped}: ${formatBytes(freeBytes)} free in ${path}, ` +
+          `${formatBytes(neededBytes)} needed to finish the video; the recording was stopped and the video up to then kept`
+        : `not enough free disk space to record into ${path}: ${formatBytes(freeBytes)} free, ${formatBytes(neededBytes)} needed`,
       {
-        code: 'ERECORD_DISK_SPACE',
-        hint: 'free some space, record elsewhere, or lower the record option `minFreeBytes`',
+        code: options.stopped ? 'ERECORD_DISK_LOW' : 'ERECORD_DISK_SPACE',
+        hint: options.stopped
+          ? 'free some space or record elsewhere (the VM overlays and other recordings may share that disk)'
+          : 'free some space, record elsewhere, or lower the record option `minFreeBytes`',
       },
     );
     this.path = path;
     this.freeBytes = freeBytes;
     this.neededBytes = neededBytes;
+    this.video = options.stopped;
+  }
+}
+
+/**
+ * The segments could not be turned into the final video (a full disk, ffmpeg failed or timed
+ * out). The segments, the only copy of the recording, are kept and named here.
+ */
+export class FinalizeError extends RecordingError {
+  readonly path: string;
+  readonly segments: string[];
+  constructor(path: string, segments: string[], reason: string, options: ErrorOptions & { diskFull?: boolean } = {}) {
+    super(
+      `the video ${path} could not be finished: ${reason}\n` +
+        `the recording is kept in ${segments.length === 1 ? 'the segment file' : `${segments.length} segment files`}: ${segments.join(', ')}`,
+      {
+        code: 'ERECORD_FINALIZE',
+        cause: options.cause,
+        hint: options.hint ?? `${options.diskFull ? 'free some disk space, then ' : ''}finish it by hand: ${finishCommand(segments, path)}`,
+      },
+    );
+    this.path = path;
+    this.segments = segments;
+  }
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/** A shell command that turns kept segments into the video. */
+export function finishCommand(segments: string[], output: string): string {
+  const copy = /\.gif$/i.test(output) ? '' : ' -c copy';
+  if (segments.length === 1) return `ffmpeg -i ${shellQuote(segments[0])}${copy} ${shellQuote(output)}`;
+  const list = `${output}.segments.txt`;
+  return `printf "file '%s'\\n" ${segments.map(shellQuote).join(' ')} > ${shellQuote(list)} && ` +
+    `ffmpeg -f concat -safe 0 -i ${shellQuote(list)}${copy} ${shellQuote(output)}`;
+}
+
+/** Another recorder (in this or another process) is writing the same file. */
+export class OutputLockedError extends RecordingError {
+  readonly path: string;
+  readonly lockPath: string;
+  readonly ownerPid?: number;
+  constructor(path: string, lockPath: string, owner: { pid?: number; host?: string } = {}) {
+    const who = owner.pid === undefined ? 'another recorder'
+      : owner.pid === process.pid && owner.host === hostname() ? `another recorder in this process (${owner.pid})`
+        : `another recorder (process ${owner.pid}${owner.host ? ` on ${owner.host}` : ''})`;
+    super(`${who} is writing ${path}; two recordings cannot share one file`, {
+      code: 'ERECORD_OUTPUT_LOCKED',
+      hint: `give each recording its own file (another section name or directory); if no recorder is running, delete ${lockPath}`,
+    });
+    this.path = path;
+    this.lockPath = lockPath;
+    this.ownerPid = owner.pid;
   }
 }
 

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { codecOptions, concatList, type EncodingSpec } from './encoding.js';
-import { runFfmpeg } from './ffmpeg-run.js';
+import { batchTimeout, runFfmpeg } from './ffmpeg-run.js';
 import type { Frame } from './types.js';
 
 export interface Segment {
@@ -24,30 +25,32 @@ export function tempSibling(path: string, tag: string): string {
  * durations keep the true timeline and the fps filter fills what the dead ffmpeg lost
  * with the last picture, which means re-encoding, so the file stays constant-rate.
  */
-export async function finalizeSegments(segments: Segment[], output: string, spec: EncodingSpec): Promise<void> {
+export async function finalizeSegments(segments: Segment[], output: string, spec: EncodingSpec, tag = randomBytes(3).toString('hex')): Promise<void> {
   const format = spec.format;
   const cfr = `fps=${spec.fps}`;
   const whole = segments.length === 1;
-  const list = tempSibling(output, 'concat.txt');
-  const tmp = tempSibling(output, `tmp.${format}`);
-  const palette = tempSibling(output, 'palette.png');
-  await writeFile(list, concatList(segments));
+  const list = tempSibling(output, `${tag}.concat.txt`);
+  const tmp = tempSibling(output, `${tag}.tmp.${format}`);
+  const palette = tempSibling(output, `${tag}.palette.png`);
+  const timeoutMs = batchTimeout(segments.reduce((sum, s) => sum + s.durationSec, 0));
   try {
+    await writeFile(list, concatList(segments));
     if (format === 'gif') {
-      await runFfmpeg({ inputs: [concatInput(list)], output: palette, outputOptions: ['-vf', `${cfr},palettegen=stats_mode=diff`, '-update', '1'] });
+      await runFfmpeg({ inputs: [concatInput(list)], output: palette, timeoutMs, outputOptions: ['-vf', `${cfr},palettegen=stats_mode=diff`, '-update', '1'] });
       await runFfmpeg({
-        inputs: [concatInput(list), { path: palette }], output: tmp, format: 'gif',
+        inputs: [concatInput(list), { path: palette }], output: tmp, format: 'gif', timeoutMs,
         outputOptions: ['-lavfi', `[0:v]${cfr}[v];[v][1:v]paletteuse=dither=bayer:bayer_scale=3:diff_mode=rectangle`, '-loop', '0'],
       });
     } else {
       const video = whole ? ['-c', 'copy'] : ['-vf', cfr, ...codecOptions(spec)];
       await runFfmpeg({
-        inputs: [concatInput(list)], output: tmp, format: format === 'mp4' ? 'mp4' : 'webm',
+        inputs: [concatInput(list)], output: tmp, format: format === 'mp4' ? 'mp4' : 'webm', timeoutMs,
         outputOptions: ['-map', '0:v', ...video, ...(format === 'mp4' ? ['-movflags', '+faststart'] : [])],
       });
     }
     await rename(tmp, output);
   } finally {
+    // Never the segments: they are the caller's (and the only copy if this failed).
     await Promise.all([list, tmp, palette].map((p) => rm(p, { force: true })));
   }
 }

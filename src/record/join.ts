@@ -1,11 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { execa } from 'execa';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { concatList } from './encoding.js';
-import { runFfmpeg } from './ffmpeg-run.js';
+import { batchTimeout, runFfmpeg } from './ffmpeg-run.js';
 import { tempSibling } from './finalize.js';
-import { probeVideo, type VideoInfo } from './probe.js';
+import { lockOutput } from './output-lock.js';
+import { ffprobe, probeVideo, type VideoInfo } from './probe.js';
 
 export interface Chapter {
   title: string;
@@ -43,8 +44,8 @@ export function chaptersFor(sections: { title: string; durationSec: number }[]):
 
 /** The codec's setup bytes (H.264 SPS/PPS...): a stream copy is only safe when they match. */
 async function extradataHash(path: string): Promise<string> {
-  const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=extradata_hash',
-    '-show_data_hash', 'md5', '-of', 'csv=p=0', path]);
+  const stdout = await ffprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=extradata_hash',
+    '-show_data_hash', 'md5', '-of', 'csv=p=0', path], `ffprobe reading ${path}`);
   return stdout.trim();
 }
 
@@ -79,27 +80,32 @@ export async function joinSections(sections: { path: string; title: string }[], 
   const ext = extname(outputPath).toLowerCase();
   if (ext === '.gif') throw new UsageError('joinSections cannot write chapters into a gif', 'join into .mp4, .mkv or .webm');
   const infos = await Promise.all(sections.map((s) => probeVideo(s.path)));
-  const meta = tempSibling(outputPath, 'chapters.txt');
-  const list = tempSibling(outputPath, 'join.txt');
-  const tmp = tempSibling(outputPath, `tmp${ext}`);
-  await writeFile(meta, chapterMetadata(chaptersFor(sections.map((s, i) => ({ title: s.title, durationSec: infos[i].durationSec })))));
+  const tag = randomBytes(3).toString('hex');
+  const meta = tempSibling(outputPath, `${tag}.chapters.txt`);
+  const list = tempSibling(outputPath, `${tag}.join.txt`);
+  const tmp = tempSibling(outputPath, `${tag}.tmp${ext}`);
+  const timeoutMs = batchTimeout(infos.reduce((sum, i) => sum + i.durationSec, 0));
+  // The joined file is written like a recording: one writer at a time.
+  const lock = await lockOutput(resolve(outputPath));
   try {
+    await writeFile(meta, chapterMetadata(chaptersFor(sections.map((s, i) => ({ title: s.title, durationSec: infos[i].durationSec })))));
     if (await sameParameters(sections.map((s) => s.path), infos)) {
       await writeFile(list, concatList(sections.map((s) => ({ path: s.path }))));
       await runFfmpeg({
-        inputs: [{ path: list, options: ['-f', 'concat', '-safe', '0'] }, { path: meta }], output: tmp,
+        inputs: [{ path: list, options: ['-f', 'concat', '-safe', '0'] }, { path: meta }], output: tmp, timeoutMs,
         outputOptions: ['-map', '0:v', '-map_metadata', '1', '-map_chapters', '1', '-c', 'copy',
           ...(ext === '.webm' || ext === '.mkv' ? [] : ['-movflags', '+faststart'])],
       });
     } else {
       await runFfmpeg({
-        inputs: [...sections.map((s) => ({ path: s.path })), { path: meta }], output: tmp,
+        inputs: [...sections.map((s) => ({ path: s.path })), { path: meta }], output: tmp, timeoutMs,
         outputOptions: reencodeOptions(infos, ext, sections.length),
       });
     }
     await rename(tmp, outputPath);
   } finally {
     await Promise.all([meta, list, tmp].map((p) => rm(p, { force: true })));
+    await lock.release();
   }
   return outputPath;
 }

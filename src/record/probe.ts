@@ -1,4 +1,6 @@
 import { execa } from 'execa';
+import { CommandTimeoutError } from '../errors.js';
+import { defaultTimeout } from '../timeouts.js';
 import { FFMPEG_HINT, OutputFileError } from './errors.js';
 
 export interface VideoInfo {
@@ -24,15 +26,29 @@ interface ProbeJson {
   chapters?: { start_time?: string; end_time?: string; tags?: { title?: string } }[];
 }
 
+/**
+ * Runs ffprobe and returns its stdout; kills it (CommandTimeoutError) after the ffprobe
+ * timeout. Other failures are execa's errors.
+ */
+export async function ffprobe(args: string[], what: string): Promise<string> {
+  const timeoutMs = defaultTimeout('ffprobe');
+  try {
+    const { stdout } = await execa('ffprobe', args, { timeout: timeoutMs, killSignal: 'SIGKILL' });
+    return stdout;
+  } catch (err) {
+    if ((err as { timedOut?: boolean }).timedOut) throw new CommandTimeoutError(what, timeoutMs, { cause: err });
+    throw err;
+  }
+}
+
 /** What ffprobe says about a video file: duration, rate, size, codec, chapters. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   let json: ProbeJson;
   try {
-    const { stdout } = await execa('ffprobe', [
-      '-v', 'error', '-of', 'json', '-show_format', '-show_streams', '-show_chapters', path,
-    ]);
+    const stdout = await ffprobe(['-v', 'error', '-of', 'json', '-show_format', '-show_streams', '-show_chapters', path], `ffprobe reading ${path}`);
     json = JSON.parse(stdout) as ProbeJson;
   } catch (err) {
+    if (err instanceof CommandTimeoutError) throw err;
     const e = err as { code?: string; stderr?: string; shortMessage?: string };
     const missing = e.code === 'ENOENT';
     throw new OutputFileError(path, missing ? 'ffprobe was not found' : `ffprobe cannot read ${path}: ${e.stderr || e.shortMessage}`, {

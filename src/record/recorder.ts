@@ -1,43 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
-import { checkDiskSpace, DEFAULT_MIN_FREE_BYTES, ensureDirectory, waitConnected } from './checks.js';
+import { checkDiskSpace, ensureDirectory, freeBytes, waitConnected } from './checks.js';
 import { builtinArrow, compositeCursor, sameCursor } from './cursor.js';
 import { Encoder, type EncoderExit } from './encoder.js';
-import { segmentArgs, type EncodingSpec, type SegmentArgs, type VideoFormat } from './encoding.js';
-import { OutputFileError, RecordingError, RecordingStartError, VNCStreamError } from './errors.js';
+import { segmentArgs, type EncodingSpec, type SegmentArgs } from './encoding.js';
+import { DiskSpaceError, FinalizeError, OutputFileError, RecordingError, RecordingStartError, VNCStreamError } from './errors.js';
+import { NO_SPACE } from './ffmpeg-run.js';
 import { finalizeSegments, tempSibling, writePoster } from './finalize.js';
+import { resolveRecordOptions, type RecordOptions, type ResolvedRecordOptions } from './options.js';
+import { lockOutput, type OutputLock } from './output-lock.js';
 import { Overlays } from './overlays.js';
 import { probeVideo } from './probe.js';
 import { applyPlan, dueIndex, planTick, slotTime, totalFrames, type FrameCounts } from './schedule.js';
 import { trackRecorder, untrackRecorder } from './signals.js';
 import type { CursorImage, Frame, FrameSource, InputSource } from './types.js';
 
-export interface RecordOptions {
-  /** Frames per second of the video; default 30 (10 for gif). */
-  fps?: number;
-  /** mp4 (H.264, default), webm (VP9) or gif. */
-  format?: 'mp4' | 'webm' | 'gif';
-  /** Target bitrate, default '2M'. Mutually exclusive with crf. */
-  bitrate?: string | number;
-  /** Constant quality instead of a bitrate. */
-  crf?: number;
-  /** A factor, or a box to letterbox into. */
-  scale?: number | { width: number; height: number };
-  /** Draw the pointer into every frame; default true. */
-  cursor?: boolean;
-  /** Refuse to start with less free space than this on the output's disk; default 1 GiB. */
-  minFreeBytes?: number;
-  /** Caption of the keys pressed; default off. */
-  keycast?: boolean;
-  /** A fading ring where the mouse clicked; default off. */
-  clickRings?: boolean;
-  /** Write `{section}.png`, the last frame; default true. */
-  poster?: boolean;
-}
+export type { RecordOptions } from './options.js';
 
 export interface RecordingResult {
   path: string;
@@ -71,35 +54,10 @@ interface SegmentState {
 const ENCODER_START_MS = 15_000;
 const MIN_VIDEO_BYTES = 1024;
 const KEEPALIVE_SEC = 0.5;
-
-/** Option defaults and sanity checks. */
-function resolveOptions(o: RecordOptions) {
-  const format: VideoFormat = o.format ?? 'mp4';
-  if (!['mp4', 'webm', 'gif'].includes(format)) throw new UsageError(`unknown record format "${format}"`, 'use mp4, webm or gif');
-  const fps = o.fps ?? (format === 'gif' ? 10 : 30);
-  if (!(fps > 0 && fps <= 120)) throw new UsageError(`record fps must be between 0 and 120, got ${fps}`);
-  if (o.bitrate !== undefined && o.crf !== undefined) {
-    throw new UsageError('record options `bitrate` and `crf` are mutually exclusive', 'give one of them');
-  }
-  if (o.bitrate !== undefined && !/^\d+(\.\d+)?[kKmM]?$/.test(String(o.bitrate))) {
-    throw new UsageError(`record bitrate "${o.bitrate}" is not a bitrate`, "use bits per second or a string like '2M' or '800k'");
-  }
-  if (o.crf !== undefined && !(Number.isInteger(o.crf) && o.crf >= 0 && o.crf <= (format === 'webm' ? 63 : 51))) {
-    throw new UsageError(`record crf ${o.crf} is out of range`, format === 'webm' ? 'VP9 takes 0..63' : 'H.264 takes 0..51');
-  }
-  if (typeof o.scale === 'object' && !(o.scale.width >= 2 && o.scale.height >= 2)) {
-    throw new UsageError(`record scale box ${o.scale.width}x${o.scale.height} is too small`);
-  }
-  if (typeof o.scale === 'number' && !(o.scale > 0)) throw new UsageError(`record scale must be > 0, got ${o.scale}`);
-  return {
-    format, fps, bitrate: o.bitrate, crf: o.crf, scale: o.scale,
-    cursor: o.cursor ?? true,
-    minFreeBytes: o.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
-    keycast: o.keycast ?? false,
-    clickRings: o.clickRings ?? false,
-    poster: o.poster ?? true,
-  };
-}
+/** How often free space is checked while recording. */
+const DISK_CHECK_MS = 1_000;
+/** Headroom kept free while recording, at most (never more than minFreeBytes). */
+const DISK_FLOOR_BYTES = 16 * 1024 ** 2;
 
 function sectionOf(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
@@ -113,7 +71,7 @@ function sectionOf(path: string): string {
  * ffmpeg's fps filter repeats it in between, so the video is CFR and as long as the section.
  */
 export class Recorder {
-  private readonly opts: ReturnType<typeof resolveOptions>;
+  private readonly opts: ResolvedRecordOptions;
   private readonly log: Logger;
   private state: State = 'idle';
   private output = '';
@@ -137,9 +95,15 @@ export class Recorder {
   private overlays: Overlays;
   private unsubscribeInput?: () => void;
   private stopPromise?: Promise<RecordingResult>;
+  private lock?: OutputLock;
+  /** Tags this recorder's temp files, so a second recording never overwrites kept segments. */
+  private readonly tag = randomBytes(3).toString('hex');
+  private diskTimer?: NodeJS.Timeout;
+  private diskChecking = false;
+  private lastSegmentBytes = 0;
 
   constructor(private readonly source: Source, options: RecordOptions & { log?: Logger } = {}) {
-    this.opts = resolveOptions(options);
+    this.opts = resolveRecordOptions(options);
     this.log = options.log ?? createLogger('record');
     this.overlays = new Overlays({ keycast: this.opts.keycast, clickRings: this.opts.clickRings, frameWidth: 0 });
   }
@@ -157,16 +121,20 @@ export class Recorder {
     if (this.state !== 'idle') throw new UsageError('this Recorder was already started', 'use a new Recorder for each section');
     this.state = 'starting';
     try {
+      if (typeof outputPath !== 'string' || !outputPath) throw new UsageError(`a video path must be a non-empty string, got ${JSON.stringify(outputPath)}`);
       this.output = resolve(outputPath);
       const dir = dirname(this.output);
       await ensureDirectory(dir);
-      await checkDiskSpace(dir, this.opts.minFreeBytes);
+      this.lock = await lockOutput(this.output);
+      if (this.opts.minFreeBytes > 0) await checkDiskSpace(dir, this.opts.minFreeBytes);
       await waitConnected(this.source);
       await this.startFirstSegment();
     } catch (err) {
       this.state = 'stopped';
       untrackRecorder(this);
+      this.encoder?.kill('SIGKILL');
       await this.removeSegments();
+      await this.releaseLock();
       throw err;
     }
     if (this.opts.keycast || this.opts.clickRings) {
@@ -174,6 +142,7 @@ export class Recorder {
     }
     this.state = 'recording';
     this.schedule();
+    if (this.opts.minFreeBytes > 0) this.diskTimer = setInterval(() => void this.checkDiskWhileRecording(), DISK_CHECK_MS);
     this.log.info('recording started', { path: this.output, fps: this.opts.fps, format: this.opts.format });
   }
 
@@ -201,7 +170,7 @@ export class Recorder {
   }
 
   private async startSegment(startIndex: number, picture: Frame): Promise<void> {
-    const path = tempSibling(this.output, `seg${this.segments.length}.${this.args!.ext}`);
+    const path = tempSibling(this.output, `${this.tag}.seg${this.segments.length}.${this.args!.ext}`);
     const enc = new Encoder(path, this.args!, { width: this.spec!.width, height: this.spec!.height, fps: this.opts.fps }, this.log);
     enc.onUnexpectedExit = (exit) => this.onEncoderDied(enc, exit);
     this.segments.push({ path, startIndex });
@@ -330,6 +299,13 @@ export class Recorder {
       this.fail(new RecordingError(`ffmpeg was interrupted (${how}); the video ends here`, { code: 'ERECORD_INTERRUPTED' }));
       return;
     }
+    if (exit.diskFull || NO_SPACE.test(exit.stderrTail)) {
+      // A restart would only fail the same way.
+      this.fail(new RecordingError(`the disk is full: ffmpeg stopped writing ${this.output}; the video was kept up to that point`, {
+        code: 'ERECORD_DISK_FULL', hint: 'free some disk space (the VM overlays and other recordings may share that disk)',
+      }));
+      return;
+    }
     if (this.restarts >= 1) {
       this.fail(new VNCStreamError(
         `ffmpeg died again while recording ${this.output} (${how}); the video was kept up to that point` +
@@ -365,6 +341,47 @@ export class Recorder {
 
   private failedAt?: number;
 
+  // ---- free space ------------------------------------------------------------------------
+
+  /**
+   * What finishing the video needs on disk: the final file (about the segments' size; a
+   * gif or a re-encode may be larger), what ffmpeg writes before it stops (two check
+   * intervals at the current rate), the poster, and a little headroom.
+   */
+  private bytesToFinish(segmentBytes: number, growth: number): number {
+    const factor = this.opts.format === 'gif' ? 3 : this.segments.length > 1 ? 1.5 : 1.1;
+    const poster = this.opts.poster && this.spec ? this.spec.width * this.spec.height * 4 : 0;
+    const floor = Math.min(this.opts.minFreeBytes, DISK_FLOOR_BYTES);
+    return Math.ceil((segmentBytes + 2 * growth) * factor + poster + 64 * 1024 + floor);
+  }
+
+  private async segmentBytes(): Promise<number> {
+    const sizes = await Promise.all(this.segments.map((s) => stat(s.path).then((st) => st.size, () => 0)));
+    return sizes.reduce((a, b) => a + b, 0);
+  }
+
+  /** Every second while recording: stop cleanly, with a finished video, before the disk is too full to finish it. */
+  private async checkDiskWhileRecording(): Promise<void> {
+    if (this.state !== 'recording' || this.failure || this.diskChecking) return;
+    this.diskChecking = true;
+    try {
+      const dir = dirname(this.output);
+      const [free, bytes] = await Promise.all([freeBytes(dir), this.segmentBytes()]);
+      const growth = Math.max(0, bytes - this.lastSegmentBytes);
+      this.lastSegmentBytes = bytes;
+      const needed = this.bytesToFinish(bytes, growth);
+      if (free >= needed || this.state !== 'recording' || this.failure) return;
+      this.fail(new DiskSpaceError(dir, free, needed, { stopped: this.output }));
+      // Finish now, while there is room: the test may go on for long, and the disk keeps filling.
+      this.stopPromise ??= this.doStop();
+      this.stopPromise.catch(() => undefined);
+    } catch (err) {
+      this.log.debug('free space check failed', { error: err });
+    } finally {
+      this.diskChecking = false;
+    }
+  }
+
   // ---- stop ----------------------------------------------------------------------------
 
   /** Finishes the video (graceful, ≤ recorderStop timeout, then kill) and checks it. Idempotent. */
@@ -386,16 +403,25 @@ export class Recorder {
     const tEnd = performance.now();
     this.state = 'stopping';
     clearTimeout(this.timer);
+    clearInterval(this.diskTimer);
     this.unsubscribeInput?.();
     this.unsubscribeInput = undefined;
+    // Until the video is finished and checked, the segments are the only copy: keep them.
+    let videoDone = false;
     try {
       await this.waitInflight();
       if (!this.failure) await this.sendLastFrame(tEnd);
       await this.finishEncoder();
       const endIndex = this.failedAt ?? this.lastIndex + 1;
-      await finalizeSegments(this.segmentDurations(endIndex), this.output, this.spec!);
+      const segments = this.segmentDurations(endIndex);
+      try {
+        await finalizeSegments(segments, this.output, this.spec!, this.tag);
+      } catch (err) {
+        throw this.finalizeError(err);
+      }
       const posterPath = await this.poster();
       const result = await this.check(endIndex, (tEnd - this.t0) / 1000, posterPath);
+      videoDone = true;
       this.log.info('recording stopped', {
         path: result.path, sizeBytes: result.sizeBytes, durationSec: result.durationSec, wallSec: round3(result.wallSec),
         frames: result.frames, duplicatedFrames: result.duplicatedFrames, droppedFrames: result.droppedFrames,
@@ -405,10 +431,27 @@ export class Recorder {
       return result;
     } finally {
       this.encoder?.kill('SIGKILL');
-      await this.removeSegments();
+      if (videoDone) await this.removeSegments();
+      else this.log.warn('the video was not finished; its segments are kept', { path: this.output, segments: this.segments.map((s) => s.path) });
+      await this.releaseLock();
       untrackRecorder(this);
       this.state = 'stopped';
     }
+  }
+
+  /** finalizeSegments failed: name the kept segments, say why (a full disk?) and how to finish by hand. */
+  private finalizeError(err: unknown): FinalizeError {
+    const text = `${(err as Error)?.message ?? err}`;
+    const diskFull = (err as { code?: string })?.code === 'ERECORD_DISK_FULL' || (err as { code?: string })?.code === 'ENOSPC' || NO_SPACE.test(text);
+    const earlier = this.failure ? ` (the recording had already failed: ${this.failure.message.split('\n')[0]})` : '';
+    const reason = diskFull ? `the disk is full${earlier}` : `${text.split('\n')[0]}${earlier}`;
+    return new FinalizeError(this.output, this.segments.map((s) => s.path), reason, { cause: err, diskFull });
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release().catch((err: unknown) => this.log.warn('could not remove the video lock', { path: lock.path, error: err }));
   }
 
   private async waitInflight(): Promise<void> {
@@ -454,7 +497,14 @@ export class Recorder {
   private async poster(): Promise<string | undefined> {
     if (!this.opts.poster || !this.lastPicture) return undefined;
     const path = this.output.replace(/\.[^./]+$/, '') + '.png';
-    await writePoster(this.lastPicture, path);
+    try {
+      await writePoster(this.lastPicture, path);
+    } catch (err) {
+      // The video is what matters: a poster that cannot be written (full disk) is only a warning.
+      this.log.warn('the poster could not be written', { path, error: err });
+      await rm(path, { force: true }).catch(() => undefined);
+      return undefined;
+    }
     return path;
   }
 

@@ -13,7 +13,7 @@ const rec = new Recorder(src);
 
 try {
   await rec.start(`${dir}/child.mp4`);
-  say({ started: true, pid: rec.ffmpegPid });
+  say({ started: true, pid: rec.ffmpegPid, node: process.pid });
   // Keep changing until killed by the parent's SIGINT.
   let phase = 0;
   setInterval(() => src.setPhase(++phase % 8), 250);

@@ -65,18 +65,21 @@ test('scale: a factor and a letterbox box', async ({}, info) => {
 
 test('keycast and click rings are drawn into the video', async ({}, info) => {
   const src = new SyntheticSource(640, 400);
+  // Video time of the input: start() can take longer than 500 ms on a busy machine (ffmpeg's start).
+  let inputSec = 0;
   const r = await recordSection(src, info.outputPath('v'), 'overlays', async () => {
     const t0 = src.firstFrameAt!;
     await sleepUntil(t0, 500);
+    inputSec = (performance.now() - t0) / 1000;
     for (const label of ['l', 's', ' ', '-', 'l', 'Enter']) src.emit({ type: 'key', label, at: Date.now() });
     src.emit({ type: 'click', x: 480, y: 100, button: 'left', at: Date.now() });
     src.movePointer(480, 100);
-    await sleepUntil(t0, 2500);
+    await sleepUntil(t0, inputSec * 1000 + 2000);
   }, { keycast: true, clickRings: true });
   const png = info.outputPath('keycast.png');
-  await framePng(r.path, 0.6, png);
+  await framePng(r.path, inputSec + 0.1, png);
   await info.attach('keycast and ring', { path: png, contentType: 'image/png' });
-  const f = await frameAt(r.path, 0.6);
+  const f = await frameAt(r.path, inputSec + 0.1);
   // Ring: in most directions, some pixel 10..30 px from the click is the ring's orange, not the blue background.
   let ring = 0;
   for (let deg = 0; deg < 360; deg += 10) {
@@ -87,18 +90,19 @@ test('keycast and click rings are drawn into the video', async ({}, info) => {
     }
   }
   expect(ring).toBeGreaterThan(24);
-  // Caption: dark box with bright text, bottom centre.
+  // Caption: dark box with bright text, bottom centre (rendered with sharp: give it a moment).
+  const fc = await frameAt(r.path, inputSec + 0.6);
   let dark = 0;
   let bright = 0;
   for (let y = 320; y < 390; y++) for (let x = 220; x < 420; x++) {
-    const p = rgbAt(f, x, y);
+    const p = rgbAt(fc, x, y);
     if (Math.max(...p) < 90) dark++;
     if (Math.min(...p) > 200) bright++;
   }
   expect(dark).toBeGreaterThan(1000);
   expect(bright).toBeGreaterThan(50);
   // Gone again 2 s later: the caption area shows the plain pattern.
-  const later = await frameAt(r.path, 2.4);
+  const later = await frameAt(r.path, inputSec + 1.9);
   expect(phaseOf(rgbAt(later, 250, 360))).toBe(0);
   expect(src.inputListeners).toBe(0);
 });

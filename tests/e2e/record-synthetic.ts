@@ -2,6 +2,7 @@
  * A FrameSource the tests drive by hand: a pattern that encodes a "phase" number in
  * colors and a square's position, so a frame pulled from the video can be checked.
  */
+import { randomFillSync } from 'node:crypto';
 import type { CursorImage, Frame, FrameSource, InputEvent, InputSource } from '../../src/record/types.js';
 
 export const PALETTE: [number, number, number][] = [
@@ -82,5 +83,41 @@ export class SyntheticSource implements FrameSource, InputSource {
       }
     }
     this.version++;
+  }
+}
+
+/**
+ * A screen of fresh random pixels, changing `fps` times a second: incompressible, so the
+ * segments grow fast (to fill a small disk for real).
+ */
+export class NoiseSource implements FrameSource {
+  version = 0;
+  pointer = { x: 10, y: 10 };
+  connected = true;
+  private readonly rgba: Buffer;
+  private timer?: NodeJS.Timeout;
+
+  constructor(readonly width: number, readonly height: number) {
+    this.rgba = Buffer.alloc(width * height * 4);
+    this.next();
+  }
+
+  frame(): Frame {
+    return { width: this.width, height: this.height, rgba: this.rgba };
+  }
+
+  next(): void {
+    randomFillSync(this.rgba);
+    this.version++;
+  }
+
+  start(fps = 30): this {
+    this.timer ??= setInterval(() => this.next(), 1000 / fps);
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 }
