@@ -48,15 +48,15 @@ const MAX_NAME_CHARS = 100;
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /**
- * A section name as a file name: lowercase letters and digits of any script, `.`, `_` and
- * `-`; accents dropped from Latin letters (Café → cafe), other scripts kept (日本語, русский); no
- * separators, controls or leading dots (no hidden files, no traversal); at most 100
- * characters and 150 bytes; never empty. Different names can fold to one file ('A B' and
- * 'a-b'): recordSection refuses the second of them in one directory.
+ * A section name as a file name: lowercase letters (accents kept) and digits of any script,
+ * `.`, `_` and `-` (Café → café, 日本語, русский); no separators, controls or leading dots
+ * (no hidden files, no traversal); at most 100 characters and 150 bytes; never empty.
+ * Different names can fold to one file ('A B' and 'a-b'): recordSection refuses the second
+ * of them in one directory.
  */
 export function safeFileName(section: string): string {
-  // Accents come off Latin letters only: in other scripts they make other letters (й is not и).
-  const folded = String(section).normalize('NFKD').replace(/([A-Za-z])[\u0300-\u036f]+/g, '$1').normalize('NFC').toLowerCase();
+  // NFKC: one spelling per letter (é composed), compatibility forms folded (ﬁ → fi, Ａ → a).
+  const folded = String(section).normalize('NFKC').toLowerCase();
   const name = folded
     .replace(/[^\p{L}\p{N}\p{M}._-]+/gu, '-')
     .replace(/\.{2,}/g, '.')

@@ -31,7 +31,7 @@ test('two section names that fold to one file: the second is refused, the first 
   expect(first.path).toBe(`${dir}/a-b.mp4`);
   const before = await stat(first.path);
   let ran = false;
-  for (const other of ['a-b', 'A  B', 'a b', 'Á B!']) {
+  for (const other of ['a-b', 'A  B', 'a b', 'A/B!']) {
     const err = await recordSection(new SyntheticSource(160, 100), dir, other, async () => { ran = true; }).catch((e: unknown) => e);
     expect(err, other).toBeInstanceOf(UsageError);
     expect((err as Error).message).toContain('"A B"');
