@@ -5,6 +5,8 @@ import type { DemotoolOptions } from './fixtures/index.js';
 // run under TCG on CI machines without KVM.
 // VM screens do not depend on the host OS or the project: one baseline per name, committed
 // next to the spec (demos/regression.spec.ts-snapshots/desktop.png).
+// `npm run demo` writes its report to demo-report/ (DEMOTOOL_REPORT_DIR), so a test run beside it keeps its own.
+const report = process.env.DEMOTOOL_REPORT_DIR || 'playwright-report';
 const snapshotPathTemplate = '{testDir}/{testFilePath}-snapshots/{arg}{ext}';
 
 export default defineConfig<DemotoolOptions>({
@@ -15,13 +17,18 @@ export default defineConfig<DemotoolOptions>({
   // CI machines have 2 cores and no KVM: one VM at a time keeps TCG guests (and typing) steady.
   workers: process.env.CI ? 1 : 2,
   reporter: process.env.CI
-    ? [['list'], ['html', { open: 'never' }], ['junit', { outputFile: 'test-results/junit.xml' }]]
-    : [['list'], ['html', { open: 'never' }]],
+    ? [['list'], ['html', { open: 'never', outputFolder: report }], ['junit', { outputFile: 'test-results/junit.xml' }]]
+    : [['list'], ['html', { open: 'never', outputFolder: report }]],
   projects: [
     { name: 'unit', testDir: 'tests/unit', timeout: 60_000 },
     { name: 'e2e', testDir: 'tests/e2e', testIgnore: '**/nested/**' },
     // The demos: each test recorded as a whole too, so the HTML report holds its video.
-    { name: 'demos', testDir: 'demos', snapshotPathTemplate, use: { video: 'on' } },
-    { name: 'demos-smoke', testDir: 'demos', grep: /@smoke/, snapshotPathTemplate, use: { video: 'on' } },
+    // `npm run demo` and `npm test` may run side by side in one checkout: the demos write their
+    // test output to demo-results/, and the smoke run's videos go under test-results/.
+    { name: 'demos', testDir: 'demos', outputDir: 'demo-results', snapshotPathTemplate, use: { video: 'on' } },
+    {
+      name: 'demos-smoke', testDir: 'demos', grep: /@smoke/, snapshotPathTemplate,
+      use: { video: 'on', demoOutputDir: 'test-results/demo-videos' },
+    },
   ],
 });

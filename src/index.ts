@@ -3,7 +3,9 @@ export * from './demo/index.js';
 export { ImageCache, builtInImageNames, type BaseImage } from './images/index.js';
 export type { Region, ScreenMatch } from './vnc/index.js';
 export type { RecordOptions, RecordingResult } from './record/index.js';
-export { DemotoolError, TimeoutError, UsageError } from './errors.js';
+export { RecordingError, DiskSpaceError, FinalizeError, OutputLockedError, validateRecordOptions } from './record/index.js';
+export { DemotoolError, TimeoutError, UsageError, CommandTimeoutError } from './errors.js';
+export { VmError, VirshError } from './libvirt/index.js';
 export {
   Watchdog, WatchdogError, REVERT_REASONS, type WatchdogOptions, type ControlApiOptions, type WatchdogStatus, type HeartbeatStatus,
   type WatchdogState, type RevertRecord, type RevertReason, type RevertMethod, type EscalationPolicy,

@@ -1,3 +1,5 @@
+import { UsageError } from './errors.js';
+
 /**
  * Every wait in demotool has a named default here. DEMOTOOL_TIMEOUT_SCALE multiplies
  * them all, as openQA's TIMEOUT_SCALE does, for slow TCG-only machines.
@@ -41,6 +43,26 @@ export function timeoutScale(): number {
 /** The default for `name`, scaled. */
 export function defaultTimeout(name: TimeoutName): number {
   return Timeouts[name] * timeoutScale();
+}
+
+/** Node fires a timer of 2^31 ms or more after 1 ms: anything that long means "no limit" here. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The one rule for every timeout in the API: a number of milliseconds ≥ 0, where 0 and
+ * Infinity (and anything from 2^31 ms up) mean no limit, as in Playwright. `undefined` takes
+ * the default. Anything else (a string, NaN, a negative number) is a UsageError.
+ */
+export function resolveTimeout(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
+    throw new UsageError(`${name} must be a number of milliseconds ≥ 0 (0 or Infinity: no limit), not ${JSON.stringify(value) ?? String(value)}`);
+  return value === 0 || value >= MAX_TIMER_MS ? Infinity : value;
+}
+
+/** setTimeout for a timeout that may be Infinity: no timer is armed then (Node would fire it at once). */
+export function timer(fn: () => void, ms: number): NodeJS.Timeout | undefined {
+  return ms < MAX_TIMER_MS ? setTimeout(fn, Math.max(0, ms)) : undefined;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

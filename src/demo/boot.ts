@@ -13,6 +13,7 @@ import { Deadline, StepTimer } from './deadline.js';
 import { runDir } from './names.js';
 import { waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';
+import { removeRunFiles } from './run-files.js';
 import { prepareVncListen, removeVncSocket, vncLocator, type VncListen } from './vnc-access.js';
 
 export interface BootRequest {
@@ -143,7 +144,7 @@ function guestChannels(req: BootRequest): GuestChannels {
 async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Promise<GuestNetwork | undefined> {
   if (!channels.apiSocket || !channels.api) return undefined;
   if (!guestNetworkAvailable()) {
-    req.log.warn('passt or socat missing: the closed network has no guest API (serial only)', { hint: 'npx demotool setup' });
+    req.log.warn('passt or socat missing: the closed network has no guest API (serial only)', { hint: 'npm run setup -- --yes' });
     channels.apiSocket = undefined;
     channels.api = undefined;
     return undefined;
@@ -238,9 +239,8 @@ async function failBoot(
   await copyFile(vm.serial.path, serialCopy).catch(() => undefined);
   await vm.client?.close().catch(() => undefined);
   await vm.domain.remove().catch(() => undefined);
-  await rm(vm.overlay, { force: true });
-  await rm(vm.serial.path, { force: true });
-  await rm(ownerFilePath(runDir(), req.name), { force: true });
+  // Every file of this VM: overlay, serial log, sockets, owner record, a definition left by a failed define.
+  await removeRunFiles(runDir(), req.name);
   const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
   const what = timedOut
     ? `VM ${req.name} (${req.image.name}) was not ready within ${Math.round(req.timeoutMs / 1000)} s`

@@ -15,7 +15,7 @@ export interface GuestMonitors {
 const PROCESS = /^[A-Za-z0-9._+-]{1,64}$/;
 
 /** The kernel arguments that switch the monitors on, checked before anything boots. */
-export function guestMonitorArgs(monitors: GuestMonitors | undefined, network: 'closed' | 'open'): string[] {
+export function guestMonitorArgs(monitors: GuestMonitors | undefined, network: 'closed' | 'open', guestApi?: { address: string; port: number }): string[] {
   if (monitors === undefined) return [];
   if (typeof monitors !== 'object' || monitors === null) throw new UsageError('guestMonitors must be an object like { transport: "serial" }');
   const { transport, processes = [], idle = false, interval = 1 } = monitors;
@@ -27,6 +27,7 @@ export function guestMonitorArgs(monitors: GuestMonitors | undefined, network: '
   if (typeof idle !== 'boolean') throw new UsageError('guestMonitors.idle must be true or false');
   if (!Number.isInteger(interval) || interval < 1 || interval > 60) throw new UsageError(`guestMonitors.interval must be whole seconds from 1 to 60, not ${JSON.stringify(interval)}`);
   const args = [`demotool.watchdog=${transport}`];
+  if (transport === 'http' && guestApi) args.push(`demotool.url=http://${guestApi.address}:${guestApi.port}`);
   if (processes.length) args.push(`demotool.processes=${processes.join(',')}`);
   if (idle) args.push('demotool.idle=1');
   if (interval !== 1) args.push(`demotool.interval=${interval}`);

@@ -1,7 +1,7 @@
 /** The public API: demo sessions and the VM object. */
 import { DemoSession, type DemoOptions, type VmOptions } from './session.js';
 import type { Vm } from './vm.js';
-import type { RecordOptions } from '../record/index.js';
+import { validateRecordOptions, type RecordOptions } from '../record/index.js';
 
 export { DemoSession, bootTimeoutMs, type DemoOptions, type VmOptions } from './session.js';
 export type { GuestMonitors } from './guest-monitors.js';
@@ -50,6 +50,8 @@ export async function recordDemo<T>(
   body: (vm: Vm) => Promise<T>,
   options: { vm?: VmOptions; record?: RecordOptions; demo?: DemoOptions } = {},
 ): Promise<T> {
+  // Checked before the VM boots: a bad record option should not cost a boot.
+  if (options.record) validateRecordOptions(options.record);
   return startDemo(name, { joinSections: false, ...options.demo }, (demo) =>
     demo.vm(image, options.vm ?? {}, async (vm) => {
       let result!: T;

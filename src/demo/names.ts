@@ -4,15 +4,24 @@ import { xdgCache } from 'xdg-basedir';
 import { tmpdir } from 'node:os';
 import { UsageError } from '../errors.js';
 
-/** 'My Cool Demo!' → 'my-cool-demo'. Demo names become directory and VM names. */
+/**
+ * 'My Cool Demo!' → 'my-cool-demo', 'Démo über' → 'démo-über'. Demo names become directory
+ * names: letters and digits of any script are kept, everything else folds to '-'.
+ */
 export function slug(name: string): string {
-  const s = name
+  const s = String(name)
+    .normalize('NFC')
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 48);
-  if (!s) throw new UsageError(`demo name ${JSON.stringify(name)} has no letters or digits`, 'use a name like "my-cool-demo"');
-  return s;
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+  const cut = [...s].slice(0, 48).join('').replace(/-+$/, '');
+  if (!cut) throw new UsageError(`demo name ${JSON.stringify(name)} has no letters or digits`, 'use a name like "my-cool-demo"');
+  return cut;
+}
+
+/** The ASCII part of a slug, for VM names (libvirt, QEMU and socket paths): 'démo-über' → 'd-mo-ber', 'デモ' → 'vm'. */
+function asciiSlug(s: string): string {
+  return s.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'vm';
 }
 
 /**
@@ -21,7 +30,7 @@ export function slug(name: string): string {
  * or a socket. The id is 6 random letters and digits.
  */
 export function vmName(demo: string, id: string = shortId()): string {
-  return `demo-${slug(demo)}-${id}`;
+  return `demo-${asciiSlug(slug(demo))}-${id}`;
 }
 
 export function shortId(): string {

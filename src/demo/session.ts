@@ -9,10 +9,13 @@ import { createLogger, type Logger } from '../log.js';
 import { timeoutScale } from '../timeouts.js';
 import { decideAccel } from './accel.js';
 import { bootVm } from './boot.js';
-import { onCleanup } from './cleanup.js';
-import { outputBase, slug, vmName } from './names.js';
+import { onCleanup, onExitSync } from './cleanup.js';
+import { removeRunFiles, removeRunFilesSync } from './run-files.js';
+import { Domain } from '../libvirt/index.js';
+import { outputBase, runDir, slug, vmName } from './names.js';
 import type { ReadyOptions } from './readiness.js';
-import { guestMonitorArgs, type GuestMonitors } from './guest-monitors.js';
+import type { GuestMonitors } from './guest-monitors.js';
+import { checkVmOptions } from './vm-options.js';
 import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
 
@@ -54,6 +57,9 @@ export function bootTimeoutMs(): number {
   return Number.isFinite(env) && env > 0 ? env * 1000 : 120_000 * timeoutScale();
 }
 
+/** Open sessions by output directory: two at once in one directory would mix their sections. */
+const openDirectories = new Map<string, string>();
+
 /** A demo: an output directory, its VMs and its recorded sections. */
 export class DemoSession implements VmOwner, AsyncDisposable {
   readonly name: string;
@@ -71,6 +77,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     this.name = slug(name);
     this.options = options;
     this.directory = join(options.outputDir ?? outputBase(), this.name);
+    const holder = openDirectories.get(this.directory);
+    if (holder !== undefined)
+      throw new UsageError(`demo ${JSON.stringify(name)} would write to ${this.directory}, which the open demo ${JSON.stringify(holder)} is using`, 'close that demo first, or give this one another name or outputDir');
+    openDirectories.set(this.directory, name);
     this.log = options.log ?? createLogger(`demo:${this.name}`);
     this.cache = options.imageCache ?? new ImageCache({ log: this.log.child('images') });
   }
@@ -116,7 +126,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   }
 
   private async boot(imageName: string, options: VmOptions): Promise<Vm> {
-    const kernelArgs = guestMonitorArgs(options.guestMonitors, options.network ?? 'closed');
+    const { kernelArgs, bootTimeout } = checkVmOptions(options);
     const image = await this.cache.ensure(imageName);
     if (kernelArgs.length && !image.boot)
       throw new UsageError(`guestMonitors need a built-in image; ${imageName} boots its own kernel`, 'install guest/linux/demotool-guest in the guest and set a transport in /etc/demotool/guest.conf');
@@ -124,14 +134,27 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const name = vmName(this.name);
     const uuid = randomUUID();
     let vm: Vm | undefined;
-    // Registered before boot so Ctrl-C during boot still removes the domain.
-    const unregister = onCleanup(async () => {
+    // Registered before boot so Ctrl-C during boot still removes the domain and its files.
+    const domain = new Domain(name, undefined, uuid);
+    const unregisterAsync = onCleanup(async () => {
       if (vm) await vm.close();
-      else await import('../libvirt/index.js').then(({ Domain }) => new Domain(name, undefined, uuid).remove());
+      else {
+        await domain.remove();
+        await removeRunFiles(runDir(), name);
+      }
     });
+    // And if the process ends without them (an uncaught exception, process.exit()), synchronously.
+    const unregisterSync = onExitSync(() => {
+      domain.removeSync();
+      removeRunFilesSync(runDir(), name);
+    });
+    const unregister = () => {
+      unregisterAsync();
+      unregisterSync();
+    };
     const booted = await bootVm({
       name, uuid, image, accel, resources: options.resources, network: options.network, guestApi: options.guestApi, kernelArgs, video: options.video, ready: options.ready,
-      timeoutMs: options.bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
+      timeoutMs: bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
     }).catch((e) => {
       unregister();
@@ -145,6 +168,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   /** Removes the VMs still running and joins the recorded sections into {demo}.mp4. */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      openDirectories.delete(this.directory);
       for (const vm of [...this.vms]) await vm.close();
       if ((this.options.joinSections ?? true) && this.sections.length > 0) await this.join();
     })();

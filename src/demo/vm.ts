@@ -1,14 +1,16 @@
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { BaseImage } from '../images/index.js';
 import type { Domain, SnapshotInfo, Resources, Accel } from '../libvirt/index.js';
 import { Keyboard, Mouse, type Region, type Screen, type ScreenMatch, type VncClient, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
 import type { FrameSource, InputEvent, InputSource } from '../record/types.js';
-import { TimeoutError } from '../errors.js';
+import { TimeoutError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { defaultTimeout, sleep } from '../timeouts.js';
+import { defaultTimeout, resolveTimeout, sleep, timer, type TimeoutName } from '../timeouts.js';
 import type { BootedVm, GuestChannels } from './boot.js';
-import type { GuestNetwork } from '../libvirt/index.js';
+import { VmError, type GuestNetwork } from '../libvirt/index.js';
+import { removeRunFiles } from './run-files.js';
 import { Watchdog, type WatchdogOptions } from '../watchdog/index.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';
@@ -113,7 +115,23 @@ export class Vm implements AsyncDisposable {
   }
 
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {
-    return this.stepRunner(title, body, userCallSite());
+    return this.stepRunner(title, () => body().catch((e) => this.explainTimeout(e)), userCallSite());
+  }
+
+  /**
+   * A wait that timed out may have waited on a VM that stopped: QEMU pauses a guest whose disk
+   * write failed (a full disk), and nothing on screen or serial moves after that. Say so.
+   */
+  private async explainTimeout(error: unknown): Promise<never> {
+    if (!(error instanceof TimeoutError)) throw error;
+    const { state, reason } = await this.domain.stateWithReason(3_000).catch(() => ({ state: 'unknown', reason: '' }));
+    if (state === 'paused' && /ioerror/i.test(reason))
+      throw new VmError('EVMPAUSEDIO', `VM ${this.name} is paused: QEMU stopped it after a disk I/O error (is the disk full?)`, {
+        cause: error, hint: `free space where the overlay lives (${dirname(this.overlay)}); the wait that timed out: ${error.message.split('\n')[0]}`,
+      });
+    if (state === 'shut off' || state === 'crashed' || state === 'paused')
+      throw new VmError('EVMNOTRUNNING', `VM ${this.name} is ${state}${reason ? ` (${reason})` : ''}, so the wait could not succeed`, { cause: error, hint: error.message.split('\n')[0] });
+    throw error;
   }
 
   // ---- screen -------------------------------------------------------------
@@ -124,41 +142,48 @@ export class Vm implements AsyncDisposable {
   }
 
   /** Wait until the reference PNG shows on screen (openQA needle: searched within a margin). */
-  waitForScreen(reference: string | Buffer, options?: MatchOptions): Promise<ScreenMatch> {
-    return this.step(`wait for screen ${label(reference)}`, () => this.screen.waitForScreen(reference, options));
+  async waitForScreen(reference: string | Buffer, options?: MatchOptions): Promise<ScreenMatch> {
+    const o = timed(options, 'waitForScreen', 'screen');
+    return this.step(`wait for screen ${label(reference)}`, () => this.screen.waitForScreen(reference, o));
   }
 
   /** Find the reference on screen, then click its centre. */
-  clickImage(reference: string | Buffer, options?: MatchOptions & { button?: 'left' | 'right' | 'middle' }): Promise<ScreenMatch> {
+  async clickImage(reference: string | Buffer, options?: MatchOptions & { button?: 'left' | 'right' | 'middle' }): Promise<ScreenMatch> {
+    const o = timed(options, 'clickImage', 'screen');
     return this.step(`click image ${label(reference)}`, async () => {
-      const m = await this.screen.waitForScreen(reference, options);
+      const m = await this.screen.waitForScreen(reference, o);
       await this.rawMouse.click(Math.round(m.x + m.width / 2), Math.round(m.y + m.height / 2), { button: options?.button });
       return m;
     });
   }
 
-  waitForStableScreen(options?: { duration?: number; timeout?: number; region?: Region }): Promise<void> {
-    return this.step('wait for stable screen', () => this.screen.waitForStableScreen(options));
+  async waitForStableScreen(options?: { duration?: number; timeout?: number; region?: Region }): Promise<void> {
+    const o = timed(options, 'waitForStableScreen', 'stable');
+    return this.step('wait for stable screen', () => this.screen.waitForStableScreen(o));
   }
 
-  waitForScreenChange(options?: { timeout?: number; region?: Region }): Promise<void> {
-    return this.step('wait for screen change', () => this.screen.waitForScreenChange(options));
+  async waitForScreenChange(options?: { timeout?: number; region?: Region }): Promise<void> {
+    const o = timed(options, 'waitForScreenChange', 'stable');
+    return this.step('wait for screen change', () => this.screen.waitForScreenChange(o));
   }
 
   /** OCR (tesseract) until the text shows. */
-  waitForText(pattern: RegExp | string, options?: { region?: Region; timeout?: number }) {
-    return this.step(`wait for text ${pattern}`, () => this.screen.waitForText(pattern, options));
+  async waitForText(pattern: RegExp | string, options?: { region?: Region; timeout?: number }) {
+    const o = timed(options, 'waitForText', 'text');
+    return this.step(`wait for text ${pattern}`, () => this.screen.waitForText(pattern, o));
   }
 
   // ---- serial and guest ---------------------------------------------------
 
-  waitForSerial(pattern: RegExp | string, options?: { timeout?: number; from?: number }): Promise<RegExpMatchArray> {
-    return this.step(`wait for serial ${pattern}`, () => this.serial.waitFor(pattern, options));
+  async waitForSerial(pattern: RegExp | string, options?: { timeout?: number; from?: number }): Promise<RegExpMatchArray> {
+    const o = timed(options, 'waitForSerial', 'serial');
+    return this.step(`wait for serial ${pattern}`, () => this.serial.waitFor(pattern, o));
   }
 
   /** Run a shell command in the guest through qemu-guest-agent (as the desktop user by default). */
-  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
-    return this.step(`exec ${JSON.stringify(command)}`, () => this.agent.exec(command, options));
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    const o = timed(options, 'exec', 'exec');
+    return this.step(`exec ${JSON.stringify(command)}`, () => this.agent.exec(command, o));
   }
 
   // ---- snapshots ----------------------------------------------------------
@@ -181,7 +206,7 @@ export class Vm implements AsyncDisposable {
       let dropped = false;
       const onDrop = () => (dropped = true);
       this.vnc.on('disconnect', onDrop);
-      const reconnected = waitForEvent(this.vnc, 'reconnect', options.timeout ?? defaultTimeout('vncConnect') * 2);
+      const reconnected = waitForEvent(this.vnc, 'reconnect', resolveTimeout('revert timeout', options.timeout, defaultTimeout('vncConnect') * 2));
       reconnected.catch(() => undefined);
       try {
         await this.domain.revert(name);
@@ -203,6 +228,8 @@ export class Vm implements AsyncDisposable {
    */
   watchdog(options: WatchdogOptions = {}): Promise<Watchdog> {
     return this.step('start the watchdog', async () => {
+      if (this.watchdogs.size > 0)
+        throw new UsageError(`VM ${this.name} has a watchdog already`, 'close it first (one watchdog per VM: both would answer the same guest channels)');
       const watchdog = await Watchdog.start(
         { name: this.name, domain: this.domain, channels: this.channels, screenshot: () => this.screen.screenshot() },
         options,
@@ -309,11 +336,17 @@ export class Vm implements AsyncDisposable {
     this.closed ??= (async () => {
       for (const watchdog of [...this.watchdogs]) await watchdog.close().catch(() => undefined);
       await this.vnc.close().catch(() => undefined);
-      await this.domain.remove();
+      try {
+        await this.domain.removeOrThrow();
+      } catch (e) {
+        // QEMU may still run on the overlay: keep it, say so, and let a later close() try again.
+        this.closed = undefined;
+        throw new VmError('EVMREMOVE', `VM ${this.name} could not be removed: ${(e as Error).message.split('\n')[0]}`, {
+          cause: e, hint: `its overlay ${this.overlay} is kept; is libvirtd running? then \`virsh destroy ${this.name}\` or \`demotool cleanup\``,
+        });
+      }
       await this.network?.close();
-      await rm(this.overlay, { force: true });
-      await rm(this.serial.path, { force: true });
-      await rm(this.channels.messageSocket, { force: true });
+      await removeRunFiles(dirname(this.overlay), this.name);
       await removeVncSocket(this.vnc.endpoint ?? this.firstEndpoint);
       this.onClose();
       this.log.info('vm removed', { name: this.name });
@@ -326,13 +359,18 @@ export class Vm implements AsyncDisposable {
   }
 }
 
+/** The options with their timeout checked and defaulted by the one rule (0 or Infinity: no limit). */
+function timed<T extends { timeout?: number }>(options: T | undefined, verb: string, fallback: TimeoutName): T & { timeout: number } {
+  return { ...(options ?? ({} as T)), timeout: resolveTimeout(`${verb} timeout`, options?.timeout, defaultTimeout(fallback)) };
+}
+
 function label(reference: string | Buffer): string {
   return typeof reference === 'string' ? reference.split('/').pop()! : 'image';
 }
 
 function waitForEvent(emitter: NodeJS.EventEmitter, event: string, timeout: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
+    const t = timer(() => {
       emitter.off(event, done);
       reject(new TimeoutError(`VNC reconnect after a snapshot revert`, timeout, { hint: 'is the VM still running? see `virsh list`' }));
     }, timeout);

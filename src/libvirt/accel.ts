@@ -52,9 +52,10 @@ async function runProbe(boot: BootSpec & { marker: string }, timeoutMs: number):
     return { accel: 'tcg', reason: '/dev/kvm is missing or not accessible' };
   }
   const serial = join(tmpdir(), `demotool-kvm-probe-${process.pid}.log`);
+  // setpriv --pdeathsig: the probe's QEMU dies with this process, even on SIGKILL.
   const qemu = execa(
-    'qemu-system-x86_64',
-    ['-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
+    'setpriv',
+    ['--pdeathsig', 'SIGKILL', 'qemu-system-x86_64', '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
      '-kernel', boot.kernel, '-initrd', boot.initrd, '-append', `${boot.cmdline} panic=-1`, '-serial', `file:${serial}`],
     { reject: false, stdin: 'ignore', all: true },
   );

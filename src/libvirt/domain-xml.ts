@@ -65,10 +65,11 @@ function cpuSection(spec: DomainSpec): string {
 /** Usermode networking. A closed network is QEMU's restrict=on: the guest reaches nothing but explicit forwards. */
 function networkArgs(spec: DomainSpec): string[] {
   const nic = ['-device', 'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile='];
-  if (spec.network === 'closed' && spec.passtSocket)
+  // Fails closed: anything but exactly 'open' gets the closed network.
+  if (spec.network !== 'open' && spec.passtSocket)
     return ['-netdev', `stream,id=dtnet0,server=off,addr.type=unix,addr.path=${spec.passtSocket.replace(/,/g, ',,')}`, ...nic];
   const forwards = (spec.guestForwards ?? []).map(guestForward);
-  const restrict = spec.network === 'closed' ? ',restrict=on' : '';
+  const restrict = spec.network === 'open' ? '' : ',restrict=on';
   return [
     '-netdev',
     `user,id=dtnet0${restrict}${forwards.join('')}`,
@@ -94,7 +95,6 @@ export function guestForward(f: NonNullable<DomainSpec['guestForwards']>[number]
   return `,guestfwd=tcp:${f.guestAddress}:${f.guestPort}-tcp:${f.hostAddress}:${f.hostPort}`;
 }
 
-function devices(spec: DomainSpec): string {
 /** The VNC server. Fails closed: without a socket or an explicit TCP request there is none. */
 function graphics(spec: DomainSpec): string {
   const vnc = spec.vnc;
@@ -112,6 +112,7 @@ function graphics(spec: DomainSpec): string {
   return '';
 }
 
+function devices(spec: DomainSpec): string {
   const agent = spec.guestAgent
     ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n`
     : '';

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Virsh } from './virsh.js';
 import { VirshError } from './errors.js';
@@ -89,6 +90,31 @@ export class Domain {
   async undefine(): Promise<void> {
     await this.virsh.tryRun(['undefine', this.ref, '--snapshots-metadata', '--nvram']);
     if (await this.virsh.tryRun(['dominfo', this.ref])) await this.virsh.tryRun(['undefine', this.ref]);
+  }
+
+  /**
+   * destroy + undefine that reports failure: when libvirt can't be reached, QEMU may still run
+   * on the overlay, so the caller must keep it. A domain that is already gone is fine.
+   */
+  async removeOrThrow(timeout = 30_000): Promise<void> {
+    const gone = /failed to get domain|no domain with matching|Domain not found/i;
+    try {
+      await this.kill(timeout);
+    } catch (e) {
+      if (!gone.test((e as Error).message)) throw e;
+    }
+    try {
+      await this.virsh.run(['undefine', this.ref, '--snapshots-metadata', '--nvram'], { quiet: true, timeout });
+    } catch (e) {
+      if (!gone.test((e as Error).message)) throw e;
+    }
+  }
+
+  /** destroy + undefine, synchronously: for the process's 'exit' event, where nothing async runs. */
+  removeSync(): void {
+    const base = ['-q', '-c', this.virsh.uri];
+    spawnSync('virsh', [...base, 'destroy', this.ref], { stdio: 'ignore', timeout: 15_000 });
+    spawnSync('virsh', [...base, 'undefine', this.ref, '--snapshots-metadata', '--nvram'], { stdio: 'ignore', timeout: 15_000 });
   }
 
   /** destroy + undefine, for cleanup paths that must not throw. */

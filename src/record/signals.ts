@@ -1,11 +1,11 @@
 /**
- * On SIGINT/SIGTERM, finish active recordings (so their files are playable) before the
+ * On SIGINT/SIGTERM/SIGHUP, finish active recordings (so their files are playable) before the
  * process goes. Handlers exist only while something is recording.
  */
 type Stoppable = { interrupt(): Promise<void> };
 
 const active = new Set<Stoppable>();
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 let handling = false;
 
 function onSignal(signal: NodeJS.Signals): void {

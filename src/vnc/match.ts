@@ -1,3 +1,4 @@
+import { checkRegion } from './region.js';
 /**
  * Finding a reference image (an openQA-style "needle") on the screen.
  *
@@ -53,6 +54,7 @@ export function makeNeedle(image: RgbaImage, exclude: Region[] = []): Needle {
   const scored = new Uint8Array(width * height);
   for (let i = 0; i < scored.length; i++) scored[i] = rgba[i * 4 + 3] >= 128 ? 1 : 0;
   for (const r of exclude) {
+    checkRegion(r, 'exclude region');
     for (let y = Math.max(0, r.y); y < Math.min(height, r.y + r.height); y++) {
       for (let x = Math.max(0, r.x); x < Math.min(width, r.x + r.width); x++) scored[y * width + x] = 0;
     }

@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 /** Pointer paths that look like a hand moved the mouse: eased, integer, ending exactly on target. */
 export interface Point {
   x: number;
@@ -32,6 +33,11 @@ export const DEFAULT_MOVE_MS = 300;
  * picks a frame's worth of steps, neither means the default 300 ms glide.
  */
 export function movePlan(options: { steps?: number; duration?: number }): { steps: number; duration: number } {
+  const { steps: s, duration: d } = options;
+  if (s !== undefined && (!Number.isInteger(s) || s < 1 || s > 10_000))
+    throw new UsageError(`mouse steps must be a whole number from 1 to 10000, not ${JSON.stringify(s)}`);
+  if (d !== undefined && (typeof d !== 'number' || !Number.isFinite(d) || d < 0 || d > 600_000))
+    throw new UsageError(`mouse duration must be milliseconds from 0 to 600000, not ${JSON.stringify(d)}`);
   if (options.steps !== undefined) {
     const steps = Math.max(1, Math.floor(options.steps));
     return { steps, duration: options.duration ?? (steps > 1 ? steps * MOVE_FRAME_MS : 0) };

@@ -7,9 +7,21 @@ export interface Region {
   height: number;
 }
 
+/** x, y, width and height must be finite numbers (a string '10' would be concatenated, not added). */
+export function checkRegion(region: Region, name = 'region'): Region {
+  if (typeof region !== 'object' || region === null) throw new UsageError(`${name} must be { x, y, width, height }, not ${JSON.stringify(region)}`);
+  for (const key of ['x', 'y', 'width', 'height'] as const) {
+    const v = region[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`${name}.${key} must be a number of pixels, not ${JSON.stringify(v)}`);
+  }
+  if (region.width <= 0 || region.height <= 0) throw new UsageError(`${name} must have a positive width and height`);
+  return region;
+}
+
 /** `region` intersected with the screen; throws when nothing is left. */
 export function clipRegion(region: Region | undefined, screen: { width: number; height: number }): Region {
   if (!region) return { x: 0, y: 0, width: screen.width, height: screen.height };
+  checkRegion(region);
   const x = Math.max(0, Math.round(region.x));
   const y = Math.max(0, Math.round(region.y));
   const x2 = Math.min(screen.width, Math.round(region.x + region.width));

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Logger } from '../log.js';
+import { timer } from '../timeouts.js';
 import { VncConnectError, VncDisconnectedError } from './errors.js';
 import { assertSupportedFormat, type PixelFormat } from './pixels.js';
 import { updateRequestMessage } from './protocol.js';
@@ -91,7 +92,7 @@ export class RfbSession extends EventEmitter {
     return new Promise<RfbSession>((resolve, reject) => {
       const where = endpointLabel(endpoint);
       const fail = (err: unknown) => {
-        clearTimeout(timer);
+        clearTimeout(armed);
         opts.signal?.removeEventListener('abort', onAbort);
         session.destroy(err instanceof Error ? err : new Error(String(err)));
         reject(
@@ -100,7 +101,7 @@ export class RfbSession extends EventEmitter {
             : new VncConnectError(`VNC handshake with ${where} failed: ${describe(err)}`, { cause: err }),
         );
       };
-      const timer = setTimeout(
+      const armed = timer(
         () => fail(new VncConnectError(`VNC server at ${where} did not complete the handshake within ${opts.timeoutMs} ms`)),
         Math.max(1, opts.timeoutMs),
       );
@@ -111,7 +112,7 @@ export class RfbSession extends EventEmitter {
       socket.once('connect', () => {
         try {
           session.attach(() => {
-            clearTimeout(timer);
+            clearTimeout(armed);
             opts.signal?.removeEventListener('abort', onAbort);
             session.removeAllListeners('close');
             opts.log.debug('handshake', { where, width: session.width, height: session.height, ...session.format });

@@ -1,3 +1,4 @@
+import { timer } from '../timeouts.js';
 /**
  * Waits on a condition that is re-checked whenever the owner calls notify(). Every wait
  * has a deadline; rejectAll() ends them all (on close) so no timer outlives the client.
@@ -15,7 +16,7 @@ export class Waiters {
   wait<T>(check: Check<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const settle = (fn: () => void) => {
-        clearTimeout(timer);
+        clearTimeout(armed);
         this.pending.delete(waiter);
         fn();
       };
@@ -27,7 +28,7 @@ export class Waiters {
         },
         fail: (err) => settle(() => reject(err)),
       };
-      const timer = setTimeout(() => waiter.fail(onTimeout()), Math.max(0, timeoutMs));
+      const armed = timer(() => waiter.fail(onTimeout()), timeoutMs);
       this.pending.add(waiter);
       waiter.run();
     });
@@ -46,11 +47,11 @@ export class Waiters {
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const done = () => {
-      clearTimeout(timer);
+      clearTimeout(armed);
       signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = () => (done(), reject(signal?.reason));
-    const timer = setTimeout(() => (done(), reject(onTimeout())), Math.max(0, ms));
+    const armed = timer(() => (done(), reject(onTimeout())), ms);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(

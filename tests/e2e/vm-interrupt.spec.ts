@@ -11,13 +11,15 @@ const script = join(import.meta.dirname, 'support', 'boot-tiny.ts');
 /** Starts a run in its own process and waits until its VM is defined (mid-boot). */
 async function startRun(name: string, outDir: string) {
   const child = execa(process.execPath, ['--import', 'tsx', script, name], { reject: false, all: true, env: { OUT_DIR: outDir, TEST_PARALLEL_INDEX: '' } });
-  const vm = `demo-${name}`;
+  // VM names end in a random id: find this run's by its prefix.
+  const prefix = `demo-${name}-`;
   for (let i = 0; i < 600; i++) {
-    if ((await domains()).includes(vm)) return { child, vm };
+    const vm = (await domains()).find((d) => d.startsWith(prefix));
+    if (vm) return { child, vm };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`the run never defined ${vm}:\n${(await child).all}`);
+  throw new Error(`the run never defined ${prefix}*:\n${(await child).all}`);
 }
 
 test('Ctrl-C (SIGINT) mid-boot removes the VM and its overlay', async ({}, testInfo) => {

@@ -6,6 +6,11 @@ test('demo names become safe slugs', () => {
   expect(slug('My Cool Demo!')).toBe('my-cool-demo');
   expect(slug('../../etc')).toBe('etc');
   expect(() => slug('!!!')).toThrow(/no letters or digits/);
+  // Letters of any script are kept: non-Latin names don't all fold to one name.
+  expect(slug('Démo über')).toBe('démo-über');
+  expect(slug('デモ')).toBe('デモ');
+  expect(slug('デモ')).not.toBe(slug('演示'));
+  expect(vmName('デモ', 'abc123')).toBe('demo-vm-abc123');
 });
 
 test('VM names are demo-{name}-{id}: readable, and different for every VM', () => {

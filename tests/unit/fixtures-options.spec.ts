@@ -7,6 +7,10 @@ test('demoName defaults to the spec file name without .spec.ts', () => {
   expect(demoNameFromFile('/x/demos/terminal.spec.ts')).toBe('terminal');
   expect(demoNameFromFile('/x/a/b/my-demo.test.mjs')).toBe('my-demo');
   expect(demoNameFromFile('plain.ts')).toBe('plain');
+  // Two files with one base name in two folders: two demos.
+  expect(demoNameFromFile('/x/demos/terminal.spec.ts', '/x/demos')).toBe('terminal');
+  expect(demoNameFromFile('/x/demos/a/shell.spec.ts', '/x/demos')).toBe('a-shell');
+  expect(demoNameFromFile('/x/demos/b/shell.spec.ts', '/x/demos')).toBe('b-shell');
 });
 
 test("video modes record and keep as Playwright's do", () => {

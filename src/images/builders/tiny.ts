@@ -131,7 +131,7 @@ export const buildTiny: Builder = async (ctx) => {
       image: ctx.name,
       step: 'kernel',
       reason: 'no /boot/vmlinuz-* found on this machine',
-      hint: 'install a Debian kernel: apt-get install linux-image-amd64 (or run `npm run setup`)',
+      hint: 'install a kernel package (Debian: linux-image-amd64, Ubuntu: linux-image-generic), or run `npm run setup -- --yes`',
     });
   }
   await fs.writeFile(ctx.out.kernel, await readHostFile(ctx, 'kernel', kernel, 'linux-image-amd64'));

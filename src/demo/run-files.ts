@@ -1,0 +1,27 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** A VM's files in the run directory: `{vmName}.{suffix}` (overlay, serial log, sockets, owner record). */
+function isVmFile(file: string, vmName: string): boolean {
+  return file.startsWith(`${vmName}.`);
+}
+
+/** The owner record goes last: a crash meanwhile leaves files the stale sweep can still prove abandoned. */
+const byOwnerLast = (a: string, b: string) => Number(a.endsWith('.owner.json')) - Number(b.endsWith('.owner.json'));
+
+/** Remove every file of one VM from the run directory. VM names are unique, so nothing else matches. */
+export async function removeRunFiles(dir: string, vmName: string): Promise<void> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => isVmFile(f, vmName)).sort(byOwnerLast);
+  for (const f of files) await rm(join(dir, f), { force: true });
+}
+
+export function removeRunFilesSync(dir: string, vmName: string): void {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of files.filter((file) => isVmFile(file, vmName)).sort(byOwnerLast)) rmSync(join(dir, f), { force: true });
+}
