@@ -1,7 +1,7 @@
 /** demotool: scripted demos and screen tests of whole desktops in VMs. */
 export * from './demo/index.js';
-export { ImageCache, builtInImageNames, type BaseImage } from './images/index.js';
-export type { Region, ScreenMatch } from './vnc/index.js';
+export { ImageCache, ImageInUseError, builtInImageNames, type BaseImage } from './images/index.js';
+export type { Region, ScreenMatch, VncEndpoint } from './vnc/index.js';
 export type { RecordOptions, RecordingResult } from './record/index.js';
 export { RecordingError, DiskSpaceError, FinalizeError, OutputLockedError, validateRecordOptions } from './record/index.js';
 export { DemotoolError, TimeoutError, UsageError, CommandTimeoutError } from './errors.js';
