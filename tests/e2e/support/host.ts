@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { runDir } from '../../../src/demo/index.js';
 
 /** Domains libvirt knows about, by name. */
@@ -13,10 +14,11 @@ export async function virsh(...args: string[]): Promise<string> {
   return (await execa('virsh', ['-q', '-c', process.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session', ...args])).stdout.trim();
 }
 
-/** Files a VM keeps in the run dir (overlay, serial log). */
+/** Files a VM keeps in the run dir (overlay, serial log, sockets, owner record), vnc/ included. */
 export function runFiles(vmName: string): string[] {
-  const dir = runDir();
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(vmName + '.')) : [];
+  const list = (dir: string, prefix = '') =>
+    existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(vmName + '.')).map((f) => prefix + f) : [];
+  return [...list(runDir()), ...list(join(runDir(), 'vnc'), 'vnc/')];
 }
 
 /** Does something accept TCP connections on 127.0.0.1:port (or on a unix socket)? Returns the first bytes it sends. */
