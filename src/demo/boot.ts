@@ -240,7 +240,8 @@ async function failBoot(
   await vm.client?.close().catch(() => undefined);
   await vm.domain.remove().catch(() => undefined);
   // Every file of this VM: overlay, serial log, sockets, owner record, a definition left by a failed define.
-  await removeRunFiles(runDir(), req.name);
+  // Not when the name was taken by someone else's domain: those files would be theirs.
+  if ((error as DemotoolError).code !== 'EVMEXISTS') await removeRunFiles(runDir(), req.name);
   const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
   const what = timedOut
     ? `VM ${req.name} (${req.image.name}) was not ready within ${Math.round(req.timeoutMs / 1000)} s`

@@ -123,14 +123,15 @@ export class Vm implements AsyncDisposable {
    * write failed (a full disk), and nothing on screen or serial moves after that. Say so.
    */
   private async explainTimeout(error: unknown): Promise<never> {
-    if (!(error instanceof TimeoutError)) throw error;
+    // Every timeout has the code ETIMEOUT (screen matches have their own class, with the best match).
+    if (!(error instanceof TimeoutError) && (error as { code?: string })?.code !== 'ETIMEOUT') throw error;
     const { state, reason } = await this.domain.stateWithReason(3_000).catch(() => ({ state: 'unknown', reason: '' }));
-    if (state === 'paused' && /ioerror/i.test(reason))
+    if (state === 'paused' && /ioerror|i\/o error/i.test(reason))
       throw new VmError('EVMPAUSEDIO', `VM ${this.name} is paused: QEMU stopped it after a disk I/O error (is the disk full?)`, {
-        cause: error, hint: `free space where the overlay lives (${dirname(this.overlay)}); the wait that timed out: ${error.message.split('\n')[0]}`,
+        cause: error, hint: `free space where the overlay lives (${dirname(this.overlay)}); the wait that timed out: ${(error as Error).message.split('\n')[0]}`,
       });
     if (state === 'shut off' || state === 'crashed' || state === 'paused')
-      throw new VmError('EVMNOTRUNNING', `VM ${this.name} is ${state}${reason ? ` (${reason})` : ''}, so the wait could not succeed`, { cause: error, hint: error.message.split('\n')[0] });
+      throw new VmError('EVMNOTRUNNING', `VM ${this.name} is ${state}${reason ? ` (${reason})` : ''}, so the wait could not succeed`, { cause: error, hint: (error as Error).message.split('\n')[0] });
     throw error;
   }
 

@@ -104,6 +104,13 @@ function controlApi(api: WatchdogOptions['api']): ResolvedWatchdogOptions['api']
   return { host, port, token: o.token };
 }
 
+/** A snapshot the watchdog may have to replace: room is left for the staged copy's `.staged`. */
+function watchdogSnapshotName(name: unknown): string {
+  const checked = checkSnapshotName(name);
+  if (checked.length > 57) throw new UsageError(`watchdog option snapshot ${JSON.stringify(checked)} is longer than 57 characters`, 'replacing it needs room for a staged copy named NAME.staged');
+  return checked;
+}
+
 /** Every option checked before anything starts; unknown keys are refused (a typo would silently do nothing). */
 export function resolveWatchdogOptions(options: WatchdogOptions = {}): ResolvedWatchdogOptions {
   if (typeof options !== 'object' || options === null) throw new UsageError('watchdog options must be an object');
@@ -116,7 +123,7 @@ export function resolveWatchdogOptions(options: WatchdogOptions = {}): ResolvedW
   const e = group('escalation', options.escalation, ['maxReverts', 'windowMs', 'maxRestarts']);
   const t = group('timeouts', options.timeouts, ['probeMs', 'revertMs', 'killMs']);
   return {
-    snapshot: checkSnapshotName(options.snapshot ?? 'ready'),
+    snapshot: watchdogSnapshotName(options.snapshot ?? 'ready'),
     takeSnapshot,
     heartbeatTimeout: duration('heartbeatTimeout', options.heartbeatTimeout, 10_000),
     idleTimeout: duration('idleTimeout', options.idleTimeout, 12 * 60_000),

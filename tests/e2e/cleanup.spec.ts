@@ -1,4 +1,5 @@
 /** Nothing leaks, on any path: crashes, repeated signals, SIGHUP during a recording, libvirtd unreachable. */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
@@ -60,4 +61,23 @@ test('libvirtd unreachable: close() rejects, the overlay is kept, and a later cl
   expect(await domains()).not.toContain(vm.name);
   expect(runFiles(vm.name)).toEqual([]);
   await demo.close();
+});
+
+test('a guest paused by a full disk: the wait that times out says the VM is paused by an I/O error', async ({}, info) => {
+  test.setTimeout(4 * 60_000);
+  // A short path: unix socket paths under it must stay under 108 bytes.
+  const mount = mkdtempSync('/tmp/dt-');
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount]);
+  try {
+    const r = await execa(process.execPath, ['--import', 'tsx', child('disk-full.ts'), info.outputPath('v')], {
+      reject: false, timeout: 200_000, env: { XDG_CACHE_HOME: mount, DEMOTOOL_LOG_LEVEL: 'error', DEMOTOOL_ACCEL: 'tcg' },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.code, out.message).toBe('EVMPAUSEDIO');
+    expect(out.message).toContain('is the disk full?');
+  } finally {
+    await execa('umount', ['-l', mount], { reject: false });
+    rmSync(mount, { recursive: true, force: true });
+  }
 });

@@ -8,7 +8,12 @@ import { movePlan } from '../../src/vnc/path.js';
 import { clipRegion } from '../../src/vnc/region.js';
 import { domainXml } from '../../src/libvirt/domain-xml.js';
 
-process.env.DEMOTOOL_LOG_LEVEL = 'silent';
+// Quiet in this worker only: a top-level env change would run in Playwright's runner while it
+// collects tests, and reach every worker and child process after it.
+test.beforeAll(() => {
+  process.env.DEMOTOOL_LOG_LEVEL = 'silent';
+});
+
 
 /** A `virsh` (and qemu-img) on PATH that only writes down that it was called. */
 function fakeTools(): { log: string; restore: () => void } {

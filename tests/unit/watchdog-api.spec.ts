@@ -1,4 +1,3 @@
-process.env.DEMOTOOL_LOG_LEVEL = 'silent';
 
 import { test, expect } from '@playwright/test';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -12,6 +11,12 @@ import { ApiServers } from '../../src/watchdog/http/servers.js';
 import type { WatchdogPort } from '../../src/watchdog/http/port.js';
 import type { HeartbeatStatus, WatchdogStatus } from '../../src/watchdog/status.js';
 import type { RevertRecord } from '../../src/watchdog/triggers.js';
+
+// Quiet in this worker only: a top-level env change would run in Playwright's runner while it
+// collects tests, and reach every worker and child process after it.
+test.beforeAll(() => {
+  process.env.DEMOTOOL_LOG_LEVEL = 'silent';
+});
 
 const TOKEN = 'test-token-0123456789abcdef';
 const ORIGINAL_KEYS = ['vm_name', 'vm_state', 'vm_is_running', 'snapshot_name', 'snapshot_exists', 'heartbeat', 'auto_revert_enabled'];

@@ -1,4 +1,3 @@
-process.env.DEMOTOOL_LOG_LEVEL = 'silent';
 
 import { test, expect } from '@playwright/test';
 import { createLogger } from '../../src/log.js';
@@ -7,6 +6,12 @@ import { Escalation, type EscalationPolicy } from '../../src/watchdog/escalation
 import { triggerForState } from '../../src/watchdog/domain-monitor.js';
 import type { CoordinatorState } from '../../src/watchdog/states.js';
 import type { RevertMethod, Trigger } from '../../src/watchdog/triggers.js';
+
+// Quiet in this worker only: a top-level env change would run in Playwright's runner while it
+// collects tests, and reach every worker and child process after it.
+test.beforeAll(() => {
+  process.env.DEMOTOOL_LOG_LEVEL = 'silent';
+});
 
 const log = createLogger('test');
 

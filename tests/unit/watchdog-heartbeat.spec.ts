@@ -1,9 +1,14 @@
-process.env.DEMOTOOL_LOG_LEVEL = 'silent';
 
 import { test, expect } from '@playwright/test';
 import { Heartbeat } from '../../src/watchdog/heartbeat.js';
 import { IdleTimer } from '../../src/watchdog/idle.js';
 import { Escalation } from '../../src/watchdog/escalation.js';
+
+// Quiet in this worker only: a top-level env change would run in Playwright's runner while it
+// collects tests, and reach every worker and child process after it.
+test.beforeAll(() => {
+  process.env.DEMOTOOL_LOG_LEVEL = 'silent';
+});
 
 /** A hand-driven monotonic clock. */
 function fakeClock(start = 1_000) {

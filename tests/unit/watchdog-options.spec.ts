@@ -1,10 +1,15 @@
-process.env.DEMOTOOL_LOG_LEVEL = 'silent';
 
 import { test, expect } from '@playwright/test';
 import { UsageError } from '../../src/errors.js';
 import { resolveWatchdogOptions, type WatchdogOptions } from '../../src/watchdog/options.js';
 import { DEFAULT_REVERT_TIMEOUTS } from '../../src/watchdog/reverter.js';
 import { parseGuestLine, type GuestMessage } from '../../src/watchdog/guest-messages.js';
+
+// Quiet in this worker only: a top-level env change would run in Playwright's runner while it
+// collects tests, and reach every worker and child process after it.
+test.beforeAll(() => {
+  process.env.DEMOTOOL_LOG_LEVEL = 'silent';
+});
 
 test.describe('resolveWatchdogOptions', () => {
   test('defaults', () => {

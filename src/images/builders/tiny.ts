@@ -31,8 +31,11 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
-# pvpanic: a kernel panic reaches the host at once (libvirt reports the domain as panicked)
-for m in /lib/modules/pvpanic.ko /lib/modules/pvpanic-mmio.ko; do [ -f "$m" ] && insmod "$m" 2>/dev/null; done
+# Drivers, in dependency order (the list is in /lib/modules/order): the virtio disk (/dev/vda),
+# and pvpanic, so a kernel panic reaches the host at once (libvirt reports the domain as panicked).
+if [ -f /lib/modules/order ]; then
+  for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m" 2>/dev/null; done
+fi
 exec /sbin/init
 `;
 
@@ -106,19 +109,34 @@ async function readHostFile(ctx: BuildContext, step: string, file: string, aptPa
   }
 }
 
-/** The kernel's pvpanic driver (ACPI QEMU0001), so a guest panic is reported at once. Optional. */
-async function pvpanicModules(kernel: string, ctx: BuildContext): Promise<CpioEntry[]> {
+/** Host modules tiny loads at boot, in order: a virtio disk, then pvpanic. Each group is optional. */
+const MODULE_GROUPS: { what: string; files: string[] }[] = [
+  {
+    what: 'the virtio disk (/dev/vda)',
+    files: ['drivers/virtio/virtio_ring.ko', 'drivers/virtio/virtio.ko', 'drivers/virtio/virtio_pci_legacy_dev.ko',
+      'drivers/virtio/virtio_pci_modern_dev.ko', 'drivers/virtio/virtio_pci.ko', 'drivers/block/virtio_blk.ko'],
+  },
+  { what: 'pvpanic (panics reported at once)', files: ['drivers/misc/pvpanic/pvpanic.ko', 'drivers/misc/pvpanic/pvpanic-mmio.ko'] },
+];
+
+/** The kernel's own modules for MODULE_GROUPS, with /lib/modules/order; a group missing on this host is left out. */
+async function kernelModules(kernel: string, ctx: BuildContext): Promise<CpioEntry[]> {
   const version = path.basename(kernel).replace(/^vmlinuz-/, '');
-  const dir = `/lib/modules/${version}/kernel/drivers/misc/pvpanic`;
   const entries: CpioEntry[] = [];
-  for (const name of ['pvpanic.ko', 'pvpanic-mmio.ko']) {
-    const data = await fs.readFile(path.join(dir, name)).catch(() => undefined);
-    if (!data) {
-      ctx.log.warn('tiny: no pvpanic module for this kernel: panics are noticed by the heartbeat only', { dir });
-      return [];
+  const order: string[] = [];
+  for (const group of MODULE_GROUPS) {
+    const files = await Promise.all(group.files.map((f) => fs.readFile(`/lib/modules/${version}/kernel/${f}`).catch(() => undefined)));
+    if (files.some((f) => !f)) {
+      ctx.log.warn(`tiny: modules for ${group.what} are missing for this kernel: left out`, { version });
+      continue;
     }
-    entries.push({ path: `lib/modules/${name}`, type: 'file', data, mode: 0o644 });
+    group.files.forEach((f, i) => {
+      const name = path.basename(f);
+      entries.push({ path: `lib/modules/${name}`, type: 'file', data: files[i]!, mode: 0o644 });
+      order.push(name);
+    });
   }
+  if (order.length) entries.push({ path: 'lib/modules/order', type: 'file', data: `${order.join('\n')}\n`, mode: 0o644 });
   return entries;
 }
 
@@ -139,7 +157,7 @@ export const buildTiny: Builder = async (ctx) => {
 
   ctx.progress('initramfs', 40);
   const busybox = await readHostFile(ctx, 'initramfs', BUSYBOX, 'busybox-static');
-  const modules = await pvpanicModules(kernel, ctx);
+  const modules = await kernelModules(kernel, ctx);
   const initrd = await promisify(gzip)(cpioNewc(initramfsEntries(busybox, modules)), { level: 9 });
   await fs.writeFile(ctx.out.initrd, initrd);
   ctx.log.info('tiny initramfs', { bytes: initrd.length });
