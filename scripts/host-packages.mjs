@@ -56,8 +56,9 @@ export function osIds(osRelease) {
 
 /**
  * The packages for the tiny image's kernel and busybox, beyond the fixed list:
- *  - a kernel package only when /boot has no kernel: Ubuntu's linux-image-generic, Debian's
- *    linux-image-amd64 (Ubuntu has none of that name), Fedora's kernel-core;
+ *  - no kernel package on apt systems: when /boot has no kernel, the tiny image fetches the
+ *    distribution's kernel package with `apt-get download` and unpacks it into its cache, so
+ *    nothing is installed on the host; Fedora: kernel-core;
  *  - busybox-static only when /bin/busybox is missing or dynamic. When it is dynamic, the
  *    `busybox` package is installed, and busybox-static replaces it: that is reported as such.
  */
@@ -67,8 +68,7 @@ export function tinyPackages({ family, ids, kernels, busybox, arch = process.arc
   let replaces;
   if (kernels.length === 0) {
     if (family === 'apt') {
-      if (ids.id === 'ubuntu' || ids.like.includes('ubuntu')) install.push('linux-image-generic');
-      else if (arch === 'x64') install.push('linux-image-amd64');
+      if (arch === 'x64') notes.push('no kernel in /boot: the tiny image unpacks the distribution\'s kernel package into its cache (not installed on the host)');
       else notes.push('no kernel in /boot: install your distribution\'s kernel package for the tiny image');
     } else install.push('kernel-core');
   }

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ImageBuildError } from '../errors.js';
 import { guestFile } from '../guest-files.js';
+import { guestKernel } from './guest-kernel.js';
 import { qemuImgCreate } from '../qemu-img.js';
 import { cpioNewc, type CpioEntry } from './cpio.js';
 import type { Builder, BuildContext } from './types.js';
@@ -15,12 +16,7 @@ export const TINY_CMDLINE = 'console=tty0 console=ttyS0,115200 quiet loglevel=3 
 const DISK_BYTES = 64 * 1024 * 1024;
 const BUSYBOX = '/bin/busybox';
 
-/** Newest Debian kernel in /boot (vmlinuz-6.1.0-56-amd64 > vmlinuz-6.1.0-9-amd64). */
-export async function newestKernel(bootDir = '/boot'): Promise<string | undefined> {
-  const names = (await fs.readdir(bootDir).catch(() => [] as string[])).filter((n) => /^vmlinuz-\d/.test(n));
-  names.sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
-  return names[0] && path.join(bootDir, names[0]);
-}
+export { newestKernel } from './guest-kernel.js';
 
 // /init runs first: mount the basics, then hand over to busybox init, which respawns a shell
 // on tty1 (the VGA console seen over VNC) and on ttyS0, each with its own controlling tty.
@@ -120,14 +116,13 @@ const MODULE_GROUPS: { what: string; files: string[] }[] = [
 ];
 
 /** The kernel's own modules for MODULE_GROUPS, with /lib/modules/order; a group missing on this host is left out. */
-async function kernelModules(kernel: string, ctx: BuildContext): Promise<CpioEntry[]> {
-  const version = path.basename(kernel).replace(/^vmlinuz-/, '');
+async function kernelModules(modulesDir: string, ctx: BuildContext): Promise<CpioEntry[]> {
   const entries: CpioEntry[] = [];
   const order: string[] = [];
   for (const group of MODULE_GROUPS) {
-    const files = await Promise.all(group.files.map((f) => fs.readFile(`/lib/modules/${version}/kernel/${f}`).catch(() => undefined)));
+    const files = await Promise.all(group.files.map((f) => fs.readFile(path.join(modulesDir, 'kernel', f)).catch(() => undefined)));
     if (files.some((f) => !f)) {
-      ctx.log.warn(`tiny: modules for ${group.what} are missing for this kernel: left out`, { version });
+      ctx.log.warn(`tiny: modules for ${group.what} are missing for this kernel: left out`, { modulesDir });
       continue;
     }
     group.files.forEach((f, i) => {
@@ -143,21 +138,14 @@ async function kernelModules(kernel: string, ctx: BuildContext): Promise<CpioEnt
 /** A Debian kernel + ~1 MB busybox initramfs + a small empty qcow2. Builds in well under a second. */
 export const buildTiny: Builder = async (ctx) => {
   ctx.progress('kernel', 0);
-  const kernel = await newestKernel();
-  if (!kernel) {
-    throw new ImageBuildError({
-      image: ctx.name,
-      step: 'kernel',
-      reason: 'no /boot/vmlinuz-* found on this machine',
-      hint: 'install a kernel package (Debian: linux-image-amd64, Ubuntu: linux-image-generic), or run `npm run setup -- --yes`',
-    });
-  }
+  // The host's kernel, or one fetched into the cache (nothing installed on the host).
+  const { kernel, modulesDir, source } = await guestKernel(ctx);
   await fs.writeFile(ctx.out.kernel, await readHostFile(ctx, 'kernel', kernel, 'linux-image-amd64'));
-  ctx.log.info('tiny kernel', { kernel });
+  ctx.log.info('tiny kernel', { kernel, source });
 
   ctx.progress('initramfs', 40);
   const busybox = await readHostFile(ctx, 'initramfs', BUSYBOX, 'busybox-static');
-  const modules = await kernelModules(kernel, ctx);
+  const modules = await kernelModules(modulesDir, ctx);
   const initrd = await promisify(gzip)(cpioNewc(initramfsEntries(busybox, modules)), { level: 9 });
   await fs.writeFile(ctx.out.initrd, initrd);
   ctx.log.info('tiny initramfs', { bytes: initrd.length });
