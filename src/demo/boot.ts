@@ -14,7 +14,7 @@ import { runDir } from './names.js';
 import { waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';
 import { removeRunFiles } from './run-files.js';
-import { prepareVncListen, removeVncSocket, vncLocator, type VncListen } from './vnc-access.js';
+import { preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, vncSocketDir, type VncListen } from './vnc-access.js';
 
 export interface BootRequest {
   name: string;
@@ -97,6 +97,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   let vnc: VncListen | undefined;
   try {
     await refuseExisting(domain);
+    await preparePrivateDir();
     // Before the overlay: no file in the run directory is ever without a record of its owner.
     await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
     await createOverlay(req.image.path, overlay);
@@ -128,13 +129,14 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
 }
 
 function guestChannels(req: BootRequest): GuestChannels {
-  const base = join(runDir(), req.name);
-  const channels: GuestChannels = { messageSocket: `${base}.msg.sock` };
+  // Sockets go in the owner-only directory: no other local user can talk to the guest.
+  const sockets = join(vncSocketDir(), req.name);
+  const channels: GuestChannels = { messageSocket: `${sockets}.msg.sock` };
   if ((req.network ?? 'closed') === 'closed') {
-    channels.apiSocket = `${base}.api.sock`;
+    channels.apiSocket = `${sockets}.api.sock`;
     channels.api = req.guestApi ?? DEFAULT_GUEST_API;
   }
-  for (const path of [channels.messageSocket, channels.apiSocket, `${base}.net.sock`])
+  for (const path of [channels.messageSocket, channels.apiSocket, `${sockets}.net.sock`])
     if (path && Buffer.byteLength(path) > 107)
       throw new VmError('ESOCKETPATH', `the unix socket path ${path} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
   return channels;
@@ -150,7 +152,8 @@ async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Pro
     return undefined;
   }
   const gateway = channels.api.address;
-  return GuestNetwork.start(join(runDir(), `${req.name}.net.sock`), {
+  await preparePrivateDir();
+  return GuestNetwork.start(join(vncSocketDir(), `${req.name}.net.sock`), {
     ...DEFAULT_GUEST_NETWORK, guestAddress: guestAddressNear(gateway), gateway,
     forwards: [{ port: channels.api.port, socket: channels.apiSocket }],
   }, req.log.child('net'));

@@ -22,7 +22,7 @@ export function vncTcpRequested(env: NodeJS.ProcessEnv = process.env): boolean {
   return v !== '' && v !== '0' && v !== 'false' && v !== 'no';
 }
 
-/** The private directory the VNC sockets live in: {runDir}/vnc, mode 0700. */
+/** The private directory a VM's sockets live in (VNC, its message port, its network): {runDir}/vnc, mode 0700. */
 export function vncSocketDir(): string {
   return join(runDir(), 'vnc');
 }
@@ -38,6 +38,16 @@ export function vncSocketPath(vmName: string): string {
  */
 export async function prepareVncListen(vmName: string, env: NodeJS.ProcessEnv = process.env): Promise<VncListen> {
   if (vncTcpRequested(env)) return { tcp: '127.0.0.1' };
+  await preparePrivateDir();
+  const socket = vncSocketPath(vmName);
+  if (Buffer.byteLength(socket) > 107)
+    throw new VmError('ESOCKETPATH', `the unix socket path ${socket} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
+  await rm(socket, { force: true });
+  return { socket };
+}
+
+/** Creates (or tightens) the 0700 socket directory; refuses one that is not ours or a symlink. */
+export async function preparePrivateDir(): Promise<string> {
   const dir = vncSocketDir();
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const st = await lstat(dir);
@@ -47,11 +57,7 @@ export async function prepareVncListen(vmName: string, env: NodeJS.ProcessEnv = 
       hint: 'remove it, or set XDG_CACHE_HOME to a directory of your own',
     });
   if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700);
-  const socket = vncSocketPath(vmName);
-  if (Buffer.byteLength(socket) > 107)
-    throw new VmError('ESOCKETPATH', `the unix socket path ${socket} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
-  await rm(socket, { force: true });
-  return { socket };
+  return dir;
 }
 
 /**
