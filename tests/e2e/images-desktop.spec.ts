@@ -87,12 +87,12 @@ test('it boots to its desktop through startDemo: marker, 1280x800 background, xt
     const root = await vm.exec(
       'hostname; systemctl is-active qemu-guest-agent systemd-networkd; ' +
         'systemctl is-enabled apt-daily.timer apt-daily-upgrade.timer systemd-timesyncd.service fstrim.timer 2>&1; ' +
-        // DHCP over usermode networking (networkd is off the boot's critical path, so allow it time).
-        'for i in $(seq 60); do ip -4 -o addr show | grep -q "inet 10.0.2" && break; sleep 1; done; ' +
+        // DHCP from passt on the closed network (networkd is off the boot's critical path, so allow it time).
+        'for i in $(seq 60); do ip -4 -o addr show | grep -q "inet 192.168.122" && break; sleep 1; done; ' +
         'ip -4 -o addr show | grep -o "en[^ ]* *inet [0-9.]*"',
       { user: 'root', timeout: 120_000 },
     );
-    expect(root.stdout).toMatch(/^demo-desktop\nactive\nactive\nmasked\nmasked\nmasked\nmasked\nen\S+ +inet 10\.0\.2\.15\n$/);
+    expect(root.stdout).toMatch(/^demo-desktop\nactive\nactive\nmasked\nmasked\nmasked\nmasked\nen\S+ +inet 192\.168\.122\.15\n$/);
     // demo can sudo with its password (wheel and sudo groups).
     const sudo = await vm.exec('echo demokudasaidomo | sudo -S -k id -un');
     expect(sudo.stdout).toBe('root\n');
