@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { UsageError } from '../errors.js';
 import { resolveTimeout } from '../timeouts.js';
 import { guestMonitorArgs } from './guest-monitors.js';
@@ -6,7 +7,6 @@ import type { VmOptions } from './session.js';
 
 const KNOWN = ['resources', 'bootTimeout', 'ready', 'network', 'guestApi', 'guestMonitors', 'video', 'accel'];
 const STRATEGIES = ['auto', 'serial', 'settle', 'fixed'];
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 function oneOf(name: string, value: unknown, allowed: string[]): void {
   if (value !== undefined && !allowed.includes(value as string))
@@ -49,7 +49,7 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
   }
   const api = plainObject('guestApi', o.guestApi);
   if (api) {
-    if (typeof api.address !== 'string' || !IPV4.test(api.address)) throw new UsageError(`guestApi.address must be an IPv4 address, not ${JSON.stringify(api.address)}`);
+    if (typeof api.address !== 'string' || !isIPv4(api.address)) throw new UsageError(`guestApi.address must be an IPv4 address, not ${JSON.stringify(api.address)}`);
     wholeNumber('guestApi.port', api.port, 1, 65535);
     if (api.port === undefined) throw new UsageError('guestApi needs a port');
   }

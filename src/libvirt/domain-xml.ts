@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import type { BootSpec } from '../images/types.js';
 import { UsageError } from '../errors.js';
 import { ownerMetadataXml, readOwner, type OwnerRecord } from './owner.js';
@@ -79,7 +80,6 @@ function networkArgs(spec: DomainSpec): string[] {
   ];
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /**
  * One guestfwd rule of the comma-separated -netdev string. Every value is checked, as QEMU would
@@ -87,7 +87,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
  */
 export function guestForward(f: NonNullable<DomainSpec['guestForwards']>[number]): string {
   for (const key of ['guestAddress', 'hostAddress'] as const)
-    if (typeof f[key] !== 'string' || !IPV4.test(f[key]))
+    if (typeof f[key] !== 'string' || !isIPv4(f[key]))
       throw new UsageError(`guestForwards: ${key} ${JSON.stringify(f[key])} is not an IPv4 address`, "use a dotted quad such as '10.0.2.100'");
   for (const key of ['guestPort', 'hostPort'] as const)
     if (!Number.isInteger(f[key]) || f[key] < 1 || f[key] > 65535)

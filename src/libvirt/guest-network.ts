@@ -10,6 +10,7 @@
  * One connection per guest request works (HTTP as old guests speak it), which QEMU's
  * guestfwd can't do, and no process is spawned by QEMU (libvirt's seccomp forbids that).
  */
+import { isIPv4 } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -33,11 +34,10 @@ export const DEFAULT_GUEST_NETWORK: Omit<GuestNetworkSpec, 'forwards'> = {
   prefixLength: 24,
 };
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 export function checkGuestNetwork(spec: GuestNetworkSpec): void {
   for (const [field, value] of [['guestAddress', spec.guestAddress], ['gateway', spec.gateway]] as const)
-    if (!IPV4.test(value)) throw new VmError('EGUESTNET', `guest network ${field} ${JSON.stringify(value)} is not an IPv4 address`);
+    if (!isIPv4(value)) throw new VmError('EGUESTNET', `guest network ${field} ${JSON.stringify(value)} is not an IPv4 address`);
   if (spec.guestAddress === spec.gateway) throw new VmError('EGUESTNET', 'the guest address and the gateway must differ');
   if (!Number.isInteger(spec.prefixLength) || spec.prefixLength < 8 || spec.prefixLength > 30)
     throw new VmError('EGUESTNET', `guest network prefixLength ${spec.prefixLength} is not between 8 and 30`);
