@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { MAX_TIMER_MS } from '../timeouts.js';
 import { checkSnapshotName } from '../libvirt/index.js';
 import type { EscalationPolicy } from './escalation.js';
 import { DEFAULT_REVERT_TIMEOUTS, type RevertMethodOption, type RevertTimeouts } from './reverter.js';
@@ -59,7 +60,6 @@ const KNOWN = new Set([
   'snapshot', 'takeSnapshot', 'heartbeatTimeout', 'idleTimeout', 'grace', 'checkInterval', 'autoRevert', 'revertMethod',
   'escalation', 'guestRequestInterval', 'api', 'timeouts',
 ]);
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function duration(name: string, value: unknown, fallback: number, { allowZero = true, max = MAX_TIMER_MS } = {}): number {
   if (value === undefined) return fallback;
