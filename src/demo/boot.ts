@@ -14,7 +14,7 @@ import { runDir } from './names.js';
 import { waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';
 import { removeRunFiles } from './run-files.js';
-import { preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, vncSocketDir, type VncListen } from './vnc-access.js';
+import { checkSocketPath, preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, vncSocketDir, type VncListen } from './vnc-access.js';
 
 export interface BootRequest {
   name: string;
@@ -137,8 +137,7 @@ function guestChannels(req: BootRequest): GuestChannels {
     channels.api = req.guestApi ?? DEFAULT_GUEST_API;
   }
   for (const path of [channels.messageSocket, channels.apiSocket, `${sockets}.net.sock`])
-    if (path && Buffer.byteLength(path) > 107)
-      throw new VmError('ESOCKETPATH', `the unix socket path ${path} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
+    if (path) checkSocketPath(path);
   return channels;
 }
 

@@ -40,10 +40,15 @@ export async function prepareVncListen(vmName: string, env: NodeJS.ProcessEnv = 
   if (vncTcpRequested(env)) return { tcp: '127.0.0.1' };
   await preparePrivateDir();
   const socket = vncSocketPath(vmName);
-  if (Buffer.byteLength(socket) > 107)
-    throw new VmError('ESOCKETPATH', `the unix socket path ${socket} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
+  checkSocketPath(socket);
   await rm(socket, { force: true });
   return { socket };
+}
+
+/** A unix socket path must fit sun_path (108 bytes with its NUL). */
+export function checkSocketPath(path: string): void {
+  if (Buffer.byteLength(path) > 107)
+    throw new VmError('ESOCKETPATH', `the unix socket path ${path} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
 }
 
 /** Creates (or tightens) the 0700 socket directory; refuses one that is not ours or a symlink. */
