@@ -1,5 +1,5 @@
 /** demotool: scripted demos and screen tests of whole desktops in VMs. */
-export * from './demo/index.js';
+export * from './api/index.js';
 export { ImageCache, ImageInUseError, builtInImageNames, type BaseImage } from './images/index.js';
 export type { Region, ScreenMatch, VncEndpoint } from './vnc/index.js';
 export type { RecordOptions, RecordingResult } from './record/index.js';

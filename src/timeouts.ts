@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { TimeoutError, UsageError } from './errors.js';
 
 /**
  * Every wait in demotool has a named default here. DEMOTOOL_TIMEOUT_SCALE multiplies
@@ -78,4 +78,49 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Milliseconds on a monotonic clock: immune to wall-clock jumps (NTP, a guest setting the date). */
+export function now(): number {
+  return performance.now();
+}
+
+/**
+ * One time budget, shared by the steps of a sequence or the rounds of a polling loop. Use it
+ * instead of `Date.now() + timeout`: it runs on the monotonic clock and names what timed out.
+ */
+export class Deadline {
+  private readonly end: number;
+  constructor(
+    readonly totalMs: number,
+    readonly what: string,
+  ) {
+    this.end = now() + totalMs;
+  }
+  /** Milliseconds left, never negative. */
+  remaining(): number {
+    return Math.max(0, this.end - now());
+  }
+  expired(): boolean {
+    return now() >= this.end;
+  }
+  /** Throws TimeoutError (naming `step`) once the budget is spent. */
+  check(step?: string): void {
+    if (this.expired()) throw this.error(step);
+  }
+  /** The TimeoutError this deadline throws, for callers that add a hint or a cause. */
+  error(step?: string, options: { hint?: string; cause?: unknown } = {}): TimeoutError {
+    return new TimeoutError(step ? `${this.what} (at step: ${step})` : this.what, this.totalMs, options);
+  }
+}
+
+/** Milliseconds each named step took, in order. */
+export class StepTimer {
+  readonly steps: Record<string, number> = {};
+  private last = now();
+  mark(step: string): void {
+    const t = now();
+    this.steps[step] = Math.round(t - this.last);
+    this.last = t;
+  }
 }

@@ -1,7 +1,7 @@
 import { mkdir, statfs } from 'node:fs/promises';
 import { sleep } from '../timeouts.js';
 import { DiskSpaceError, OutputDirectoryError, VNCConnectionError } from './errors.js';
-import type { FrameSource } from './types.js';
+import type { FrameSource } from '../frames.js';
 
 export { DEFAULT_MIN_FREE_BYTES } from './options.js';
 export const CONNECT_WAIT_MS = 5_000;

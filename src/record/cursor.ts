@@ -1,4 +1,4 @@
-import type { CursorImage, Frame } from './types.js';
+import type { CursorImage, Frame } from '../frames.js';
 
 /** The classic arrow: X = black outline, o = white fill, space = transparent. Hotspot at the tip. */
 const ARROW = [

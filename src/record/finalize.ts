@@ -3,7 +3,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { codecOptions, concatList, type EncodingSpec } from './encoding.js';
 import { batchTimeout, runFfmpeg } from './ffmpeg-run.js';
-import type { Frame } from './types.js';
+import type { Frame } from '../frames.js';
 
 export interface Segment {
   path: string;

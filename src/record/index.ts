@@ -9,4 +9,4 @@ export {
   RecordingError, RecordingStartError, VNCConnectionError, OutputDirectoryError, DiskSpaceError, VNCStreamError, OutputFileError,
   FinalizeError, OutputLockedError,
 } from './errors.js';
-export type { Frame, FrameSource, CursorImage, InputEvent, InputSource } from './types.js';
+export type { Frame, FrameSource, CursorImage, InputEvent, InputSource } from '../frames.js';

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { blendImage } from './cursor.js';
-import type { Frame, InputEvent } from './types.js';
+import type { Frame, InputEvent } from '../frames.js';
 
 /** How long a click ring lives, and how long the keycast caption stays after the last key. */
 export const RING_MS = 500;

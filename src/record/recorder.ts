@@ -18,7 +18,7 @@ import { Overlays } from './overlays.js';
 import { probeVideo } from './probe.js';
 import { applyPlan, dueIndex, planTick, slotTime, totalFrames, type FrameCounts } from './schedule.js';
 import { trackRecorder, untrackRecorder } from './signals.js';
-import type { CursorImage, Frame, FrameSource, InputSource } from './types.js';
+import type { CursorImage, Frame, FrameSource, InputSource } from '../frames.js';
 
 export type { RecordOptions } from './options.js';
 

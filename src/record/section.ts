@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../log.js';
 import { safeFileName } from './checks.js';
 import { resolveRecordOptions, type RecordOptions } from './options.js';
 import { Recorder, type RecordingResult } from './recorder.js';
-import type { FrameSource, InputSource } from './types.js';
+import type { FrameSource, InputSource } from '../frames.js';
 
 /** Which section name each section file was claimed by, in this process. */
 const claimed = new Map<string, string>();

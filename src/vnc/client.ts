@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { TimeoutError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import type { CursorImage, Frame, FrameSource } from '../record/types.js';
+import type { CursorImage, Frame, FrameSource } from '../frames.js';
 import { defaultTimeout, sleep } from '../timeouts.js';
 import { VncConnectError, VncDisconnectedError } from './errors.js';
 import { blitRect, cursorToRgba } from './pixels.js';

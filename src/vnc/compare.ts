@@ -8,12 +8,7 @@ import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import { UsageError } from '../errors.js';
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import type { Region } from '../geometry.js';
 
 export interface ScreenshotCompareOptions {
   /** Per-pixel colour distance that still counts as equal, 0..1 (pixelmatch's YIQ distance). Default 0.2. */
@@ -23,7 +18,7 @@ export interface ScreenshotCompareOptions {
   /** Which share of all pixels may differ, 0..1. With maxDiffPixels too, the stricter wins. */
   maxDiffPixelRatio?: number;
   /** Rectangles painted over on both images before comparing (clocks, blinking cursors). */
-  mask?: Box[];
+  mask?: Region[];
   /** Mask paint, '#rrggbb'; default Playwright's '#FF00FF'. */
   maskColor?: string;
 }
@@ -98,7 +93,7 @@ export function compareScreenshots(expectedPng: Buffer, actualPng: Buffer, optio
 }
 
 /** A copy of `png` with the boxes painted over (what a masked screenshot looks like). */
-export function maskScreenshot(png: Buffer, mask: Box[], color = DEFAULT_MASK_COLOR): Buffer {
+export function maskScreenshot(png: Buffer, mask: Region[], color = DEFAULT_MASK_COLOR): Buffer {
   if (mask.length === 0) return png;
   const img = decode(png, 'screenshot');
   paintBoxes(img, mask, color);
@@ -106,12 +101,12 @@ export function maskScreenshot(png: Buffer, mask: Box[], color = DEFAULT_MASK_CO
 }
 
 /** Moves boxes given in screen coordinates into the coordinates of a clip. */
-export function boxesRelativeTo(boxes: Box[], clip: Box | undefined): Box[] {
+export function boxesRelativeTo(boxes: Region[], clip: Region | undefined): Region[] {
   if (!clip) return boxes;
   return boxes.map((b) => ({ ...b, x: b.x - clip.x, y: b.y - clip.y }));
 }
 
-function paintBoxes(img: PNG, boxes: Box[], color = DEFAULT_MASK_COLOR): void {
+function paintBoxes(img: PNG, boxes: Region[], color = DEFAULT_MASK_COLOR): void {
   const [r, g, b] = parseColor(color);
   for (const box of boxes) {
     const x0 = Math.max(0, Math.floor(box.x));

@@ -2,8 +2,8 @@
 import { access } from 'node:fs/promises';
 import sharp from 'sharp';
 import { UsageError } from '../errors.js';
-import type { Frame } from '../record/types.js';
-import type { Region } from './region.js';
+import type { Frame } from '../frames.js';
+import type { Region } from '../geometry.js';
 
 /** Decode a PNG (path or bytes) to tightly packed RGBA. */
 export async function decodeImage(reference: string | Buffer): Promise<Frame> {

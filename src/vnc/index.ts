@@ -6,6 +6,6 @@ export { VncClient, endpointLabel, type VncClientOptions, type VncEndpoint } fro
 export { Keyboard, DEFAULT_KEY_DELAY_MS } from './keyboard.js';
 export { Mouse, type MouseButton, type ClickEvent } from './mouse.js';
 export { Screen, type ScreenMatch, type MatchOptions } from './screen.js';
-export type { Region } from './region.js';
+export type { Region, Point } from '../geometry.js';
 export { VncError, VncConnectError, VncDisconnectedError, ScreenMatchTimeoutError, KeyNameError } from './errors.js';
 export { keysymFor, parseKeyCombo, type KeyStroke } from './keys.js';

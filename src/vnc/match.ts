@@ -15,7 +15,7 @@ import { checkRegion } from './region.js';
  * coarse-to-fine: box-downscale screen and needle by f, keep the best few coarse
  * positions, refine each at full resolution within ±f pixels.
  */
-import type { Region } from './region.js';
+import type { Region } from '../geometry.js';
 
 export interface RgbaImage {
   width: number;

@@ -5,7 +5,8 @@
 import { UsageError } from '../errors.js';
 import { sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
-import { easedPath, movePlan, type Point } from './path.js';
+import { easedPath, movePlan } from './path.js';
+import type { Point } from '../geometry.js';
 
 export type MouseButton = 'left' | 'right' | 'middle';
 

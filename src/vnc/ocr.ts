@@ -5,7 +5,7 @@
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { DemotoolError } from '../errors.js';
-import type { Frame } from '../record/types.js';
+import type { Frame } from '../frames.js';
 
 const OCR_TIMEOUT_MS = 60_000;
 

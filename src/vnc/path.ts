@@ -1,9 +1,6 @@
 import { UsageError } from '../errors.js';
+import type { Point } from '../geometry.js';
 /** Pointer paths that look like a hand moved the mouse: eased, integer, ending exactly on target. */
-export interface Point {
-  x: number;
-  y: number;
-}
 
 /** Slow start, fast middle, slow end. */
 export function easeInOutCubic(t: number): number {

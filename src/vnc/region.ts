@@ -1,11 +1,6 @@
 import { UsageError } from '../errors.js';
 
-export interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import type { Region } from '../geometry.js';
 
 /** x, y, width and height must be finite numbers (a string '10' would be concatenated, not added). */
 export function checkRegion(region: Region, name = 'region'): Region {

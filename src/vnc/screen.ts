@@ -8,7 +8,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import pixelmatch from 'pixelmatch';
 import { TimeoutError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import type { Frame } from '../record/types.js';
+import type { Frame } from '../frames.js';
 import { defaultTimeout, sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
 import { ScreenMatchTimeoutError } from './errors.js';
@@ -16,9 +16,10 @@ import { cropFrame, decodeImage, encodePng, sideBySide } from './image.js';
 import { findBest, makeNeedle, searchArea, type Needle } from './match.js';
 import { recognise } from './ocr.js';
 import { ChangeDetector, StabilityTracker } from './stability.js';
-import { clipRegion, type Region } from './region.js';
+import { clipRegion } from './region.js';
+import type { Region } from '../geometry.js';
 
-export type { Region } from './region.js';
+
 
 export interface ScreenMatch {
   /** Top-left corner of the match on screen. */

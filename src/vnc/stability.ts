@@ -8,7 +8,7 @@
  * - Changed: a large change counts at once; a small one (≤ BLINK_BOX px square) only if it
  *   does not flip back to the starting picture within BLINK_WINDOW_MS.
  */
-import type { Frame } from '../record/types.js';
+import type { Frame } from '../frames.js';
 
 export const BLINK_WINDOW_MS = 1000;
 export const BLINK_BOX = 64;

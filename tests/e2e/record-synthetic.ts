@@ -3,7 +3,7 @@
  * colors and a square's position, so a frame pulled from the video can be checked.
  */
 import { randomFillSync } from 'node:crypto';
-import type { CursorImage, Frame, FrameSource, InputEvent, InputSource } from '../../src/record/types.js';
+import type { CursorImage, Frame, FrameSource, InputEvent, InputSource } from '../../src/frames.js';
 
 export const PALETTE: [number, number, number][] = [
   [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200],

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { outputBase, slug, vmName } from '../../src/demo/names.js';
+import { outputBase, slug, vmName } from '../../src/api/names.js';
 import { domainXml, parseOwner } from '../../src/libvirt/domain-xml.js';
 
 test('demo names become safe slugs', () => {

@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SerialConsole } from '../../src/demo/serial.js';
+import { SerialConsole } from '../../src/api/serial.js';
 
 let dir: string;
 let file: string;

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { demoNameFromFile, keepVideo, shouldAttachScreenshot, shouldRecordVideo, vmSettings } from '../../fixtures/options.js';
 import { sanitize } from '../../fixtures/matchers/names.js';
-import { openViewer, viewerRequested } from '../../src/demo/viewer.js';
+import { openViewer, viewerRequested } from '../../src/api/viewer.js';
 
 test('demoName defaults to the spec file name without .spec.ts', () => {
   expect(demoNameFromFile('/x/demos/terminal.spec.ts')).toBe('terminal');

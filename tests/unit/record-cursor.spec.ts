@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { blendImage, builtinArrow, compositeCursor, sameCursor } from '../../src/record/cursor.js';
-import type { CursorImage, Frame } from '../../src/record/types.js';
+import type { CursorImage, Frame } from '../../src/frames.js';
 
 function solid(width: number, height: number, rgb: [number, number, number]): Frame {
   const rgba = Buffer.alloc(width * height * 4);

@@ -3,7 +3,7 @@ import { codecOptions, concatList, outputGeometry, segmentArgs } from '../../src
 import { frameTicks, mkvFramePrefix, mkvHeader, MKV_TICKS_PER_SECOND } from '../../src/record/mkv.js';
 import { Recorder } from '../../src/record/index.js';
 import { UsageError } from '../../src/errors.js';
-import type { FrameSource } from '../../src/record/types.js';
+import type { FrameSource } from '../../src/frames.js';
 
 test.describe('output geometry', () => {
   test('even sizes pass through untouched', () => {

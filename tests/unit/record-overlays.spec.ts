@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { drawRing, keycastText, KEYCAST_MS, Overlays, renderCaption, RING_MS } from '../../src/record/overlays.js';
-import type { Frame } from '../../src/record/types.js';
+import type { Frame } from '../../src/frames.js';
 
 const blank = (w: number, h: number): Frame => ({ width: w, height: h, rgba: Buffer.alloc(w * h * 4, 0) });
 

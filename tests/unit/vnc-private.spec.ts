@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { domainXml, type DomainSpec } from '../../src/libvirt/domain-xml.js';
 import { Domain } from '../../src/libvirt/domain.js';
 import { Virsh, virshShellLine, virshShellOutput } from '../../src/libvirt/virsh.js';
-import { GuestAgent } from '../../src/demo/guest-agent.js';
-import { vncAttachCommand, vncTcpRequested } from '../../src/demo/vnc-access.js';
+import { GuestAgent } from '../../src/api/guest-agent.js';
+import { vncAttachCommand, vncTcpRequested } from '../../src/api/vnc-access.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const vncAccess = path.resolve(here, '../../src/demo/vnc-access.ts');
+const vncAccess = path.resolve(here, '../../src/api/vnc-access.ts');
 
 const spec: DomainSpec = {
   name: 'demo-x-ab12cd', disk: '/c/run/demo-x.qcow2', memoryMiB: 512, cpus: 1, accel: 'tcg',

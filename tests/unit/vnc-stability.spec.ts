@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { BLINK_WINDOW_MS, ChangeDetector, StabilityTracker, diffBox } from '../../src/vnc/stability.js';
-import type { Frame } from '../../src/record/types.js';
+import type { Frame } from '../../src/frames.js';
 
 function screen(paint: Array<[number, number, number, number]> = []): Frame {
   const f: Frame = { width: 200, height: 100, rgba: Buffer.alloc(200 * 100 * 4) };

@@ -9,7 +9,7 @@ import { Screen, VncClient } from '../vnc/index.js';
 import { DemotoolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
-import { Deadline, StepTimer } from './deadline.js';
+import { Deadline, StepTimer } from '../timeouts.js';
 import { runDir } from './names.js';
 import { waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';

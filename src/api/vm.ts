@@ -4,7 +4,7 @@ import type { BaseImage } from '../images/index.js';
 import type { Domain, SnapshotInfo, Resources, Accel } from '../libvirt/index.js';
 import { Keyboard, Mouse, type Region, type Screen, type ScreenMatch, type VncClient, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
-import type { FrameSource, InputEvent, InputSource } from '../record/types.js';
+import type { FrameSource, InputEvent, InputSource } from '../frames.js';
 import { TimeoutError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { defaultTimeout, resolveTimeout, sleep, timer, type TimeoutName } from '../timeouts.js';

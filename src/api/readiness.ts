@@ -1,6 +1,6 @@
 import type { Screen } from '../vnc/index.js';
 import type { SerialConsole } from './serial.js';
-import type { Deadline } from './deadline.js';
+import type { Deadline } from '../timeouts.js';
 import { sleep } from '../timeouts.js';
 
 /**

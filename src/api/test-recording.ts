@@ -1,5 +1,5 @@
 import { Recorder, type RecordOptions, type RecordingResult } from '../record/index.js';
-import type { FrameSource } from '../record/types.js';
+import type { FrameSource } from '../frames.js';
 import { createLogger, type Logger } from '../log.js';
 
 /** A recording in progress; stop() finishes and checks the file. */
