@@ -11,6 +11,7 @@ import { VncConnectError, VncDisconnectedError } from './errors.js';
 import { assertSupportedFormat, type PixelFormat } from './pixels.js';
 import { updateRequestMessage } from './protocol.js';
 import { Encoding, Security, rfb2, type Rfb2Client, type Rfb2Rect, type Rfb2Stream } from './rfb2.js';
+import { hookUpdateEnd } from './rfb2-patch.js';
 
 /**
  * Where a VNC server listens: a unix socket (demotool's VMs: only their owner can connect) or
@@ -36,7 +37,7 @@ const ENCODINGS = [Encoding.raw, Encoding.desktopSize, Encoding.cursor];
 class GuardedStream extends EventEmitter implements Rfb2Stream {
   constructor(
     private readonly socket: net.Socket,
-    private readonly fault: (err: unknown) => void,
+    fault: (err: unknown) => void,
   ) {
     super();
     socket.on('data', (chunk: Buffer) => {
@@ -95,11 +96,7 @@ export class RfbSession extends EventEmitter {
         clearTimeout(armed);
         opts.signal?.removeEventListener('abort', onAbort);
         session.destroy(err instanceof Error ? err : new Error(String(err)));
-        reject(
-          err instanceof VncConnectError
-            ? err
-            : new VncConnectError(`VNC handshake with ${where} failed: ${describe(err)}`, { cause: err }),
-        );
+        reject(err instanceof VncConnectError ? err : new VncConnectError(`VNC handshake with ${where} failed: ${describe(err)}`, { cause: err }));
       };
       const armed = timer(
         () => fail(new VncConnectError(`VNC server at ${where} did not complete the handshake within ${opts.timeoutMs} ms`)),
@@ -137,34 +134,12 @@ export class RfbSession extends EventEmitter {
       else if (rect.encoding === Encoding.cursor) this.emit('cursor', rect);
     });
     rfb.on('resize', (rect: Rfb2Rect) => this.emit('resize', rect.width, rect.height));
-    this.hookUpdateEnd(rfb);
+    hookUpdateEnd(rfb, () => this.emit('updateEnd'));
     rfb.once('connect', () => {
       this.format = formatOf(rfb);
       assertSupportedFormat(this.format);
       ready();
     });
-  }
-
-  /**
-   * rfb2 emits 'rect' per rectangle but nothing when a FramebufferUpdate ends. It calls
-   * expectNewMessage() right after the last rectangle, so we mark the start of an update
-   * and report its end there.
-   */
-  private hookUpdateEnd(rfb: Rfb2Client): void {
-    const readFbUpdate = rfb.readFbUpdate;
-    const expectNewMessage = rfb.expectNewMessage;
-    let inUpdate = false;
-    rfb.readFbUpdate = () => {
-      inUpdate = true;
-      readFbUpdate.call(rfb);
-    };
-    rfb.expectNewMessage = () => {
-      if (inUpdate) {
-        inUpdate = false;
-        this.emit('updateEnd');
-      }
-      expectNewMessage.call(rfb);
-    };
   }
 
   /** Resolves once the bytes are handed to the kernel, in order with every other write. */
