@@ -62,7 +62,7 @@ export function osIds(osRelease) {
  *  - busybox-static only when /bin/busybox is missing or dynamic. When it is dynamic, the
  *    `busybox` package is installed, and busybox-static replaces it: that is reported as such.
  */
-export function tinyPackages({ family, ids, kernels, busybox, arch = process.arch }) {
+export function tinyPackages({ family, kernels, busybox, arch = process.arch }) {
   const install = [];
   const notes = [];
   let replaces;
@@ -80,4 +80,14 @@ export function tinyPackages({ family, ids, kernels, busybox, arch = process.arc
     } else notes.push('/bin/busybox is dynamically linked: the tiny image needs a static busybox there');
   }
   return { install, replaces, notes };
+}
+
+/**
+ * The browser for the test that runs a real Page beside the VM matchers
+ * (tests/e2e/fixtures-browser.spec.ts launches /usr/bin/chromium): Debian's `chromium`
+ * package. Ubuntu's `chromium` is a transitional package for a snap, so it is left out there.
+ */
+export function browserPackages({ family, ids }) {
+  if (family === 'apt' && ids.id === 'debian') return { install: ['chromium'], notes: [] };
+  return { install: [], notes: ['no Debian chromium package here: the real-browser fixtures test skips without /usr/bin/chromium'] };
 }

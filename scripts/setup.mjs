@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKUP_SUFFIX, BLOCK_END, BLOCK_START, applyQemuConf } from './qemu-conf.mjs';
-import { bootKernels, busyboxState, osIds, tinyPackages } from './host-packages.mjs';
+import { bootKernels, browserPackages, busyboxState, osIds, tinyPackages } from './host-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -101,8 +101,9 @@ function installOsPackages() {
   if (!family) return say('unknown OS: install qemu, libvirt, ffmpeg, mmdebstrap, a static busybox, a kernel and tesseract yourself');
   const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const tiny = tinyPackages({ family, ids: osIds(release), kernels: bootKernels(), busybox: busyboxState() });
-  for (const note of tiny.notes) say(note);
-  const wanted = [...PACKAGES[family].base, ...tiny.install, ...(args.has('--bench') ? PACKAGES[family].bench : [])];
+  const browser = browserPackages({ family, ids: osIds(release) });
+  for (const note of [...tiny.notes, ...browser.notes]) say(note);
+  const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...(args.has('--bench') ? PACKAGES[family].bench : [])];
   const missing = missingPackages(family, wanted);
   if (missing.length === 0) return say('OS packages: all present');
   const replaces = tiny.replaces && missing.includes(tiny.replaces.package) ? tiny.replaces : undefined;

@@ -1,16 +1,20 @@
 /**
  * Structured logging. One line per event: human-readable by default,
  * JSON lines with DEMOTOOL_LOG_FORMAT=json. DEMOTOOL_LOG_LEVEL=debug|info|warn|error|silent.
- * Errors carry the file:line of the caller, as the spec asks.
+ * The default is warn: inside a test runner the terminal belongs to its reporter, so only
+ * warnings and errors go there (the fixtures put the detail in steps and attachments).
+ * Warnings and errors carry the file:line of the caller, so a line leads to its code.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
 const order: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
+const DEFAULT_LEVEL: LogLevel = 'warn';
+
 function threshold(): number {
-  const level = (process.env.DEMOTOOL_LOG_LEVEL ?? 'info') as LogLevel | 'silent';
-  return order[level] ?? order.info;
+  const level = (process.env.DEMOTOOL_LOG_LEVEL || DEFAULT_LEVEL) as LogLevel | 'silent';
+  return order[level] ?? order[DEFAULT_LEVEL];
 }
 
 /** file:line of the first stack frame outside this module. */
@@ -19,7 +23,7 @@ function callSite(): string | undefined {
   for (const frame of stack) {
     if (frame.includes('/log.') || frame.includes('node:internal')) continue;
     const m = frame.match(/\(?((?:file:\/\/)?[^\s()]+):(\d+):\d+\)?$/);
-    if (m) return `${m[1].replace(/^file:\/\//, '').replace(process.cwd() + '/', '')}:${m[2]}`;
+    if (m?.[1] && m[2]) return `${m[1].replace(/^file:\/\//, '').replace(process.cwd() + '/', '')}:${m[2]}`;
   }
   return undefined;
 }
