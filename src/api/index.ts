@@ -10,7 +10,7 @@ export { BootError } from './boot.js';
 export { GuestAgentError, type ExecResult, type ExecOptions } from './guest-agent.js';
 export { SerialConsole } from './serial.js';
 export { READY_DEFAULTS, type ReadyOptions, type ReadyStrategy } from './readiness.js';
-export { runCleanups } from './cleanup.js';
+export { runCleanups } from '../process-exit.js';
 export { slug, vmName, outputBase, runDir } from './names.js';
 export { decideAccel } from './accel.js';
 export type { StepRunner } from './steps.js';

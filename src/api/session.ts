@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../log.js';
 import { timeoutScale } from '../timeouts.js';
 import { decideAccel } from './accel.js';
 import { bootVm } from './boot.js';
-import { onCleanup, onExitSync } from './cleanup.js';
+import { onCleanup, onExitSync } from '../process-exit.js';
 import { removeRunFiles, removeRunFilesSync } from './run-files.js';
 import { Domain } from '../libvirt/index.js';
 import { outputBase, runDir, slug, vmName } from './names.js';

@@ -17,7 +17,7 @@ import { lockOutput, type OutputLock } from './output-lock.js';
 import { Overlays } from './overlays.js';
 import { probeVideo } from './probe.js';
 import { applyPlan, dueIndex, planTick, slotTime, totalFrames, type FrameCounts } from './schedule.js';
-import { trackRecorder, untrackRecorder } from './signals.js';
+import { trackRecording, untrackRecording } from './active-recordings.js';
 import type { CursorImage, Frame, FrameSource, InputSource } from '../frames.js';
 
 export type { RecordOptions } from './options.js';
@@ -131,7 +131,7 @@ export class Recorder {
       await this.startFirstSegment();
     } catch (err) {
       this.state = 'stopped';
-      untrackRecorder(this);
+      untrackRecording(this);
       this.encoder?.kill('SIGKILL');
       await this.removeSegments();
       await this.releaseLock();
@@ -165,7 +165,7 @@ export class Recorder {
     this.t0 = now;
     this.lastIndex = 0;
     this.counts = { sent: 1, duplicated: 0, dropped: 0 };
-    trackRecorder(this);
+    trackRecording(this);
     await this.startSegment(0, first);
   }
 
@@ -434,7 +434,7 @@ export class Recorder {
       if (videoDone) await this.removeSegments();
       else this.log.warn('the video was not finished; its segments are kept', { path: this.output, segments: this.segments.map((s) => s.path) });
       await this.releaseLock();
-      untrackRecorder(this);
+      untrackRecording(this);
       this.state = 'stopped';
     }
   }

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { joinSections, probeVideo, recordSection } from '../../src/record/index.js';
-import { signalHandlersInstalled } from '../../src/record/signals.js';
+import { signalHandlersInstalled } from '../../src/process-exit.js';
 import { decodeErrors, ffmpegChildren, frameAt, phaseOf, rgbAt, sleepUntil } from './record-helpers.js';
 import { SyntheticSource } from './record-synthetic.js';
 

@@ -1,5 +1,5 @@
 // The cleanup handler takes a second signal after the first: each SIGINT runs the cleanups pending then.
-import { onCleanup } from '../../../src/api/cleanup.js';
+import { onCleanup } from '../../../src/process-exit.js';
 
 const ran: string[] = [];
 process.on('SIGINT', () => undefined); // someone else handles SIGINT too: the process goes on
