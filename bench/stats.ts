@@ -3,7 +3,8 @@ export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const upper = s[mid] ?? NaN;
+  return s.length % 2 ? upper : ((s[mid - 1] ?? NaN) + upper) / 2;
 }
 
 export function fmtMs(ms: number): string {
@@ -15,7 +16,7 @@ export function table(title: string, header: string[], rows: (string | number)[]
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   console.log(`\n## ${title}\n`);
   cells.forEach((r, n) => {
-    console.log(`| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`);
+    console.log(`| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`);
     if (n === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   });
 }

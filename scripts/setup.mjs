@@ -34,7 +34,7 @@ function run(cmd, argv, opts = {}) {
   const r = spawnSync(cmd, argv, { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8', cwd: root, ...opts });
   return { ok: r.status === 0, out: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status };
 }
-const have = (cmd) => run('sh', ['-c', `command -v ${cmd}`], { quiet: true }).ok;
+
 
 /** Host changes need the user's yes: without it, print the exact commands and stop. */
 function consent(what, commands) {

@@ -125,7 +125,7 @@ export class ImageCache {
     const names = new Set<string>();
     for (const f of entries) {
       const m = /^([a-z0-9][a-z0-9.-]*)\.(qcow2|json)$/.exec(f);
-      if (m && !m[1].includes('..')) names.add(m[1]);
+      if (m?.[1] && !m[1].includes('..')) names.add(m[1]);
     }
     const out: CachedImage[] = [];
     for (const name of [...names].sort()) {

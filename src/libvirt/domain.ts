@@ -50,7 +50,7 @@ export class Domain {
   async stateWithReason(timeout = 5_000): Promise<{ state: DomainState; reason: string }> {
     const out = (await this.virsh.run(['domstate', this.ref, '--reason'], { quiet: true, timeout })).trim();
     const m = out.match(/^(.*?)\s*\((.*)\)$/);
-    return m ? { state: m[1] as DomainState, reason: m[2] } : { state: (out as DomainState) || 'unknown', reason: '' };
+    return m ? { state: m[1] as DomainState, reason: m[2] ?? '' } : { state: (out as DomainState) || 'unknown', reason: '' };
   }
 
   /** Resume a paused (or panicked) domain. */
@@ -142,7 +142,7 @@ export class Domain {
       .filter(Boolean)
       .map((line) => {
         const m = line.match(/^(\S+)\s+(\S+ \S+ \S+)\s+(.+)$/);
-        return m ? { name: m[1], createdAt: m[2], state: m[3].trim() } : { name: line.split(/\s+/)[0], createdAt: '', state: '' };
+        return m?.[1] && m[2] && m[3] ? { name: m[1], createdAt: m[2], state: m[3].trim() } : { name: line.split(/\s+/)[0] ?? line, createdAt: '', state: '' };
       });
   }
 

@@ -82,7 +82,6 @@ export class GuestNetwork {
     readonly socket: string,
     readonly spec: GuestNetworkSpec,
     private readonly child: ChildProcess,
-    private readonly log: Logger,
   ) {}
 
   static async start(socket: string, spec: GuestNetworkSpec, log: Logger = createLogger('guest-network')): Promise<GuestNetwork> {
@@ -96,7 +95,7 @@ export class GuestNetwork {
     const child = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    const net = new GuestNetwork(socket, spec, child, log);
+    const net = new GuestNetwork(socket, spec, child);
     for (let i = 0; i < 100 && !existsSync(socket); i++) {
       if (child.exitCode !== null || child.signalCode !== null) break;
       await sleep(20);

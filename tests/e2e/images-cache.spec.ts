@@ -164,9 +164,10 @@ test('list and remove', async () => {
   await fs.writeFile(path.join(dir, 'junk.qcow2'), 'not an image');
   const listed = await cache.list({ validate: true });
   expect(listed.map((i) => [i.name, i.valid])).toEqual([['junk', false], ['tiny', true]]);
-  expect(listed[1].path).toBe((await cache.ensure('tiny')).path);
-  expect(listed[1].sizeBytes).toBe((await fs.stat(listed[1].path)).size);
-  expect((await cache.list())[0].valid).toBeUndefined();
+  const tiny = listed[1]!;
+  expect(tiny.path).toBe((await cache.ensure('tiny')).path);
+  expect(tiny.sizeBytes).toBe((await fs.stat(tiny.path)).size);
+  expect((await cache.list())[0]?.valid).toBeUndefined();
   await cache.remove('tiny');
   expect(await fs.readdir(dir)).toEqual(['junk.qcow2']);
   await cache.remove('tiny'); // removing what is gone is fine

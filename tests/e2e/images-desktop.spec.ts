@@ -66,7 +66,7 @@ test('it boots to its desktop through startDemo: marker, 1280x800 background, xt
     expect([info.width, info.height]).toEqual([1280, 800]);
     let background = 0;
     for (let i = 0; i < data.length; i += 3) {
-      if (BACKGROUND.every((c, k) => Math.abs(data[i + k] - c) <= 4)) background++;
+      if (BACKGROUND.every((c, k) => Math.abs((data[i + k] ?? 0) - c) <= 4)) background++;
     }
     // The xterm covers ~17% of the screen; everything else is the root window's colour.
     expect(background / (info.width * info.height)).toBeGreaterThan(0.7);
@@ -81,7 +81,7 @@ test('it boots to its desktop through startDemo: marker, 1280x800 background, xt
     const num = (k: string) => Number(geo.stdout.match(new RegExp(`Absolute upper-left ${k}: +(\\d+)`))?.[1]);
     const extents = geo.stdout.match(/_NET_FRAME_EXTENTS\(CARDINAL\) = (\d+), (\d+), (\d+), (\d+)/);
     expect(extents, geo.stdout).not.toBeNull();
-    const [left, , top] = extents!.slice(1).map(Number);
+    const [left = NaN, , top = NaN] = extents!.slice(1).map(Number);
     expect([num('X') - left, num('Y') - top], geo.stdout).toEqual([100, 100]);
 
     const root = await vm.exec(

@@ -9,6 +9,9 @@ import { test, expect } from '../../fixtures/index.js';
 import { probeVideo } from '../../src/record/index.js';
 import { qemuPid, virsh } from './support/host.js';
 
+/** The fields of GET /api/v1/status these tests read. */
+type ApiStatus = { vm_name: string; auto_revert_enabled: boolean; heartbeat: { is_timed_out: boolean } };
+
 const HEARTBEAT_TIMEOUT = 5_000;
 const GRACE = 3_000;
 // A recovery completes (revert + the first heartbeat after it) within this much of its trigger.
@@ -64,7 +67,7 @@ test('a QEMU stopped with SIGSTOP: no virsh call hangs the watchdog, and the VM 
     // While QEMU is frozen, the watchdog and its API keep answering at once.
     await expect.poll(() => watchdog.state, { timeout: HEARTBEAT_TIMEOUT + 5_000 }).not.toBe('healthy');
     const t0 = performance.now();
-    const status = await (await fetch(`${watchdog.url}/api/v1/status`)).json();
+    const status = (await (await fetch(`${watchdog.url}/api/v1/status`)).json()) as ApiStatus;
     expect(performance.now() - t0).toBeLessThan(1_000);
     expect(status.vm_name).toBe(vm.name);
     await expect(watchdog).toHaveRecovered({ reason: 'heartbeat-timeout', within: HEARTBEAT_TIMEOUT + 60_000 });
@@ -145,7 +148,7 @@ test('auto-revert off: the timeout is logged and nothing reverts; on again: reco
   await sh(vm, 'demotool-guest stop');
   await expect.poll(() => watchdog.state, { timeout: HEARTBEAT_TIMEOUT + 5_000 }).toBe('timed-out');
   await expect(watchdog).not.toHaveRecovered({ within: 5_000 });
-  const status = await (await fetch(`${watchdog.url}/api/v1/status`)).json();
+  const status = (await (await fetch(`${watchdog.url}/api/v1/status`)).json()) as ApiStatus;
   expect(status.heartbeat.is_timed_out).toBe(true);
   expect(status.auto_revert_enabled).toBe(false);
 

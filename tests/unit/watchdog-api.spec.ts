@@ -123,6 +123,7 @@ interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests read arbitrary fields of the answers
   json: any;
 }
 

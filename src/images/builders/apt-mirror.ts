@@ -23,7 +23,7 @@ interface SourceEntry {
 export function parseDeb822(text: string): SourceEntry[] {
   const out: SourceEntry[] = [];
   for (const stanza of text.split(/\n\s*\n/)) {
-    const field = (name: string) => stanza.match(new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi'))?.[1].trim() ?? '';
+    const field = (name: string) => stanza.match(new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi'))?.[1]?.trim() ?? '';
     if (!field('Types').split(/\s+/).includes('deb')) continue;
     if (/^(no|false)$/i.test(field('Enabled'))) continue;
     const suites = field('Suites').split(/\s+/).filter(Boolean);

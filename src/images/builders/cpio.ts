@@ -16,7 +16,7 @@ const S_IFCHR = 0o020000;
 const hex = (n: number) => n.toString(16).padStart(8, '0');
 const pad4 = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);
 
-function record(ino: number, mode: number, name: string, data: Buffer, rdev = [0, 0]): Buffer {
+function record(ino: number, mode: number, name: string, data: Buffer, rdev: [number, number] = [0, 0]): Buffer {
   const nameBuf = Buffer.from(name + '\0');
   const fields = [ino, mode, 0, 0, 1, 0, data.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0];
   const header = Buffer.from('070701' + fields.map(hex).join(''), 'ascii');

@@ -176,7 +176,7 @@ in_root systemctl enable systemd-networkd.service
 in_root systemctl disable systemd-networkd-wait-online.service || true
 in_root systemctl mask ${MASKED_UNITS.join(' ')}
 # Autologin must not wait for DHCP: a copy of systemd-user-sessions without After=network.target.
-sed 's/ network\.target//' "$R/lib/systemd/system/systemd-user-sessions.service" > "$R/etc/systemd/system/systemd-user-sessions.service"
+sed 's/ network.target//' "$R/lib/systemd/system/systemd-user-sessions.service" > "$R/etc/systemd/system/systemd-user-sessions.service"
 # The watchdog's guest monitors: installed, off unless the kernel command line says demotool.watchdog=.
 mkdir -p "$R/usr/local/bin" "$R/etc/demotool"
 ${heredoc('/usr/local/bin/demotool-guest', guestFile('demotool-guest'), '0755')}

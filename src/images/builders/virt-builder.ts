@@ -38,7 +38,7 @@ export function virtBuilderEnv(extra: Record<string, string> = {}, env: NodeJS.P
 function summarise(ctx: BuildContext) {
   return (line: string) => {
     const m = line.match(/^\[\s*([\d.]+)\]\s+(.*)$/);
-    if (!m) return ctx.log.debug('virt-builder', { line });
+    if (!m?.[1] || m[2] === undefined) return ctx.log.debug('virt-builder', { line });
     const text = m[2].trim();
     ctx.log.info('virt-builder', { at: `${m[1]}s`, line: text.length > 160 ? text.slice(0, 157) + '...' : text });
     const step = text.replace(/:.*$/, '').slice(0, 40).toLowerCase();
