@@ -16,7 +16,9 @@ async function readinessError(vm: Vm, declaredAt: number): Promise<number> {
   return declaredAt - performance.now();
 }
 
-async function sampleBoots(image: string, strategy: keyof typeof RULES, runs: number): Promise<Record<string, number>> {
+type BootSample = Record<(typeof STEPS)[number] | 'total' | 'early', number>;
+
+async function sampleBoots(image: string, strategy: keyof typeof RULES, runs: number): Promise<BootSample> {
   const samples: Record<string, number>[] = [];
   for (let i = 0; i < runs; i++) {
     await startDemo(`bench-boot-${strategy}`, { outputDir: 'bench-results' }, (demo) =>
@@ -26,7 +28,7 @@ async function sampleBoots(image: string, strategy: keyof typeof RULES, runs: nu
       }),
     );
   }
-  return Object.fromEntries([...STEPS, 'total', 'early'].map((k) => [k, median(samples.map((s) => s[k] ?? 0))]));
+  return Object.fromEntries([...STEPS, 'total', 'early'].map((k) => [k, median(samples.map((s) => s[k] ?? 0))])) as BootSample;
 }
 
 /**
