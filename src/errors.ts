@@ -44,3 +44,8 @@ export class CommandTimeoutError extends TimeoutError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/** The last non-empty lines of a tool's output, to quote in an error message. */
+export function lastLines(text: string, lines = 25): string {
+  return text.split('\n').filter(Boolean).slice(-lines).join('\n');
+}

@@ -10,7 +10,7 @@ import { acquireBuildLock } from './lock.js';
 import {
   assertImageName, builtInImageNames, defaultImageDir, imageFiles, isBuildLeftover, isBuiltIn, newBuildId, versionFiles, versionOf,
 } from './names.js';
-import { qemuImgCheck, qemuImgInfo } from './qemu-img.js';
+import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import type { BaseImage } from './types.js';
 

@@ -2,6 +2,9 @@ import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { ImageBuildError } from './errors.js';
 
+/** Lines of a tool's output kept for its error message. */
+const TAIL_LINES = 25;
+
 export interface RunOptions {
   image: string;
   step: string;
@@ -18,12 +21,6 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-const TAIL_LINES = 25;
-
-/** Last lines of a multi-line text, for error messages. */
-export function tail(text: string, lines = TAIL_LINES): string {
-  return text.split('\n').filter(Boolean).slice(-lines).join('\n');
-}
 
 /**
  * Run a build tool. Failures become ImageBuildError naming the image, the step, the tail of

@@ -2,7 +2,7 @@ import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
-import type { BootSpec } from '../images/types.js';
+import type { KernelBoot } from './domain-xml.js';
 import { createLogger } from '../log.js';
 import { sleep } from '../timeouts.js';
 
@@ -32,7 +32,7 @@ async function bootId(): Promise<string> {
  * for its userspace to print on the serial port. The answer is cached per host boot.
  */
 export async function probeKvm(
-  boot: BootSpec & { marker: string },
+  boot: KernelBoot & { marker: string },
   options: { cacheFile: string; timeoutMs?: number },
 ): Promise<AccelDecision> {
   const id = await bootId();
@@ -45,7 +45,7 @@ export async function probeKvm(
   return decision;
 }
 
-async function runProbe(boot: BootSpec & { marker: string }, timeoutMs: number): Promise<AccelDecision> {
+async function runProbe(boot: KernelBoot & { marker: string }, timeoutMs: number): Promise<AccelDecision> {
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {

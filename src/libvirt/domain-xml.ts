@@ -1,5 +1,14 @@
 import { isIPv4 } from 'node:net';
-import type { BootSpec } from '../images/types.js';
+
+/** Direct kernel boot: QEMU loads this kernel and initrd itself instead of the disk's bootloader. */
+export interface KernelBoot {
+  /** Absolute path of the kernel. */
+  kernel: string;
+  /** Absolute path of the initrd. */
+  initrd: string;
+  /** Kernel command line. */
+  cmdline: string;
+}
 import { UsageError } from '../errors.js';
 import { ownerMetadataXml, readOwner, type OwnerRecord } from './owner.js';
 
@@ -16,7 +25,7 @@ export interface DomainSpec {
   cpus: number;
   accel: 'kvm' | 'tcg';
   /** Direct kernel boot (built-in images). */
-  boot?: BootSpec;
+  boot?: KernelBoot;
   /** Where the serial console is logged. */
   serialLog: string;
   /** Add the qemu-guest-agent channel. */

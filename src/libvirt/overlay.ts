@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { qemuImg } from '../images/qemu-img.js';
+import { qemuImg } from '../qemu-img.js';
 import { VmError } from './errors.js';
 
 /** A copy-on-write qcow2 layer over a base image. The base is never written. */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ImageCache } from '../../src/images/index.js';
 import { bookwormSources, hostMirrors } from '../../src/images/builders/apt-mirror.js';
-import { qemuImgInfo } from '../../src/images/qemu-img.js';
+import { qemuImgInfo } from '../../src/qemu-img.js';
 import { createLogger } from '../../src/log.js';
 
 // The real virt-builder against a repository this test makes itself (template downloads are

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { CommandTimeoutError, TimeoutError } from '../../src/errors.js';
-import { qemuImgCheck, qemuImgInfo } from '../../src/images/qemu-img.js';
+import { qemuImgCheck, qemuImgInfo } from '../../src/qemu-img.js';
 import { createOverlay } from '../../src/libvirt/overlay.js';
 import { runFfmpeg } from '../../src/record/ffmpeg-run.js';
 import { probeVideo } from '../../src/record/index.js';

@@ -5,7 +5,7 @@ import { gzip } from 'node:zlib';
 import { ImageBuildError } from '../errors.js';
 import { guestFile } from '../guest-files.js';
 import { guestKernel } from './guest-kernel.js';
-import { qemuImgCreate } from '../qemu-img.js';
+import { qemuImgCreate } from '../../qemu-img.js';
 import { cpioNewc, type CpioEntry } from './cpio.js';
 import type { Builder, BuildContext } from './types.js';
 

@@ -1,7 +1,13 @@
 import { execa } from 'execa';
-import { CommandTimeoutError } from '../errors.js';
-import { defaultTimeout } from '../timeouts.js';
-import { tail } from './run.js';
+import { CommandTimeoutError, DemotoolError, lastLines } from './errors.js';
+import { defaultTimeout } from './timeouts.js';
+
+/** qemu-img ran and failed (a missing or unreadable file, a bad backing chain, a full disk). */
+export class QemuImgError extends DemotoolError {
+  constructor(message: string) {
+    super('EQEMUIMG', message, { hint: 'check that the file exists, is readable, and that its disk has room' });
+  }
+}
 
 export interface QemuImgInfo {
   format: string;
@@ -27,7 +33,7 @@ export async function qemuImg(args: string[]) {
 // them for a check is safe and must not fail on QEMU's image lock.
 export async function qemuImgInfo(file: string): Promise<QemuImgInfo> {
   const r = await qemuImg(['info', '-U', '--output=json', file]);
-  if (r.exitCode !== 0) throw new Error(`qemu-img info failed: ${tail(r.stderr, 5) || r.shortMessage}`);
+  if (r.exitCode !== 0) throw new QemuImgError(`qemu-img info ${file} failed: ${lastLines(r.stderr, 5) || r.shortMessage}`);
   const j = JSON.parse(r.stdout) as Record<string, unknown>;
   return {
     format: String(j.format),
@@ -44,7 +50,7 @@ export async function qemuImgInfo(file: string): Promise<QemuImgInfo> {
 export async function qemuImgCheck(file: string): Promise<CheckResult> {
   const r = await qemuImg(['check', '-U', '-f', 'qcow2', file]);
   if (r.exitCode === 0 || r.exitCode === 3) return { ok: true };
-  const why = tail(`${r.stderr}\n${r.stdout}`, 4).replace(/\n/g, ' | ') || r.shortMessage;
+  const why = lastLines(`${r.stderr}\n${r.stdout}`, 4).replace(/\n/g, ' | ') || r.shortMessage;
   return { ok: false, reason: `qemu-img check exit ${r.exitCode}: ${why}` };
 }
 
@@ -54,5 +60,5 @@ export async function qemuImgCreate(file: string, sizeBytes: number, backing?: s
   args.push(file);
   if (!backing) args.push(String(sizeBytes));
   const r = await qemuImg(args);
-  if (r.exitCode !== 0) throw new Error(`qemu-img create ${file} failed: ${tail(r.stderr, 5) || r.shortMessage}`);
+  if (r.exitCode !== 0) throw new QemuImgError(`qemu-img create ${file} failed: ${lastLines(r.stderr, 5) || r.shortMessage}`);
 }
