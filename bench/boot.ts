@@ -12,7 +12,7 @@ async function readinessError(vm: Vm, declaredAt: number): Promise<number> {
   const marker = vm.image.readyMarker;
   if (!marker) return NaN;
   if (new RegExp(marker).test(vm.serial.text())) return 0;
-  await vm.serial.waitFor(new RegExp(marker), { timeout: 300_000 });
+  await vm.waitForSerial(new RegExp(marker), { timeout: 300_000 });
   return declaredAt - performance.now();
 }
 

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { rm } from 'node:fs/promises';
-import type { Vm } from '../src/index.js';
+import { backendsOf, type Vm } from '../src/index.js';
 import { fmtMs, median, table, timeIt } from './stats.js';
 
 /** vm.screenshot() (from the mirror) against `virsh screenshot`, same VM, same still screen. */
@@ -10,7 +10,7 @@ export async function benchScreenshot(vm: Vm, runs = 30): Promise<void> {
   const file = `/tmp/demotool-bench-${process.pid}.ppm`;
   for (let i = 0; i < runs; i++) {
     ours.push(await timeIt(() => vm.screenshot()));
-    virsh.push(await timeIt(() => execa('virsh', ['-c', vm.domain.virsh.uri, 'screenshot', vm.name, file])));
+    virsh.push(await timeIt(() => execa('virsh', ['-c', backendsOf(vm).domain.virsh.uri, 'screenshot', vm.name, file])));
   }
   await rm(file, { force: true });
   const a = median(ours);

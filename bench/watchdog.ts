@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { startDemo, type Vm, type Watchdog } from '../src/index.js';
+import { backendsOf, startDemo, type Vm, type Watchdog } from '../src/index.js';
 import { fmtMs, median, table } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -19,7 +19,7 @@ async function revertMethods(vm: Vm): Promise<{ rows: (string | number)[][]; med
       const record = await watchdog.revert('bench');
       durations.push(record.durationMs);
       // libvirt's revert restarts QEMU: the screen is usable again once VNC has reconnected.
-      while (!vm.vnc.connected) await new Promise((r) => setTimeout(r, 10));
+      while (!backendsOf(vm).vnc.connected) await new Promise((r) => setTimeout(r, 10));
       vncBack.push(performance.now() - t0);
     }
     medians[revertMethod] = median(vncBack);

@@ -1,13 +1,49 @@
-/** demotool: scripted demos and screen tests of whole desktops in VMs. */
+/**
+ * demotool: scripted demos and screen tests of whole desktops in VMs.
+ *
+ * The root entry exports what a user's code names: the API (startDemo, recordDemo,
+ * DemoSession, Vm), the types on its members, and every error class, to catch by class.
+ * The original design's flat verb names live in `demotool/compat`.
+ *
+ * @packageDocumentation
+ */
 export * from './api/index.js';
-export { ImageCache, ImageInUseError, builtInImageNames, type BaseImage } from './images/index.js';
-export type { Region, ScreenMatch, VncEndpoint } from './vnc/index.js';
+export { ImageCache, builtInImageNames, type BaseImage, type BootSpec, type ImageCacheOptions, type EnsureOptions, type CachedImage } from './images/index.js';
+export type { Accel, Resources, SnapshotInfo } from './libvirt/index.js';
+export type { Region, Point, Size, MouseButton } from './geometry.js';
+export type { ScreenMatch, MatchOptions, VncEndpoint } from './vnc/index.js';
 export type { RecordOptions, RecordingResult } from './record/index.js';
-export { RecordingError, DiskSpaceError, FinalizeError, OutputLockedError, validateRecordOptions } from './record/index.js';
-export { DemotoolError, TimeoutError, UsageError, CommandTimeoutError } from './errors.js';
-export { VmError, VirshError } from './libvirt/index.js';
 export {
-  Watchdog, WatchdogError, REVERT_REASONS, type WatchdogOptions, type ControlApiOptions, type WatchdogStatus, type HeartbeatStatus,
-  type WatchdogState, type RevertRecord, type RevertReason, type RevertMethod, type EscalationPolicy,
+  Watchdog,
+  REVERT_REASONS,
+  type WatchdogOptions,
+  type ControlApiOptions,
+  type WatchdogStatus,
+  type HeartbeatStatus,
+  type WatchdogState,
+  type WatchdogEvents,
+  type RevertRecord,
+  type RevertReason,
+  type RevertMethod,
+  type EscalationPolicy,
 } from './watchdog/index.js';
-export { Timeouts, defaultTimeout } from './timeouts.js';
+export { Timeouts, type TimeoutName } from './timeouts.js';
+
+// Every error demotool throws, by layer.
+export { DemotoolError, TimeoutError, UsageError, CommandTimeoutError } from './errors.js';
+export { VirshError, VmError } from './libvirt/index.js';
+export { VncError, VncConnectError, VncDisconnectedError, ScreenMatchTimeoutError, KeyNameError } from './vnc/index.js';
+export {
+  RecordingError,
+  RecordingStartError,
+  SourceNotConnectedError,
+  OutputDirectoryError,
+  DiskSpaceError,
+  EncoderCrashedError,
+  OutputFileError,
+  FinalizeError,
+  OutputLockedError,
+} from './record/index.js';
+export { ImageBuildError, ImageInUseError, ImageValidationError } from './images/index.js';
+export { QemuImgError } from './qemu-img.js';
+export { WatchdogError } from './watchdog/index.js';

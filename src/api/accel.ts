@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accelOverride, probeKvm, type AccelDecision } from '../libvirt/index.js';
 import { ImageCache } from '../images/index.js';
-import { stateDir } from './names.js';
+import { stateDir } from './state-directories.js';
 
 let decided: Promise<AccelDecision> | undefined;
 

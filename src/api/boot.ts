@@ -2,15 +2,32 @@ import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaseImage } from '../images/index.js';
 import {
-  DEFAULT_GUEST_NETWORK, Domain, GuestNetwork, Virsh, VmError, createOverlay, cpuPinning, domainXml, guestNetworkAvailable,
-  currentOwner, hostSize, isAllocationFailure, ownerFilePath, writeOwnerFile, planResources, removeStaleVms, resourceAttempts, type Accel, type Resources,
+  DEFAULT_GUEST_NETWORK,
+  Domain,
+  GuestNetwork,
+  Virsh,
+  VmError,
+  createOverlay,
+  cpuPinning,
+  domainXml,
+  guestNetworkAvailable,
+  currentOwner,
+  hostSize,
+  isAllocationFailure,
+  ownerFilePath,
+  writeOwnerFile,
+  planResources,
+  removeStaleVms,
+  resourceAttempts,
+  type Accel,
+  type Resources,
 } from '../libvirt/index.js';
 import { Screen, VncClient } from '../vnc/index.js';
 import { DemotoolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
 import { Deadline, StepTimer } from '../timeouts.js';
-import { runDir } from './names.js';
+import { runDir } from './state-directories.js';
 import { waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';
 import { removeRunFiles } from './run-files.js';
@@ -71,13 +88,26 @@ export interface BootedVm {
 
 /** The boot failed or timed out; the VM is already cleaned up. */
 export class BootError extends DemotoolError {
-  constructor(code: string, message: string, readonly screenshotPath: string | undefined, readonly serialTail: string, cause: unknown) {
+  constructor(
+    code: string,
+    message: string,
+    readonly screenshotPath: string | undefined,
+    readonly serialTail: string,
+    cause: unknown,
+  ) {
     super(code, message, { cause, hint: bootHint(screenshotPath, serialTail) });
   }
 }
 
 function bootHint(shot: string | undefined, tail: string): string {
-  const lines = tail.trim() ? tail.trim().split('\n').slice(-15).map((l) => `      ${l}`).join('\n') : '      (empty)';
+  const lines = tail.trim()
+    ? tail
+        .trim()
+        .split('\n')
+        .slice(-15)
+        .map((l) => `      ${l}`)
+        .join('\n')
+    : '      (empty)';
   return `last screenshot: ${shot ?? '(none: VNC never answered)'}\n    serial log tail:\n${lines}\n    On a slow machine raise DEMOTOOL_BOOT_TIMEOUT (seconds); see \`demotool doctor\`.`;
 }
 
@@ -85,7 +115,9 @@ function bootHint(shot: string | undefined, tail: string): string {
 export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const virsh = new Virsh({ log: req.log.child('virsh') });
   // Every start sweeps up VMs left by killed runs (cheap: one list, one dumpxml per demo-* VM).
-  await removeStaleVms(virsh, { runDir: runDir(), log: req.log.child('cleanup') }).catch((e) => req.log.warn('stale VM sweep failed', { error: (e as Error).message }));
+  await removeStaleVms(virsh, { runDir: runDir(), log: req.log.child('cleanup') }).catch((e) =>
+    req.log.warn('stale VM sweep failed', { error: (e as Error).message }),
+  );
   const deadline = new Deadline(req.timeoutMs, `VM ${req.name} booting ${req.image.name}`);
   const timer = new StepTimer();
   const overlay = join(runDir(), `${req.name}.qcow2`);
@@ -136,8 +168,7 @@ function guestChannels(req: BootRequest): GuestChannels {
     channels.apiSocket = `${sockets}.api.sock`;
     channels.api = req.guestApi ?? DEFAULT_GUEST_API;
   }
-  for (const path of [channels.messageSocket, channels.apiSocket, `${sockets}.net.sock`])
-    if (path) checkSocketPath(path);
+  for (const path of [channels.messageSocket, channels.apiSocket, `${sockets}.net.sock`]) if (path) checkSocketPath(path);
   return channels;
 }
 
@@ -152,10 +183,16 @@ async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Pro
   }
   const gateway = channels.api.address;
   await preparePrivateDir();
-  return GuestNetwork.start(join(vncSocketDir(), `${req.name}.net.sock`), {
-    ...DEFAULT_GUEST_NETWORK, guestAddress: guestAddressNear(gateway), gateway,
-    forwards: [{ port: channels.api.port, socket: channels.apiSocket }],
-  }, req.log.child('net'));
+  return GuestNetwork.start(
+    join(vncSocketDir(), `${req.name}.net.sock`),
+    {
+      ...DEFAULT_GUEST_NETWORK,
+      guestAddress: guestAddressNear(gateway),
+      gateway,
+      forwards: [{ port: channels.api.port, socket: channels.apiSocket }],
+    },
+    req.log.child('net'),
+  );
 }
 
 /** The guest's own address: .15 of the gateway's /24 (.16 when the gateway is .15). */
@@ -188,9 +225,19 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
   let lastError: unknown;
   for (const resources of attempts) {
     const xml = domainXml({
-      name: req.name, uuid: req.uuid, disk: overlay, accel: req.accel, boot: bootWithArgs(req), serialLog,
-      guestAgent: req.image.guestAgent, network: req.network ?? 'closed', video: req.video, ...resources,
-      passtSocket: io.passtSocket, messageSocket: io.channels.messageSocket, vnc: io.vnc,
+      name: req.name,
+      uuid: req.uuid,
+      disk: overlay,
+      accel: req.accel,
+      boot: bootWithArgs(req),
+      serialLog,
+      guestAgent: req.image.guestAgent,
+      network: req.network ?? 'closed',
+      video: req.video,
+      ...resources,
+      passtSocket: io.passtSocket,
+      messageSocket: io.channels.messageSocket,
+      vnc: io.vnc,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
       owner: currentOwner({ overlay, image: req.image.name }),
     });
@@ -223,8 +270,7 @@ async function waitRunning(domain: Domain, deadline: Deadline): Promise<void> {
   for (;;) {
     const state = await domain.state().catch(() => 'unknown');
     if (state === 'running') return;
-    if (state === 'shut off' || state === 'crashed')
-      throw new VmError('EVMSTOPPED', `VM ${domain.name} stopped during boot (state: ${state})`);
+    if (state === 'shut off' || state === 'crashed') throw new VmError('EVMSTOPPED', `VM ${domain.name} stopped during boot (state: ${state})`);
     deadline.check('waiting for libvirt to report running');
     await sleep(50);
   }
@@ -268,6 +314,9 @@ async function lastScreenshot(req: BootRequest, vm: { domain: Domain; client?: V
 
 /** The most telling line of an error: libvirt puts QEMU's reason last. */
 function summary(error: unknown): string {
-  const lines = (error as Error).message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('→'));
+  const lines = (error as Error).message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('→'));
   return lines.length > 1 ? `${lines[0]} — ${lines[lines.length - 1]}` : (lines[0] ?? String(error));
 }

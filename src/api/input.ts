@@ -6,7 +6,10 @@ type Point = { x: number; y: number };
 
 /** vm.keyboard: the VNC keyboard, with every action shown as a step in reports. */
 export class VmKeyboard {
-  constructor(private readonly keyboard: Keyboard, private readonly step: () => StepRunner) {}
+  constructor(
+    private readonly keyboard: Keyboard,
+    private readonly step: () => StepRunner,
+  ) {}
 
   type(text: string, options?: { delay?: number }): Promise<void> {
     return this.step()(`type ${preview(text)}`, () => this.keyboard.type(text, options));
@@ -28,7 +31,10 @@ export class VmKeyboard {
 
 /** vm.mouse: the absolute (USB tablet) pointer, with every action shown as a step. */
 export class VmMouse {
-  constructor(private readonly mouse: Mouse, private readonly step: () => StepRunner) {}
+  constructor(
+    private readonly mouse: Mouse,
+    private readonly step: () => StepRunner,
+  ) {}
 
   get position(): Point {
     return this.mouse.position;

@@ -1,11 +1,22 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { TimeoutError } from '../errors.js';
-import { defaultTimeout, sleep } from '../timeouts.js';
+import { Deadline, defaultTimeout, sleep } from '../timeouts.js';
 
 /** Characters of serial output kept in memory per VM (the newest ones). */
 export const SERIAL_KEEP_CHARS = 4 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
+
+/** What `vm.serial` offers: the guest's serial log, read-only. Wait on it with `vm.waitForSerial`. */
+export interface SerialLog {
+  /** The log file libvirt writes. */
+  readonly path: string;
+  /** The log so far: all of it, or its newest 4 Mi characters. */
+  text(): string;
+  /** The last `lines` lines (default 30). */
+  tail(lines?: number): string;
+  /** The log's current length: pass it as `from` to `vm.waitForSerial` to wait only for output that comes after now. */
+  mark(): number;
+}
 
 /**
  * The guest's serial console, as libvirt logs it to a file. The file is read by offset: each
@@ -13,7 +24,7 @@ const CHUNK_BYTES = 1024 * 1024;
  * characters are kept in memory. Offsets (mark(), waitFor's `from`) count every character
  * since the log began, including those no longer kept.
  */
-export class SerialConsole {
+export class SerialConsole implements SerialLog {
   private readonly maxChars: number;
   private readonly decoder = new StringDecoder('utf8');
   /** Bytes of the file consumed so far. */
@@ -24,7 +35,10 @@ export class SerialConsole {
   private kept = '';
   private dropped = 0;
 
-  constructor(readonly path: string, options: { maxChars?: number } = {}) {
+  constructor(
+    readonly path: string,
+    options: { maxChars?: number } = {},
+  ) {
     this.maxChars = Math.max(1, Math.floor(options.maxChars ?? SERIAL_KEEP_CHARS));
   }
 
@@ -53,7 +67,7 @@ export class SerialConsole {
   async waitFor(pattern: RegExp | string, options: { timeout?: number; from?: number } = {}): Promise<RegExpMatchArray> {
     const timeout = options.timeout ?? defaultTimeout('serial');
     const re = typeof pattern === 'string' ? new RegExp(escapeRegExp(pattern)) : pattern;
-    const deadline = Date.now() + timeout;
+    const deadline = new Deadline(timeout, `serial output matching ${re}`);
     let searched = -1;
     for (;;) {
       const end = this.mark();
@@ -63,10 +77,7 @@ export class SerialConsole {
         const m = this.kept.slice(Math.max(0, (options.from ?? 0) - this.dropped)).match(re);
         if (m) return m;
       }
-      if (Date.now() > deadline)
-        throw new TimeoutError(`serial output matching ${re}`, timeout, {
-          hint: `last serial lines (${this.path}):\n${indent(this.tail(10))}`,
-        });
+      if (deadline.expired()) throw deadline.error(undefined, { hint: `last serial lines (${this.path}):\n${indent(this.tail(10))}` });
       await sleep(100);
     }
   }
@@ -116,10 +127,13 @@ export class SerialConsole {
   }
 }
 
-export function escapeRegExp(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function indent(s: string): string {
-  return s.split('\n').map((l) => `    ${l}`).join('\n');
+  return s
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 }

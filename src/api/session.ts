@@ -3,8 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageCache } from '../images/index.js';
 import type { Resources, Accel } from '../libvirt/index.js';
-import { joinSections, type RecordingResult } from '../record/index.js';
-import { DemotoolError } from '../errors.js';
+import { joinSections, OutputDirectoryError, type RecordingResult } from '../record/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { timeoutScale } from '../timeouts.js';
 import { decideAccel } from './accel.js';
@@ -12,7 +11,10 @@ import { bootVm } from './boot.js';
 import { onCleanup, onExitSync } from '../process-exit.js';
 import { removeRunFiles, removeRunFilesSync } from './run-files.js';
 import { Domain } from '../libvirt/index.js';
-import { outputBase, runDir, slug, vmName } from './names.js';
+import { slug } from './demo-name.js';
+import { vmName } from './vm-name.js';
+import { outputBase } from './output-directory.js';
+import { runDir } from './state-directories.js';
 import type { ReadyOptions } from './readiness.js';
 import type { GuestMonitors } from './guest-monitors.js';
 import { checkVmOptions } from './vm-options.js';
@@ -79,7 +81,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     this.directory = join(options.outputDir ?? outputBase(), this.name);
     const holder = openDirectories.get(this.directory);
     if (holder !== undefined)
-      throw new UsageError(`demo ${JSON.stringify(name)} would write to ${this.directory}, which the open demo ${JSON.stringify(holder)} is using`, 'close that demo first, or give this one another name or outputDir');
+      throw new UsageError(
+        `demo ${JSON.stringify(name)} would write to ${this.directory}, which the open demo ${JSON.stringify(holder)} is using`,
+        'close that demo first, or give this one another name or outputDir',
+      );
     openDirectories.set(this.directory, name);
     this.log = options.log ?? createLogger(`demo:${this.name}`);
     this.cache = options.imageCache ?? new ImageCache({ log: this.log.child('images') });
@@ -89,8 +94,9 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     try {
       await mkdir(this.directory, { recursive: true });
     } catch (e) {
-      throw new DemotoolError('EOUTPUTDIR', `cannot create the demo directory ${this.directory}: ${(e as Error).message}`, {
+      throw new OutputDirectoryError(this.directory, `cannot create the demo directory ${this.directory}: ${(e as Error).message}`, {
         hint: 'run from a writable directory, or pass outputDir',
+        cause: e,
       });
     }
     return this.directory;
@@ -129,7 +135,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const { kernelArgs, bootTimeout } = checkVmOptions(options);
     const image = await this.cache.ensure(imageName);
     if (kernelArgs.length && !image.boot)
-      throw new UsageError(`guestMonitors need a built-in image; ${imageName} boots its own kernel`, 'install guest/linux/demotool-guest in the guest and set a transport in /etc/demotool/guest.conf');
+      throw new UsageError(
+        `guestMonitors need a built-in image; ${imageName} boots its own kernel`,
+        'install guest/linux/demotool-guest in the guest and set a transport in /etc/demotool/guest.conf',
+      );
     const accel = options.accel ?? (await decideAccel(this.cache)).accel;
     const name = vmName(this.name);
     const uuid = randomUUID();
@@ -153,14 +162,36 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       unregisterSync();
     };
     const booted = await bootVm({
-      name, uuid, image, accel, resources: options.resources, network: options.network, guestApi: options.guestApi, kernelArgs, video: options.video, ready: options.ready,
-      timeoutMs: bootTimeout ?? bootTimeoutMs(), artifactsDir: () => this.artifactsDir(), log: this.log,
+      name,
+      uuid,
+      image,
+      accel,
+      resources: options.resources,
+      network: options.network,
+      guestApi: options.guestApi,
+      kernelArgs,
+      video: options.video,
+      ready: options.ready,
+      timeoutMs: bootTimeout ?? bootTimeoutMs(),
+      artifactsDir: () => this.artifactsDir(),
+      log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
     }).catch((e) => {
       unregister();
       throw e;
     });
-    vm = new Vm({ ...booted, name, image, demo: this, accel, log: this.log, onClose: () => { unregister(); this.vms.delete(vm!); } });
+    vm = new Vm({
+      ...booted,
+      name,
+      image,
+      demo: this,
+      accel,
+      log: this.log,
+      onClose: () => {
+        unregister();
+        this.vms.delete(vm!);
+      },
+    });
     this.vms.add(vm);
     return vm;
   }
@@ -179,7 +210,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const mp4s = this.sections.filter((s) => s.format === 'mp4');
     if (mp4s.length === 0) return;
     const out = join(this.directory, `${this.name}.mp4`);
-    await joinSections(mp4s.map((s) => ({ path: s.path, title: s.section })), out);
+    await joinSections(
+      mp4s.map((s) => ({ path: s.path, title: s.section })),
+      out,
+    );
     this.log.info('demo joined', { path: out, sections: mp4s.length });
   }
 

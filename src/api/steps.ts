@@ -17,8 +17,9 @@ export interface CallSite {
 export function userCallSite(): CallSite | undefined {
   for (const frame of new Error().stack?.split('\n').slice(1) ?? []) {
     const m = frame.match(/\(?((?:file:\/\/)?\/[^\s()]+):(\d+):(\d+)\)?$/);
-    if (!m || /\/(src|dist\/src)\/(demo|vnc|record|libvirt|images)\/|node_modules|node:/.test(m[1])) continue;
-    return { file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]), column: Number(m[3]) };
+    const [, file, line, column] = m ?? [];
+    if (!file || /\/(src|dist\/src)\/(api|compat|vnc|record|libvirt|images)\/|node_modules|node:/.test(file)) continue;
+    return { file: file.replace(/^file:\/\//, ''), line: Number(line), column: Number(column) };
   }
   return undefined;
 }

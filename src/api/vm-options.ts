@@ -31,13 +31,15 @@ function plainObject(name: string, value: unknown): Record<string, unknown> | un
  */
 export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; bootTimeout?: number } {
   const o = plainObject('VM options', options) ?? {};
-  for (const key of Object.keys(o)) if (!KNOWN.includes(key)) throw new UsageError(`unknown VM option ${JSON.stringify(key)}`, `known options: ${KNOWN.join(', ')}`);
+  for (const key of Object.keys(o))
+    if (!KNOWN.includes(key)) throw new UsageError(`unknown VM option ${JSON.stringify(key)}`, `known options: ${KNOWN.join(', ')}`);
   oneOf('network', o.network, ['closed', 'open']);
   oneOf('video', o.video, ['virtio', 'vga']);
   oneOf('accel', o.accel, ['kvm', 'tcg']);
   const resources = plainObject('resources', o.resources);
   if (resources) {
-    for (const key of Object.keys(resources)) if (key !== 'cpus' && key !== 'memoryMiB') throw new UsageError(`unknown resources option ${JSON.stringify(key)}`, 'resources take cpus and memoryMiB');
+    for (const key of Object.keys(resources))
+      if (key !== 'cpus' && key !== 'memoryMiB') throw new UsageError(`unknown resources option ${JSON.stringify(key)}`, 'resources take cpus and memoryMiB');
     wholeNumber('resources.cpus', resources.cpus, 1, 64);
     wholeNumber('resources.memoryMiB', resources.memoryMiB, 128, 1024 * 1024);
   }
@@ -49,12 +51,19 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
   }
   const api = plainObject('guestApi', o.guestApi);
   if (api) {
-    if (typeof api.address !== 'string' || !isIPv4(api.address)) throw new UsageError(`guestApi.address must be an IPv4 address, not ${JSON.stringify(api.address)}`);
+    if (typeof api.address !== 'string' || !isIPv4(api.address))
+      throw new UsageError(`guestApi.address must be an IPv4 address, not ${JSON.stringify(api.address)}`);
     wholeNumber('guestApi.port', api.port, 1, 65535);
     if (api.port === undefined) throw new UsageError('guestApi needs a port');
   }
   const bootTimeout = resolveTimeout('bootTimeout', o.bootTimeout, NaN);
   if (options.guestMonitors?.transport === 'http' && (options.network ?? 'closed') === 'closed' && !guestNetworkAvailable())
-    throw new UsageError("guestMonitors over 'http' need the closed guest network, and passt or socat is missing", 'install passt and socat (`npm run setup -- --yes`), or use transport: \'serial\'');
-  return { kernelArgs: guestMonitorArgs(options.guestMonitors, options.network ?? 'closed', options.guestApi), bootTimeout: Number.isNaN(bootTimeout) ? undefined : bootTimeout };
+    throw new UsageError(
+      "guestMonitors over 'http' need the closed guest network, and passt or socat is missing",
+      "install passt and socat (`npm run setup -- --yes`), or use transport: 'serial'",
+    );
+  return {
+    kernelArgs: guestMonitorArgs(options.guestMonitors, options.network ?? 'closed', options.guestApi),
+    bootTimeout: Number.isNaN(bootTimeout) ? undefined : bootTimeout,
+  };
 }

@@ -1,21 +1,24 @@
-import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BaseImage } from '../images/index.js';
-import type { Domain, SnapshotInfo, Resources, Accel } from '../libvirt/index.js';
-import { Keyboard, Mouse, type Region, type Screen, type ScreenMatch, type VncClient, type VncEndpoint } from '../vnc/index.js';
+import type { SnapshotInfo, Resources, Accel, GuestNetwork } from '../libvirt/index.js';
+import { VmError } from '../libvirt/index.js';
+import { Keyboard, Mouse, type MatchOptions, type ScreenMatch, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
-import type { FrameSource, InputEvent, InputSource } from '../frames.js';
-import { TimeoutError, UsageError } from '../errors.js';
+import type { Region, MouseButton } from '../geometry.js';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { defaultTimeout, resolveTimeout, sleep, timer, type TimeoutName } from '../timeouts.js';
-import type { BootedVm, GuestChannels } from './boot.js';
-import { VmError, type GuestNetwork } from '../libvirt/index.js';
-import { removeRunFiles } from './run-files.js';
+import { defaultTimeout, resolveTimeout, sleep, type TimeoutName } from '../timeouts.js';
 import { Watchdog, type WatchdogOptions } from '../watchdog/index.js';
+import type { BootedVm, GuestChannels } from './boot.js';
+import { removeRunFiles } from './run-files.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';
-import type { SerialConsole } from './serial.js';
+import type { SerialConsole, SerialLog } from './serial.js';
 import { directSteps, userCallSite, type StepRunner } from './steps.js';
+import { attachBackends, type VmBackends } from './vm-backends.js';
+import { explainTimeout } from './stopped-vm.js';
+import { recordingSource } from './recording-source.js';
+import { revertAndReconnect } from './vm-revert.js';
 import { removeVncSocket, vncAttachCommand } from './vnc-access.js';
 
 /** What a Vm needs from the session that owns it. */
@@ -27,29 +30,48 @@ export interface VmOwner {
   addSection(result: RecordingResult): void;
 }
 
-type MatchOptions = { region?: Region; exclude?: Region[]; threshold?: number; margin?: number; timeout?: number };
+/** How long a wait may take, in ms: 0 or Infinity for no limit; each verb names its default. */
+export interface WaitOptions {
+  timeout?: number;
+}
+
+/** What the Vm is built from: the booted parts and the session's context. */
+export type VmParts = BootedVm & { name: string; image: BaseImage; demo: VmOwner; accel: Accel; log: Logger; onClose: () => void };
 
 /**
- * A running VM, ready for input. Playwright-style surfaces (keyboard, mouse, screenshot,
- * waitFor*) plus the original design's flat names as aliases (type, keyPress, keyCombo, ...).
+ * A running VM, ready for input: `keyboard` and `mouse`, screen verbs (`screenshot`,
+ * `waitForScreen`, `waitForText`, ...), serial output (`serial`, `waitForSerial`), commands in
+ * the guest (`exec`), snapshots, a watchdog, recorded sections and `close()`.
+ *
+ * Every action is shown as a step in Playwright reports. A wait that times out throws a
+ * {@link TimeoutError} (a {@link ScreenMatchTimeoutError} for screen matches), or a
+ * {@link VmError} (EVMPAUSEDIO, EVMNOTRUNNING) when it timed out because the VM had stopped.
+ * Default timeouts are named in {@link Timeouts} and scaled by DEMOTOOL_TIMEOUT_SCALE.
+ * The libvirt domain and the VNC client behind it are reachable through {@link backendsOf}.
  */
 export class Vm implements AsyncDisposable {
+  /** The libvirt domain's name: `demo-{demo}-{id}`. */
   readonly name: string;
+  /** The base image the VM's overlay sits on. */
   readonly image: BaseImage;
+  /** The demo session that owns this VM. */
   readonly demo: VmOwner;
-  readonly domain: Domain;
-  readonly serial: SerialConsole;
+  /** The guest's serial log (read-only); wait on it with {@link Vm.waitForSerial}. */
+  readonly serial: SerialLog;
+  /** The VNC keyboard: type, press, down, up, combo. */
   readonly keyboard: VmKeyboard;
+  /** The absolute (USB tablet) pointer: move, click, dblclick, down, up, drag, wheel. */
   readonly mouse: VmMouse;
+  /** CPUs and memory the VM got. */
   readonly resources: Resources;
+  /** 'kvm' or 'tcg'. */
   readonly accel: Accel;
   /** Milliseconds per boot step (overlay, define, start, running, vnc, ready). */
   readonly timings: Record<string, number>;
-  /** The VNC client; also the recorder's frame source. */
-  readonly vnc: VncClient;
-  readonly screen: Screen;
   /** Host ends of the guest's channels to a watchdog: HTTP (closed network) and ttyS1. */
   readonly channels: GuestChannels;
+  private readonly backends: VmBackends;
+  private readonly serialConsole: SerialConsole;
   private readonly network?: GuestNetwork;
   private readonly watchdogs = new Set<Watchdog>();
   private readonly agent: GuestAgent;
@@ -57,44 +79,48 @@ export class Vm implements AsyncDisposable {
   private readonly rawMouse: Mouse;
   private readonly overlay: string;
   private readonly log: Logger;
+  private readonly onClose: () => void;
   private stepRunner: StepRunner = directSteps;
   private readonly firstEndpoint?: VncEndpoint;
   private closed?: Promise<void>;
 
-  constructor(booted: BootedVm & { name: string; image: BaseImage; demo: VmOwner; accel: Accel; log: Logger; onClose: () => void }) {
-    this.name = booted.name;
-    this.image = booted.image;
-    this.demo = booted.demo;
-    this.domain = booted.domain;
-    this.serial = booted.serial;
-    this.vnc = booted.client;
-    this.screen = booted.screen;
-    this.resources = booted.resources;
-    this.accel = booted.accel;
-    this.timings = booted.timings;
-    this.overlay = booted.overlay;
-    this.channels = booted.channels;
-    this.network = booted.network;
-    this.log = booted.log;
-    this.rawKeyboard = new Keyboard(booted.client);
-    this.rawMouse = new Mouse(booted.client);
+  /** @internal Built by `DemoSession.vm()`. */
+  constructor(parts: VmParts) {
+    this.name = parts.name;
+    this.image = parts.image;
+    this.demo = parts.demo;
+    this.serial = parts.serial;
+    this.serialConsole = parts.serial;
+    this.resources = parts.resources;
+    this.accel = parts.accel;
+    this.timings = parts.timings;
+    this.overlay = parts.overlay;
+    this.channels = parts.channels;
+    this.network = parts.network;
+    this.log = parts.log;
+    this.onClose = parts.onClose;
+    this.backends = { domain: parts.domain, vnc: parts.client, screen: parts.screen };
+    attachBackends(this, this.backends);
+    this.rawKeyboard = new Keyboard(parts.client);
+    this.rawMouse = new Mouse(parts.client);
     const steps = (): StepRunner => (title, body) => this.stepRunner(title, body, userCallSite());
     this.keyboard = new VmKeyboard(this.rawKeyboard, steps);
     this.mouse = new VmMouse(this.rawMouse, steps);
-    this.agent = new GuestAgent(booted.domain, booted.image.guestAgent, booted.image.user?.name);
-    this.onClose = booted.onClose;
-    this.firstEndpoint = booted.client.endpoint;
+    this.agent = new GuestAgent(parts.domain, parts.image.guestAgent, parts.image.user?.name);
+    this.firstEndpoint = parts.client.endpoint;
   }
-  private readonly onClose: () => void;
+
+  // ---- VNC access -------------------------------------------------------------
 
   /**
    * Where this VM's VNC server listens: `{ socket }`, a unix socket only this user can open
    * (the default), or `{ host: '127.0.0.1', port }` when DEMOTOOL_VNC_TCP=1 asked for TCP
    * (libvirt's autoport: the port can change after a revert).
+   * @throws {@link UsageError} before the VM has an endpoint.
    */
   get vncEndpoint(): VncEndpoint {
-    const endpoint = this.vnc.endpoint ?? this.firstEndpoint;
-    if (!endpoint) throw new Error(`VM ${this.name} has no VNC endpoint yet`);
+    const endpoint = this.backends.vnc.endpoint ?? this.firstEndpoint;
+    if (!endpoint) throw new UsageError(`VM ${this.name} has no VNC endpoint yet`);
     return { ...endpoint };
   }
 
@@ -104,118 +130,187 @@ export class Vm implements AsyncDisposable {
     return 'port' in endpoint ? endpoint.port : undefined;
   }
 
-  /** A shell command that lets a TCP-only viewer (VLC, vncviewer) watch this VM: a socat bridge on 127.0.0.1:port. */
+  /** A shell command that lets a TCP-only viewer (VLC, vncviewer) watch this VM: a socat bridge on 127.0.0.1:`port` (default 5999). */
   vncAttachCommand(port = 5999): string {
     return vncAttachCommand(this.vncEndpoint, port);
   }
 
-  /** Show every action as a step (the Playwright fixtures pass test.step). */
+  /** Show every action through `runner` (the Playwright fixtures pass test.step); undefined: run them plainly. */
   setStepRunner(runner: StepRunner | undefined): void {
     this.stepRunner = runner ?? directSteps;
   }
 
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {
-    return this.stepRunner(title, () => body().catch((e) => this.explainTimeout(e)), userCallSite());
-  }
-
-  /**
-   * A wait that timed out may have waited on a VM that stopped: QEMU pauses a guest whose disk
-   * write failed (a full disk), and nothing on screen or serial moves after that. Say so.
-   */
-  private async explainTimeout(error: unknown): Promise<never> {
-    // Every timeout has the code ETIMEOUT (screen matches have their own class, with the best match).
-    if (!(error instanceof TimeoutError) && (error as { code?: string })?.code !== 'ETIMEOUT') throw error;
-    const { state, reason } = await this.domain.stateWithReason(3_000).catch(() => ({ state: 'unknown', reason: '' }));
-    if (state === 'paused' && /ioerror|i\/o error/i.test(reason))
-      throw new VmError('EVMPAUSEDIO', `VM ${this.name} is paused: QEMU stopped it after a disk I/O error (is the disk full?)`, {
-        cause: error, hint: `free space where the overlay lives (${dirname(this.overlay)}); the wait that timed out: ${(error as Error).message.split('\n')[0]}`,
-      });
-    if (state === 'shut off' || state === 'crashed' || state === 'paused')
-      throw new VmError('EVMNOTRUNNING', `VM ${this.name} is ${state}${reason ? ` (${reason})` : ''}, so the wait could not succeed`, { cause: error, hint: (error as Error).message.split('\n')[0] });
-    throw error;
+    return this.stepRunner(
+      title,
+      () => body().catch((e) => explainTimeout(e, { name: this.name, domain: this.backends.domain, overlay: this.overlay })),
+      userCallSite(),
+    );
   }
 
   // ---- screen -------------------------------------------------------------
 
-  /** A PNG of the screen from the always-current mirror (no new connection). */
+  /**
+   * A PNG of the screen (or of `clip`) from the always-current VNC mirror; also written to
+   * `path` when given. Takes no time to wait: the mirror is read as it is.
+   * @returns the PNG.
+   */
   screenshot(options?: { path?: string; clip?: Region }): Promise<Buffer> {
-    return this.step('screenshot', () => this.screen.screenshot(options));
+    return this.step('screenshot', () => this.backends.screen.screenshot(options));
   }
 
-  /** Wait until the reference PNG shows on screen (openQA needle: searched within a margin). */
-  async waitForScreen(reference: string | Buffer, options?: MatchOptions): Promise<ScreenMatch> {
+  /**
+   * Waits until `reference` (a PNG path or buffer) shows on screen: an openQA needle,
+   * searched within `margin` of `region`, matched at `threshold` similarity (default 0.95).
+   * Default timeout: `Timeouts.screen`.
+   * @returns where it matched, with its similarity.
+   * @throws {@link ScreenMatchTimeoutError} on timeout (with the best match; writes
+   * `<name>-actual.png` and `<name>-diff.png` to the artifacts directory).
+   */
+  waitForScreen(reference: string | Buffer, options?: MatchOptions & WaitOptions): Promise<ScreenMatch> {
     const o = timed(options, 'waitForScreen', 'screen');
-    return this.step(`wait for screen ${label(reference)}`, () => this.screen.waitForScreen(reference, o));
+    return this.step(`wait for screen ${label(reference)}`, () => this.backends.screen.waitForScreen(reference, o));
   }
 
-  /** Find the reference on screen, then click its centre. */
-  async clickImage(reference: string | Buffer, options?: MatchOptions & { button?: 'left' | 'right' | 'middle' }): Promise<ScreenMatch> {
+  /**
+   * Looks for `reference` on the screen as it is now, without waiting (for checks that
+   * something is absent). Not shown as a step.
+   * @returns the match, or null when it does not show at `threshold`.
+   */
+  findImage(reference: string | Buffer, options?: MatchOptions): Promise<ScreenMatch | null> {
+    return this.backends.screen.findImage(reference, options);
+  }
+
+  /**
+   * Waits until `reference` shows (as {@link Vm.waitForScreen}), then clicks its centre with
+   * `button` (default left). Default timeout: `Timeouts.screen`.
+   * @returns where it matched.
+   * @throws {@link ScreenMatchTimeoutError} when it never shows.
+   */
+  clickImage(reference: string | Buffer, options?: MatchOptions & WaitOptions & { button?: MouseButton }): Promise<ScreenMatch> {
     const o = timed(options, 'clickImage', 'screen');
     return this.step(`click image ${label(reference)}`, async () => {
-      const m = await this.screen.waitForScreen(reference, o);
+      const m = await this.backends.screen.waitForScreen(reference, o);
       await this.rawMouse.click(Math.round(m.x + m.width / 2), Math.round(m.y + m.height / 2), { button: options?.button });
       return m;
     });
   }
 
-  async waitForStableScreen(options?: { duration?: number; timeout?: number; region?: Region }): Promise<void> {
+  /**
+   * Waits until the screen (or `region`) stays unchanged for `duration` ms (default 1000);
+   * a blinking cursor doesn't count as a change. Default timeout: `Timeouts.stable`.
+   * @throws {@link TimeoutError} when it keeps changing.
+   */
+  waitForStableScreen(options?: { duration?: number; region?: Region } & WaitOptions): Promise<void> {
     const o = timed(options, 'waitForStableScreen', 'stable');
-    return this.step('wait for stable screen', () => this.screen.waitForStableScreen(o));
+    return this.step('wait for stable screen', () => this.backends.screen.waitForStableScreen(o));
   }
 
-  async waitForScreenChange(options?: { timeout?: number; region?: Region }): Promise<void> {
+  /**
+   * Runs `action`, then waits until the screen (or `region`) differs from how it looked
+   * before the action: the picture to compare with is taken first, so a change the action
+   * causes at once is never missed. A blinking cursor doesn't count. Default timeout
+   * `Timeouts.stable`, counted from the call (the action's time included).
+   * @returns what `action` returned.
+   * @throws {@link TimeoutError} when nothing changed; whatever `action` throws.
+   */
+  waitForScreenChange<T>(action: () => Promise<T> | T, options?: { region?: Region } & WaitOptions): Promise<T> {
+    if (typeof action !== 'function')
+      return Promise.reject(
+        new UsageError('waitForScreenChange takes the action that changes the screen', 'vm.waitForScreenChange(() => vm.keyboard.press("Enter"))'),
+      );
     const o = timed(options, 'waitForScreenChange', 'stable');
-    return this.step('wait for screen change', () => this.screen.waitForScreenChange(o));
+    return this.step('wait for screen change', async () => {
+      const changed = this.backends.screen.waitForScreenChange(o);
+      changed.catch(() => undefined);
+      const result = await action();
+      await changed;
+      return result;
+    });
   }
 
-  /** OCR (tesseract) until the text shows. */
-  async waitForText(pattern: RegExp | string, options?: { region?: Region; timeout?: number }) {
+  /**
+   * Reads the screen (or `region`) once with OCR (tesseract), without waiting. Not shown as a step.
+   * @returns the text read.
+   */
+  readText(options?: { region?: Region }): Promise<string> {
+    return this.backends.screen.ocr(options);
+  }
+
+  /**
+   * Reads the screen (or `region`) with OCR until `pattern` matches (a string matches as a
+   * plain substring). Default timeout: `Timeouts.text`.
+   * @returns the text read and the match.
+   * @throws {@link TimeoutError} with the last text read.
+   */
+  waitForText(pattern: RegExp | string, options?: { region?: Region } & WaitOptions): Promise<{ text: string; match: RegExpMatchArray }> {
     const o = timed(options, 'waitForText', 'text');
-    return this.step(`wait for text ${pattern}`, () => this.screen.waitForText(pattern, o));
+    return this.step(`wait for text ${pattern}`, () => this.backends.screen.waitForText(pattern, o));
   }
 
   // ---- serial and guest ---------------------------------------------------
 
-  async waitForSerial(pattern: RegExp | string, options?: { timeout?: number; from?: number }): Promise<RegExpMatchArray> {
+  /**
+   * Waits until the serial log, from offset `from` (default 0; take one with
+   * `vm.serial.mark()` before acting), matches `pattern` (a string matches as a plain
+   * substring). Default timeout: `Timeouts.serial`.
+   * @returns the match.
+   * @throws {@link TimeoutError} with the last serial lines.
+   */
+  waitForSerial(pattern: RegExp | string, options?: { from?: number } & WaitOptions): Promise<RegExpMatchArray> {
     const o = timed(options, 'waitForSerial', 'serial');
-    return this.step(`wait for serial ${pattern}`, () => this.serial.waitFor(pattern, o));
+    return this.step(`wait for serial ${pattern}`, () => this.serialConsole.waitFor(pattern, o));
   }
 
-  /** Run a shell command in the guest through qemu-guest-agent (as the desktop user by default). */
-  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+  /**
+   * Runs a shell command in the guest through qemu-guest-agent (as the image's desktop user
+   * by default). Default timeout: `Timeouts.exec`.
+   * @returns its exit code, stdout and stderr (a non-zero exit is returned, not thrown).
+   * @throws {@link GuestAgentError} when the image has no agent or the agent fails; {@link TimeoutError}.
+   */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
     const o = timed(options, 'exec', 'exec');
     return this.step(`exec ${JSON.stringify(command)}`, () => this.agent.exec(command, o));
   }
 
+  /**
+   * Waits `ms` milliseconds, shown as a step (a pause the viewer of a recording should see).
+   */
+  pause(ms: number): Promise<void> {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      return Promise.reject(new UsageError(`pause takes a number of milliseconds ≥ 0, not ${JSON.stringify(ms)}`));
+    return this.step(`pause ${ms} ms`, () => sleep(ms));
+  }
+
   // ---- snapshots ----------------------------------------------------------
 
+  /**
+   * Takes a snapshot of the running VM (disk and memory) named `name`.
+   * @throws {@link VirshError} when libvirt refuses (a name in use, no space).
+   */
   snapshot(name: string): Promise<void> {
-    return this.step(`snapshot ${name}`, () => this.domain.snapshot(name, `demotool snapshot of ${this.name}`));
+    return this.step(`snapshot ${name}`, () => this.backends.domain.snapshot(name, `demotool snapshot of ${this.name}`));
   }
 
+  /** The VM's snapshots, oldest first. Not shown as a step. */
   snapshots(): Promise<SnapshotInfo[]> {
-    return this.domain.snapshots();
+    return this.backends.domain.snapshots();
   }
 
+  /** Deletes the snapshot `name`. Not shown as a step. @throws {@link VirshError} when it does not exist. */
   deleteSnapshot(name: string): Promise<void> {
-    return this.domain.deleteSnapshot(name);
+    return this.backends.domain.deleteSnapshot(name);
   }
 
-  /** Revert to a snapshot. QEMU restarts; this returns once VNC is connected again. */
-  revert(name: string, options: { timeout?: number } = {}): Promise<void> {
+  /**
+   * Reverts to the snapshot `name`. QEMU restarts; this returns once VNC is connected again.
+   * Default timeout: twice `Timeouts.vncConnect` for the reconnect.
+   * @throws {@link VirshError} when the snapshot does not exist; {@link TimeoutError} when VNC does not come back.
+   */
+  revert(name: string, options: WaitOptions = {}): Promise<void> {
+    const timeout = resolveTimeout('revert timeout', options.timeout, defaultTimeout('vncConnect') * 2);
     return this.step(`revert to ${name}`, async () => {
-      let dropped = false;
-      const onDrop = () => (dropped = true);
-      this.vnc.on('disconnect', onDrop);
-      const reconnected = waitForEvent(this.vnc, 'reconnect', resolveTimeout('revert timeout', options.timeout, defaultTimeout('vncConnect') * 2));
-      reconnected.catch(() => undefined);
-      try {
-        await this.domain.revert(name);
-        await sleep(300); // the old socket's close can lag the revert's return
-        if (dropped || !this.vnc.connected) await reconnected;
-      } finally {
-        this.vnc.off('disconnect', onDrop);
-      }
+      await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
       this.log.info('reverted', { vm: this.name, snapshot: name, vnc: this.vncEndpoint });
     });
   }
@@ -223,16 +318,19 @@ export class Vm implements AsyncDisposable {
   // ---- watchdog -----------------------------------------------------------
 
   /**
-   * Start watching this VM: heartbeats from the guest (HTTP at watchdog.guestUrl, or lines on
+   * Starts watching this VM: heartbeats from the guest (HTTP at watchdog.guestUrl, or lines on
    * its ttyS1), its idle timer, the domain's state and kernel panics. Any fault reverts the VM
    * to `options.snapshot` ('ready', taken now if missing). Closed with the VM, or by close().
+   * @returns the running watchdog.
+   * @throws {@link UsageError} when this VM has a watchdog already, or an option is wrong.
    */
   watchdog(options: WatchdogOptions = {}): Promise<Watchdog> {
     return this.step('start the watchdog', async () => {
       if (this.watchdogs.size > 0)
         throw new UsageError(`VM ${this.name} has a watchdog already`, 'close it first (one watchdog per VM: both would answer the same guest channels)');
+      const { domain, screen } = this.backends;
       const watchdog = await Watchdog.start(
-        { name: this.name, domain: this.domain, channels: this.channels, screenshot: () => this.screen.screenshot() },
+        { name: this.name, domain, channels: this.channels, screenshot: () => screen.screenshot() },
         options,
         this.log.child('watchdog'),
       );
@@ -244,111 +342,45 @@ export class Vm implements AsyncDisposable {
 
   // ---- recording ----------------------------------------------------------
 
-  /** Record body() as a section: demo-videos/{demo}/{section}.mp4. The file stays playable if body throws. */
+  /**
+   * Records `body` as a section of the demo: demo-videos/{demo}/{section}.mp4, joined into
+   * {demo}.mp4 when the demo closes. The file stays playable if `body` throws.
+   * @returns the file and what was checked about it.
+   * @throws {@link UsageError} for a bad option; a {@link RecordingError} subclass when the
+   * recording fails; whatever `body` throws (after the file is finished).
+   */
   async record(section: string, body: () => Promise<void>, options?: RecordOptions): Promise<RecordingResult> {
     const directory = await this.demo.ensureDirectory();
-    const vnc = this.vnc;
-    const source: FrameSource & InputSource = {
-      frame: () => vnc.frame(),
-      get version() { return vnc.version; },
-      get pointer() { return vnc.pointer; },
-      get cursor() { return vnc.cursor; },
-      get connected() { return vnc.connected; },
-      onInput: (listener) => this.onInput(listener),
-    };
+    const source = recordingSource(this.backends.vnc, this.rawKeyboard, this.rawMouse);
     const result = await this.step(`record ${section}`, () => recordSection(source, directory, section, body, { ...options, log: this.log.child('record') }));
     this.demo.addSection(result);
     return result;
   }
 
-  private onInput(listener: (e: InputEvent) => void): () => void {
-    const offKey = this.rawKeyboard.onKey((label) => listener({ type: 'key', label, at: performance.now() }));
-    const offClick = this.rawMouse.onClick((e) => listener({ type: 'click', ...e, at: performance.now() }));
-    return () => {
-      offKey();
-      offClick();
-    };
-  }
-
-  // ---- the original design's names -----------------------------------------
-
-  /** The spec's GNOME unlock: Super+L, pause, space, pause, Backspace twice, password, Enter. */
-  unlock(password = this.image.user?.password ?? 'demokudasaidomo'): Promise<void> {
-    return this.step('unlock the screen', async () => {
-      await this.rawKeyboard.press('Super+L');
-      await sleep(1000);
-      await this.rawKeyboard.press('Space');
-      await sleep(1000);
-      await this.rawKeyboard.press('Backspace');
-      await this.rawKeyboard.press('Backspace');
-      await this.rawKeyboard.type(password);
-      await this.rawKeyboard.press('Enter');
-    });
-  }
-  /** Types with human-like timing (0.1 s a key). */
-  type(text: string, options?: { delay?: number }): Promise<void> {
-    return this.keyboard.type(text, options);
-  }
-  keyPress(key: string): Promise<void> {
-    return this.keyboard.press(key);
-  }
-  keyDown(key: string): Promise<void> {
-    return this.keyboard.down(key);
-  }
-  keyUp(key: string): Promise<void> {
-    return this.keyboard.up(key);
-  }
-  keyCombo(...keys: string[]): Promise<void> {
-    return this.keyboard.combo(...keys);
-  }
-  pause(ms: number): Promise<void> {
-    return this.step(`pause ${ms} ms`, () => sleep(ms));
-  }
-  move(x: number, y: number): Promise<void> {
-    return this.mouse.move(x, y);
-  }
-  /** Drag from the current position to (x, y), moving `step` pixels at a time. */
-  mouseDrag(x: number, y: number, step = 10): Promise<void> {
-    const from = this.mouse.position;
-    const steps = Math.max(1, Math.ceil(Math.hypot(x - from.x, y - from.y) / Math.max(1, step)));
-    return this.mouse.drag(from, { x, y }, { steps });
-  }
-  /** Press and release a button where the pointer is. */
-  mousePress(button: 'left' | 'right' | 'middle' = 'left'): Promise<void> {
-    const { x, y } = this.mouse.position;
-    return this.mouse.click(x, y, { button });
-  }
-  click(x?: number, y?: number, options?: { button?: 'left' | 'right' | 'middle' }): Promise<void> {
-    const p = this.mouse.position;
-    return this.mouse.click(x ?? p.x, y ?? p.y, options);
-  }
-  captureScreen(path?: string): Promise<Buffer> {
-    return this.screenshot({ path });
-  }
-  /** The spec's expectScreen(image, maxrms): the screen matches within an error of `maxrms` (0..1). */
-  expectScreen(image: string | Buffer, maxrms = 0.05, options?: MatchOptions): Promise<ScreenMatch> {
-    return this.waitForScreen(image, { ...options, threshold: 1 - maxrms });
-  }
-
   // ---- lifetime -------------------------------------------------------------
 
-  /** Destroy and undefine the VM and delete its overlay. Idempotent. */
+  /**
+   * Stops the watchdog, destroys and undefines the VM and deletes its overlay and sockets. Idempotent.
+   * @throws {@link VmError} EVMREMOVE when libvirt can't remove it (the overlay is kept; call again).
+   */
   close(): Promise<void> {
     this.closed ??= (async () => {
       for (const watchdog of [...this.watchdogs]) await watchdog.close().catch(() => undefined);
-      await this.vnc.close().catch(() => undefined);
+      const { domain, vnc } = this.backends;
+      await vnc.close().catch(() => undefined);
       try {
-        await this.domain.removeOrThrow();
+        await domain.removeOrThrow();
       } catch (e) {
         // QEMU may still run on the overlay: keep it, say so, and let a later close() try again.
         this.closed = undefined;
         throw new VmError('EVMREMOVE', `VM ${this.name} could not be removed: ${(e as Error).message.split('\n')[0]}`, {
-          cause: e, hint: `its overlay ${this.overlay} is kept; is libvirtd running? then \`virsh destroy ${this.name}\` or \`demotool cleanup\``,
+          cause: e,
+          hint: `its overlay ${this.overlay} is kept; is libvirtd running? then \`virsh destroy ${this.name}\` or \`demotool cleanup\``,
         });
       }
       await this.network?.close();
       await removeRunFiles(dirname(this.overlay), this.name);
-      await removeVncSocket(this.vnc.endpoint ?? this.firstEndpoint);
+      await removeVncSocket(vnc.endpoint ?? this.firstEndpoint);
       this.onClose();
       this.log.info('vm removed', { name: this.name });
     })();
@@ -361,25 +393,10 @@ export class Vm implements AsyncDisposable {
 }
 
 /** The options with their timeout checked and defaulted by the one rule (0 or Infinity: no limit). */
-function timed<T extends { timeout?: number }>(options: T | undefined, verb: string, fallback: TimeoutName): T & { timeout: number } {
+function timed<T extends WaitOptions>(options: T | undefined, verb: string, fallback: TimeoutName): T & { timeout: number } {
   return { ...(options ?? ({} as T)), timeout: resolveTimeout(`${verb} timeout`, options?.timeout, defaultTimeout(fallback)) };
 }
 
 function label(reference: string | Buffer): string {
-  return typeof reference === 'string' ? reference.split('/').pop()! : 'image';
+  return typeof reference === 'string' ? (reference.split('/').pop() ?? reference) : 'image';
 }
-
-function waitForEvent(emitter: NodeJS.EventEmitter, event: string, timeout: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = timer(() => {
-      emitter.off(event, done);
-      reject(new TimeoutError(`VNC reconnect after a snapshot revert`, timeout, { hint: 'is the VM still running? see `virsh list`' }));
-    }, timeout);
-    const done = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    emitter.once(event, done);
-  });
-}
-

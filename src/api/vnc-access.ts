@@ -9,7 +9,7 @@ import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VmError, type Domain } from '../libvirt/index.js';
 import type { VncEndpoint } from '../vnc/index.js';
-import { runDir } from './names.js';
+import { runDir } from './state-directories.js';
 
 /** Where a VM's VNC server listens (the domain XML's <graphics> element follows it). */
 export type VncListen = { socket: string } | { tcp: '127.0.0.1' };
@@ -48,7 +48,9 @@ export async function prepareVncListen(vmName: string, env: NodeJS.ProcessEnv = 
 /** A unix socket path must fit sun_path (108 bytes with its NUL). */
 export function checkSocketPath(path: string): void {
   if (Buffer.byteLength(path) > 107)
-    throw new VmError('ESOCKETPATH', `the unix socket path ${path} is longer than 107 bytes`, { hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name' });
+    throw new VmError('ESOCKETPATH', `the unix socket path ${path} is longer than 107 bytes`, {
+      hint: 'set XDG_CACHE_HOME to a shorter directory, or use a shorter demo name',
+    });
 }
 
 /** Creates (or tightens) the 0700 socket directory; refuses one that is not ours or a symlink. */

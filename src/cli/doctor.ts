@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { ImageCache } from '../images/index.js';
 import { Virsh, libvirtUri } from '../libvirt/index.js';
-import { decideAccel } from '../api/index.js';
+import { decideAccel } from '../api/accel.js';
 
 interface Check {
   ok: boolean | 'warn';

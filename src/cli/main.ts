@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { ImageCache } from '../images/index.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
-import { runDir } from '../api/names.js';
+import { runDir } from '../api/state-directories.js';
 import { doctor } from './doctor.js';
 
 const program = new Command()

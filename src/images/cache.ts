@@ -60,7 +60,7 @@ export function planEnsure(found: { exists: boolean; validation: Checked }, rebu
   return rebuild ? 'build-keep-old' : 'reuse';
 }
 
-/** Default account of images demotool builds with virt-builder (the spec's demo user). */
+/** Default account of images demotool builds with virt-builder: the user the desktop logs in as. */
 const DEMO_USER = { name: 'demo', password: 'demokudasaidomo' };
 
 export class ImageCache {

@@ -1,3 +1,4 @@
+import { DemotoolError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,7 @@ function packageRoot(): string {
     if (existsSync(join(dir, 'guest', 'linux'))) return dir;
     dir = dirname(dir);
   }
-  throw new Error('demotool: the guest/ folder is missing from the package');
+  throw new DemotoolError('EPACKAGE', 'the guest/ folder is missing from the demotool package', { hint: 'reinstall demotool; its package must include guest/' });
 }
 
 /** A file the built-in images install in the guest (guest/linux/NAME). */

@@ -1,6 +1,6 @@
 import lockfile from 'proper-lockfile';
 import type { Logger } from '../log.js';
-import { sleep } from '../timeouts.js';
+import { now, sleep } from '../timeouts.js';
 import { ImageBuildError } from './errors.js';
 
 // A build holds the lock for minutes: refresh its mtime every 15 s and only call it stale
@@ -19,7 +19,7 @@ export type Release = () => Promise<void>;
  * process or worker holds it.
  */
 export async function acquireBuildLock(dir: string, lockPath: string, image: string, log: Logger): Promise<Release> {
-  const start = Date.now();
+  const start = now();
   let lastLog = 0;
   for (;;) {
     try {
@@ -33,7 +33,7 @@ export async function acquireBuildLock(dir: string, lockPath: string, image: str
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
     }
-    const waited = Date.now() - start;
+    const waited = now() - start;
     if (waited > MAX_WAIT_MS) {
       throw new ImageBuildError({
         image,

@@ -1,3 +1,4 @@
+import { ImageValidationError } from './errors.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BaseImage } from './types.js';
@@ -56,14 +57,18 @@ export function fromSidecar(s: Sidecar, qcow2Path: string): BaseImage {
   return image;
 }
 
+function sidecarError(file: string, reason: string): ImageValidationError {
+  return new ImageValidationError({ image: file, step: 'sidecar', reason, hint: 'remove the image (demotool images remove NAME) and build it again' });
+}
+
 export function parseSidecar(text: string, file: string): Sidecar {
   const s = JSON.parse(text) as Sidecar;
-  if (s?.format !== 1 || typeof s.name !== 'string') throw new Error(`${file}: not a demotool image sidecar (format 1)`);
+  if (s?.format !== 1 || typeof s.name !== 'string') throw sidecarError(file, 'not a demotool image sidecar (format 1)');
   if (s.boot && !(s.boot.kernel && s.boot.initrd && typeof s.boot.cmdline === 'string')) {
-    throw new Error(`${file}: boot needs kernel, initrd and cmdline`);
+    throw sidecarError(file, 'boot needs kernel, initrd and cmdline');
   }
   if (s.disk !== undefined && (typeof s.disk !== 'string' || !/^[a-z0-9][a-z0-9._-]*\.qcow2$/.test(s.disk))) {
-    throw new Error(`${file}: disk must be a .qcow2 file name in the cache dir`);
+    throw sidecarError(file, 'disk must be a .qcow2 file name in the cache dir');
   }
   return s;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import type { KernelBoot } from './domain-xml.js';
 import { createLogger } from '../log.js';
-import { sleep } from '../timeouts.js';
+import { Deadline, sleep } from '../timeouts.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -59,9 +59,9 @@ async function runProbe(boot: KernelBoot & { marker: string }, timeoutMs: number
      '-kernel', boot.kernel, '-initrd', boot.initrd, '-append', `${boot.cmdline} panic=-1`, '-serial', `file:${serial}`],
     { reject: false, stdin: 'ignore', all: true },
   );
-  const deadline = Date.now() + timeoutMs;
+  const deadline = new Deadline(timeoutMs, 'the KVM probe');
   try {
-    while (Date.now() < deadline) {
+    while (!deadline.expired()) {
       const text = await readFile(serial, 'utf8').catch(() => '');
       if (new RegExp(boot.marker).test(text)) return { accel: 'kvm', reason: 'a KVM guest booted to userspace' };
       if (qemu.exitCode !== null) {

@@ -117,7 +117,7 @@ function graphics(spec: DomainSpec): string {
       <listen type='address' address='127.0.0.1'/>
     </graphics>
 `;
-  if (vnc) throw new Error(`domain ${spec.name}: bad VNC listener ${JSON.stringify(vnc)} (an absolute socket path, or tcp: '127.0.0.1')`);
+  if (vnc) throw new UsageError(`domain ${spec.name}: bad VNC listener ${JSON.stringify(vnc)} (an absolute socket path, or tcp: '127.0.0.1')`);
   return '';
 }
 

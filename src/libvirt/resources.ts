@@ -1,4 +1,4 @@
-/** CPU and memory for a VM: the spec's 50%-of-host rule, with clamps and the 25% retry. */
+/** CPU and memory for a VM: half of the host, clamped to what the guest needs, and 25% less on each of up to three retries when QEMU can't get it. */
 export interface Resources {
   cpus: number;
   memoryMiB: number;

@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { execa } from 'execa';
 import { createLogger, type Logger } from '../log.js';
 import { VirshError } from './errors.js';
@@ -16,7 +17,7 @@ export function libvirtUri(): string {
 export function virshShellLine(args: string[]): string {
   return args
     .map((a) => {
-      if (/[\n\r\0]/.test(a)) throw new Error('virsh shell arguments must not contain a newline or NUL');
+      if (/[\n\r\0]/.test(a)) throw new UsageError(`a virsh argument must not contain a newline or NUL: ${JSON.stringify(a)}`);
       return `'${a.replace(/'/g, `'\\''`)}'`;
     })
     .join(' ');

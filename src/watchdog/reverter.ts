@@ -1,6 +1,7 @@
 import type { Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
+import { WatchdogError } from './errors.js';
 import type { RevertMethod } from './triggers.js';
 
 export type RevertMethodOption = 'in-place' | 'snapshot-revert';
@@ -93,6 +94,6 @@ export class Reverter {
       await sleep(100);
     }
     const { state, reason } = await this.domain.stateWithReason(this.timeouts.probeMs);
-    if (state !== 'running') throw new Error(`the VM is ${state} (${reason}) after loadvm`);
+    if (state !== 'running') throw new WatchdogError('ELOADVM', `the VM is ${state} (${reason}) after loadvm`);
   }
 }

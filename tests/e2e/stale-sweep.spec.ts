@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDir } from '../../src/api/names.js';
+import { runDir } from '../../src/api/state-directories.js';
 import { Domain, Virsh, readDomainXml, removeStaleVms } from '../../src/libvirt/index.js';
 import { domains } from './support/host.js';
 

@@ -89,7 +89,7 @@ test('waitForScreen matches a region after a 5-pixel shift, and ignores a masked
   const masked = await vm().waitForScreen(damaged, { region, exclude: [{ x: 20, y: 20, width: 100, height: 60 }], timeout: 10_000 });
   expect([masked.x - region.x, masked.y - region.y]).toEqual([5, 5]);
   expect(masked.similarity).toBeGreaterThan(0.98);
-  const unmasked = await vm().screen.findImage(damaged, { region, threshold: 0 });
+  const unmasked = await vm().findImage(damaged, { region, threshold: 0 });
   expect(unmasked!.similarity).toBeLessThan(0.9);
 });
 

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { startDemo } from '../../src/index.js';
+import { backendsOf, startDemo } from '../../src/index.js';
 import { qemuPid, tcpGreeting, virsh } from './support/host.js';
 
 test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
@@ -82,7 +82,7 @@ test('VNC refuses another uid: a unix socket in a 0700 directory, 0600, and no T
       }
 
       // The guest agent's commands go through virsh's shell on stdin; a real error still surfaces.
-      await expect(vm.domain.agent('guest-ping', undefined, 5)).rejects.toThrow(/agent/i);
+      await expect(backendsOf(vm).domain.agent('guest-ping', undefined, 5)).rejects.toThrow(/agent/i);
     }),
   );
   expect(socket).not.toBe('');

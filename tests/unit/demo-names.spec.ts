@@ -1,5 +1,7 @@
 import { test, expect } from '@playwright/test';
-import { outputBase, slug, vmName } from '../../src/api/names.js';
+import { slug } from '../../src/api/demo-name.js';
+import { vmName } from '../../src/api/vm-name.js';
+import { outputBase } from '../../src/api/output-directory.js';
 import { domainXml, parseOwner } from '../../src/libvirt/domain-xml.js';
 
 test('demo names become safe slugs', () => {

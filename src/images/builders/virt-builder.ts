@@ -1,7 +1,7 @@
 import { run } from '../run.js';
 import type { BuildContext, Builder } from './types.js';
 
-/** The spec's workstation package set (Fedora's GNOME workstation group). */
+/** Packages for a virt-builder workstation image: Fedora's GNOME workstation group. */
 export const DEFAULT_INSTALL = ['@workstation-product-environment'];
 export const VIRT_BUILDER_USER = { name: 'demo', password: 'demokudasaidomo' };
 

@@ -4,7 +4,7 @@ import * as S from './schemas.js';
 
 /**
  * The operator's routes, at the exhibition controller's paths, methods and shapes (its web
- * page works unchanged). Actions answer once they are done, as the original's do.
+ * page works unchanged). Actions answer once they are done, as the exhibition controller's do.
  */
 export const controlRoutes: FastifyPluginAsync<{ watchdog: WatchdogPort }> = async (app, { watchdog }) => {
   const vm = () => watchdog.vm.name;

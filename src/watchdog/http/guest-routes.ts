@@ -4,7 +4,7 @@ import * as S from './schemas.js';
 
 /**
  * What guest scripts call, at the paths and in the shapes of the exhibition controller, so its
- * AutoIt scripts work unchanged. GET and POST both work, as in the original (InetGet is a GET).
+ * AutoIt scripts work unchanged. GET and POST both work, as the exhibition controller's scripts expect (AutoIt's InetGet is a GET).
  * `vm/restart` from a guest is a rate-limited revert request, not an operator's restart.
  */
 export const guestRoutes: FastifyPluginAsync<{ watchdog: WatchdogPort; via?: 'http' }> = async (app, { watchdog }) => {
@@ -50,7 +50,7 @@ export const guestRoutes: FastifyPluginAsync<{ watchdog: WatchdogPort; via?: 'ht
   );
 };
 
-/** The guest's `vm/restart` (the original scripts' way to ask for a revert). */
+/** The guest's `vm/restart` (how the exhibition controller's guest scripts ask for a revert). */
 export const guestRestartRoute: FastifyPluginAsync<{ watchdog: WatchdogPort }> = async (app, { watchdog }) => {
   const handler = async (_req: unknown, reply: FastifyReply) => {
     const answer = watchdog.receive({ kind: 'revert-request', reason: 'vm/restart called by the guest' }, 'http');

@@ -52,7 +52,7 @@ export const snapshotList = {
   required: ['vm_name', 'snapshots'],
 } as const;
 
-/** POST body or GET query of a revert request (the original's docs show both). */
+/** POST body or GET query of a revert request (the exhibition controller's clients use both). */
 export const revertRequest = {
   type: 'object',
   properties: {

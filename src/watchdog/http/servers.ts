@@ -27,7 +27,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
-/** Every failure becomes a 4xx/5xx with the original's `detail` field, plus our code and hint. */
+/** Every failure becomes a 4xx/5xx with the exhibition controller's `detail` field, plus our code and hint. */
 function replyToError(log: Logger) {
   return (error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
     const e = error as FastifyError & { code?: string; hint?: string };

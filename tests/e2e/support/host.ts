@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { runDir } from '../../../src/api/index.js';
+import { runDir } from '../../../src/api/state-directories.js';
 
 /** Domains libvirt knows about, by name. */
 export async function domains(): Promise<string[]> {

@@ -1,0 +1,38 @@
+import type { Domain } from '../libvirt/index.js';
+import type { VncClient } from '../vnc/index.js';
+import { TimeoutError } from '../errors.js';
+import { sleep, timer } from '../timeouts.js';
+
+/**
+ * Reverts `domain` to `snapshot` and returns once the VNC client is connected again.
+ * QEMU restarts on a revert, which drops the VNC connection; the client reconnects by
+ * itself, so this only waits for its 'reconnect' (within `timeout` ms).
+ */
+export async function revertAndReconnect(domain: Domain, vnc: VncClient, snapshot: string, timeout: number): Promise<void> {
+  let dropped = false;
+  const onDrop = () => (dropped = true);
+  vnc.on('disconnect', onDrop);
+  const reconnected = waitForEvent(vnc, 'reconnect', timeout);
+  reconnected.catch(() => undefined);
+  try {
+    await domain.revert(snapshot);
+    await sleep(300); // the old socket's close can lag the revert's return
+    if (dropped || !vnc.connected) await reconnected;
+  } finally {
+    vnc.off('disconnect', onDrop);
+  }
+}
+
+function waitForEvent(emitter: NodeJS.EventEmitter, event: string, timeout: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = timer(() => {
+      emitter.off(event, done);
+      reject(new TimeoutError(`VNC reconnect after a snapshot revert`, timeout, { hint: 'is the VM still running? see `virsh list`' }));
+    }, timeout);
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    emitter.once(event, done);
+  });
+}
