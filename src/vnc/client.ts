@@ -118,9 +118,10 @@ export class VncClient extends EventEmitter implements FrameSource {
     return this.waiters.wait(
       () => (this._version > sinceVersion ? { value: this._version } : this.deadError()),
       timeoutMs,
-      () => new TimeoutError(`a screen update of ${this.label} (after version ${sinceVersion})`, timeoutMs, {
-        hint: 'the guest screen did not change; QEMU only sends updates when something is drawn',
-      }),
+      () =>
+        new TimeoutError(`a screen update of ${this.label} (after version ${sinceVersion})`, timeoutMs, {
+          hint: 'the guest screen did not change; QEMU only sends updates when something is drawn',
+        }),
     );
   }
 
@@ -171,9 +172,10 @@ export class VncClient extends EventEmitter implements FrameSource {
     return this.waiters.wait(
       () => (this.connected ? { value: undefined } : this.deadError()),
       timeoutMs,
-      () => new VncDisconnectedError(`VNC connection to ${this.label} is down and did not come back within ${this.reconnectTimeout} ms`, {
-        hint: 'the VM may have stopped, or a snapshot revert took longer than reconnectTimeout',
-      }),
+      () =>
+        new VncDisconnectedError(`VNC connection to ${this.label} is down and did not come back within ${this.reconnectTimeout} ms`, {
+          hint: 'the VM may have stopped, or a snapshot revert took longer than reconnectTimeout',
+        }),
     );
   }
 

@@ -69,7 +69,12 @@ export function compareScreenshots(expectedPng: Buffer, actualPng: Buffer, optio
   const actual = decode(actualPng, 'actual');
   if (expected.width !== actual.width || expected.height !== actual.height) {
     return {
-      pass: false, diffPixels: 0, diffRatio: 1, allowedPixels: 0, width: actual.width, height: actual.height,
+      pass: false,
+      diffPixels: 0,
+      diffRatio: 1,
+      allowedPixels: 0,
+      width: actual.width,
+      height: actual.height,
       sizeMismatch: { expected: size(expected), actual: size(actual) },
     };
   }
@@ -138,7 +143,7 @@ function size(img: PNG): { width: number; height: number } {
 }
 
 function parseColor(color: string): [number, number, number] {
-  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
-  if (!m) throw new UsageError(`mask colour ${JSON.stringify(color)} is not '#rrggbb'`);
-  return [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)];
+  const [, r, g, b] = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color) ?? [];
+  if (r === undefined || g === undefined || b === undefined) throw new UsageError(`mask colour ${JSON.stringify(color)} is not '#rrggbb'`);
+  return [parseInt(r, 16), parseInt(g, 16), parseInt(b, 16)];
 }

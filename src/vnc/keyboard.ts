@@ -38,10 +38,10 @@ export class Keyboard {
   async type(text: string, options: { delay?: number } = {}): Promise<void> {
     const delay = options.delay ?? this.delay;
     const strokes = [...text.replace(/\r\n/g, '\n')].map(strokeForChar);
-    for (let i = 0; i < strokes.length; i++) {
+    for (const [i, stroke] of strokes.entries()) {
       if (i > 0 && delay > 0) await sleep(delay);
-      await this.chord([strokes[i]], 0);
-      this.announce(strokes[i].label);
+      await this.chord([stroke], 0);
+      this.announce(stroke.label);
     }
   }
 

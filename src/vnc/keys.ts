@@ -17,6 +17,8 @@ export interface KeyStroke {
 }
 
 export const Keysym = {
+  Enter: 0xff0d,
+  Tab: 0xff09,
   Shift: 0xffe1,
   ShiftRight: 0xffe2,
   Control: 0xffe3,
@@ -29,8 +31,8 @@ export const Keysym = {
 
 /** Canonical Playwright names and their keysyms. */
 const NAMED: Record<string, number> = {
-  Enter: 0xff0d,
-  Tab: 0xff09,
+  Enter: Keysym.Enter,
+  Tab: Keysym.Tab,
   Escape: 0xff1b,
   Backspace: 0xff08,
   Delete: 0xffff,
@@ -109,17 +111,25 @@ const ALIASES: Record<string, string> = {
   sysrq: 'PrintScreen',
 };
 
-const BY_LOWER = new Map<string, string>(Object.keys(NAMED).map((k) => [k.toLowerCase(), k]));
+/** Canonical name and keysym by lower-case name: names are case-insensitive. */
+const BY_LOWER = new Map(Object.entries(NAMED).map(([name, keysym]) => [name.toLowerCase(), { name, keysym }]));
 
 /** US-layout characters that need Shift. */
 const SHIFTED = new Set('~!@#$%^&*()_+{}|:"<>?'.split(''));
 
 const MODIFIERS = new Set([
-  Keysym.Shift, Keysym.ShiftRight, Keysym.Control, Keysym.ControlRight,
-  Keysym.Alt, Keysym.AltRight, Keysym.Super, Keysym.SuperRight, 0xfe03,
+  Keysym.Shift,
+  Keysym.ShiftRight,
+  Keysym.Control,
+  Keysym.ControlRight,
+  Keysym.Alt,
+  Keysym.AltRight,
+  Keysym.Super,
+  Keysym.SuperRight,
+  0xfe03,
 ]);
 
-export function isModifier(keysym: number): boolean {
+function isModifier(keysym: number): boolean {
   return MODIFIERS.has(keysym);
 }
 
@@ -135,8 +145,8 @@ function validNames(): string {
 
 /** One printable ASCII character (or \n, \t) as a stroke; this is what type() sends. */
 export function strokeForChar(ch: string): KeyStroke {
-  if (ch === '\n' || ch === '\r') return { label: 'Enter', keysym: NAMED.Enter, shift: false };
-  if (ch === '\t') return { label: 'Tab', keysym: NAMED.Tab, shift: false };
+  if (ch === '\n' || ch === '\r') return { label: 'Enter', keysym: Keysym.Enter, shift: false };
+  if (ch === '\t') return { label: 'Tab', keysym: Keysym.Tab, shift: false };
   const code = ch.codePointAt(0) ?? 0;
   if (ch.length !== 1 || code < 0x20 || code > 0x7e) {
     const shown = JSON.stringify(ch);
@@ -165,9 +175,10 @@ export function strokeForKey(key: string): KeyStroke {
     }
   }
   const lower = key.toLowerCase();
-  const canonical = BY_LOWER.get(lower) ?? ALIASES[lower];
-  if (!canonical) throw new KeyNameError(`unknown key ${JSON.stringify(key)}`, `valid keys: ${validNames()}`);
-  return { label: canonical, keysym: NAMED[canonical], shift: false };
+  const alias = ALIASES[lower];
+  const named = BY_LOWER.get(lower) ?? (alias === undefined ? undefined : BY_LOWER.get(alias.toLowerCase()));
+  if (!named) throw new KeyNameError(`unknown key ${JSON.stringify(key)}`, `valid keys: ${validNames()}`);
+  return { label: named.name, keysym: named.keysym, shift: false };
 }
 
 /** 'Control+Shift+T' → ['Control','Shift','T']; 'Control++' → ['Control','+']; '+' → ['+']. */

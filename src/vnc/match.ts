@@ -1,6 +1,5 @@
-import { checkRegion } from './region.js';
 /**
- * Finding a reference image (an openQA-style "needle") on the screen.
+ * Finding a needle (see needle.ts) on the screen.
  *
  * Score: similarity = 1 − RMS(channel difference) / 255 over the scored pixels of the
  * reference (R, G and B; alpha ignored). 1 is pixel-exact; a uniform ±10 colour shift
@@ -8,27 +7,13 @@ import { checkRegion } from './region.js';
  * than mean absolute difference so that a few strongly differing pixels (changed text)
  * count more than a faint shade change everywhere.
  *
- * Unscored pixels: transparent ones in the reference (alpha < 128) and `exclude`
- * rectangles, given in REFERENCE coordinates (they move with the match).
- *
  * Search: exhaustive when cheap (with early exit, nearest-to-expected first), else
  * coarse-to-fine: box-downscale screen and needle by f, keep the best few coarse
  * positions, refine each at full resolution within ±f pixels.
  */
-import type { Region } from '../geometry.js';
-
-export interface RgbaImage {
-  width: number;
-  height: number;
-  rgba: Uint8Array;
-}
-
-export interface Needle extends RgbaImage {
-  /** Runs of scored pixels: [row, startColumn, length] triples. */
-  runs: Int32Array;
-  /** Number of scored pixels. */
-  count: number;
-}
+import { UsageError } from '../errors.js';
+import type { Point, Region, Size } from '../geometry.js';
+import { distinctness, downscaleNeedle, meanColour, scoredPixels, type Needle, type RgbaImage } from './needle.js';
 
 /** Top-left positions to try, inclusive. */
 export interface SearchArea {
@@ -49,77 +34,11 @@ const EXHAUSTIVE_BUDGET = 25_000_000;
 /** Coarse candidates refined at full resolution. */
 const COARSE_CANDIDATES = 12;
 
-export function makeNeedle(image: RgbaImage, exclude: Region[] = []): Needle {
-  const { width, height, rgba } = image;
-  const scored = new Uint8Array(width * height);
-  for (let i = 0; i < scored.length; i++) scored[i] = rgba[i * 4 + 3] >= 128 ? 1 : 0;
-  for (const r of exclude) {
-    checkRegion(r, 'exclude region');
-    for (let y = Math.max(0, r.y); y < Math.min(height, r.y + r.height); y++) {
-      for (let x = Math.max(0, r.x); x < Math.min(width, r.x + r.width); x++) scored[y * width + x] = 0;
-    }
-  }
-  return { width, height, rgba, ...informativeFirst(rgba, width, runsOf(scored, width, height)) };
-}
-
-/**
- * Reorders runs so the ones that differ most from the reference's mean colour come first:
- * on a wrong spot they blow the early-exit limit sooner than flat background rows would.
- */
-function informativeFirst(rgba: Uint8Array, width: number, r: { runs: Int32Array; count: number }): { runs: Int32Array; count: number } {
-  const n = r.runs.length / 3;
-  if (n < 2) return r;
-  const mean = [0, 0, 0];
-  forEachPixel(r.runs, width, (p) => { for (let c = 0; c < 3; c++) mean[c] += rgba[p * 4 + c]; });
-  for (let c = 0; c < 3; c++) mean[c] /= r.count;
-  const score: number[] = [];
-  for (let k = 0; k < n; k++) {
-    let s = 0;
-    const start = r.runs[k * 3] * width + r.runs[k * 3 + 1];
-    for (let p = start; p < start + r.runs[k * 3 + 2]; p++) for (let c = 0; c < 3; c++) s += Math.abs(rgba[p * 4 + c] - mean[c]);
-    score.push(s);
-  }
-  const order = [...score.keys()].sort((a, b) => score[b] - score[a]);
-  const runs = new Int32Array(r.runs.length);
-  order.forEach((k, i) => runs.set(r.runs.subarray(k * 3, k * 3 + 3), i * 3));
-  return { runs, count: r.count };
-}
-
-function forEachPixel(runs: Int32Array, width: number, fn: (p: number) => void): void {
-  for (let k = 0; k < runs.length; k += 3) {
-    const start = runs[k] * width + runs[k + 1];
-    for (let p = start; p < start + runs[k + 2]; p++) fn(p);
-  }
-}
-
-function runsOf(scored: Uint8Array, width: number, height: number): { runs: Int32Array; count: number } {
-  const runs: number[] = [];
-  let count = 0;
-  for (let y = 0; y < height; y++) {
-    let x = 0;
-    while (x < width) {
-      while (x < width && !scored[y * width + x]) x++;
-      const start = x;
-      while (x < width && scored[y * width + x]) x++;
-      if (x > start) {
-        runs.push(y, start, x - start);
-        count += x - start;
-      }
-    }
-  }
-  return { runs: Int32Array.from(runs), count };
-}
-
 /**
  * Where the needle's top-left may be: `region` grown by `margin` (the needle must fit
  * inside that), or the whole screen. Undefined when the needle cannot fit at all.
  */
-export function searchArea(
-  screen: { width: number; height: number },
-  needle: { width: number; height: number },
-  region?: Region,
-  margin = 0,
-): SearchArea | undefined {
+export function searchArea(screen: Size, needle: Size, region?: Region, margin = 0): SearchArea | undefined {
   const maxX = screen.width - needle.width;
   const maxY = screen.height - needle.height;
   if (maxX < 0 || maxY < 0) return undefined;
@@ -132,27 +51,25 @@ export function searchArea(
   return { x0, y0, x1, y1 };
 }
 
+/** Squared R, G and B difference between pixel byte offsets `si` of `s` and `ni` of `n`. */
+function pixelSsd(s: Uint8Array, si: number, n: Uint8Array, ni: number): number {
+  const dr = (s[si] ?? 0) - (n[ni] ?? 0);
+  const dg = (s[si + 1] ?? 0) - (n[ni + 1] ?? 0);
+  const db = (s[si + 2] ?? 0) - (n[ni + 2] ?? 0);
+  return dr * dr + dg * dg + db * db;
+}
+
 /** Sum of squared differences at (x, y); stops early once above `limit`. */
 function ssd(screen: RgbaImage, needle: Needle, x: number, y: number, limit: number): number {
-  const s = screen.rgba;
-  const n = needle.rgba;
-  const runs = needle.runs;
-  const sw = screen.width;
-  const nw = needle.width;
+  const { runs } = needle;
   let sum = 0;
-  for (let r = 0; r < runs.length; r += 3) {
-    const row = runs[r];
-    const start = runs[r + 1];
-    const len = runs[r + 2];
-    let si = ((y + row) * sw + x + start) * 4;
-    let ni = (row * nw + start) * 4;
-    for (let k = 0; k < len; k++, si += 4, ni += 4) {
-      const dr = s[si] - n[ni];
-      const dg = s[si + 1] - n[ni + 1];
-      const db = s[si + 2] - n[ni + 2];
-      sum += dr * dr + dg * dg + db * db;
-    }
-    if (sum > limit) return sum;
+  for (let r = 0; r + 2 < runs.length && sum <= limit; r += 3) {
+    const row = runs[r] ?? 0;
+    const start = runs[r + 1] ?? 0;
+    const len = runs[r + 2] ?? 0;
+    let si = ((y + row) * screen.width + x + start) * 4;
+    let ni = (row * needle.width + start) * 4;
+    for (let k = 0; k < len; k++, si += 4, ni += 4) sum += pixelSsd(screen.rgba, si, needle.rgba, ni);
   }
   return sum;
 }
@@ -168,7 +85,7 @@ export function similarityAt(screen: RgbaImage, needle: Needle, x: number, y: nu
 
 export interface FindOptions {
   /** Tried first (usually the region's corner): a good early match speeds up the rest. */
-  expected?: { x: number; y: number };
+  expected?: Point;
   /**
    * With a threshold, large searches stay exact for matches at or above it (pruned by a
    * sample of the reference's most distinctive pixels); only a below-threshold best, used
@@ -179,7 +96,9 @@ export interface FindOptions {
 
 /** The best position in `area`. */
 export function findBest(screen: RgbaImage, needle: Needle, area: SearchArea, options: FindOptions = {}): MatchResult {
-  if (needle.count === 0) throw new Error('the reference has no scored pixels (all transparent or excluded)');
+  if (needle.count === 0) {
+    throw new UsageError('the reference image has no scored pixels (all transparent or excluded)', 'exclude less of it, or give it opaque pixels');
+  }
   const positions = (area.x1 - area.x0 + 1) * (area.y1 - area.y0 + 1);
   const result = (b: Scored) => ({ x: b.x, y: b.y, similarity: similarityFromSsd(b.sum, needle.count) });
   if (positions * needle.count <= EXHAUSTIVE_BUDGET) return result(exhaustive(screen, needle, area, options.expected));
@@ -201,39 +120,35 @@ export function ssdLimit(threshold: number, count: number): number {
 const SAMPLE_SIZE = 48;
 
 function samplePixels(needle: Needle): number[] {
-  const pixels: number[] = [];
-  forEachPixel(needle.runs, needle.width, (p) => pixels.push(p));
-  const mean = [0, 0, 0];
-  for (const p of pixels) for (let c = 0; c < 3; c++) mean[c] += needle.rgba[p * 4 + c] / pixels.length;
-  const distance = (p: number) => Math.abs(needle.rgba[p * 4] - mean[0]) + Math.abs(needle.rgba[p * 4 + 1] - mean[1]) + Math.abs(needle.rgba[p * 4 + 2] - mean[2]);
+  const pixels = scoredPixels(needle);
+  const distance = distinctness(needle.rgba, meanColour(needle.rgba, pixels));
   const distinct = [...pixels].sort((a, b) => distance(b) - distance(a)).slice(0, Math.max(SAMPLE_SIZE, pixels.length >> 2));
   distinct.sort((a, b) => a - b); // raster order, so even spacing spreads them over the reference
   const step = Math.max(1, distinct.length / SAMPLE_SIZE);
   const sample: number[] = [];
-  for (let i = 0; i < distinct.length && sample.length < SAMPLE_SIZE; i += step) sample.push(distinct[Math.floor(i)]);
+  for (let i = 0; i < distinct.length && sample.length < SAMPLE_SIZE; i += step) {
+    const p = distinct[Math.floor(i)];
+    if (p !== undefined) sample.push(p);
+  }
   return sample;
 }
 
 /** Exact search for the best position whose SSD is within `limit`, skipping most positions after a few pixels. */
 function thresholdSearch(screen: RgbaImage, needle: Needle, area: SearchArea, limit: number): Scored | undefined {
-  const sample = samplePixels(needle);
-  const s = screen.rgba;
-  const n = needle.rgba;
-  const offsets = sample.map((p) => ((Math.floor(p / needle.width) * screen.width) + (p % needle.width)) * 4);
-  const values = sample.map((p) => p * 4);
+  // byte offsets of the sample pixels: relative to the needle's top-left on screen, and in the needle
+  const sample = samplePixels(needle).map((p) => ({
+    screen: (Math.floor(p / needle.width) * screen.width + (p % needle.width)) * 4,
+    needle: p * 4,
+  }));
   let best: Scored | undefined;
   let bound = limit;
   for (let y = area.y0; y <= area.y1; y++) {
     for (let x = area.x0; x <= area.x1; x++) {
       const base = (y * screen.width + x) * 4;
       let sum = 0;
-      for (let k = 0; k < offsets.length && sum <= bound; k++) {
-        const si = base + offsets[k];
-        const ni = values[k];
-        const dr = s[si] - n[ni];
-        const dg = s[si + 1] - n[ni + 1];
-        const db = s[si + 2] - n[ni + 2];
-        sum += dr * dr + dg * dg + db * db;
+      for (const offset of sample) {
+        sum += pixelSsd(screen.rgba, base + offset.screen, needle.rgba, offset.needle);
+        if (sum > bound) break;
       }
       if (sum > bound) continue;
       const full = ssd(screen, needle, x, y, bound);
@@ -252,7 +167,7 @@ interface Scored {
   sum: number;
 }
 
-function exhaustive(screen: RgbaImage, needle: Needle, area: SearchArea, expected?: { x: number; y: number }, start?: Scored): Scored {
+function exhaustive(screen: RgbaImage, needle: Needle, area: SearchArea, expected?: Point, start?: Scored): Scored {
   let best: Scored = start ?? { x: area.x0, y: area.y0, sum: Infinity };
   const visit = (x: number, y: number) => {
     const sum = ssd(screen, needle, x, y, best.sum);
@@ -260,11 +175,11 @@ function exhaustive(screen: RgbaImage, needle: Needle, area: SearchArea, expecte
   };
   if (expected) {
     // nearest first: a good early match makes every later position exit after a row or two
-    const order: Array<[number, number, number]> = [];
+    const order: Array<{ distance: number; x: number; y: number }> = [];
     for (let y = area.y0; y <= area.y1; y++)
-      for (let x = area.x0; x <= area.x1; x++) order.push([(x - expected.x) ** 2 + (y - expected.y) ** 2, x, y]);
-    order.sort((a, b) => a[0] - b[0]);
-    for (const [, x, y] of order) visit(x, y);
+      for (let x = area.x0; x <= area.x1; x++) order.push({ distance: (x - expected.x) ** 2 + (y - expected.y) ** 2, x, y });
+    order.sort((a, b) => a.distance - b.distance);
+    for (const { x, y } of order) visit(x, y);
   } else {
     for (let y = area.y0; y <= area.y1; y++) for (let x = area.x0; x <= area.x1; x++) visit(x, y);
   }
@@ -284,7 +199,8 @@ function coarseToFine(screen: RgbaImage, needle: Needle, area: SearchArea, f: nu
   const top: Scored[] = [];
   for (let y = cArea.y0; y <= cArea.y1; y++) {
     for (let x = cArea.x0; x <= cArea.x1; x++) {
-      const limit = top.length < COARSE_CANDIDATES ? Infinity : top[top.length - 1].sum;
+      const worst = top.length < COARSE_CANDIDATES ? undefined : top[top.length - 1];
+      const limit = worst?.sum ?? Infinity;
       const sum = ssd(smallScreen, smallNeedle, x, y, limit);
       if (sum < limit) insertSorted(top, { x, y, sum }, COARSE_CANDIDATES);
     }
@@ -303,10 +219,10 @@ function coarseToFine(screen: RgbaImage, needle: Needle, area: SearchArea, f: nu
   return best;
 }
 
+/** Inserts `item` into `list` (sorted by sum, ascending) and keeps at most `max` items. */
 function insertSorted(list: Scored[], item: Scored, max: number): void {
-  let i = list.length;
-  while (i > 0 && list[i - 1].sum > item.sum) i--;
-  list.splice(i, 0, item);
+  const at = list.findIndex((s) => s.sum > item.sum);
+  list.splice(at < 0 ? list.length : at, 0, item);
   if (list.length > max) list.pop();
 }
 
@@ -320,57 +236,18 @@ export function downscale(image: RgbaImage, f: number): RgbaImage {
   for (let by = 0; by < height; by++) {
     acc.fill(0);
     for (let dy = 0; dy < f; dy++) {
-      let i = ((by * f + dy) * image.width) * 4;
+      let i = (by * f + dy) * image.width * 4;
       for (let bx = 0; bx < width; bx++) {
         for (let dx = 0; dx < f; dx++, i += 4) {
-          acc[bx * 3] += image.rgba[i];
-          acc[bx * 3 + 1] += image.rgba[i + 1];
-          acc[bx * 3 + 2] += image.rgba[i + 2];
+          for (let c = 0; c < 3; c++) acc[bx * 3 + c] = (acc[bx * 3 + c] ?? 0) + (image.rgba[i + c] ?? 0);
         }
       }
     }
     for (let bx = 0; bx < width; bx++) {
       const o = (by * width + bx) * 4;
-      out[o] = Math.round(acc[bx * 3] / area);
-      out[o + 1] = Math.round(acc[bx * 3 + 1] / area);
-      out[o + 2] = Math.round(acc[bx * 3 + 2] / area);
+      for (let c = 0; c < 3; c++) out[o + c] = Math.round((acc[bx * 3 + c] ?? 0) / area);
       out[o + 3] = 255;
     }
   }
   return { width, height, rgba: out };
-}
-
-/** Downscale averaging scored pixels only; a block counts if at least half of it is scored. */
-function downscaleNeedle(needle: Needle, f: number): Needle {
-  const scored = new Uint8Array(needle.width * needle.height);
-  const r = needle.runs;
-  for (let k = 0; k < r.length; k += 3) scored.fill(1, r[k] * needle.width + r[k + 1], r[k] * needle.width + r[k + 1] + r[k + 2]);
-  const width = Math.floor(needle.width / f);
-  const height = Math.floor(needle.height / f);
-  const out = new Uint8Array(width * height * 4);
-  const keep = new Uint8Array(width * height);
-  for (let by = 0; by < height; by++) {
-    for (let bx = 0; bx < width; bx++) {
-      let n = 0, rs = 0, gs = 0, bs = 0;
-      for (let dy = 0; dy < f; dy++) {
-        for (let dx = 0; dx < f; dx++) {
-          const p = (by * f + dy) * needle.width + bx * f + dx;
-          if (!scored[p]) continue;
-          n++;
-          rs += needle.rgba[p * 4];
-          gs += needle.rgba[p * 4 + 1];
-          bs += needle.rgba[p * 4 + 2];
-        }
-      }
-      const o = (by * width + bx) * 4;
-      if (n * 2 >= f * f) {
-        keep[by * width + bx] = 1;
-        out[o] = Math.round(rs / n);
-        out[o + 1] = Math.round(gs / n);
-        out[o + 2] = Math.round(bs / n);
-      }
-      out[o + 3] = 255;
-    }
-  }
-  return { width, height, rgba: out, ...informativeFirst(out, width, runsOf(keep, width, height)) };
 }

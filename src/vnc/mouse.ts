@@ -3,7 +3,7 @@
  * along an eased path so they look human in the video.
  */
 import { UsageError } from '../errors.js';
-import { sleep } from '../timeouts.js';
+import { now, sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
 import { easedPath, movePlan } from './path.js';
 import type { Point } from '../geometry.js';
@@ -41,11 +41,11 @@ export class Mouse {
     const { steps, duration } = movePlan(options);
     const interval = steps > 1 ? duration / steps : 0;
     const path = easedPath(this.position, target, steps);
-    const start = Date.now();
-    for (let i = 0; i < path.length; i++) {
-      await this.client.sendPointer(path[i].x, path[i].y, this.buttons);
+    const start = now();
+    for (const [i, point] of path.entries()) {
+      await this.client.sendPointer(point.x, point.y, this.buttons);
       // pace against the clock so slow sends don't stretch the glide
-      const due = start + (i + 1) * interval - Date.now();
+      const due = start + (i + 1) * interval - now();
       if (i < path.length - 1 && due > 0) await sleep(due);
     }
   }

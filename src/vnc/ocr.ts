@@ -18,7 +18,7 @@ export function ocrScale(width: number, height: number): number {
 export function meanLuminance(image: Frame): number {
   let sum = 0;
   const n = image.width * image.height;
-  for (let i = 0; i < n * 4; i += 4) sum += 0.299 * image.rgba[i] + 0.587 * image.rgba[i + 1] + 0.114 * image.rgba[i + 2];
+  for (let i = 0; i < n * 4; i += 4) sum += 0.299 * image.rgba.readUInt8(i) + 0.587 * image.rgba.readUInt8(i + 1) + 0.114 * image.rgba.readUInt8(i + 2);
   return n ? sum / n : 0;
 }
 

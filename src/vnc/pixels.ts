@@ -26,7 +26,7 @@ function byteLayout(f: PixelFormat): [number, number, number] | undefined {
 }
 
 function readPixel(src: Buffer, offset: number, bytes: number, bigEndian: boolean): number {
-  if (bytes === 1) return src[offset];
+  if (bytes === 1) return src.readUInt8(offset);
   if (bytes === 2) return bigEndian ? src.readUInt16BE(offset) : src.readUInt16LE(offset);
   return bigEndian ? src.readUInt32BE(offset) : src.readUInt32LE(offset);
 }
@@ -46,21 +46,14 @@ export function assertSupportedFormat(f: PixelFormat): void {
  * Convert `count` pixels from `src` (at byte `srcOffset`, server format) into RGBA at
  * byte `dstOffset` of `dst`. Alpha is always 255.
  */
-export function pixelsToRgba(
-  src: Buffer,
-  srcOffset: number,
-  format: PixelFormat,
-  dst: Buffer,
-  dstOffset: number,
-  count: number,
-): void {
+export function pixelsToRgba(src: Buffer, srcOffset: number, format: PixelFormat, dst: Buffer, dstOffset: number, count: number): void {
   const layout = byteLayout(format);
   if (layout) {
     const [r, g, b] = layout;
     for (let i = 0, s = srcOffset, d = dstOffset; i < count; i++, s += 4, d += 4) {
-      dst[d] = src[s + r];
-      dst[d + 1] = src[s + g];
-      dst[d + 2] = src[s + b];
+      dst[d] = src.readUInt8(s + r);
+      dst[d + 1] = src.readUInt8(s + g);
+      dst[d + 2] = src.readUInt8(s + b);
       dst[d + 3] = 255;
     }
     return;
@@ -106,7 +99,7 @@ export function cursorToRgba(width: number, height: number, pixels: Buffer, mask
   for (let y = 0; y < height; y++) {
     pixelsToRgba(pixels, y * width * bytes, format, out, y * width * 4, width);
     for (let x = 0; x < width; x++) {
-      const bit = (mask[y * stride + (x >> 3)] >> (7 - (x & 7))) & 1;
+      const bit = (mask.readUInt8(y * stride + (x >> 3)) >> (7 - (x & 7))) & 1;
       out[(y * width + x) * 4 + 3] = bit ? 255 : 0;
     }
   }

@@ -3,23 +3,22 @@
  * for the screen to settle or change, and OCR. Everything reads the client's mirror,
  * which is always current, so nothing here asks the server for pixels.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import pixelmatch from 'pixelmatch';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { TimeoutError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
 import type { Frame } from '../frames.js';
-import { defaultTimeout, sleep } from '../timeouts.js';
+import type { Region } from '../geometry.js';
+import { createLogger, type Logger } from '../log.js';
+import { Deadline, defaultTimeout, now, sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
 import { ScreenMatchTimeoutError } from './errors.js';
-import { cropFrame, decodeImage, encodePng, sideBySide } from './image.js';
-import { findBest, makeNeedle, searchArea, type Needle } from './match.js';
+import { cropFrame, decodeImage, encodePng } from './image.js';
+import { findBest, searchArea } from './match.js';
+import { referenceName, writeMatchArtifacts } from './match-artifacts.js';
+import { makeNeedle, type Needle } from './needle.js';
 import { recognise } from './ocr.js';
-import { ChangeDetector, StabilityTracker } from './stability.js';
 import { clipRegion } from './region.js';
-import type { Region } from '../geometry.js';
-
-
+import { ChangeDetector, StabilityTracker } from './stability.js';
 
 export interface ScreenMatch {
   /** Top-left corner of the match on screen. */
@@ -43,8 +42,8 @@ export interface MatchOptions {
 }
 
 export const DEFAULT_THRESHOLD = 0.95;
-export const DEFAULT_MARGIN = 50;
-export const DEFAULT_STABLE_MS = 1000;
+const DEFAULT_MARGIN = 50;
+const DEFAULT_STABLE_MS = 1000;
 /** Don't re-run matching or OCR more often than this on a busy screen. */
 const MIN_RECHECK_MS = 50;
 
@@ -96,7 +95,7 @@ export class Screen {
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     const image = await decodeImage(reference);
     const needle = makeNeedle(image, options.exclude);
-    const deadline = Date.now() + timeout;
+    const deadline = new Deadline(timeout, `reference ${referenceName(reference)}`);
     let best: Best | undefined;
     await this.eachVersion(deadline, () => {
       const m = this.bestMatch(needle, options);
@@ -104,7 +103,7 @@ export class Screen {
       return !!m && m.similarity >= threshold;
     });
     if (best && best.similarity >= threshold) {
-      this.log.debug('screen-match', { reference: nameOf(reference), ...best });
+      this.log.debug('screen-match', { reference: referenceName(reference), ...best });
       return toMatch(best, needle);
     }
     throw await this.matchTimeout(reference, image, needle, best, threshold, timeout);
@@ -118,20 +117,19 @@ export class Screen {
   async waitForStableScreen(options: { duration?: number; timeout?: number; region?: Region; ignorePixels?: number } = {}): Promise<void> {
     const duration = options.duration ?? DEFAULT_STABLE_MS;
     const timeout = options.timeout ?? defaultTimeout('stable');
-    const deadline = Date.now() + timeout;
-    const tracker = new StabilityTracker(this.capture(options.region), Date.now(), options.ignorePixels);
+    const deadline = new Deadline(timeout, `the screen staying unchanged for ${duration} ms`);
+    const tracker = new StabilityTracker(this.capture(options.region), now(), options.ignorePixels);
     let version = this.client.version;
     for (;;) {
-      const now = Date.now();
-      const stable = tracker.stableFor(now);
+      const stable = tracker.stableFor(now());
       if (stable >= duration) return;
-      if (now >= deadline) {
-        throw new TimeoutError(`the screen staying unchanged for ${duration} ms`, timeout, {
-          hint: `it changed ${tracker.changes} times, last ${stable} ms ago (a clock or animation? pass a region that excludes it)`,
+      if (deadline.expired()) {
+        throw deadline.error(undefined, {
+          hint: `it changed ${tracker.changes} times, last ${Math.round(stable)} ms ago (a clock or animation? pass a region that excludes it)`,
         });
       }
-      version = await this.nextVersion(version, Math.min(now + duration - stable, deadline) - now);
-      tracker.observe(this.capture(options.region), Date.now());
+      version = await this.nextVersion(version, Math.min(duration - stable, deadline.remaining()));
+      tracker.observe(this.capture(options.region), now());
     }
   }
 
@@ -143,15 +141,13 @@ export class Screen {
   async waitForScreenChange(options: { timeout?: number; region?: Region } = {}): Promise<void> {
     const timeout = options.timeout ?? defaultTimeout('stable');
     const detector = new ChangeDetector(this.capture(options.region));
-    const deadline = Date.now() + timeout;
+    const deadline = new Deadline(timeout, 'a change on screen');
     let version = this.client.version;
-    for (;;) {
-      if (detector.observe(this.capture(options.region), Date.now())) return;
-      const now = Date.now();
-      if (now >= deadline) break;
-      version = await this.nextVersion(version, Math.min(detector.decidesAt() ?? deadline, deadline) - now);
+    while (!detector.observe(this.capture(options.region), now())) {
+      if (deadline.expired()) throw deadline.error(undefined, { hint: options.region ? 'nothing changed inside the region' : undefined });
+      const decidesIn = (detector.decidesAt() ?? Infinity) - now();
+      version = await this.nextVersion(version, Math.min(decidesIn, deadline.remaining()));
     }
-    throw new TimeoutError('a change on screen', timeout, { hint: options.region ? 'nothing changed inside the region' : undefined });
   }
 
   async ocr(options: { region?: Region } = {}): Promise<string> {
@@ -162,7 +158,7 @@ export class Screen {
   async waitForText(pattern: RegExp | string, options: { region?: Region; timeout?: number } = {}): Promise<{ text: string; match: RegExpMatchArray }> {
     const timeout = options.timeout ?? defaultTimeout('text');
     const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
-    const deadline = Date.now() + timeout;
+    const deadline = new Deadline(timeout, `text ${re} on screen`);
     let text = '';
     let match: RegExpMatchArray | null = null;
     await this.eachVersion(deadline, async () => {
@@ -171,7 +167,7 @@ export class Screen {
       return !!match;
     });
     if (match) return { text, match };
-    throw new TimeoutError(`text ${re} on screen`, timeout, {
+    throw deadline.error(undefined, {
       hint: `last text read: ${JSON.stringify(text.length > 500 ? text.slice(0, 500) + '…' : text)}`,
     });
   }
@@ -182,18 +178,17 @@ export class Screen {
    * Runs `check` now and after every mirror change until it returns true or the deadline
    * passes. A dropped connection just means no updates for a while: the client reconnects.
    */
-  private async eachVersion(deadline: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  private async eachVersion(deadline: Deadline, check: () => boolean | Promise<boolean>): Promise<void> {
     let version = this.client.version;
     for (;;) {
-      const started = Date.now();
+      const started = now();
       if (await check()) return;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return;
-      const next = await this.nextVersion(version, remaining);
+      if (deadline.expired()) return;
+      const next = await this.nextVersion(version, deadline.remaining());
       if (next === version) return; // timed out
       version = next;
-      const pause = MIN_RECHECK_MS - (Date.now() - started);
-      if (pause > 0 && deadline - Date.now() > pause) await sleep(pause);
+      const pause = MIN_RECHECK_MS - (now() - started);
+      if (pause > 0 && deadline.remaining() > pause) await sleep(pause);
     }
   }
 
@@ -224,67 +219,25 @@ export class Screen {
     threshold: number,
     timeout: number,
   ): Promise<ScreenMatchTimeoutError> {
-    const name = nameOf(reference);
-    const screen = this.capture();
-    let actualPath: string | undefined;
-    let diffPath: string | undefined;
+    const name = referenceName(reference);
+    let artifacts: { actualPath?: string; diffPath?: string } = {};
     try {
-      const dir = this.artifactsDir();
-      await mkdir(dir, { recursive: true });
-      const stem = await freeStem(dir, name);
-      actualPath = join(dir, `${stem}-actual.png`);
-      await writeFile(actualPath, await encodePng(screen));
-      if (best) {
-        diffPath = join(dir, `${stem}-diff.png`);
-        await writeFile(diffPath, await encodePng(diffImage(screen, image, needle, best)));
-      }
+      artifacts = await writeMatchArtifacts(this.artifactsDir(), name, this.capture(), image, needle, best);
     } catch (err) {
       this.log.warn('artifact-write-failed', { error: err });
     }
-    const where = best ? `${best.similarity.toFixed(3)} at ${best.x},${best.y}` : 'none (the reference is larger than the screen or search region)';
-    return new ScreenMatchTimeoutError(
-      `reference ${name} (${needle.width}x${needle.height}) did not appear on screen within ${Math.round(timeout)} ms: best similarity ${where}, needed ${threshold}`,
-      {
-        bestSimilarity: best?.similarity ?? 0,
-        bestAt: best ? { x: best.x, y: best.y } : undefined,
-        actualPath,
-        diffPath,
-        hint: actualPath ? `see ${actualPath} and ${diffPath ?? '(no diff)'}` : undefined,
-      },
-    );
+    const { actualPath, diffPath } = artifacts;
+    return new ScreenMatchTimeoutError(`reference ${name} (${needle.width}x${needle.height})`, timeout, {
+      bestSimilarity: best?.similarity ?? 0,
+      threshold,
+      bestAt: best ? { x: best.x, y: best.y } : undefined,
+      actualPath,
+      diffPath,
+      hint: actualPath ? `see ${actualPath} and ${diffPath ?? '(no diff)'}` : undefined,
+    });
   }
 }
 
 function toMatch(best: Best, needle: Needle): ScreenMatch {
   return { x: best.x, y: best.y, width: needle.width, height: needle.height, similarity: best.similarity };
-}
-
-function nameOf(reference: string | Buffer): string {
-  return typeof reference === 'string' ? basename(reference, extname(reference)) : 'screen';
-}
-
-/** `name`, or name-2, name-3... so a second failure doesn't overwrite the first. */
-async function freeStem(dir: string, name: string): Promise<string> {
-  for (let i = 1; ; i++) {
-    const stem = i === 1 ? name : `${name}-${i}`;
-    const taken = await stat(join(dir, `${stem}-actual.png`)).then(() => true, () => false);
-    if (!taken) return stem;
-  }
-}
-
-/** [reference | screen at the best spot | pixelmatch diff], ignored pixels blanked in both. */
-function diffImage(screen: Frame, reference: Frame, needle: Needle, best: Best): Frame {
-  const actual = cropFrame(screen, { x: best.x, y: best.y, width: reference.width, height: reference.height });
-  const expected: Frame = { ...reference, rgba: Buffer.from(reference.rgba) };
-  const scored = new Uint8Array(reference.width * reference.height);
-  const r = needle.runs;
-  for (let k = 0; k < r.length; k += 3) scored.fill(1, r[k] * reference.width + r[k + 1], r[k] * reference.width + r[k + 1] + r[k + 2]);
-  for (let p = 0; p < scored.length; p++) {
-    if (scored[p]) continue;
-    expected.rgba.writeUInt32BE(0x00000000, p * 4);
-    actual.rgba.writeUInt32BE(0x00000000, p * 4);
-  }
-  const diff: Frame = { width: reference.width, height: reference.height, rgba: Buffer.alloc(reference.width * reference.height * 4) };
-  pixelmatch(expected.rgba, actual.rgba, diff.rgba, reference.width, reference.height, { threshold: 0.1 });
-  return sideBySide([expected, actual, diff]);
 }

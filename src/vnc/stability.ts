@@ -29,7 +29,10 @@ export function same(a: Frame, b: Frame, ignorePixels = 0): boolean {
 /** Bounding box of the pixels that differ (undefined when identical or sizes differ). */
 export function diffBox(a: Frame, b: Frame): { x: number; y: number; width: number; height: number } | undefined {
   if (a.width !== b.width || a.height !== b.height) return undefined;
-  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -1,
+    y1 = -1;
   const w = a.width;
   for (let y = 0; y < a.height; y++) {
     const row = y * w * 4;
@@ -54,7 +57,11 @@ export class StabilityTracker {
   changes = 0;
 
   /** ignorePixels: changes of at most this many pixels don't count at all. */
-  constructor(initial: Frame, now: number, private readonly ignorePixels = 0) {
+  constructor(
+    initial: Frame,
+    now: number,
+    private readonly ignorePixels = 0,
+  ) {
     this.current = initial;
     this.since = now;
   }

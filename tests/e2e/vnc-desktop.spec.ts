@@ -8,7 +8,12 @@ import { virsh } from './support/host.js';
 test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
 const { vm } = sharedVm('debian-12-desktop', 'vnc-desktop');
 
-interface Geometry { x: number; y: number; width: number; height: number }
+interface Geometry {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /** The first xterm's client area on screen, from xwininfo (xdotool's Y is off under a reparenting WM). */
 async function xtermGeometry(): Promise<Geometry> {
@@ -26,7 +31,7 @@ test('the desktop is up: 1280x800, not black, guest agent answers as demo', asyn
   const png = await vm().screenshot({ path: testInfo.outputPath('desktop.png') });
   const { info, data } = await raw(png);
   expect([info.width, info.height]).toEqual([1280, 800]);
-  const nonBlack = data.filter((_, i) => i % 4 !== 3 && data[i] > 16).length;
+  const nonBlack = data.filter((v, i) => i % 4 !== 3 && v > 16).length;
   expect(nonBlack / (data.length * 0.75)).toBeGreaterThan(0.5);
   const r = await vm().exec('id -un');
   expect(r).toEqual({ stdout: 'demo\n', stderr: '', exitCode: 0 });
@@ -85,7 +90,9 @@ test('waitForScreen matches a region after a 5-pixel shift, and ignores a masked
   // Paint a block into the needle: it no longer matches well, unless that area is excluded.
   const { data, info } = await raw(needle);
   for (let y = 20; y < 80; y++) for (let x = 20; x < 120; x++) data.fill(0, (y * info.width + x) * 4, (y * info.width + x) * 4 + 3);
-  const damaged = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+  const damaged = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } })
+    .png()
+    .toBuffer();
   const masked = await vm().waitForScreen(damaged, { region, exclude: [{ x: 20, y: 20, width: 100, height: 60 }], timeout: 10_000 });
   expect([masked.x - region.x, masked.y - region.y]).toEqual([5, 5]);
   expect(masked.similarity).toBeGreaterThan(0.98);
@@ -96,9 +103,16 @@ test('waitForScreen matches a region after a 5-pixel shift, and ignores a masked
 test('waitForScreen times out naming the best similarity, with actual and diff images written', async () => {
   const g = await xtermGeometry();
   const region = { x: g.x, y: g.y, width: 160, height: 100 };
-  const inverted = await sharp(await vm().screenshot({ clip: region })).negate({ alpha: false }).png().toBuffer();
-  const error = (await vm().waitForScreen(inverted, { region, timeout: 2000 }).catch((e: unknown) => e)) as Error & {
-    bestSimilarity: number; actualPath: string; diffPath: string;
+  const inverted = await sharp(await vm().screenshot({ clip: region }))
+    .negate({ alpha: false })
+    .png()
+    .toBuffer();
+  const error = (await vm()
+    .waitForScreen(inverted, { region, timeout: 2000 })
+    .catch((e: unknown) => e)) as Error & {
+    bestSimilarity: number;
+    actualPath: string;
+    diffPath: string;
   };
   expect(error.name).toBe('ScreenMatchTimeoutError');
   expect(error.message).toMatch(/best similarity/i);
@@ -126,7 +140,10 @@ test('a recorded section draws the pointer where it was at each moment', async (
   let t0 = 0;
   const result = await vm().record('pointer', async () => {
     t0 = performance.now();
-    for (const [x, y] of [[700, 600], [1000, 300]]) {
+    for (const [x, y] of [
+      [700, 600],
+      [1000, 300],
+    ] as const) {
       await vm().mouse.move(x, y, { duration: 300 });
       await new Promise((r) => setTimeout(r, 1500));
       // Near the end of the hold: the pointer has long arrived (moves are slower on a busy host).
@@ -139,7 +156,7 @@ test('a recorded section draws the pointer where it was at each moment', async (
     for (let dy = 1; dy < 12; dy++)
       for (let dx = 1; dx < 6; dx++) {
         const i = ((y + dy) * f.width + (x + dx)) * 3;
-        const [r, g, b] = [f.rgb[i], f.rgb[i + 1], f.rgb[i + 2]];
+        const [r, g, b] = [f.rgb.readUInt8(i), f.rgb.readUInt8(i + 1), f.rgb.readUInt8(i + 2)];
         if (Math.abs(r - 0x3b) + Math.abs(g - 0x6e) + Math.abs(b - 0xa5) > 90) n++;
       }
     return n;
@@ -147,6 +164,7 @@ test('a recorded section draws the pointer where it was at each moment', async (
   for (const [k, mark] of marks.entries()) {
     const frame = await frameAt(result.path, mark.at);
     const other = marks[1 - k];
+    if (!other) throw new Error('expected two pointer marks');
     expect(pointerPixels(frame, mark.x, mark.y), `pointer at ${mark.x},${mark.y}`).toBeGreaterThan(10);
     expect(pointerPixels(frame, other.x, other.y), `no pointer at ${other.x},${other.y}`).toBe(0);
   }

@@ -17,7 +17,8 @@ async function typeThroughSerial(line: string, delay?: number): Promise<string> 
   await vm().keyboard.press('Control+D');
   await vm().keyboard.type('echo END-OF-LINE-TEST > /dev/ttyS0\n', { delay: 0 });
   await vm().waitForSerial(/END-OF-LINE-TEST/, { from });
-  return vm().serial.text().slice(from).split('END-OF-LINE-TEST')[0];
+  const [before = ''] = vm().serial.text().slice(from).split('END-OF-LINE-TEST');
+  return before;
 }
 
 test('all 95 printable ASCII characters arrive exactly at the default, human-like delay', async () => {
@@ -64,7 +65,9 @@ test('waitForText finds typed text on the console with OCR', async () => {
 
 test('vm.exec without a guest agent fails at once with a clear error', async () => {
   const t = Date.now();
-  const error = await vm().exec('id -un').catch((e: unknown) => e);
+  const error = await vm()
+    .exec('id -un')
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(GuestAgentError);
   expect((error as GuestAgentError).code).toBe('ENOAGENT');
   expect((error as Error).message).toMatch(/no qemu-guest-agent/);

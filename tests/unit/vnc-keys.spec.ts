@@ -124,9 +124,15 @@ test.describe('combinations', () => {
     expect(parseKeyCombo('A')).toEqual([{ label: 'A', keysym: 0x41, shift: true }]);
     expect(parseKeyCombo('?')).toEqual([{ label: '?', keysym: 0x3f, shift: true }]);
     const st = parseKeyCombo('Shift+Tab');
-    expect(st.map((x) => [x.keysym, x.shift])).toEqual([[0xffe1, false], [0xff09, false]]);
+    expect(st.map((x) => [x.keysym, x.shift])).toEqual([
+      [0xffe1, false],
+      [0xff09, false],
+    ]);
     const sa = parseKeyCombo('Shift+a');
-    expect(sa.map((x) => [x.keysym, x.shift])).toEqual([[0xffe1, false], [0x61, false]]);
+    expect(sa.map((x) => [x.keysym, x.shift])).toEqual([
+      [0xffe1, false],
+      [0x61, false],
+    ]);
   });
 
   test('a symbol that needs Shift keeps it under Control (Control++ zooms)', () => {

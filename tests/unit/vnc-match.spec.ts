@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { findBest, makeNeedle, searchArea, similarityAt, type RgbaImage } from '../../src/vnc/match.js';
-import type { Region } from '../../src/vnc/index.js';
+import { findBest, searchArea, similarityAt } from '../../src/vnc/match.js';
+import { makeNeedle, type RgbaImage } from '../../src/vnc/needle.js';
+import type { Region } from '../../src/geometry.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number): () => number {
@@ -12,16 +13,14 @@ function rng(seed: number): () => number {
   };
 }
 
-function fillRect(img: RgbaImage, r: Region, rgb: number[]): void {
-  for (let y = r.y; y < r.y + r.height; y++)
-    for (let x = r.x; x < r.x + r.width; x++) img.rgba.set([rgb[0], rgb[1], rgb[2], 255], (y * img.width + x) * 4);
+function fillRect(img: RgbaImage, r: Region, rgb: [number, number, number]): void {
+  for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) img.rgba.set([...rgb, 255], (y * img.width + x) * 4);
 }
 
 /** A desktop-like picture: gradient, windows, buttons, and 'text' made of small glyph blocks. */
 function desktop(width: number, height: number, seed = 1): RgbaImage {
   const img: RgbaImage = { width, height, rgba: new Uint8Array(width * height * 4) };
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) img.rgba.set([40 + (x * 60) / width, 60, 90 + (y * 80) / height, 255], (y * width + x) * 4);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) img.rgba.set([40 + (x * 60) / width, 60, 90 + (y * 80) / height, 255], (y * width + x) * 4);
   const rand = rng(seed);
   for (let i = 0; i < 40; i++) {
     const w = Math.min(width - 1, 30 + Math.floor(rand() * 200));
@@ -70,7 +69,12 @@ test('exact match at the expected position scores 1', () => {
 test('a 5-px shift is still found, exactly', () => {
   const before = desktop(800, 600);
   const needle = makeNeedle(crop(before, spot));
-  for (const [dx, dy] of [[5, 0], [0, -5], [5, 5], [-5, 3]]) {
+  for (const [dx, dy] of [
+    [5, 0],
+    [0, -5],
+    [5, 5],
+    [-5, 3],
+  ] as const) {
     const screen = shifted(before, dx, dy);
     const m = findBest(screen, needle, searchArea(screen, needle, spot, 50)!, { expected: spot });
     expect(m, `shift ${dx},${dy}`).toEqual({ x: spot.x + dx, y: spot.y + dy, similarity: 1 });
@@ -118,7 +122,7 @@ function textScreen(width: number, height: number, seed: number): RgbaImage {
   for (let cy = 0; cy + 16 <= height; cy += 16)
     for (let cx = 0; cx + 8 <= width; cx += 8) {
       if (rand() < 0.15) continue;
-      const g = glyphs[Math.floor(rand() * 60)];
+      const g = glyphs[Math.floor(rand() * 60)] ?? [];
       for (let i = 0; i < 45; i++) if (g[i]) img.rgba.set([0, 0, 0], ((cy + 4 + Math.floor(i / 5)) * width + cx + 1 + (i % 5)) * 4);
     }
   return img;
@@ -152,7 +156,7 @@ test('similarity is 1 − RMS/255: a uniform +10 shift scores 1 − 10/255', () 
   expect(similarityAt(screen, makeNeedle(brighter), 10, 10)).toBeCloseTo(1 - 10 / 255, 6);
   // half the pixels off by 255 in every channel: RMS = 255/√2
   const half = { ...ref, rgba: Uint8Array.from(ref.rgba) };
-  for (let p = 0; p < 50 * 15; p++) for (let c = 0; c < 3; c++) half.rgba[p * 4 + c] = ref.rgba[p * 4 + c] > 127 ? 0 : 255;
+  for (let p = 0; p < 50 * 15; p++) for (let c = 0; c < 3; c++) half.rgba[p * 4 + c] = (ref.rgba[p * 4 + c] ?? 0) > 127 ? 0 : 255;
   expect(similarityAt(screen, makeNeedle(half), 10, 10)).toBeLessThan(0.5);
 });
 

@@ -2,8 +2,16 @@ import { expect, test } from '@playwright/test';
 import { blitRect, cursorToRgba, pixelsToRgba, type PixelFormat } from '../../src/vnc/pixels.js';
 
 const qemu: PixelFormat = {
-  bitsPerPixel: 32, depth: 24, bigEndian: false, trueColor: true,
-  redMax: 255, greenMax: 255, blueMax: 255, redShift: 16, greenShift: 8, blueShift: 0,
+  bitsPerPixel: 32,
+  depth: 24,
+  bigEndian: false,
+  trueColor: true,
+  redMax: 255,
+  greenMax: 255,
+  blueMax: 255,
+  redShift: 16,
+  greenShift: 8,
+  blueShift: 0,
 };
 
 function convert(src: number[], format: PixelFormat, count: number): number[] {
@@ -25,14 +33,39 @@ test('32 bpp with r<<0 g<<8 b<<16 (bytes R,G,B,X)', () => {
 });
 
 test('16 bpp RGB565 little-endian, channels scaled to 0..255', () => {
-  const f: PixelFormat = { bitsPerPixel: 16, depth: 16, bigEndian: false, trueColor: true, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 };
-  const white = 0xffff, red = 31 << 11, green = 63 << 5, mid = (16 << 11) | (32 << 5) | 16;
+  const f: PixelFormat = {
+    bitsPerPixel: 16,
+    depth: 16,
+    bigEndian: false,
+    trueColor: true,
+    redMax: 31,
+    greenMax: 63,
+    blueMax: 31,
+    redShift: 11,
+    greenShift: 5,
+    blueShift: 0,
+  };
+  const white = 0xffff,
+    red = 31 << 11,
+    green = 63 << 5,
+    mid = (16 << 11) | (32 << 5) | 16;
   const src = [white, red, green, mid].flatMap((v) => [v & 0xff, v >> 8]);
   expect(convert(src, f, 4)).toEqual([255, 255, 255, 255, 255, 0, 0, 255, 0, 255, 0, 255, 132, 130, 132, 255]);
 });
 
 test('8 bpp BGR233', () => {
-  const f: PixelFormat = { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColor: true, redMax: 7, greenMax: 7, blueMax: 3, redShift: 0, greenShift: 3, blueShift: 6 };
+  const f: PixelFormat = {
+    bitsPerPixel: 8,
+    depth: 8,
+    bigEndian: false,
+    trueColor: true,
+    redMax: 7,
+    greenMax: 7,
+    blueMax: 3,
+    redShift: 0,
+    greenShift: 3,
+    blueShift: 6,
+  };
   expect(convert([0b11_000_111], f, 1)).toEqual([255, 0, 255, 255]);
 });
 
@@ -51,7 +84,8 @@ test('blitRect writes rows at the right place and clips to the frame', () => {
 
 test('cursor: pixels plus a 1-bit mask, rows padded to bytes, MSB first', () => {
   // 10x2 cursor: row 0 fully visible, row 1 only the first and last pixel
-  const w = 10, h = 2;
+  const w = 10,
+    h = 2;
   const pixels = Buffer.alloc(w * h * 4);
   for (let i = 0; i < w * h; i++) pixels.writeUInt32LE(0xff0000, i * 4); // red
   const mask = Buffer.from([0xff, 0xc0, 0x80, 0x40]);

@@ -14,13 +14,19 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const vncAccess = path.resolve(here, '../../src/api/vnc-access.ts');
 
 const spec: DomainSpec = {
-  name: 'demo-x-ab12cd', disk: '/c/run/demo-x.qcow2', memoryMiB: 512, cpus: 1, accel: 'tcg',
-  serialLog: '/c/run/demo-x.serial.log', guestAgent: false, network: 'closed',
+  name: 'demo-x-ab12cd',
+  disk: '/c/run/demo-x.qcow2',
+  memoryMiB: 512,
+  cpus: 1,
+  accel: 'tcg',
+  serialLog: '/c/run/demo-x.serial.log',
+  guestAgent: false,
+  network: 'closed',
   owner: { pid: 42, hostname: 'host', startedAt: 'now', overlay: '/c/run/demo-x.qcow2', image: 'tiny' } as DomainSpec['owner'],
 };
 
 test('domain XML: VNC listens on the unix socket it is given, never on TCP unless asked', () => {
-  const xml = domainXml({ ...spec, vnc: { socket: "/c/run/vnc/demo-x-ab12cd.sock" } });
+  const xml = domainXml({ ...spec, vnc: { socket: '/c/run/vnc/demo-x-ab12cd.sock' } });
   expect(xml).toContain("<graphics type='vnc'>\n      <listen type='socket' socket='/c/run/vnc/demo-x-ab12cd.sock'/>\n    </graphics>");
   expect(xml).not.toContain('127.0.0.1');
   expect(xml).not.toContain('autoport');

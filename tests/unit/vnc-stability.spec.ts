@@ -8,7 +8,10 @@ function screen(paint: Array<[number, number, number, number]> = []): Frame {
   return f;
 }
 const text = screen([[0, 0, 50, 16]]);
-const cursorOn = screen([[0, 0, 50, 16], [54, 14, 9, 2]]);
+const cursorOn = screen([
+  [0, 0, 50, 16],
+  [54, 14, 9, 2],
+]);
 const moreText = screen([[0, 0, 60, 16]]);
 const window = screen([[20, 20, 150, 70]]);
 
