@@ -28,9 +28,9 @@ export class Domain {
     return this.uuid ?? this.name;
   }
 
-  static async define(virsh: Virsh, xmlPath: string, name: string): Promise<Domain> {
-    await virsh.run(['define', xmlPath]);
-    return new Domain(name, virsh);
+  /** Define the domain from an XML file (its name and UUID must be this Domain's). */
+  async define(xmlPath: string): Promise<void> {
+    await this.virsh.run(['define', xmlPath]);
   }
 
   async exists(): Promise<boolean> {
@@ -81,11 +81,6 @@ export class Domain {
     return 5900 + Number(m[1]);
   }
 
-  /** Hard power-off. Ignores "not running". */
-  async destroy(): Promise<void> {
-    await this.virsh.tryRun(['destroy', this.ref]);
-  }
-
   /** Forget the definition and its snapshot metadata. Ignores "no such domain". */
   async undefine(): Promise<void> {
     await this.virsh.tryRun(['undefine', this.ref, '--snapshots-metadata', '--nvram']);
@@ -93,13 +88,13 @@ export class Domain {
   }
 
   /**
-   * destroy + undefine that reports failure: when libvirt can't be reached, QEMU may still run
-   * on the overlay, so the caller must keep it. A domain that is already gone is fine.
+   * Power off and undefine. Throws when that fails: libvirt can't be reached and QEMU may still
+   * run on the overlay, so the caller must keep it. A domain that is already gone is fine.
    */
-  async removeOrThrow(timeout = 30_000): Promise<void> {
+  async remove(timeout = 30_000): Promise<void> {
     const gone = /failed to get domain|no domain with matching|Domain not found/i;
     try {
-      await this.kill(timeout);
+      await this.powerOff(timeout);
     } catch (e) {
       if (!gone.test((e as Error).message)) throw e;
     }
@@ -110,17 +105,11 @@ export class Domain {
     }
   }
 
-  /** destroy + undefine, synchronously: for the process's 'exit' event, where nothing async runs. */
+  /** Power off and undefine, synchronously and best-effort: for the process's 'exit' event, where nothing async runs. */
   removeSync(): void {
     const base = ['-q', '-c', this.virsh.uri];
     spawnSync('virsh', [...base, 'destroy', this.ref], { stdio: 'ignore', timeout: 15_000 });
     spawnSync('virsh', [...base, 'undefine', this.ref, '--snapshots-metadata', '--nvram'], { stdio: 'ignore', timeout: 15_000 });
-  }
-
-  /** destroy + undefine, for cleanup paths that must not throw. */
-  async remove(): Promise<void> {
-    await this.destroy();
-    await this.undefine();
   }
 
   async screenshot(file: string): Promise<void> {
@@ -179,8 +168,8 @@ export class Domain {
     return undefined;
   }
 
-  /** Hard power-off that reports failure (destroy() ignores it), bounded by `timeout` ms. */
-  async kill(timeout = 30_000): Promise<void> {
+  /** Hard power-off (virsh destroy), bounded by `timeout` ms. Throws unless it worked or the domain was not running. */
+  async powerOff(timeout = 30_000): Promise<void> {
     try {
       await this.virsh.run(['destroy', this.ref], { quiet: true, timeout });
     } catch (e) {

@@ -63,7 +63,7 @@ export class Reverter {
   }
 
   async restart(): Promise<RevertMethod> {
-    await this.domain.kill(this.timeouts.killMs);
+    await this.domain.powerOff(this.timeouts.killMs);
     await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
     return 'restart';
   }
@@ -79,7 +79,7 @@ export class Reverter {
   }
 
   async stop(): Promise<void> {
-    await this.domain.kill(this.timeouts.killMs);
+    await this.domain.powerOff(this.timeouts.killMs);
   }
 
   /** loadvm; QEMU resumes a guest that was running. A paused or panicked one stays paused: resume it. */
