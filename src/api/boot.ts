@@ -243,7 +243,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
     });
     const xmlPath = overlay.replace(/\.qcow2$/, '.xml');
     await writeFile(xmlPath, xml);
-    await domain.virsh.run(['define', xmlPath]);
+    await domain.define(xmlPath);
     await rm(xmlPath, { force: true });
     timer.mark('define');
     try {

@@ -148,7 +148,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const unregisterAsync = onCleanup(async () => {
       if (vm) await vm.close();
       else {
-        await domain.remove();
+        await domain.remove().catch((e: Error) => this.log.warn('could not remove the VM', { name, error: e.message }));
         await removeRunFiles(runDir(), name);
       }
     });

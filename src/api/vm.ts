@@ -369,7 +369,7 @@ export class Vm implements AsyncDisposable {
       const { domain, vnc } = this.backends;
       await vnc.close().catch(() => undefined);
       try {
-        await domain.removeOrThrow();
+        await domain.remove();
       } catch (e) {
         // QEMU may still run on the overlay: keep it, say so, and let a later close() try again.
         this.closed = undefined;
