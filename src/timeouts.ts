@@ -40,8 +40,12 @@ export function timeoutScale(): number {
   return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
-/** The default for `name`, scaled. */
+/** The default for `name`, scaled; the boot timeout can also be set alone (DEMOTOOL_BOOT_TIMEOUT, seconds, not scaled). */
 export function defaultTimeout(name: TimeoutName): number {
+  if (name === 'boot') {
+    const seconds = Number(process.env.DEMOTOOL_BOOT_TIMEOUT);
+    if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  }
   return Timeouts[name] * timeoutScale();
 }
 

@@ -5,7 +5,7 @@ import { ImageCache } from '../images/index.js';
 import type { Resources, Accel } from '../libvirt/index.js';
 import { joinSections, OutputDirectoryError, type RecordingResult } from '../record/index.js';
 import { createLogger, type Logger } from '../log.js';
-import { timeoutScale } from '../timeouts.js';
+import { defaultTimeout } from '../timeouts.js';
 import { decideAccel } from './accel.js';
 import { bootVm } from './boot.js';
 import { onCleanup, onExitSync } from '../process-exit.js';
@@ -55,8 +55,7 @@ export interface DemoOptions {
 }
 
 export function bootTimeoutMs(): number {
-  const env = Number(process.env.DEMOTOOL_BOOT_TIMEOUT);
-  return Number.isFinite(env) && env > 0 ? env * 1000 : 120_000 * timeoutScale();
+  return defaultTimeout('boot');
 }
 
 /** Open sessions by output directory: two at once in one directory would mix their sections. */
