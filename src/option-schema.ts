@@ -7,13 +7,48 @@ import { UsageError } from './errors.js';
 
 export { z };
 
-/** `value` parsed by `schema`; otherwise a UsageError listing each bad option as `what.path: problem`. */
+/**
+ * `value` parsed by `schema` (undefined counts as `{}`); otherwise one UsageError naming every bad
+ * option, e.g. `unknown watchdog option "escalation.maxRestart"` or
+ * `watchdog option checkInterval: Too big: expected number to be <=500`. `what` is the noun the
+ * options belong to ('watchdog', 'record', 'vm'). Use strict objects, so typos are refused.
+ */
 export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string, hint?: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
+  const result = schema.safeParse(value === undefined ? {} : value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${[what, ...issue.path.map(String)].join('.')}: ${issue.message}`);
-  throw new UsageError(`bad ${what}: ${problems.join('; ')}`, hint);
+  const problems: string[] = [];
+  const hints: string[] = hint ? [hint] : [];
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push(`unknown ${what} option ${JSON.stringify([...path, key].join('.'))}`);
+      const known = knownKeys(schema, path);
+      if (known.length) hints.push(`known ${path.length ? `${path.join('.')} ` : ''}options: ${known.join(', ')}`);
+    } else {
+      problems.push(path.length ? `${what} option ${path.join('.')}: ${issue.message}` : `${what} options: ${issue.message}`);
+    }
+  }
+  throw new UsageError(problems.join('; '), hints.join('; ') || undefined);
 }
 
-/** A timeout in milliseconds: 0 or Infinity mean no limit. */
-export const timeoutMs = z.number().nonnegative();
+/** The keys an object schema at `path` accepts (looking through optional, default and unions). */
+function knownKeys(schema: z.ZodType, path: string[]): string[] {
+  const objects = objectsIn(schema);
+  if (path.length === 0) return objects.flatMap((o) => Object.keys(o.shape));
+  const [head, ...rest] = path;
+  return objects.flatMap((o) => {
+    const child = (o.shape as Record<string, z.ZodType>)[head!];
+    return child ? knownKeys(child, rest) : [];
+  });
+}
+
+function objectsIn(schema: z.ZodType): z.ZodObject[] {
+  if (schema instanceof z.ZodObject) return [schema];
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) return objectsIn(schema.unwrap() as z.ZodType);
+  if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(objectsIn);
+  if (schema instanceof z.ZodPipe) return objectsIn(schema.in as z.ZodType);
+  return [];
+}
+
+/** Milliseconds, a whole number ≥ 0 up to the longest timer Node can arm. */
+export const milliseconds = z.number().int().nonnegative().max(2 ** 31 - 1);

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { parseOptions, z } from '../option-schema.js';
 import { MAX_TIMER_MS } from '../timeouts.js';
 import { checkSnapshotName } from '../libvirt/index.js';
 import type { EscalationPolicy } from './escalation.js';
@@ -56,92 +57,58 @@ export interface ResolvedWatchdogOptions {
   timeouts: RevertTimeouts;
 }
 
-const KNOWN = new Set([
-  'snapshot', 'takeSnapshot', 'heartbeatTimeout', 'idleTimeout', 'grace', 'checkInterval', 'autoRevert', 'revertMethod',
-  'escalation', 'guestRequestInterval', 'api', 'timeouts',
-]);
-
-function duration(name: string, value: unknown, fallback: number, { allowZero = true, max = MAX_TIMER_MS } = {}): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > max)
-    throw new UsageError(
-      `watchdog option ${name} must be a number of milliseconds${allowZero ? '' : ' above 0'} up to ${max}, not ${JSON.stringify(value)}`,
-      allowZero ? '0 switches it off' : undefined,
-    );
-  return Math.round(value);
-}
-
-function count(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || (value as number) < 1) throw new UsageError(`watchdog option ${name} must be a whole number ≥ 1, not ${JSON.stringify(value)}`);
-  return value as number;
-}
-
-/** A nested option group: an object (or undefined) whose keys are all known. */
-function group<T extends object>(name: string, value: T | undefined, known: readonly string[]): Partial<T> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`watchdog option ${name} must be an object${name === 'api' ? ' or false' : ''}, not ${JSON.stringify(value)}`);
-  for (const key of Object.keys(value))
-    if (!known.includes(key)) throw new UsageError(`unknown watchdog option ${JSON.stringify(`${name}.${key}`)}`, `known ${name} options: ${known.join(', ')}`);
-  return value;
-}
+/** Milliseconds ≥ 0 (0 switches the check off), rounded. */
+const duration = (fallback: number, max = MAX_TIMER_MS) =>
+  z.number().nonnegative().max(max).transform(Math.round).default(fallback);
+/** Milliseconds above 0, rounded. */
+const positiveDuration = (fallback: number, max = MAX_TIMER_MS) =>
+  z.number().positive().max(max).transform(Math.round).default(fallback);
+const count = (fallback: number) => z.number().int().min(1).default(fallback);
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-function controlApi(api: WatchdogOptions['api']): ResolvedWatchdogOptions['api'] {
-  if (api === false) return false;
-  const o = group('api', api, ['host', 'port', 'token']);
-  const host = o.host ?? '127.0.0.1';
-  const port = o.port ?? 0;
-  if (typeof host !== 'string' || !host) throw new UsageError(`watchdog option api.host must be a host name or address`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`watchdog option api.port must be 0-65535, not ${JSON.stringify(port)}`);
-  if (o.token !== undefined && (typeof o.token !== 'string' || o.token.length < 16 || /\s/.test(o.token)))
-    throw new UsageError('watchdog option api.token must be a string of at least 16 characters without spaces');
-  if (!o.token && !isLoopback(host))
-    throw new UsageError(`the watchdog's control API may listen on ${host} only with a token`, 'set api.token, or listen on 127.0.0.1');
-  return { host, port, token: o.token };
-}
+const controlApiSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(0),
+    token: z.string().min(16).regex(/^\S+$/, 'must not contain spaces').optional(),
+  })
+  .refine((api) => api.token || isLoopback(api.host), { message: 'the control API may listen beyond loopback only with a token (set api.token, or listen on 127.0.0.1)', path: ['host'] });
 
 /** A snapshot the watchdog may have to replace: room is left for the staged copy's `.staged`. */
-function watchdogSnapshotName(name: unknown): string {
+function watchdogSnapshotName(name: string): string {
   const checked = checkSnapshotName(name);
   if (checked.length > 57) throw new UsageError(`watchdog option snapshot ${JSON.stringify(checked)} is longer than 57 characters`, 'replacing it needs room for a staged copy named NAME.staged');
   return checked;
 }
 
+/** The watchdog's options, with their defaults. Also the schema of a config file's watchdog section. */
+export const watchdogOptionsSchema = z.strictObject({
+  snapshot: z.string().default('ready').transform(watchdogSnapshotName),
+  takeSnapshot: z.enum(['if-missing', 'always', 'never']).default('if-missing'),
+  heartbeatTimeout: duration(10_000),
+  idleTimeout: duration(12 * 60_000),
+  grace: duration(5_000),
+  checkInterval: positiveDuration(500, 500),
+  autoRevert: z.boolean().default(true),
+  revertMethod: z.enum(['in-place', 'snapshot-revert']).default('in-place'),
+  escalation: z
+    .strictObject({ maxReverts: count(5), windowMs: positiveDuration(10 * 60_000), maxRestarts: count(3) })
+    .default({ maxReverts: 5, windowMs: 10 * 60_000, maxRestarts: 3 }),
+  guestRequestInterval: duration(10_000),
+  api: z.union([z.literal(false), controlApiSchema]).default({ host: '127.0.0.1', port: 0 }),
+  timeouts: z
+    .strictObject({
+      probeMs: positiveDuration(DEFAULT_REVERT_TIMEOUTS.probeMs),
+      revertMs: positiveDuration(DEFAULT_REVERT_TIMEOUTS.revertMs),
+      killMs: positiveDuration(DEFAULT_REVERT_TIMEOUTS.killMs),
+    })
+    .default(DEFAULT_REVERT_TIMEOUTS),
+});
+
 /** Every option checked before anything starts; unknown keys are refused (a typo would silently do nothing). */
 export function resolveWatchdogOptions(options: WatchdogOptions = {}): ResolvedWatchdogOptions {
-  if (typeof options !== 'object' || options === null) throw new UsageError('watchdog options must be an object');
-  for (const key of Object.keys(options)) if (!KNOWN.has(key)) throw new UsageError(`unknown watchdog option ${JSON.stringify(key)}`, `known options: ${[...KNOWN].join(', ')}`);
-  const takeSnapshot = options.takeSnapshot ?? 'if-missing';
-  if (!['if-missing', 'always', 'never'].includes(takeSnapshot)) throw new UsageError(`watchdog option takeSnapshot must be 'if-missing', 'always' or 'never'`);
-  const revertMethod = options.revertMethod ?? 'in-place';
-  if (revertMethod !== 'in-place' && revertMethod !== 'snapshot-revert') throw new UsageError(`watchdog option revertMethod must be 'in-place' or 'snapshot-revert'`);
-  if (options.autoRevert !== undefined && typeof options.autoRevert !== 'boolean') throw new UsageError('watchdog option autoRevert must be true or false');
-  const e = group('escalation', options.escalation, ['maxReverts', 'windowMs', 'maxRestarts']);
-  const t = group('timeouts', options.timeouts, ['probeMs', 'revertMs', 'killMs']);
-  return {
-    snapshot: watchdogSnapshotName(options.snapshot ?? 'ready'),
-    takeSnapshot,
-    heartbeatTimeout: duration('heartbeatTimeout', options.heartbeatTimeout, 10_000),
-    idleTimeout: duration('idleTimeout', options.idleTimeout, 12 * 60_000),
-    grace: duration('grace', options.grace, 5_000),
-    checkInterval: duration('checkInterval', options.checkInterval, 500, { allowZero: false, max: 500 }),
-    autoRevert: options.autoRevert ?? true,
-    revertMethod,
-    escalation: {
-      maxReverts: count('escalation.maxReverts', e.maxReverts, 5),
-      windowMs: duration('escalation.windowMs', e.windowMs, 10 * 60_000, { allowZero: false }),
-      maxRestarts: count('escalation.maxRestarts', e.maxRestarts, 3),
-    },
-    guestRequestInterval: duration('guestRequestInterval', options.guestRequestInterval, 10_000),
-    api: controlApi(options.api),
-    timeouts: {
-      probeMs: duration('timeouts.probeMs', t.probeMs, DEFAULT_REVERT_TIMEOUTS.probeMs, { allowZero: false }),
-      revertMs: duration('timeouts.revertMs', t.revertMs, DEFAULT_REVERT_TIMEOUTS.revertMs, { allowZero: false }),
-      killMs: duration('timeouts.killMs', t.killMs, DEFAULT_REVERT_TIMEOUTS.killMs, { allowZero: false }),
-    },
-  };
+  return parseOptions(watchdogOptionsSchema, options, 'watchdog', '0 switches a timeout off');
 }
