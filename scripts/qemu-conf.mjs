@@ -15,12 +15,12 @@ function escapeRe(s) {
 }
 
 /** The file without demotool's block (and the blank line setup put before it). */
-export function withoutBlock(text) {
+function withoutBlock(text) {
   return text.replace(blockRe, '');
 }
 
 /** Active `key = "value"` lines (not comments). */
-export function activeSettings(text, key) {
+function activeSettings(text, key) {
   const re = new RegExp(`^\\s*${key}\\s*=\\s*(.*?)\\s*$`, 'gm');
   return [...text.matchAll(re)].map((m) => ({ line: m[0], value: m[1].replace(/^"(.*)"$/, '$1') }));
 }
@@ -37,7 +37,7 @@ export function effective(text) {
  * and the commented default group became `group = "root"`). Put the comments back. Only that
  * exact shape is recognised; anything else is the admin's and is left alone.
  */
-export function repairLegacyEdit(text) {
+function repairLegacyEdit(text) {
   const userRe = /^(# Some examples of valid values are:\n#\n)user = "root"\n(#\s+user = "\+0"\s+# Super user \(uid=0\)\n)/m;
   const groupRe = /^(# specified in a similar way to user\.\n)group = "root"\n/m;
   const defaultUser = text.match(/^#user = "([^"]*)"$/m)?.[1];

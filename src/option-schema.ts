@@ -49,6 +49,3 @@ function objectsIn(schema: z.ZodType): z.ZodObject[] {
   if (schema instanceof z.ZodPipe) return objectsIn(schema.in as z.ZodType);
   return [];
 }
-
-/** Milliseconds, a whole number ≥ 0 up to the longest timer Node can arm. */
-export const milliseconds = z.number().int().nonnegative().max(2 ** 31 - 1);

@@ -12,7 +12,6 @@ export interface KernelBoot {
 import { UsageError } from '../errors.js';
 import { ownerMetadataXml, readOwner, type OwnerRecord } from './owner.js';
 
-export { METADATA_NS } from './owner.js';
 
 /** Everything that goes into one VM's libvirt definition. */
 export interface DomainSpec {

@@ -35,7 +35,7 @@ export const DEFAULT_GUEST_NETWORK: Omit<GuestNetworkSpec, 'forwards'> = {
 };
 
 
-export function checkGuestNetwork(spec: GuestNetworkSpec): void {
+function checkGuestNetwork(spec: GuestNetworkSpec): void {
   for (const [field, value] of [['guestAddress', spec.guestAddress], ['gateway', spec.gateway]] as const)
     if (!isIPv4(value)) throw new VmError('EGUESTNET', `guest network ${field} ${JSON.stringify(value)} is not an IPv4 address`);
   if (spec.guestAddress === spec.gateway) throw new VmError('EGUESTNET', 'the guest address and the gateway must differ');

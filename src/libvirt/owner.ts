@@ -35,7 +35,7 @@ export interface OwnerFile extends ParsedOwner {
 export const METADATA_NS = 'https://demotool.dev/xmlns/vm/1';
 
 /** This process's id for owner records. */
-export const RUN_ID = randomUUID();
+const RUN_ID = randomUUID();
 
 /** /proc/PID/stat field 22 (starttime), or undefined when there is no such process (or no /proc). */
 export function processStartTime(pid: number): string | undefined {

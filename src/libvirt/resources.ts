@@ -10,7 +10,7 @@ export interface HostSize {
 }
 
 const GiB = 1024;
-export const RESOURCE_LIMITS = {
+const RESOURCE_LIMITS = {
   cpu: { share: 0.5, min: 1, max: 8 },
   memoryMiB: { share: 0.5, min: 4 * GiB, max: 32 * GiB },
   retries: 3,

@@ -9,7 +9,7 @@ export interface DebianMirrors {
   security: string;
 }
 
-export const DEFAULT_MIRRORS: DebianMirrors = {
+const DEFAULT_MIRRORS: DebianMirrors = {
   main: 'http://deb.debian.org/debian',
   security: 'http://deb.debian.org/debian-security',
 };

@@ -6,10 +6,10 @@ import { guestFile } from '../guest-files.js';
  */
 export const DESKTOP_READY_MARKER = 'DEMOTOOL-DESKTOP-READY';
 export const DESKTOP_USER = { name: 'demo', password: 'demokudasaidomo' };
-export const DESKTOP_HOSTNAME = 'demo-desktop';
+const DESKTOP_HOSTNAME = 'demo-desktop';
 export const DESKTOP_CMDLINE = 'root=/dev/vda rw console=tty0 console=ttyS0,115200 quiet';
-export const DESKTOP_SCREEN = { width: 1280, height: 800 };
-export const DESKTOP_BACKGROUND = '#3b6ea5';
+const DESKTOP_SCREEN = { width: 1280, height: 800 };
+const DESKTOP_BACKGROUND = '#3b6ea5';
 
 export const DESKTOP_PACKAGES = [
   // boot
@@ -42,7 +42,7 @@ export const DPKG_TRIM = [
 ];
 
 /** Units that would reach the network or wake up at random moments during a recording. */
-export const MASKED_UNITS = [
+const MASKED_UNITS = [
   'systemd-timesyncd.service', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'man-db.timer', 'e2scrub_all.timer', 'fstrim.timer',
   // ttyS0 carries the kernel log and the ready marker; a getty there would take the port from the demo user.
   'serial-getty@ttyS0.service',
@@ -51,10 +51,10 @@ export const MASKED_UNITS = [
 ];
 
 /** Modules udev would load for QEMU's emulated hardware that a demo never uses (floppy probing alone takes seconds). */
-export const BLACKLISTED_MODULES = ['floppy', 'pcspkr', 'kvm', 'kvm_amd', 'kvm_intel', 'cfg80211', 'joydev', 'ccp', 'ata_piix', 'pata_acpi'];
+const BLACKLISTED_MODULES = ['floppy', 'pcspkr', 'kvm', 'kvm_amd', 'kvm_intel', 'cfg80211', 'joydev', 'ccp', 'ata_piix', 'pata_acpi'];
 
 /** Modules the initramfs carries: just enough to mount an ext4 root on virtio-blk (a small initrd unpacks faster). */
-export const INITRAMFS_MODULES = ['virtio_pci', 'virtio_blk', 'ext4', 'crc32c_generic'];
+const INITRAMFS_MODULES = ['virtio_pci', 'virtio_blk', 'ext4', 'crc32c_generic'];
 
 // cvt 1280 800 60, for a VGA whose mode list lacks 1280x800.
 const MODELINE_1280X800 = '83.50 1280 1352 1480 1680 800 803 809 831 -hsync +vsync';

@@ -31,7 +31,7 @@ echo "demotool: initrd $(($(stat -c %s "$initrd") / 1024)) KiB"
 `;
 
 /** Mount points at or below `dir` (a failed chroot build can leave /proc or /dev mounted there). */
-export async function mountsUnder(dir: string): Promise<string[]> {
+async function mountsUnder(dir: string): Promise<string[]> {
   const text = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const abs = path.resolve(dir);
   return text

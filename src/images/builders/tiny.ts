@@ -9,10 +9,10 @@ import { qemuImgCreate } from '../../qemu-img.js';
 import { cpioNewc, type CpioEntry } from './cpio.js';
 import type { Builder, BuildContext } from './types.js';
 
-export const TINY_READY_MARKER = 'DEMOTOOL-READY';
+const TINY_READY_MARKER = 'DEMOTOOL-READY';
 // quiet + loglevel=3 keep boot fast and silent; rcS lowers it further so nothing scribbles
 // over the tty1 shell. consoleblank=0: the VGA console must stay visible over VNC.
-export const TINY_CMDLINE = 'console=tty0 console=ttyS0,115200 quiet loglevel=3 consoleblank=0';
+const TINY_CMDLINE = 'console=tty0 console=ttyS0,115200 quiet loglevel=3 consoleblank=0';
 const DISK_BYTES = 64 * 1024 * 1024;
 const BUSYBOX = '/bin/busybox';
 

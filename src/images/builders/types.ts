@@ -31,7 +31,7 @@ export interface BuildContext {
 }
 
 /** What a builder knows about the image it made (the cache adds name and paths). */
-export interface BuildResult extends Omit<BaseImage, 'name' | 'path' | 'boot'> {
+interface BuildResult extends Omit<BaseImage, 'name' | 'path' | 'boot'> {
   /** Set when the builder wrote out.kernel and out.initrd for direct kernel boot. */
   cmdline?: string;
 }

@@ -2,8 +2,8 @@ import { run } from '../run.js';
 import type { BuildContext, Builder } from './types.js';
 
 /** Packages for a virt-builder workstation image: Fedora's GNOME workstation group. */
-export const DEFAULT_INSTALL = ['@workstation-product-environment'];
-export const VIRT_BUILDER_USER = { name: 'demo', password: 'demokudasaidomo' };
+const DEFAULT_INSTALL = ['@workstation-product-environment'];
+const VIRT_BUILDER_USER = { name: 'demo', password: 'demokudasaidomo' };
 
 /**
  * Runs once in the guest at first boot (virt-builder has no user creation of its own).

@@ -1,5 +1,5 @@
 /** JSON schemas of the API: request validation, response serialization and the OpenAPI document. */
-export const SNAPSHOT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const SNAPSHOT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
 export const message = {
   type: 'object',
