@@ -27,7 +27,7 @@ export {
   type RevertMethod,
   type EscalationPolicy,
 } from './watchdog/index.js';
-export { Timeouts, type TimeoutName } from './timeouts.js';
+export { Timeouts, defaultTimeout, type TimeoutName } from './timeouts.js';
 
 // Every error demotool throws, by layer.
 export { DemotoolError, TimeoutError, UsageError, CommandTimeoutError } from './errors.js';

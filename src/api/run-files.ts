@@ -32,7 +32,7 @@ export function removeRunFilesSync(dir: string, vmName: string): void {
       // no such directory
     }
   }
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir);
   } catch {

@@ -22,9 +22,9 @@ import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
 
 export interface VmOptions {
-  /** CPUs and memory; default: the spec's 50% of the host (1–8 CPUs, 4–32 GiB). */
+  /** CPUs and memory; default: 50% of the host (1–8 CPUs, 4–32 GiB). */
   resources?: Partial<Resources>;
-  /** Whole boot sequence, ms. Default DEMOTOOL_BOOT_TIMEOUT seconds, else 120 s (× DEMOTOOL_TIMEOUT_SCALE). */
+  /** Whole boot sequence, ms. Default `Timeouts.boot` (DEMOTOOL_BOOT_TIMEOUT seconds when set). */
   bootTimeout?: number;
   /** How readiness is decided (default: serial marker + screen settle). */
   ready?: ReadyOptions;
@@ -50,10 +50,13 @@ export interface DemoOptions {
   artifactsDir?: string;
   /** Join recorded sections into `{demo}.mp4` with chapters when the demo ends (default true). */
   joinSections?: boolean;
+  /** Where base images are found and built; default a cache in $XDG_CACHE_HOME/demotool. */
   imageCache?: ImageCache;
+  /** Where the session logs; default a logger named `demo:{name}`. */
   log?: Logger;
 }
 
+/** The default boot timeout: `Timeouts.boot`, scaled. */
 export function bootTimeoutMs(): number {
   return defaultTimeout('boot');
 }
@@ -61,11 +64,16 @@ export function bootTimeoutMs(): number {
 /** Open sessions by output directory: two at once in one directory would mix their sections. */
 const openDirectories = new Map<string, string>();
 
-/** A demo: an output directory, its VMs and its recorded sections. */
+/**
+ * A demo: an output directory, its VMs and its recorded sections. Open one with
+ * {@link startDemo}; `close()` (or `await using`) removes its VMs and joins its sections.
+ */
 export class DemoSession implements VmOwner, AsyncDisposable {
+  /** The demo's name as a directory name ('My Demo!' → 'my-demo'). */
   readonly name: string;
   /** Absolute path of demo-videos/{name}; created on first output. */
   readonly directory: string;
+  /** The sections vm.record() wrote, in order. */
   readonly sections: RecordingResult[] = [];
   private readonly vms = new Set<Vm>();
   private readonly log: Logger;
@@ -74,6 +82,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   private artifactsOverride?: string;
   private closed?: Promise<void>;
 
+  /**
+   * @throws {@link UsageError} for a name without letters or digits, or one whose directory
+   * an open demo is using.
+   */
   constructor(name: string, options: DemoOptions = {}) {
     this.name = slug(name);
     this.options = options;
@@ -89,6 +101,11 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     this.cache = options.imageCache ?? new ImageCache({ log: this.log.child('images') });
   }
 
+  /**
+   * Creates the demo directory if needed.
+   * @returns its path.
+   * @throws {@link OutputDirectoryError} when it can't be created.
+   */
   async ensureDirectory(): Promise<string> {
     try {
       await mkdir(this.directory, { recursive: true });
@@ -101,6 +118,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     return this.directory;
   }
 
+  /** Where failure artifacts (screenshots, diffs) go now. */
   artifactsDir(): string {
     return this.artifactsOverride ?? this.options.artifactsDir ?? this.directory;
   }
@@ -110,11 +128,20 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     this.artifactsOverride = dir;
   }
 
+  /** Adds a recorded section (vm.record() calls this). */
   addSection(result: RecordingResult): void {
     this.sections.push(result);
   }
 
-  /** Boot a VM from `image`. With a body: the VM is removed when the body ends, however it ends. */
+  /**
+   * Boots a VM from `image` (a built-in image name or a virt-builder template) through a
+   * qcow2 overlay, and returns once it is ready for input. The whole boot takes at most
+   * `options.bootTimeout` (default `Timeouts.boot`). With a body: the VM is removed when the
+   * body ends, however it ends.
+   * @returns the VM, or with a body: what the body returned.
+   * @throws {@link UsageError} for a bad option (before anything happens); {@link BootError}
+   * when the boot fails or is not ready in time (the VM is already gone); whatever the body throws.
+   */
   vm(image: string, options?: VmOptions): Promise<Vm>;
   vm<T>(image: string, body: (vm: Vm) => Promise<T>): Promise<T>;
   vm<T>(image: string, options: VmOptions, body: (vm: Vm) => Promise<T>): Promise<T>;
@@ -141,7 +168,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const accel = options.accel ?? (await decideAccel(this.cache)).accel;
     const name = vmName(this.name);
     const uuid = randomUUID();
-    let vm: Vm | undefined;
+    let vm: Vm | undefined = undefined;
     // Registered before boot so Ctrl-C during boot still removes the domain and its files.
     const domain = new Domain(name, undefined, uuid);
     const unregisterAsync = onCleanup(async () => {
@@ -195,7 +222,12 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     return vm;
   }
 
-  /** Removes the VMs still running and joins the recorded sections into {demo}.mp4. */
+  /**
+   * Removes the VMs still running and joins the recorded mp4 sections into {demo}.mp4 with
+   * one chapter per section (unless `joinSections: false`). Idempotent.
+   * @throws {@link VmError} EVMREMOVE when a VM can't be removed; {@link FinalizeError} or
+   * {@link CommandTimeoutError} when joining fails.
+   */
   close(): Promise<void> {
     this.closed ??= (async () => {
       openDirectories.delete(this.directory);
