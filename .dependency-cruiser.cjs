@@ -1,0 +1,62 @@
+/**
+ * The layers' rules (README, "Design"): dependencies point one way, fixtures → api →
+ * vnc/record/watchdog → libvirt/images, with the files directly in src/ (errors, log, timeouts,
+ * geometry, frames, ...) as a foundation every layer may use. A layer is entered only through its
+ * index.ts. `npm run check` runs this.
+ */
+const LAYERS = ['images', 'libvirt', 'vnc', 'record', 'watchdog', 'api', 'compat', 'cli'];
+const below = {
+  images: [],
+  libvirt: [],
+  vnc: [],
+  record: [],
+  watchdog: ['libvirt'],
+  api: ['images', 'libvirt', 'vnc', 'record', 'watchdog'],
+  compat: ['api'],
+  cli: ['api', 'images', 'libvirt'],
+};
+
+const layerRules = LAYERS.map((layer) => {
+  const allowed = [layer, ...below[layer]];
+  return {
+    name: `layer-${layer}`,
+    comment: `src/${layer} may use only ${allowed.map((l) => `src/${l}`).join(', ')} and the foundation files in src/`,
+    severity: 'error',
+    from: { path: `^src/${layer}/` },
+    to: { path: '^src/[^/]+/', pathNot: allowed.map((l) => `^src/${l}/`) },
+  };
+});
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: { path: '^(src|fixtures)/' }, to: { circular: true } },
+    ...layerRules,
+    {
+      name: 'foundation-uses-no-layer',
+      comment: 'the files directly in src/ are the foundation: they import no layer',
+      severity: 'error',
+      from: { path: '^src/[^/]+\\.ts$', pathNot: '^src/index\\.ts$' },
+      to: { path: '^src/[^/]+/' },
+    },
+    {
+      name: 'enter-a-layer-by-its-index',
+      comment: "another layer's files are reached through its index.ts, never its internals",
+      severity: 'error',
+      from: { path: '^(src/([^/]+)/|fixtures/)' },
+      to: { path: '^src/([^/]+)/.+', pathNot: ['^src/$2/', '^src/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'fixtures-use-the-public-api',
+      comment: 'fixtures/ is Playwright glue over the public API: src/index.ts, src/api and the foundation',
+      severity: 'error',
+      from: { path: '^fixtures/' },
+      to: { path: '^src/(images|libvirt|vnc|record|watchdog|cli|compat)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+
+  },
+};
