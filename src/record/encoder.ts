@@ -1,8 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
-import ffmpeg from 'fluent-ffmpeg';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log.js';
 import { FFMPEG_HINT, RecordingStartError } from './errors.js';
-import { NO_SPACE } from './ffmpeg-run.js';
+import { ffmpegArgs, NO_SPACE } from './ffmpeg-run.js';
 import { frameTicks, mkvFramePrefix, mkvHeader } from './mkv.js';
 import type { SegmentArgs } from './encoding.js';
 
@@ -26,7 +27,7 @@ const NOISE = /^(ffmpeg version|\s+(built with|configuration:|lib\w+\s+\d)|frame
  * Frames are numbered from 0 within the segment.
  */
 export class Encoder {
-  private proc?: ChildProcess;
+  private proc?: ChildProcessByStdio<Writable, null, Readable>;
   private stderr: string[] = [];
   private exited?: EncoderExit;
   private exitWaiters: ((e: EncoderExit) => void)[] = [];
@@ -60,21 +61,17 @@ export class Encoder {
    * has read them (so a missing binary or bad arguments fail here, not later).
    */
   async start(first: Buffer, timeoutMs: number): Promise<void> {
-    let spawned!: () => void;
-    const spawnedOrFailed = new Promise<void>((resolve) => { spawned = resolve; });
+    const args = ffmpegArgs({
+      inputs: [{ path: 'pipe:0', options: ['-f', 'matroska', ...this.args.inputOptions] }],
+      output: this.path, format: this.args.container, outputOptions: this.args.outputOptions,
+    });
+    const proc = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.proc = proc;
+    proc.stdin.on('error', () => { /* EPIPE when ffmpeg dies: the exit handler reports it */ });
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(this.startError(`ffmpeg did not start encoding within ${timeoutMs} ms`)), timeoutMs);
-      const done = (err?: Error) => { clearTimeout(timer); spawned(); err ? reject(err) : resolve(); };
-      const cmd = ffmpeg({ stdoutLines: 0 })
-        .input('pipe:0').inputFormat('matroska').inputOptions(this.args.inputOptions)
-        .output(this.path).format(this.args.container).outputOptions(this.args.outputOptions);
-      cmd.on('start', (line: string) => {
-        this.proc = (cmd as unknown as { ffmpegProc: ChildProcess }).ffmpegProc;
-        this.proc.stdin!.on('error', () => { /* EPIPE when ffmpeg dies: the exit handler reports it */ });
-        this.log.debug('ffmpeg started', { pid: this.proc.pid, command: line });
-        spawned();
-      });
-      cmd.on('stderr', (line: string) => {
+      const done = (err?: Error) => { clearTimeout(timer); if (err) reject(err); else resolve(); };
+      createInterface({ input: proc.stderr }).on('line', (line) => {
         if (NO_SPACE.test(line)) this.noSpace = true;
         if (!NOISE.test(line)) this.stderr.push(line);
         if (this.stderr.length > STDERR_LINES) this.stderr.shift();
@@ -82,25 +79,24 @@ export class Encoder {
         // has seen a second frame, which may be seconds away on an idle screen.)
         if (line.startsWith('Stream mapping:')) done();
       });
-      cmd.on('end', () => { this.onExit(0, null); done(this.startError('ffmpeg exited before encoding')); });
-      cmd.on('error', (err: Error) => {
-        const m = err.message.match(/killed with signal (\w+)|exited with code (\d+)/);
-        this.onExit(m?.[2] ? Number(m[2]) : null, m?.[1] ?? null);
+      proc.on('error', (err) => {
+        // Not spawned (ffmpeg missing): no 'close' with an exit status follows.
+        this.onExit(null, null);
         done(this.startError(`ffmpeg failed to start: ${err.message}`, err));
       });
-      cmd.run();
+      proc.on('close', (code, signal) => {
+        this.onExit(code, signal);
+        done(this.startError('ffmpeg exited before encoding'));
+      });
     });
-    // fluent-ffmpeg looks ffmpeg up and spawns asynchronously: write once the process exists.
-    await spawnedOrFailed;
-    if (this.alive) {
-      this.proc!.stdin!.write(mkvHeader(this.frame.width, this.frame.height, this.frame.fps));
-      this.write(0, first);
-    }
+    this.log.debug('ffmpeg started', { pid: proc.pid, command: ['ffmpeg', ...args].join(' ') });
+    proc.stdin.write(mkvHeader(this.frame.width, this.frame.height, this.frame.fps));
+    this.write(0, first);
     await ready;
   }
 
   private startError(message: string, cause?: unknown): RecordingStartError {
-    const missing = /Cannot find ffmpeg|ENOENT/.test(String((cause as Error | undefined)?.message ?? ''));
+    const missing = (cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
     const tail = this.stderrTail ? `\n${this.stderrTail}` : '';
     return new RecordingStartError(missing ? 'ffmpeg was not found' : `${message}${tail}`, {
       hint: missing ? FFMPEG_HINT : 'check the record options; the ffmpeg output above says what it rejected',

@@ -17,18 +17,18 @@ export class RecordingStartError extends RecordingError {
   }
 }
 
-/** The frame source (VNC mirror) was not connected when recording started. */
-export class VNCConnectionError extends RecordingError {
+/** The frame source (the VM's screen mirror) did not connect in time: there is nothing to record yet. */
+export class SourceNotConnectedError extends RecordingError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super(message, { ...options, code: 'ERECORD_VNC_CONNECT' });
+    super(message, { ...options, code: 'ERECORD_NOT_CONNECTED' });
   }
 }
 
-/** The output directory could not be created or written. */
+/** The directory the videos (and the rest of a demo's output) go into could not be created or written. */
 export class OutputDirectoryError extends RecordingError {
   readonly path: string;
   constructor(path: string, message: string, options: ErrorOptions = {}) {
-    super(message, { ...options, code: 'ERECORD_OUTPUT_DIR' });
+    super(message, { ...options, code: 'EOUTPUTDIR' });
     this.path = path;
   }
 }
@@ -116,10 +116,10 @@ export class OutputLockedError extends RecordingError {
   }
 }
 
-/** The stream of frames into ffmpeg broke for good (ffmpeg died twice). */
-export class VNCStreamError extends RecordingError {
+/** The encoding ffmpeg died a second time in one recording (the first death starts a new segment). */
+export class EncoderCrashedError extends RecordingError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super(message, { ...options, code: 'ERECORD_STREAM' });
+    super(message, { ...options, code: 'ERECORD_ENCODER_CRASHED' });
   }
 }
 

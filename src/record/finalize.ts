@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { codecOptions, concatList, type EncodingSpec } from './encoding.js';
 import { batchTimeout, runFfmpeg } from './ffmpeg-run.js';
 import type { Frame } from '../frames.js';
+import type { Logger } from '../log.js';
 
 export interface Segment {
   path: string;
@@ -55,8 +56,19 @@ export async function finalizeSegments(segments: Segment[], output: string, spec
   }
 }
 
-/** The poster: the last picture of the section, as PNG. */
-export async function writePoster(frame: Frame, path: string): Promise<void> {
-  // Opaque, whatever the mirror's alpha bytes say.
-  await sharp(frame.rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).removeAlpha().png().toFile(path);
+/**
+ * The poster: the last picture of the section, as PNG beside the video (`{section}.png`).
+ * Returns its path, or undefined (with a warning) when it cannot be written: the video is what matters.
+ */
+export async function writePoster(frame: Frame, video: string, log: Logger): Promise<string | undefined> {
+  const path = video.replace(/\.[^./]+$/, '') + '.png';
+  try {
+    // Opaque, whatever the mirror's alpha bytes say.
+    await sharp(frame.rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).removeAlpha().png().toFile(path);
+  } catch (err) {
+    log.warn('the poster could not be written', { path, error: err });
+    await rm(path, { force: true }).catch(() => undefined);
+    return undefined;
+  }
+  return path;
 }

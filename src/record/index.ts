@@ -3,10 +3,10 @@ export { Recorder, type RecordingResult } from './recorder.js';
 export { resolveRecordOptions, validateRecordOptions, type RecordOptions } from './options.js';
 export { recordSection } from './section.js';
 export { joinSections } from './join.js';
-export { safeFileName } from './checks.js';
+export { safeFileName } from './section-file-name.js';
 export { probeVideo } from './probe.js';
 export {
-  RecordingError, RecordingStartError, VNCConnectionError, OutputDirectoryError, DiskSpaceError, VNCStreamError, OutputFileError,
+  RecordingError, RecordingStartError, SourceNotConnectedError, OutputDirectoryError, DiskSpaceError, EncoderCrashedError, OutputFileError,
   FinalizeError, OutputLockedError,
 } from './errors.js';
 export type { Frame, FrameSource, CursorImage, InputEvent, InputSource } from '../frames.js';

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { safeFileName } from './checks.js';
+import { safeFileName } from './section-file-name.js';
 import { resolveRecordOptions, type RecordOptions } from './options.js';
 import { Recorder, type RecordingResult } from './recorder.js';
 import type { FrameSource, InputSource } from '../frames.js';
