@@ -89,6 +89,9 @@ export function now(): number {
   return performance.now();
 }
 
+/** A source of monotonic milliseconds: `now` in production, a hand-moved clock in unit tests. */
+export type Clock = () => number;
+
 /**
  * One time budget, shared by the steps of a sequence or the rounds of a polling loop. Use it
  * instead of `Date.now() + timeout`: it runs on the monotonic clock and names what timed out.

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
-import { monotonic, type Clock } from './clock.js';
+import { now as monotonic, type Clock } from '../timeouts.js';
 import type { Escalation } from './escalation.js';
 import { canMove, type CoordinatorState } from './states.js';
 import type { RevertMethod, RevertRecord, Trigger } from './triggers.js';

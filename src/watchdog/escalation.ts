@@ -1,4 +1,4 @@
-import { monotonic, type Clock } from './clock.js';
+import { now as monotonic, type Clock } from '../timeouts.js';
 
 export interface EscalationPolicy {
   /** This many reverts inside `windowMs` make the next recovery a full restart. */

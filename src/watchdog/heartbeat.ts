@@ -1,4 +1,4 @@
-import { monotonic, type Clock } from './clock.js';
+import { now as monotonic, type Clock } from '../timeouts.js';
 
 /**
  * waiting: monitoring started (or a revert finished) and no beat came yet; the timer runs.

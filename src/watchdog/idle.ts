@@ -1,4 +1,4 @@
-import { monotonic, type Clock } from './clock.js';
+import { now as monotonic, type Clock } from '../timeouts.js';
 
 /**
  * The guest reports user activity (an idle reset); when none comes for `timeoutMs` the

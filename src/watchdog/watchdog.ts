@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
-import { sleep } from '../timeouts.js';
+import { Deadline, now as monotonicNow, sleep } from '../timeouts.js';
 import { RevertCoordinator } from './coordinator.js';
 import { DomainMonitor } from './domain-monitor.js';
 import { Escalation } from './escalation.js';
@@ -199,7 +199,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   }
 
   private guestRevertRequest(reason: string | undefined, severity: string | undefined, via: GuestVia): { accepted: boolean; why?: string } {
-    const now = performance.now();
+    const now = monotonicNow();
     if (this.coordinator.busy) return { accepted: true, why: 'a recovery is already under way' };
     if (now - this.lastGuestRequest < this.options.guestRequestInterval) {
       const why = `the guest asked again within ${this.options.guestRequestInterval} ms`;
@@ -270,12 +270,12 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
 
   /** Wait until `predicate` holds, checking on every watchdog event and tick. */
   async waitFor<T>(predicate: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
-    const end = performance.now() + timeoutMs;
+    const deadline = new Deadline(timeoutMs, 'the watchdog condition');
     for (;;) {
       const value = predicate();
       if (value !== undefined) return value;
-      if (performance.now() >= end || this.closing) return undefined;
-      await sleep(Math.min(100, Math.max(1, end - performance.now())));
+      if (deadline.expired() || this.closing) return undefined;
+      await sleep(Math.min(100, Math.max(1, deadline.remaining())));
     }
   }
 
