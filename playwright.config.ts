@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import type { DemotoolOptions } from './fixtures/index.js';
 
-// No browser is used: every project drives VMs. Timeouts are generous because guests
+// Every project drives VMs (one e2e test also drives Debian's chromium, see fixtures-browser). Timeouts are generous because guests
 // run under TCG on CI machines without KVM.
 // VM screens do not depend on the host OS or the project: one baseline per name, committed
 // next to the spec (demos/regression.spec.ts-snapshots/desktop.png).
@@ -13,6 +13,8 @@ export default defineConfig<DemotoolOptions>({
   timeout: 10 * 60_000,
   expect: { timeout: 20_000 },
   forbidOnly: !!process.env.CI,
+  // A failing test gets the VM's screen attached (demotool's fixtures follow Playwright's `screenshot`).
+  use: { screenshot: 'only-on-failure' },
   retries: 0,
   // CI machines have 2 cores and no KVM: one VM at a time keeps TCG guests (and typing) steady.
   workers: process.env.CI ? 1 : 2,
@@ -27,7 +29,10 @@ export default defineConfig<DemotoolOptions>({
     // test output to demo-results/, and the smoke run's videos go under test-results/.
     { name: 'demos', testDir: 'demos', outputDir: 'demo-results', snapshotPathTemplate, use: { video: 'on' } },
     {
-      name: 'demos-smoke', testDir: 'demos', grep: /@smoke/, snapshotPathTemplate,
+      name: 'demos-smoke',
+      testDir: 'demos',
+      grep: /@smoke/,
+      snapshotPathTemplate,
       use: { video: 'on', demoOutputDir: 'test-results/demo-videos' },
     },
   ],

@@ -42,7 +42,7 @@ test('screenshot modes', () => {
   expect(shouldAttachScreenshot('on-first-failure', true, 1)).toBe(false);
 });
 
-test('VM settings gather the options that decide whether the VM can be reused', () => {
+test("VM settings gather the worker's VM options", () => {
   const s = vmSettings({ vmImage: 'tiny', vmResources: { cpus: 1 }, bootTimeout: 5000, vmOptions: { network: 'open' } });
   expect(s).toEqual({ image: 'tiny', options: { network: 'open', resources: { cpus: 1 }, bootTimeout: 5000 } });
 });

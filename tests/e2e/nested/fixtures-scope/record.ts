@@ -9,8 +9,17 @@ export async function note(testInfo: TestInfo, vm: Vm, boots: number, extra: Rec
   const uri = process.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session';
   const domid = (await execa('virsh', ['-q', '-c', uri, 'domid', vm.name])).stdout.trim();
   const line = {
-    file: testInfo.file.split('/').pop(), title: testInfo.title, vm: vm.name, domid, vnc: vm.vncEndpoint,
-    worker: testInfo.workerIndex, pid: process.pid, boots, demo: vm.demo.name, at: Date.now(), ...extra,
+    file: testInfo.file.split('/').pop(),
+    title: testInfo.title,
+    vm: vm.name,
+    domid,
+    vnc: vm.vncEndpoint,
+    worker: testInfo.workerIndex,
+    pid: process.pid,
+    boots,
+    demo: vm.demo.name,
+    at: Date.now(),
+    ...extra,
   };
   appendFileSync(join(process.env.NESTED_OUT!, 'notes.jsonl'), JSON.stringify(line) + '\n');
 }

@@ -5,14 +5,44 @@ import type { TestInfo } from '@playwright/test';
 import { runNested } from '../../support/nested.js';
 
 export interface Note {
-  file: string; title: string; vm: string; domid: string; port: number; worker: number; pid: number;
-  boots: number; demo: string; at: number; [k: string]: unknown;
+  file: string;
+  title: string;
+  vm: string;
+  domid: string;
+  port: number;
+  worker: number;
+  pid: number;
+  boots: number;
+  demo: string;
+  at: number;
+  [k: string]: unknown;
 }
 
-export interface JsonAttachment { name: string; contentType: string; path?: string; body?: string }
-export interface JsonStep { title: string; steps?: JsonStep[]; error?: unknown }
-export interface JsonResult { status: string; attachments: JsonAttachment[]; steps: JsonStep[]; errors: { message?: string }[]; retry: number; stderr: { text?: string }[] }
-export interface JsonTest { title: string; file: string; results: JsonResult[]; status: string }
+export interface JsonAttachment {
+  name: string;
+  contentType: string;
+  path?: string;
+  body?: string;
+}
+export interface JsonStep {
+  title: string;
+  steps?: JsonStep[];
+  error?: unknown;
+}
+export interface JsonResult {
+  status: string;
+  attachments: JsonAttachment[];
+  steps: JsonStep[];
+  errors: { message?: string }[];
+  retry: number;
+  stderr: { text?: string }[];
+}
+export interface JsonTest {
+  title: string;
+  file: string;
+  results: JsonResult[];
+  status: string;
+}
 
 /** Runs a suite from tests/e2e/nested/ with NESTED_OUT set to a fresh directory of this test. */
 export async function runFixtureSuite(testInfo: TestInfo, suite: string, args: string[] = [], env: Record<string, string> = {}, outName = suite) {
@@ -30,7 +60,11 @@ export async function runFixtureSuite(testInfo: TestInfo, suite: string, args: s
 function readNotes(out: string): Note[] {
   const path = join(out, 'notes.jsonl');
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 /** Every test of a Playwright JSON report, flattened. */
@@ -39,7 +73,7 @@ function readReport(out: string): JsonTest[] {
   const tests: JsonTest[] = [];
   const walk = (suite: { specs?: { title: string; file: string; tests: { results: JsonResult[]; status: string }[] }[]; suites?: unknown[] }) => {
     for (const spec of suite.specs ?? []) for (const t of spec.tests) tests.push({ title: spec.title, file: spec.file, results: t.results, status: t.status });
-    for (const s of (suite.suites ?? []) as typeof suite[]) walk(s);
+    for (const s of (suite.suites ?? []) as (typeof suite)[]) walk(s);
   };
   for (const s of report.suites) walk(s);
   return tests;
