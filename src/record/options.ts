@@ -1,6 +1,5 @@
-import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { VideoFormat } from './encoding.js';
+import { parseOptions, z } from '../option-schema.js';
 
 export interface RecordOptions {
   /** Frames per second of the video, 0 < fps ≤ 120; default 30 (10 for gif). */
@@ -30,16 +29,61 @@ export interface RecordOptions {
   poster?: boolean;
 }
 
-export const DEFAULT_MIN_FREE_BYTES = 1024 ** 3;
-export const MAX_FPS = 120;
+const DEFAULT_MIN_FREE_BYTES = 1024 ** 3;
+const MAX_FPS = 120;
 /** Largest output side ffmpeg's encoders are asked for (H.264 level limits are far below). */
-export const MAX_SIDE = 16_384;
+const MAX_SIDE = 16_384;
 const MAX_SCALE_FACTOR = 16;
-const FORMATS: readonly VideoFormat[] = ['mp4', 'webm', 'gif'];
-const KNOWN = new Set(['fps', 'format', 'bitrate', 'crf', 'scale', 'cursor', 'minFreeBytes', 'keycast', 'clickRings', 'poster', 'log']);
+/** The highest crf of H.264 (VP9 goes to 63). */
+const MAX_CRF_H264 = 51;
+
+/** Bits per second of a bitrate option ('2M', '800k', 2e6), or NaN. */
+function bitsPerSecond(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v);
+  if (!m) return NaN;
+  const unit = (m[2] ?? '').toLowerCase();
+  return Number(m[1]) * (unit === 'k' ? 1e3 : unit === 'm' ? 1e6 : 1);
+}
+
+const BITRATE_HINT = "whole bits per second (1000 to 1e9) or a string like '2M' or '800k'";
+const side = z.number().int().min(2).max(MAX_SIDE);
+
+const recordOptionsSchema = z
+  .strictObject({
+    fps: z.number({ error: `a number above 0 and at most ${MAX_FPS}` }).positive().max(MAX_FPS).optional(),
+    format: z.enum(['mp4', 'webm', 'gif'], { error: 'mp4, webm or gif' }).optional(),
+    bitrate: z
+      .union([z.number().int(), z.string()], { error: `not a bitrate: use ${BITRATE_HINT}` })
+      .refine((b) => {
+        const bps = bitsPerSecond(b);
+        return Number.isFinite(bps) && bps >= 1000 && bps <= 1e9;
+      }, `not a bitrate: use ${BITRATE_HINT}`)
+      .optional(),
+    crf: z.number({ error: `a whole number, 0..${MAX_CRF_H264} for H.264 (mp4, gif), 0..63 for VP9 (webm)` }).int().min(0).max(63).optional(),
+    scale: z
+      .union([z.number().positive().max(MAX_SCALE_FACTOR), z.strictObject({ width: side, height: side })], {
+        error: `a factor above 0 and at most ${MAX_SCALE_FACTOR}, or { width, height } in whole pixels from 2 to ${MAX_SIDE}`,
+      })
+      .optional(),
+    cursor: z.boolean().optional(),
+    minFreeBytes: z.number({ error: 'a number of bytes ≥ 0 (0 turns the free-space checks off)' }).nonnegative().optional(),
+    keycast: z.boolean().optional(),
+    clickRings: z.boolean().optional(),
+    poster: z.boolean().optional(),
+    log: z.custom<Logger>((v) => typeof v === 'object' && v !== null, 'a demotool Logger').optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.bitrate !== undefined && o.crf !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['crf'], message: '`bitrate` and `crf` are mutually exclusive: give one of them' });
+    }
+    if (o.crf !== undefined && o.format !== 'webm' && o.crf > MAX_CRF_H264 && o.crf <= 63) {
+      ctx.addIssue({ code: 'custom', path: ['crf'], message: `out of range: H.264 takes 0..${MAX_CRF_H264}` });
+    }
+  });
 
 export interface ResolvedRecordOptions {
-  format: VideoFormat;
+  format: 'mp4' | 'webm' | 'gif';
   fps: number;
   bitrate?: string | number;
   crf?: number;
@@ -51,120 +95,28 @@ export interface ResolvedRecordOptions {
   poster: boolean;
 }
 
-const show = (v: unknown): string => {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  try {
-    return JSON.stringify(v) ?? typeof v;
-  } catch {
-    return typeof v;
-  }
-};
-
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-function boolOption(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  const v = o[key];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new UsageError(`record option \`${key}\` must be true or false, got ${show(v)}`);
-  return v;
-}
-
-/** Bits per second of a bitrate option ('2M', '800k', 2e6), or NaN. */
-function bitsPerSecond(v: string | number): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v);
-  if (!m) return NaN;
-  const unit = m[2].toLowerCase();
-  return Number(m[1]) * (unit === 'k' ? 1e3 : unit === 'm' ? 1e6 : 1);
-}
-
 /**
  * Every record option checked in one place (types, ranges, NaN and Infinity), with the
  * defaults filled in. Throws UsageError before anything is created or started.
  */
 export function resolveRecordOptions(options: unknown): ResolvedRecordOptions {
-  if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new UsageError(`record options must be an object, got ${show(options)}`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) {
-      throw new UsageError(`unknown record option \`${key}\``,
-        'the record options are fps, format, bitrate, crf, scale, cursor, minFreeBytes, keycast, clickRings and poster');
-    }
-  }
-
-  const format = (o.format === undefined ? 'mp4' : o.format) as VideoFormat;
-  if (!FORMATS.includes(format)) throw new UsageError(`unknown record format ${show(o.format)}`, 'use mp4, webm or gif');
-
-  const fps = o.fps === undefined ? (format === 'gif' ? 10 : 30) : o.fps;
-  if (!(finite(fps) && fps > 0 && fps <= MAX_FPS)) {
-    throw new UsageError(`record fps must be a number above 0 and at most ${MAX_FPS}, got ${show(o.fps)}`);
-  }
-
-  if (o.bitrate !== undefined && o.crf !== undefined) {
-    throw new UsageError('record options `bitrate` and `crf` are mutually exclusive', 'give one of them');
-  }
-  let bitrate: string | number | undefined;
-  if (o.bitrate !== undefined) {
-    const b = o.bitrate;
-    const bps = typeof b === 'string' || typeof b === 'number' ? bitsPerSecond(b) : NaN;
-    if (!(Number.isFinite(bps) && bps >= 1000 && bps <= 1e9) || (typeof b === 'number' && !Number.isInteger(b))) {
-      throw new UsageError(`record bitrate ${show(b)} is not a bitrate`,
-        "use whole bits per second (1000 to 1e9) or a string like '2M' or '800k'");
-    }
-    bitrate = b as string | number;
-  }
-
-  const crfMax = format === 'webm' ? 63 : 51;
-  if (o.crf !== undefined && !(typeof o.crf === 'number' && Number.isInteger(o.crf) && o.crf >= 0 && o.crf <= crfMax)) {
-    throw new UsageError(`record crf ${show(o.crf)} is out of range`, format === 'webm' ? 'VP9 takes 0..63' : 'H.264 takes 0..51');
-  }
-
-  let scale: ResolvedRecordOptions['scale'];
-  if (o.scale !== undefined) {
-    const s = o.scale;
-    if (typeof s === 'number') {
-      if (!(finite(s) && s > 0 && s <= MAX_SCALE_FACTOR)) {
-        throw new UsageError(`record scale must be a factor above 0 and at most ${MAX_SCALE_FACTOR}, got ${show(s)}`);
-      }
-      scale = s;
-    } else if (typeof s === 'object' && s !== null && !Array.isArray(s)) {
-      const box = s as Record<string, unknown>;
-      const side = (v: unknown) => finite(v) && Number.isInteger(v) && v >= 2 && v <= MAX_SIDE;
-      const extra = Object.keys(box).filter((k) => k !== 'width' && k !== 'height');
-      if (!side(box.width) || !side(box.height) || extra.length) {
-        throw new UsageError(`record scale box ${show(s)} is not a box`, `give { width, height }, whole pixels from 2 to ${MAX_SIDE}`);
-      }
-      scale = { width: box.width as number, height: box.height as number };
-    } else {
-      throw new UsageError(`record scale must be a factor or { width, height }, got ${show(s)}`);
-    }
-  }
-
-  const minFreeBytes = o.minFreeBytes === undefined ? DEFAULT_MIN_FREE_BYTES : o.minFreeBytes;
-  if (!(finite(minFreeBytes) && minFreeBytes >= 0)) {
-    throw new UsageError(`record option \`minFreeBytes\` must be a number of bytes ≥ 0, got ${show(o.minFreeBytes)}`,
-      '0 turns the free-space checks off');
-  }
-
-  if (o.log !== undefined && (typeof o.log !== 'object' || o.log === null)) {
-    throw new UsageError('record option `log` must be a demotool Logger');
-  }
-
+  const o = parseOptions(recordOptionsSchema, options, 'record');
+  const format = o.format ?? 'mp4';
   return {
-    format, fps, bitrate, crf: o.crf as number | undefined, scale,
-    cursor: boolOption(o, 'cursor', true),
-    minFreeBytes,
-    keycast: boolOption(o, 'keycast', false),
-    clickRings: boolOption(o, 'clickRings', false),
-    poster: boolOption(o, 'poster', true),
+    format,
+    fps: o.fps ?? (format === 'gif' ? 10 : 30),
+    bitrate: o.bitrate,
+    crf: o.crf,
+    scale: o.scale,
+    cursor: o.cursor ?? true,
+    minFreeBytes: o.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
+    keycast: o.keycast ?? false,
+    clickRings: o.clickRings ?? false,
+    poster: o.poster ?? true,
   };
 }
 
 /** Throws UsageError if the record options are bad; for callers that check everything before a boot. */
-export function validateRecordOptions(options: RecordOptions & { log?: Logger } | undefined): void {
+export function validateRecordOptions(options: (RecordOptions & { log?: Logger }) | undefined): void {
   resolveRecordOptions(options);
 }
