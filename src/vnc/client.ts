@@ -17,8 +17,6 @@ import type { Rfb2Rect } from './rfb2.js';
 import type { RfbSession, VncEndpoint } from './session.js';
 import { Waiters } from './waiters.js';
 
-export { endpointLabel, type VncEndpoint } from './session.js';
-
 export interface VncClientOptions {
   /** Where the server is now: a unix socket or host and port. Called again before every reconnect attempt (a TCP port may change). */
   locate: () => Promise<VncEndpoint>;

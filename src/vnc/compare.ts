@@ -7,7 +7,6 @@
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import { UsageError } from '../errors.js';
-
 import type { Region } from '../geometry.js';
 
 export interface ScreenshotCompareOptions {
@@ -38,8 +37,8 @@ export interface ScreenshotComparison {
   diff?: Buffer;
 }
 
-export const DEFAULT_SCREENSHOT_THRESHOLD = 0.2;
-export const DEFAULT_MASK_COLOR = '#FF00FF';
+const DEFAULT_SCREENSHOT_THRESHOLD = 0.2;
+const DEFAULT_MASK_COLOR = '#FF00FF';
 
 export function validateCompareOptions(o: ScreenshotCompareOptions): void {
   if (o.maxDiffPixels !== undefined && !(o.maxDiffPixels >= 0)) {

@@ -7,8 +7,11 @@ import { sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
 import { Keysym, comboStrokes, parseKeyCombo, splitCombo, strokeForChar, type KeyStroke } from './keys.js';
 
-/** Default pause between typed characters: the original design's human-like timing. */
-export const DEFAULT_KEY_DELAY_MS = 100;
+/**
+ * Default pause between typed characters: about a typist's pace, so typing reads well in the
+ * recorded video. Pass `delay: 0` where speed matters more.
+ */
+const DEFAULT_KEY_DELAY_MS = 100;
 
 /**
  * Pause after every key event. QEMU feeds VNC keys into the guest's PS/2 queue, which
@@ -18,7 +21,7 @@ export const DEFAULT_KEY_DELAY_MS = 100;
  * lost keys (including modifier releases, leaving Shift/Control stuck), 10 ms lost none
  * (~33 chars/s).
  */
-export const KEY_EVENT_GAP_MS = 10;
+const KEY_EVENT_GAP_MS = 10;
 
 export class Keyboard {
   private readonly delay: number;
@@ -61,7 +64,7 @@ export class Keyboard {
     for (const s of parseKeyCombo(key).reverse()) await this.strokeUp(s);
   }
 
-  /** Presses each key in order, then releases them in reverse (the spec's keyCombo). */
+  /** Presses the keys in argument order (each may itself be a '+' combination), then releases them in reverse. */
   async combo(...keys: string[]): Promise<void> {
     const strokes = comboStrokes(keys.flatMap(splitCombo));
     await this.chord(strokes, 0);

@@ -166,7 +166,7 @@ export function keysymFor(key: string): number {
 }
 
 /** One key name (no '+') as a stroke. Names are case-insensitive; single characters are not. */
-export function strokeForKey(key: string): KeyStroke {
+function strokeForKey(key: string): KeyStroke {
   if (key.length === 1) {
     try {
       return strokeForChar(key);

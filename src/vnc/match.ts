@@ -74,7 +74,7 @@ function ssd(screen: RgbaImage, needle: Needle, x: number, y: number, limit: num
   return sum;
 }
 
-export function similarityFromSsd(sum: number, count: number): number {
+function similarityFromSsd(sum: number, count: number): number {
   if (count === 0) return 0;
   return Math.max(0, 1 - Math.sqrt(sum / (3 * count)) / 255);
 }
@@ -111,7 +111,7 @@ export function findBest(screen: RgbaImage, needle: Needle, area: SearchArea, op
 }
 
 /** The largest sum of squared differences that still reaches `threshold`. */
-export function ssdLimit(threshold: number, count: number): number {
+function ssdLimit(threshold: number, count: number): number {
   const rms = 255 * (1 - threshold);
   return 3 * count * rms * rms;
 }
@@ -227,7 +227,7 @@ function insertSorted(list: Scored[], item: Scored, max: number): void {
 }
 
 /** Box average by `f` (partial edge blocks dropped). */
-export function downscale(image: RgbaImage, f: number): RgbaImage {
+function downscale(image: RgbaImage, f: number): RgbaImage {
   const width = Math.floor(image.width / f);
   const height = Math.floor(image.height / f);
   const out = new Uint8Array(width * height * 4);

@@ -6,9 +6,7 @@ import { UsageError } from '../errors.js';
 import { now, sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
 import { easedPath, movePlan } from './path.js';
-import type { Point } from '../geometry.js';
-
-export type MouseButton = 'left' | 'right' | 'middle';
+import type { MouseButton, Point } from '../geometry.js';
 
 /** VNC button-mask bits. */
 export const ButtonMask = { left: 1, middle: 2, right: 4, wheelUp: 8, wheelDown: 16, wheelLeft: 32, wheelRight: 64 } as const;
@@ -18,11 +16,10 @@ const MULTI_CLICK_GAP_MS = 60;
 /** Pause between wheel notches, so the guest sees each as its own event. */
 const WHEEL_GAP_MS = 20;
 /** One wheel notch per this many units of delta, as browsers scroll ~100 px per notch. */
-export const WHEEL_UNITS_PER_NOTCH = 100;
+const WHEEL_UNITS_PER_NOTCH = 100;
 
-export interface ClickEvent {
-  x: number;
-  y: number;
+/** One button press, where it happened. */
+export interface ClickEvent extends Point {
   button: MouseButton;
 }
 

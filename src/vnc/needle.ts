@@ -46,12 +46,12 @@ export function scoredMask(needle: Needle): Uint8Array {
 }
 
 /** Calls `fn` for each [row, start, length] triple of `runs`. */
-export function forEachRun(runs: Int32Array, fn: (row: number, start: number, length: number) => void): void {
+function forEachRun(runs: Int32Array, fn: (row: number, start: number, length: number) => void): void {
   for (let k = 0; k + 2 < runs.length; k += 3) fn(runs[k] ?? 0, runs[k + 1] ?? 0, runs[k + 2] ?? 0);
 }
 
 /** Calls `fn` with the index of every scored pixel. */
-export function forEachPixel(runs: Int32Array, width: number, fn: (p: number) => void): void {
+function forEachPixel(runs: Int32Array, width: number, fn: (p: number) => void): void {
   forEachRun(runs, (row, start, length) => {
     const first = row * width + start;
     for (let p = first; p < first + length; p++) fn(p);

@@ -10,19 +10,19 @@ import type { Frame } from '../frames.js';
 const OCR_TIMEOUT_MS = 60_000;
 
 /** Upscale factor: small images (text mode, small regions) need more. */
-export function ocrScale(width: number, height: number): number {
+function ocrScale(width: number, height: number): number {
   return width * height <= 800 * 600 ? 3 : 2;
 }
 
 /** Mean luminance 0..255, to decide whether to invert light-on-dark text. */
-export function meanLuminance(image: Frame): number {
+function meanLuminance(image: Frame): number {
   let sum = 0;
   const n = image.width * image.height;
   for (let i = 0; i < n * 4; i += 4) sum += 0.299 * image.rgba.readUInt8(i) + 0.587 * image.rgba.readUInt8(i + 1) + 0.114 * image.rgba.readUInt8(i + 2);
   return n ? sum / n : 0;
 }
 
-export async function prepareForOcr(image: Frame): Promise<Buffer> {
+async function prepareForOcr(image: Frame): Promise<Buffer> {
   const scale = ocrScale(image.width, image.height);
   let img = sharp(image.rgba, { raw: { width: image.width, height: image.height, channels: 4 } })
     .removeAlpha()

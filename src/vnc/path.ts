@@ -1,6 +1,6 @@
+/** Pointer paths that look like a hand moved the mouse: eased, integer, ending exactly on target. */
 import { UsageError } from '../errors.js';
 import type { Point } from '../geometry.js';
-/** Pointer paths that look like a hand moved the mouse: eased, integer, ending exactly on target. */
 
 /** Slow start, fast middle, slow end. */
 export function easeInOutCubic(t: number): number {

@@ -1,5 +1,5 @@
+/** Checking caller-given rectangles and fitting them to the screen. */
 import { UsageError } from '../errors.js';
-
 import type { Region } from '../geometry.js';
 
 /** x, y, width and height must be finite numbers (a string '10' would be concatenated, not added). */

@@ -51,7 +51,7 @@ export interface Rfb2Client extends EventEmitter {
   expectNewMessage(): void;
 }
 
-export interface Rfb2ConnectParams {
+interface Rfb2ConnectParams {
   stream: Rfb2Stream;
   security: number[];
   encodings: number[];

@@ -11,10 +11,10 @@
 import type { Frame } from '../frames.js';
 
 export const BLINK_WINDOW_MS = 1000;
-export const BLINK_BOX = 64;
+const BLINK_BOX = 64;
 
 /** Equal, or differing in at most `ignorePixels` pixels. */
-export function same(a: Frame, b: Frame, ignorePixels = 0): boolean {
+function same(a: Frame, b: Frame, ignorePixels = 0): boolean {
   if (a.width !== b.width || a.height !== b.height) return false;
   if (ignorePixels <= 0) return a.rgba.equals(b.rgba);
   let differing = 0;

@@ -1,8 +1,9 @@
-import { timer } from '../timeouts.js';
 /**
  * Waits on a condition that is re-checked whenever the owner calls notify(). Every wait
  * has a deadline; rejectAll() ends them all (on close) so no timer outlives the client.
  */
+import { timer } from '../timeouts.js';
+
 type Check<T> = () => { value: T } | Error | undefined;
 
 interface Waiter {
