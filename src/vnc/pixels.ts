@@ -3,6 +3,8 @@
  * format the server announces (QEMU: 32 bpp little-endian, r<<16 g<<8 b), so we convert
  * on our side from the announced fields rather than assume it.
  */
+import { VncConnectError } from './errors.js';
+
 export interface PixelFormat {
   bitsPerPixel: number;
   depth: number;
@@ -38,8 +40,10 @@ function scale(value: number, max: number): number {
 
 /** Checks the format is one we can convert (true colour, 8/16/32 bpp). */
 export function assertSupportedFormat(f: PixelFormat): void {
-  if (!f.trueColor) throw new Error('colour-map pixel formats are not supported');
-  if (![8, 16, 32].includes(f.bitsPerPixel)) throw new Error(`unsupported ${f.bitsPerPixel} bits per pixel`);
+  const hint = 'QEMU serves 32 bpp true colour; check which VNC server answers on this address';
+  if (!f.trueColor) throw new VncConnectError('the VNC server uses a colour-map pixel format, which demotool cannot read', { hint });
+  if (![8, 16, 32].includes(f.bitsPerPixel))
+    throw new VncConnectError(`the VNC server sends ${f.bitsPerPixel} bits per pixel, which demotool cannot read`, { hint });
 }
 
 /**

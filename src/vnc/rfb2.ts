@@ -28,7 +28,6 @@ export interface Rfb2Stream extends EventEmitter {
 export interface Rfb2Client extends EventEmitter {
   width: number;
   height: number;
-  title?: string;
   bpp: number;
   depth: number;
   isBigEndian: number;
@@ -39,14 +38,7 @@ export interface Rfb2Client extends EventEmitter {
   redShift: number;
   greenShift: number;
   blueShift: number;
-  stream: Rfb2Stream;
-  autoUpdate?: boolean;
-  requestUpdate(incremental: boolean, x: number, y: number, width: number, height: number): void;
-  keyEvent(keysym: number, down: boolean | number): void;
-  pointerEvent(x: number, y: number, buttons: number): void;
-  updateClipboard(text: string): void;
-  end(): void;
-  /** Parser internals we wrap to know where a FramebufferUpdate message ends. */
+  /** Parser internals rfb2-patch.ts wraps to know where a FramebufferUpdate message ends. */
   readFbUpdate(): void;
   expectNewMessage(): void;
 }
