@@ -12,6 +12,10 @@ import { FramebufferMirror } from '../../src/vnc/framebuffer-mirror.js';
 import type { PixelFormat } from '../../src/vnc/pixels.js';
 import { Encoding } from '../../src/vnc/rfb2.js';
 import { VncClient, VncDisconnectedError } from '../../src/vnc/index.js';
+import type { Logger } from '../../src/log.js';
+
+/** Keeps the expected 'disconnected' warnings out of the test output. */
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 const FORMAT: PixelFormat = {
   bitsPerPixel: 32,
@@ -184,7 +188,7 @@ test.describe('VncClient', () => {
   });
 
   test('connects, mirrors the screen, and sends keys in call order', async () => {
-    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), connectTimeout: 5000 });
+    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), log: quiet, connectTimeout: 5000 });
     try {
       expect([client.width, client.height, client.connected]).toEqual([4, 2, true]);
       expect([...client.frame().rgba.subarray(0, 4)]).toEqual([10, 20, 30, 255]);
@@ -197,7 +201,7 @@ test.describe('VncClient', () => {
   });
 
   test('reconnects after the server drops it; a send made while down is delivered once it is back', async () => {
-    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), connectTimeout: 5000, reconnectTimeout: 5000 });
+    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), log: quiet, connectTimeout: 5000, reconnectTimeout: 5000 });
     try {
       const reconnected = new Promise((resolve) => client.once('reconnect', resolve));
       const disconnected = new Promise((resolve) => client.once('disconnect', resolve));
@@ -216,7 +220,7 @@ test.describe('VncClient', () => {
   });
 
   test('close() is idempotent and fails pending waits and later sends', async () => {
-    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), connectTimeout: 5000 });
+    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), log: quiet, connectTimeout: 5000 });
     const waiting = client.waitForUpdate(client.version, 60_000);
     await Promise.all([client.close(), client.close()]);
     await expect(waiting).rejects.toBeInstanceOf(VncDisconnectedError);
