@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { ImageCache } from '../images/index.js';
 import { Virsh, libvirtUri } from '../libvirt/index.js';
 import { decideAccel } from '../api/accel.js';
+import { formatMiB } from './image-size.js';
 
 interface Check {
   ok: boolean | 'warn';
@@ -21,22 +22,43 @@ async function libvirt(): Promise<Check> {
   const ping = await new Virsh({ uri }).ping();
   return ping.ok
     ? { ok: true, what: 'libvirt', detail: `${uri} answers (${ping.version.trim()})` }
-    : { ok: false, what: 'libvirt', detail: `${uri} does not answer`, fix: 'run `npm run setup` (starts libvirtd), or as root: virtlogd -d; libvirtd -d' };
+    : {
+        ok: false,
+        what: 'libvirt',
+        detail: `${uri} does not answer`,
+        fix: 'run `npx demotool setup --yes` (starts libvirtd), or as root: virtlogd -d; libvirtd -d',
+      };
 }
 
 async function accel(cache: ImageCache): Promise<Check> {
   try {
     const d = await decideAccel(cache);
-    return { ok: d.accel === 'kvm' ? true : 'warn', what: 'acceleration', detail: `${d.accel.toUpperCase()}: ${d.reason}`, fix: d.accel === 'tcg' ? 'guests run under TCG (slower, works); raise DEMOTOOL_TIMEOUT_SCALE on slow machines' : undefined };
+    return {
+      ok: d.accel === 'kvm' ? true : 'warn',
+      what: 'acceleration',
+      detail: `${d.accel.toUpperCase()}: ${d.reason}`,
+      fix: d.accel === 'tcg' ? 'guests run under TCG (slower, works); raise DEMOTOOL_TIMEOUT_SCALE on slow machines' : undefined,
+    };
   } catch (e) {
-    return { ok: false, what: 'acceleration', detail: `probe failed: ${(e as Error).message.split('\n')[0]}`, fix: 'run `npm run setup` to build the tiny image the probe boots' };
+    return {
+      ok: false,
+      what: 'acceleration',
+      detail: `probe failed: ${(e as Error).message.split('\n')[0]}`,
+      fix: 'run `npx demotool setup` to build the tiny image the probe boots',
+    };
   }
 }
 
 async function images(cache: ImageCache): Promise<Check> {
   const list = await cache.list();
-  if (list.length === 0) return { ok: 'warn', what: 'images', detail: `none cached in ${cache.dir}`, fix: 'run `npm run setup` (tiny) or `demotool images build debian-12-desktop`' };
-  const names = list.map((i) => `${i.name} (${(i.sizeBytes / 2 ** 20).toFixed(1)} MiB)`).join(', ');
+  if (list.length === 0)
+    return {
+      ok: 'warn',
+      what: 'images',
+      detail: `none cached in ${cache.dir}`,
+      fix: 'run `npx demotool setup` (tiny) or `npx demotool images build debian-12-desktop`',
+    };
+  const names = list.map((i) => `${i.name} (${formatMiB(i.sizeBytes)})`).join(', ');
   return { ok: true, what: 'images', detail: `${names} in ${cache.dir}` };
 }
 
@@ -46,14 +68,14 @@ export async function doctor(): Promise<number> {
   const checks: Check[] = [
     await libvirt(),
     await accel(cache),
-    await tool('qemu-system-x86_64', ['--version'], 'apt-get install qemu-system-x86 (or `npm run setup`)'),
+    await tool('qemu-system-x86_64', ['--version'], 'apt-get install qemu-system-x86 (or `npx demotool setup --yes`)'),
     await tool('qemu-img', ['--version'], 'apt-get install qemu-utils'),
     await tool('ffmpeg', ['-version'], 'apt-get install ffmpeg'),
     await tool('virt-builder', ['--version'], 'apt-get install guestfs-tools'),
     await tool('mmdebstrap', ['--version'], 'apt-get install mmdebstrap'),
     await tool('tesseract', ['--version'], 'apt-get install tesseract-ocr'),
     // the closed guest network: without them, guests get no HTTP channel to the watchdog
-    await tool('passt', ['--version'], 'apt-get install passt (or `npm run setup`)'),
+    await tool('passt', ['--version'], 'apt-get install passt (or `npx demotool setup --yes`)'),
     await tool('socat', ['-V'], 'apt-get install socat'),
     await images(cache),
   ];

@@ -1,13 +1,33 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Command } from 'commander';
-import { ImageCache } from '../images/index.js';
+import { ImageCache, imageCacheName } from '../images/index.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
 import { runDir } from '../api/state-directories.js';
 import { doctor } from './doctor.js';
+import { formatMiB } from './image-size.js';
+import { packageRoot, packageVersion } from './package-root.js';
 
 const program = new Command()
   .name('demotool')
-  .description('Scripted demos and screen tests of whole desktops in VMs');
+  .description('Scripted demos and screen tests of whole desktops in VMs')
+  .version(packageVersion(), '-V, --version', 'print the demotool version');
+
+program
+  .command('setup')
+  .description('prepare this host: OS packages, libvirtd, qemu.conf, and the built-in images (idempotent; changes the host only with --yes)')
+  .option('-y, --yes', 'install missing OS packages, start libvirtd and edit qemu.conf (else print the commands and stop)')
+  .option('--desktop', 'build the debian-12-desktop image too')
+  .option('--bench', "install the benchmark's packages too (vlc)")
+  .option('--no-images', 'skip building the images')
+  .action((opts: { yes?: boolean; desktop?: boolean; bench?: boolean; images: boolean }) => {
+    // The script the repository's own setup runs too (scripts/host-setup.mjs): one code path.
+    const script = path.join(packageRoot(), 'scripts', 'host-setup.mjs');
+    const flags = [opts.yes && '--yes', opts.desktop && '--desktop', opts.bench && '--bench', !opts.images && '--no-images'].filter((f): f is string => !!f);
+    const r = spawnSync(process.execPath, [script, ...flags], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+  });
 
 program
   .command('doctor')
@@ -19,12 +39,12 @@ program
 const images = program.command('images').description('the base image cache');
 images
   .command('build <name>')
-  .description('build (or validate) a base image: tiny, debian-12-desktop, or a virt-builder template like fedora-42')
+  .description('build (or validate) a base image: tiny, debian-12-desktop, or a virt-builder template like virt-builder:fedora-42')
   .option('--rebuild', 'build it again; VMs running on the old build keep it until they are gone')
   .action(async (name: string, opts: { rebuild?: boolean }) => {
     const cache = new ImageCache();
     const started = Date.now();
-    const before = opts.rebuild ? (await cache.list()).find((i) => i.name === name)?.path : undefined;
+    const before = opts.rebuild ? (await cache.list()).find((i) => i.name === imageCacheName(name))?.path : undefined;
     const image = await cache.ensure(name, {
       rebuild: !!opts.rebuild,
       onProgress: ({ step, percent }) => console.log(`[${name}] ${step}${percent !== undefined ? ` ${Math.round(percent)}%` : ''}`),
@@ -41,7 +61,7 @@ images
   .command('list')
   .description('list cached images')
   .action(async () => {
-    for (const i of await new ImageCache().list()) console.log(`${i.name.padEnd(24)} ${(i.sizeBytes / 2 ** 20).toFixed(0).padStart(6)} MiB  ${i.path}`);
+    for (const i of await new ImageCache().list()) console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${i.path}`);
   });
 images
   .command('remove <name>')

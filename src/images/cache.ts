@@ -8,7 +8,17 @@ import { ImageInUseError, ImageValidationError } from './errors.js';
 import { filesInUse, isInUse } from './in-use.js';
 import { acquireBuildLock } from './lock.js';
 import {
-  assertImageName, builtInImageNames, defaultImageDir, imageFiles, isBuildLeftover, isBuiltIn, newBuildId, versionFiles, versionOf,
+  VIRT_BUILDER_PREFIX,
+  builtInImageNames,
+  cacheName,
+  defaultImageDir,
+  imageFiles,
+  imageNameKind,
+  isBuildLeftover,
+  isBuiltIn,
+  newBuildId,
+  versionFiles,
+  versionOf,
 } from './names.js';
 import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
@@ -79,19 +89,22 @@ export class ImageCache {
    * Path of `{name}.qcow2` in the cache (whether or not it exists): where an image placed by
    * hand goes. Images demotool builds live in versioned files; ensure() returns the current one.
    */
-  pathFor(name: string): string {
-    assertImageName(name);
-    return imageFiles(this.dir, name).qcow2;
+  pathFor(spec: string): string {
+    return imageFiles(this.dir, cacheName(spec)).qcow2;
   }
 
-  async validate(name: string): Promise<Validation> {
-    const v = (await this.inspect(name)).validation;
+  async validate(spec: string): Promise<Validation> {
+    const v = (await this.inspect(cacheName(spec))).validation;
     return v.ok ? { ok: true } : { ok: false, reason: v.reason };
   }
 
-  /** The image, built first if it is missing or broken. Safe to call from many processes at once. */
-  async ensure(name: string, options: EnsureOptions = {}): Promise<BaseImage> {
-    assertImageName(name);
+  /**
+   * The image, built first if it is missing or broken. Safe to call from many processes at once.
+   * `spec`: a built-in name ('tiny'), `virt-builder:TEMPLATE`, or an image already in the cache.
+   * @throws {@link UsageError} for an unknown name, before anything is built or downloaded.
+   */
+  async ensure(spec: string, options: EnsureOptions = {}): Promise<BaseImage> {
+    const name = await this.checkName(spec);
     await fs.mkdir(this.dir, { recursive: true });
     if (!options.rebuild) {
       const quick = await this.inspect(name);
@@ -143,8 +156,8 @@ export class ImageCache {
    * Delete an image: its sidecar and every build's disk, kernel and initrd (waits for a build in
    * progress). Refused, deleting nothing, while VM overlays stand on any of its builds.
    */
-  async remove(name: string): Promise<void> {
-    assertImageName(name);
+  async remove(spec: string): Promise<void> {
+    const name = cacheName(spec);
     await fs.mkdir(this.dir, { recursive: true });
     const release = await acquireBuildLock(this.dir, imageFiles(this.dir, name).lock, name, this.log);
     try {
@@ -160,8 +173,22 @@ export class ImageCache {
     }
   }
 
+  /**
+   * The cache name of `spec`, or a UsageError naming the built-in images when `spec` is
+   * unknown: decided from the name and the cache dir's listing, without building or network.
+   */
+  private async checkName(spec: string): Promise<string> {
+    const name = cacheName(spec);
+    const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const kind = imageNameKind(spec, (n) => entries.some((f) => f === `${n}.json` || versionOf(n, f) !== undefined));
+    if (kind === 'virt-builder-bare' && !warnedBare.has(name)) {
+      warnedBare.add(name);
+      this.log.warn('deprecated: a bare virt-builder template name', { image: name, write: `${VIRT_BUILDER_PREFIX}${name}` });
+    }
+    return name;
+  }
+
   private async inspect(name: string): Promise<{ exists: boolean; validation: Checked }> {
-    assertImageName(name);
     const f = imageFiles(this.dir, name);
     const exists = (await exists_(f.sidecar)) || (await this.builds(name)).size > 0;
     return { exists, validation: await this.check(name) };
@@ -286,7 +313,12 @@ export class ImageCache {
       if (cmdline !== undefined) image.boot = { kernel: out.kernel, initrd: out.initrd, cmdline };
       const v = await this.checkBuild(image);
       if (!v.ok)
-        throw new ImageValidationError({ image: name, step: 'validate new image', reason: v.reason, hint: 'this is a demotool bug or a broken host tool; rerun with DEMOTOOL_LOG_LEVEL=debug' });
+        throw new ImageValidationError({
+          image: name,
+          step: 'validate new image',
+          reason: v.reason,
+          hint: 'this is a demotool bug or a broken host tool; rerun with DEMOTOOL_LOG_LEVEL=debug',
+        });
       await writeSidecar(f.sidecar, { ...toSidecar(image, builderName(name)), recipe: recipeFor(name) });
       published = true;
       await this.prune(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
@@ -358,6 +390,9 @@ export class ImageCache {
     }
   }
 }
+
+/** Bare template names already warned about in this process: one warning each. */
+const warnedBare = new Set<string>();
 
 async function exists_(p: string): Promise<boolean> {
   return fs.access(p).then(

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { xdgCache } from 'xdg-basedir';
 import { UsageError } from '../errors.js';
 
-/** Images demotool builds itself; any other valid name is a virt-builder template. */
+/** Images demotool builds itself. A virt-builder template is named `virt-builder:TEMPLATE`. */
 export const builtInImageNames = ['tiny', 'debian-12-desktop'] as const;
 export type BuiltInImageName = (typeof builtInImageNames)[number];
 
@@ -11,16 +11,96 @@ export function isBuiltIn(name: string): name is BuiltInImageName {
   return (builtInImageNames as readonly string[]).includes(name);
 }
 
+/** The prefix that names a virt-builder template explicitly: `virt-builder:fedora-42`. */
+export const VIRT_BUILDER_PREFIX = 'virt-builder:';
+
 // Same alphabet as virt-builder template names; no slash, so a name can't escape the cache dir.
 const NAME_RE = /^[a-z0-9][a-z0-9.-]*$/;
 
+const NAMES_HINT =
+  `built-in images: ${builtInImageNames.join(', ')}; a virt-builder template is written ` +
+  `${VIRT_BUILDER_PREFIX}TEMPLATE (e.g. ${VIRT_BUILDER_PREFIX}fedora-42; \`virt-builder --list\` lists them)`;
+
 export function assertImageName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > 100 || name.includes('..')) {
-    throw new UsageError(
-      `Invalid image name ${JSON.stringify(name)}: use lowercase letters, digits, '.' and '-' (e.g. 'tiny', 'fedora-42')`,
-      `built-in images: ${builtInImageNames.join(', ')}; any other name is a virt-builder template (virt-builder --list)`,
-    );
+    throw new UsageError(`Invalid image name ${JSON.stringify(name)}: use lowercase letters, digits, '.' and '-' (e.g. 'tiny', 'fedora-42')`, NAMES_HINT);
   }
+}
+
+/**
+ * The cache name of an image as the user wrote it: `virt-builder:fedora-42` is cached as
+ * `fedora-42`, any other name as itself. Checks the spelling only (see imageNameKind for
+ * whether a name is known).
+ */
+export function cacheName(spec: unknown): string {
+  if (typeof spec === 'string' && spec.startsWith(VIRT_BUILDER_PREFIX)) {
+    const template = spec.slice(VIRT_BUILDER_PREFIX.length);
+    assertImageName(template);
+    if (isBuiltIn(template))
+      throw new UsageError(
+        `${JSON.stringify(spec)}: ${template} is a built-in image, not a virt-builder template`,
+        `write '${template}' for the built-in image`,
+      );
+    return template;
+  }
+  assertImageName(spec);
+  return spec;
+}
+
+/**
+ * Operating systems of virt-builder's template names (`virt-builder --list`: fedora-42,
+ * debian-12, ubuntu-24.04, centosstream-9...). A bare name of this shape is still taken as a
+ * template, with a deprecation warning; any other unknown bare name is refused.
+ */
+const VIRT_BUILDER_TEMPLATE_RE =
+  /^(alma|almalinux|alpine|archlinux|centos|centosstream|cirros|debian|fedora|freebsd|opensuse|oraclelinux|rhel|rocky|scientificlinux|ubuntu)-[0-9a-z][a-z0-9.-]*$/;
+
+/**
+ * Optimal string alignment distance: Levenshtein plus the swap of two neighbours, so
+ * 'debain' is one edit from 'debian'.
+ */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number) => d[i]?.[j] ?? Infinity;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The built-in name `name` is most likely a typo of: at most 1 edit per 4 letters (and at least 1). */
+export function closestBuiltIn(name: string): BuiltInImageName | undefined {
+  let best: { name: BuiltInImageName; distance: number } | undefined;
+  for (const candidate of builtInImageNames) {
+    const distance = editDistance(name, candidate);
+    if (distance <= Math.max(1, Math.floor(candidate.length / 4)) && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** What an image name stands for. `cached`: an image of that name is in the cache (built before, or placed by hand). */
+export type ImageNameKind = 'built-in' | 'virt-builder' | 'virt-builder-bare' | 'cached';
+
+/**
+ * Decides, from the name alone (no network, no build), what `spec` names; an unknown name
+ * is a UsageError that lists the built-in images and suggests the closest. A typo of a
+ * built-in name is never taken as a virt-builder template, even one of template shape
+ * ('debian-12-destkop').
+ */
+export function imageNameKind(spec: unknown, isCached: (name: string) => boolean = () => false): ImageNameKind {
+  const name = cacheName(spec);
+  if (spec !== name) return 'virt-builder';
+  if (isBuiltIn(name)) return 'built-in';
+  const closest = closestBuiltIn(name);
+  if (closest) throw new UsageError(`Unknown image '${name}': did you mean '${closest}'?`, NAMES_HINT);
+  if (VIRT_BUILDER_TEMPLATE_RE.test(name)) return 'virt-builder-bare';
+  if (isCached(name)) return 'cached';
+  throw new UsageError(`Unknown image '${name}'`, NAMES_HINT);
 }
 
 /**
@@ -58,7 +138,9 @@ export function versionFiles(dir: string, name: string, buildId: string) {
 /** A new build id: UTC time to the second, then 4 random hex digits ('20261126-021533-a3f9'). */
 export function newBuildId(now = new Date(), random = Math.random): string {
   const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const r = Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
+  const r = Math.floor(random() * 0x10000)
+    .toString(16)
+    .padStart(4, '0');
   return `${t}-${r}`;
 }
 

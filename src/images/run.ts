@@ -59,7 +59,7 @@ export async function run(cmd: string, args: string[], o: RunOptions): Promise<{
         : `${cmd} exited with ${r.exitCode ?? r.signal}`,
     stderrTail: missing ? undefined : recent.join('\n'),
     hint: missing
-      ? `install ${cmd}${o.aptPackage ? `: apt-get install ${o.aptPackage}` : ''} (or run \`npm run setup\`)`
+      ? `install ${cmd}${o.aptPackage ? `: apt-get install ${o.aptPackage}` : ''} (or run \`npx demotool setup --yes\`)`
       : o.hint,
     cause: r.cause ?? undefined,
   });

@@ -19,7 +19,7 @@ test('doctor names a libvirt that does not answer, with the fix', async () => {
     env: { DEMOTOOL_LIBVIRT_URI: 'qemu+unix:///system?socket=/nonexistent/libvirt-sock' },
   });
   expect(r.exitCode).toBe(1);
-  expect(r.stdout).toMatch(/^FAIL libvirt .* does not answer\n\s+fix: run `npm run setup`/m);
+  expect(r.stdout).toMatch(/^FAIL libvirt .* does not answer\n\s+fix: run `npx demotool setup --yes`/m);
 });
 
 test('images list shows the cached tiny image; a bad image name is refused clearly', async () => {

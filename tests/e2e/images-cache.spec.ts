@@ -186,7 +186,7 @@ test('virt-builder failure: ImageBuildError with its stderr and a hint; a cached
   const cache = new ImageCache({ dir, log });
   // An empty repository configuration, so virt-builder fails fast and offline.
   const env = { XDG_CONFIG_HOME: path.join(dir, 'cfg'), VIRT_BUILDER_DIRS: path.join(dir, 'sys') };
-  const err = await cache.ensure('no-such-template-42', { virtBuilder: { install: [], env } }).catch((e) => e);
+  const err = await cache.ensure('virt-builder:no-such-template-42', { virtBuilder: { install: [], env } }).catch((e) => e);
   expect(err).toBeInstanceOf(ImageBuildError);
   expect(err.code).toBe('EIMAGEBUILD');
   expect(err.message).toContain("image 'no-such-template-42'");
@@ -199,7 +199,7 @@ test('virt-builder failure: ImageBuildError with its stderr and a hint; a cached
 
   // A sound cached copy (placed by hand) is kept when a forced rebuild fails.
   await execa('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(dir, 'no-such-template-42.qcow2'), '16M']);
-  const image = await cache.ensure('no-such-template-42', { rebuild: true, virtBuilder: { install: [], env } });
+  const image = await cache.ensure('virt-builder:no-such-template-42', { rebuild: true, virtBuilder: { install: [], env } });
   expect(image).toEqual({ name: 'no-such-template-42', path: cache.pathFor('no-such-template-42'), guestAgent: false, user: { name: 'demo', password: 'demokudasaidomo' } });
   expect(log.lines.filter((l) => l.level === 'error').at(-1)?.event).toBe('image build failed; using the cached image');
 });

@@ -124,13 +124,13 @@ test('a virt-builder template becomes a qcow2 whose first boot creates demo in w
     const env = await localRepoEnv(tmp, fixture);
     // The extra firstboot command runs after demotool's and turns the guest off, so the test knows it ran.
     const image = await test.step('ensure through the real virt-builder', () =>
-      cache.ensure(TEMPLATE, { virtBuilder: { install: [], env, extraArgs: ['--no-cache', '--firstboot-command', 'poweroff'] } }),
+      cache.ensure(`virt-builder:${TEMPLATE}`, { virtBuilder: { install: [], env, extraArgs: ['--no-cache', '--firstboot-command', 'poweroff'] } }),
     );
-    // A build of its own in the cache dir: {name}_{build id}.qcow2.
+    // A build of its own in the cache dir, under the template's name: {template}_{build id}.qcow2.
     expect(path.dirname(image.path)).toBe(cache.dir);
     expect(path.basename(image.path)).toMatch(new RegExp(`^${TEMPLATE.replace(/\./g, '\\.')}_\\d{8}-\\d{6}-[0-9a-f]{4}\\.qcow2$`));
     expect((await qemuImgInfo(image.path)).format).toBe('qcow2');
-    expect(await cache.validate(TEMPLATE)).toEqual({ ok: true });
+    expect(await cache.validate(`virt-builder:${TEMPLATE}`)).toEqual({ ok: true });
     expect(image.boot).toBeUndefined();
     expect(image.user).toEqual({ name: 'demo', password: 'demokudasaidomo' });
 

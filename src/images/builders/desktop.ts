@@ -16,7 +16,7 @@ import {
 import { convertToQcow2, FINISH_SCRIPT, removeTree } from './rootfs.js';
 import type { BuildContext, Builder } from './types.js';
 
-const MIRROR_HINT = "needs the Debian mirror from the host's apt configuration (/etc/apt/sources.list.d); run `npm run setup`";
+const MIRROR_HINT = "needs the Debian mirror from the host's apt configuration (/etc/apt/sources.list.d); run `npx demotool setup --yes`";
 const BOOTSTRAP_TIMEOUT_MS = 60 * 60_000;
 
 /** Milestones in mmdebstrap's (or debootstrap's) output → [step, percent]. */
@@ -113,7 +113,7 @@ async function bootstrap(ctx: BuildContext, p: Plan, mirrors: DebianMirrors, o: 
       image: ctx.name,
       step: 'bootstrap',
       reason: 'mmdebstrap is not installed, and debootstrap (the fallback) needs root',
-      hint: 'apt-get install mmdebstrap (or run `npm run setup`)',
+      hint: 'apt-get install mmdebstrap (or run `npx demotool setup --yes`)',
     });
   }
   ctx.log.info('desktop build', { tool: 'debootstrap', note: 'mmdebstrap missing; slower and untrimmed', mirror: mirrors.main });

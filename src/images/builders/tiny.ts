@@ -99,7 +99,7 @@ async function readHostFile(ctx: BuildContext, step: string, file: string, aptPa
       image: ctx.name,
       step,
       reason: `cannot read ${file} (${code})`,
-      hint: code === 'EACCES' ? `make ${file} readable (sudo chmod a+r ${file})` : `apt-get install ${aptPackage} (or run \`npm run setup\`)`,
+      hint: code === 'EACCES' ? `make ${file} readable (sudo chmod a+r ${file})` : `apt-get install ${aptPackage} (or run \`npx demotool setup --yes\`)`,
       cause: e,
     });
   }

@@ -1,0 +1,308 @@
+#!/usr/bin/env node
+// demotool host setup: what `npx demotool setup` runs, and the host part of the repository's
+// `npm run setup` (scripts/setup.mjs). Idempotent; Node built-ins only.
+//   node scripts/host-setup.mjs [--desktop] [--bench] [--no-images] [--yes]
+// Installs missing OS packages, makes libvirtd ready, and builds/caches the built-in images
+// (tiny always, debian-12-desktop with --desktop) with the package's own CLI. It never touches
+// a project's node_modules and never compiles TypeScript: the package ships dist/.
+//
+// It changes the host only where it must, and says so. Installing OS packages, starting
+// libvirtd and editing qemu.conf happen only with --yes (or DEMOTOOL_SETUP_YES=1); without it,
+// setup prints the exact commands and stops.
+// qemu.conf gets one marked block at its end, after a backup, and never where the admin set
+// user/group; only a libvirtd that setup itself started is ever restarted.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BACKUP_SUFFIX, BLOCK_END, BLOCK_START, applyQemuConf } from './qemu-conf.mjs';
+import { bootKernels, browserPackages, busyboxState, osIds, tinyPackages } from './host-packages.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const isRoot = process.getuid?.() === 0;
+const hasSystemd = existsSync('/run/systemd/system');
+const yes = args.has('--yes') || args.has('-y') || /^(1|true|yes)$/i.test(process.env.DEMOTOOL_SETUP_YES ?? '');
+// Where setup notes the libvirtd it started (a pid means nothing after a reboot: /run is emptied).
+const LIBVIRTD_STATE = '/run/demotool/setup-libvirtd.json';
+const t0 = Date.now();
+// How the user runs setup again, for the messages: `npx demotool setup`, or in the repository
+// `npm run setup --` (prepareHost's argument).
+let rerun = 'npx demotool setup';
+
+const say = (msg) => console.log(`[setup] ${msg}`);
+const fail = (msg) => {
+  console.error(`[setup] ERROR: ${msg}`);
+  process.exit(1);
+};
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8', cwd: root, ...opts });
+  return { ok: r.status === 0, out: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status };
+}
+
+/** Host changes need the user's yes: without it, print the exact commands and stop. */
+function consent(what, commands) {
+  if (yes) return;
+  console.error(`[setup] ${what}: this changes the host, so setup stops here. Run it yourself:`);
+  for (const c of commands) console.error(`    ${c}`);
+  console.error(`  then run setup again; or let setup do it: add --yes (\`${rerun} --yes\`) or set DEMOTOOL_SETUP_YES=1.`);
+  process.exit(1);
+}
+
+/** /proc/PID/stat field 22 (start time): with the pid, it names one process for good. */
+function processStart(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+  } catch {
+    return undefined;
+  }
+}
+
+function processName(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const PACKAGES = {
+  apt: {
+    base: [
+      'qemu-system-x86',
+      'qemu-utils',
+      'libvirt-daemon-system',
+      'libvirt-clients',
+      'ffmpeg',
+      'mmdebstrap',
+      'debootstrap',
+      'guestfs-tools',
+      'tesseract-ocr',
+      'tesseract-ocr-eng',
+      'xz-utils',
+      'cpio',
+      'e2fsprogs',
+      'procps',
+      'fonts-dejavu-core',
+      'perl',
+      'uidmap',
+      'initramfs-tools-core',
+      // the closed guest network (passt in a namespace of its own, socat relays to the watchdog)
+      'passt',
+      'socat',
+      'iproute2',
+      'util-linux',
+    ],
+    bench: ['vlc', 'vlc-plugin-access-extra'],
+  },
+  dnf: {
+    base: [
+      'qemu-system-x86',
+      'qemu-img',
+      'libvirt-daemon-kvm',
+      'libvirt-client',
+      'ffmpeg-free',
+      'mmdebstrap',
+      'debootstrap',
+      'guestfs-tools',
+      'tesseract',
+      'tesseract-langpack-eng',
+      'xz',
+      'cpio',
+      'e2fsprogs',
+      'procps-ng',
+      'passt',
+      'socat',
+      'iproute',
+      'util-linux',
+    ],
+    bench: ['vlc'],
+  },
+};
+// The tiny image's kernel (/boot/vmlinuz-*) and static /bin/busybox come from the host: their
+// packages are chosen from what is there (host-packages.mjs).
+
+function osFamily() {
+  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const ids = (release.match(/^ID(?:_LIKE)?=(.*)$/gm) ?? []).join(' ');
+  if (/debian|ubuntu/.test(ids)) return 'apt';
+  if (/fedora|rhel|centos/.test(ids)) return 'dnf';
+  return undefined;
+}
+
+function missingPackages(family, wanted) {
+  if (family === 'apt') return wanted.filter((p) => !run('dpkg-query', ['-W', '-f=${Status}', p], { quiet: true }).out.includes('install ok installed'));
+  return wanted.filter((p) => !run('rpm', ['-q', p], { quiet: true }).ok);
+}
+
+function installOsPackages() {
+  const family = osFamily();
+  if (!family) return say('unknown OS: install qemu, libvirt, ffmpeg, mmdebstrap, a static busybox, a kernel and tesseract yourself');
+  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const tiny = tinyPackages({ family, ids: osIds(release), kernels: bootKernels(), busybox: busyboxState() });
+  const browser = browserPackages({ family, ids: osIds(release) });
+  for (const note of [...tiny.notes, ...browser.notes]) say(note);
+  const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...(args.has('--bench') ? PACKAGES[family].bench : [])];
+  const missing = missingPackages(family, wanted);
+  if (missing.length === 0) return say('OS packages: all present');
+  const replaces = tiny.replaces && missing.includes(tiny.replaces.package) ? tiny.replaces : undefined;
+  const replaceNote = replaces ? `\n  note: ${replaces.package} replaces the ${replaces.removes} package (${replaces.why})` : '';
+  const cmd =
+    family === 'apt'
+      ? `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing.join(' ')}`
+      : `dnf install -y ${missing.join(' ')}`;
+  if (!isRoot) fail(`missing OS packages: ${missing.join(' ')}${replaceNote}\n  run as root:\n    sudo sh -c '${cmd}'\n  then run this again.`);
+  if (replaceNote) say(replaceNote.trim());
+  consent(`missing OS packages: ${missing.join(' ')}`, [cmd]);
+  say(`installing OS packages: ${missing.join(' ')}${replaces ? ` (removes ${replaces.removes})` : ''}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const before = libvirtdPids();
+  if (family === 'apt') {
+    if (!run('apt-get', ['update', '-q'], { env }).ok) fail('apt-get update failed (see above)');
+    if (!run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env }).ok) fail('apt-get install failed (see above)');
+  } else if (!run('dnf', ['install', '-y', ...missing]).ok) fail('dnf install failed (see above)');
+  // A libvirtd that the packages' install scripts just started was started by this setup too.
+  const started = libvirtdPids().filter((pid) => !before.includes(pid));
+  if (started.length === 1) noteOwnLibvirtd(started[0]);
+}
+
+function libvirtdPids() {
+  const r = run('pgrep', ['-x', 'libvirtd'], { quiet: true });
+  return r.ok ? r.out.trim().split(/\s+/).map(Number).filter(Number.isInteger) : [];
+}
+
+// As root without systemd, libvirt re-probes QEMU at every domain start (56 s instead of 0.4 s)
+// unless QEMU runs as root: qemu.conf gets a marked block at its end (qemu-conf.mjs).
+function configureLibvirt() {
+  const conf = '/etc/libvirt/qemu.conf';
+  if (!isRoot || hasSystemd || !existsSync(conf)) return;
+  const plan = applyQemuConf(conf, { dryRun: true });
+  if (plan.action === 'ok') return say(`libvirt: ${plan.reason}`);
+  if (plan.action === 'admin') {
+    say(`libvirt: ${plan.reason}`);
+    say(`  ${plan.advice}`);
+  }
+  if (!plan.wouldChange) return;
+  if (!yes) {
+    for (const note of plan.notes ?? []) say(`libvirt: with --yes, setup would also ${note}`);
+    if (plan.text.includes(BLOCK_START)) {
+      say(`libvirt: QEMU should run as root here (root, no systemd: else about a minute per VM start). With --yes, setup appends to ${conf}`);
+      say(`  (backup: ${conf}${BACKUP_SUFFIX}):\n    ${BLOCK_START}\n    user = "root"\n    group = "root"\n    ${BLOCK_END}`);
+    } else say(`libvirt: with --yes, setup removes its own block from ${conf} (your settings stay; backup: ${conf}${BACKUP_SUFFIX})`);
+    return;
+  }
+  const done = applyQemuConf(conf);
+  if (!done.changed) return;
+  for (const note of done.notes ?? []) say(`libvirt: ${conf}: ${note}`);
+  if (done.text.includes(BLOCK_START)) {
+    say(`libvirt: appended a marked demotool block to ${conf}: user = "root", group = "root" (QEMU runs as root; avoids a 56 s re-probe per VM start)`);
+    say(`  backup: ${done.backup}; to undo, delete the lines from "${BLOCK_START.slice(0, 22)}..." to "${BLOCK_END}"`);
+  } else say(`libvirt: updated ${conf} (backup: ${done.backup})`);
+  if (done.before.user !== done.after.user || done.before.group !== done.after.group) restartOwnLibvirtd();
+}
+
+/** The libvirtd setup started earlier (pid and start time match its note), else undefined. */
+function ownLibvirtd() {
+  try {
+    const { pid, start } = JSON.parse(readFileSync(LIBVIRTD_STATE, 'utf8'));
+    if (Number.isInteger(pid) && processName(pid) === 'libvirtd' && processStart(pid) === start) return pid;
+  } catch {
+    // no note, or an unreadable one: not ours
+  }
+  return undefined;
+}
+
+/** Notes a libvirtd that setup started (`libvirtd -d`: its pid file), so that only it is ever restarted. */
+function noteOwnLibvirtd(known) {
+  for (let i = 0; i < 20; i++) {
+    const pid = known ?? Number(existsSync('/run/libvirtd.pid') ? readFileSync('/run/libvirtd.pid', 'utf8').trim() : NaN);
+    if (Number.isInteger(pid) && processName(pid) === 'libvirtd') {
+      try {
+        mkdirSync(dirname(LIBVIRTD_STATE), { recursive: true });
+        writeFileSync(LIBVIRTD_STATE, JSON.stringify({ pid, start: processStart(pid) }) + '\n');
+      } catch (e) {
+        say(`libvirt: could not note the libvirtd setup started (${e.message}): it will not be restarted by setup`);
+      }
+      return;
+    }
+    spawnSync('sleep', ['0.25']);
+  }
+}
+
+/** qemu.conf is read when libvirtd starts: restart it, if setup started it; else say what to do. */
+function restartOwnLibvirtd() {
+  const running = run('pgrep', ['-x', 'libvirtd'], { quiet: true });
+  if (!running.ok) return; // started below, with the new settings
+  const pid = ownLibvirtd();
+  if (!pid) {
+    say(`libvirt: libvirtd (pid ${running.out.trim().split('\n').join(', ')}) was not started by this setup, so it is left alone;`);
+    say('  it reads qemu.conf when it starts: restart it yourself to apply the change (VMs keep running)');
+    return;
+  }
+  say(`libvirt: restarting libvirtd (pid ${pid}, started by demotool setup) to apply qemu.conf`);
+  const start = processStart(pid);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 60 && processStart(pid) === start; i++) spawnSync('sleep', ['0.25']);
+  rmSync(LIBVIRTD_STATE, { force: true });
+}
+
+function startLibvirt() {
+  const uri = process.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session';
+  if (run('virsh', ['-c', uri, 'version'], { quiet: true }).ok) return say(`libvirt: ${uri} answers`);
+  if (hasSystemd) {
+    if (!isRoot) fail(`libvirt does not answer at ${uri}: run  sudo systemctl start libvirtd virtlogd`);
+    consent(`libvirt does not answer at ${uri}`, ['systemctl start virtlogd libvirtd']);
+    say('libvirt: starting virtlogd and libvirtd (systemctl start virtlogd libvirtd)');
+    run('systemctl', ['start', 'virtlogd', 'libvirtd']);
+  } else {
+    if (!isRoot) fail(`libvirt does not answer at ${uri}: start it as root:  virtlogd -d; libvirtd -d`);
+    const start = [
+      ...(run('pgrep', ['-x', 'virtlogd'], { quiet: true }).ok ? [] : ['virtlogd']),
+      ...(run('pgrep', ['-x', 'libvirtd'], { quiet: true }).ok ? [] : ['libvirtd']),
+    ];
+    if (start.length) {
+      consent(
+        `libvirt does not answer at ${uri}`,
+        start.map((d) => `${d} -d`),
+      );
+      for (const daemon of start) run(daemon, ['-d']);
+      if (start.includes('libvirtd')) noteOwnLibvirtd();
+      say(`libvirt: started ${start.join(' and ')} (no systemd on this machine)`);
+    }
+  }
+  for (let i = 0; i < 40; i++) {
+    if (run('virsh', ['-c', uri, 'version'], { quiet: true }).ok) return say(`libvirt: ${uri} answers`);
+    spawnSync('sleep', ['0.5']);
+  }
+  fail(`libvirt does not answer at ${uri} after starting it; see /var/log/libvirt/ and \`demotool doctor\``);
+}
+
+/** Builds (or validates, when cached) the built-in images with the package's CLI, as the user running setup. */
+export function buildImages() {
+  if (args.has('--no-images')) return;
+  const cli = join(root, 'dist/src/cli/main.js');
+  if (!existsSync(cli)) fail(`${cli} is missing: build the package first (\`npm run build\`)`);
+  const names = ['tiny', ...(args.has('--desktop') ? ['debian-12-desktop'] : [])];
+  for (const name of names) {
+    if (!run(process.execPath, [cli, 'images', 'build', name]).ok) fail(`building the ${name} image failed (see above)`);
+  }
+}
+
+/** OS packages, qemu.conf and libvirtd. `command`: how the user runs setup, for the messages. */
+export function prepareHost(command = rerun) {
+  rerun = command;
+  installOsPackages();
+  configureLibvirt();
+  startLibvirt();
+}
+
+export function ready() {
+  say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  prepareHost();
+  buildImages();
+  ready();
+}

@@ -1,0 +1,4 @@
+/** An image's size as `images list` and `doctor` both show it: MiB with one decimal (0.2 MiB, not 0). */
+export function formatMiB(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
