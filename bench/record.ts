@@ -10,7 +10,7 @@ const TICKS = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
 
 /** CPU seconds of a process (own + reaped children), from /proc. */
 function cpuSeconds(pid: number | 'self'): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
   return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
 }
 

@@ -70,12 +70,13 @@ export function blendImage(
     let di = (y * dst.width + x0) * 4;
     let si = ((y - top) * img.width + (x0 - left)) * 4;
     for (let x = x0; x < x1; x++, di += 4, si += 4) {
-      const a = (s[si + 3] * opacity) / 255;
+      // Indexes stay inside both images (the loop bounds are clipped to them).
+      const a = (s[si + 3]! * opacity) / 255;
       if (a <= 0) continue;
       const b = 1 - a;
-      d[di] = s[si] * a + d[di] * b + 0.5;
-      d[di + 1] = s[si + 1] * a + d[di + 1] * b + 0.5;
-      d[di + 2] = s[si + 2] * a + d[di + 2] * b + 0.5;
+      d[di] = s[si]! * a + d[di]! * b + 0.5;
+      d[di + 1] = s[si + 1]! * a + d[di + 1]! * b + 0.5;
+      d[di + 2] = s[si + 2]! * a + d[di + 2]! * b + 0.5;
       d[di + 3] = 255;
     }
   }

@@ -91,7 +91,8 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 /** A shell command that turns kept segments into the video. */
 export function finishCommand(segments: string[], output: string): string {
   const copy = /\.gif$/i.test(output) ? '' : ' -c copy';
-  if (segments.length === 1) return `ffmpeg -i ${shellQuote(segments[0])}${copy} ${shellQuote(output)}`;
+  const [only] = segments;
+  if (segments.length === 1 && only !== undefined) return `ffmpeg -i ${shellQuote(only)}${copy} ${shellQuote(output)}`;
   const list = `${output}.segments.txt`;
   return `printf "file '%s'\\n" ${segments.map(shellQuote).join(' ')} > ${shellQuote(list)} && ` +
     `ffmpeg -f concat -safe 0 -i ${shellQuote(list)}${copy} ${shellQuote(output)}`;

@@ -9,4 +9,4 @@ export {
   RecordingError, RecordingStartError, SourceNotConnectedError, OutputDirectoryError, DiskSpaceError, EncoderCrashedError, OutputFileError,
   FinalizeError, OutputLockedError,
 } from './errors.js';
-export type { Frame, FrameSource, CursorImage, InputEvent, InputSource } from '../frames.js';
+export type { FrameSource } from '../frames.js';

@@ -49,8 +49,7 @@ async function extradataHash(path: string): Promise<string> {
   return stdout.trim();
 }
 
-async function sameParameters(paths: string[], infos: VideoInfo[]): Promise<boolean> {
-  const a = infos[0];
+async function sameParameters(paths: string[], a: VideoInfo, infos: VideoInfo[]): Promise<boolean> {
   const alike = infos.every((b) => b.codec === a.codec && b.width === a.width && b.height === a.height &&
     b.pixFmt === a.pixFmt && Math.abs(b.fps - a.fps) < 0.01);
   if (!alike) return false;
@@ -64,8 +63,8 @@ function encoderFor(ext: string): string[] {
 }
 
 /** Re-encode: every section scaled/padded to the first one's size and rate. */
-function reencodeOptions(infos: VideoInfo[], ext: string, metaInput: number): string[] {
-  const { width: w, height: h, fps } = infos[0];
+function reencodeOptions(first: VideoInfo, infos: VideoInfo[], ext: string, metaInput: number): string[] {
+  const { width: w, height: h, fps } = first;
   const chains = infos.map((_, i) =>
     `[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps},format=yuv420p[v${i}]`);
   const inputs = infos.map((_, i) => `[v${i}]`).join('');
@@ -79,7 +78,9 @@ export async function joinSections(sections: { path: string; title: string }[], 
   if (!sections.length) throw new UsageError('joinSections needs at least one section');
   const ext = extname(outputPath).toLowerCase();
   if (ext === '.gif') throw new UsageError('joinSections cannot write chapters into a gif', 'join into .mp4, .mkv or .webm');
-  const infos = await Promise.all(sections.map((s) => probeVideo(s.path)));
+  const probed = await Promise.all(sections.map(async (s) => ({ ...s, info: await probeVideo(s.path) })));
+  const infos = probed.map((s) => s.info);
+  const first = infos[0]!; // sections is not empty
   const tag = randomBytes(3).toString('hex');
   const meta = tempSibling(outputPath, `${tag}.chapters.txt`);
   const list = tempSibling(outputPath, `${tag}.join.txt`);
@@ -88,8 +89,8 @@ export async function joinSections(sections: { path: string; title: string }[], 
   // The joined file is written like a recording: one writer at a time.
   const lock = await lockOutput(resolve(outputPath));
   try {
-    await writeFile(meta, chapterMetadata(chaptersFor(sections.map((s, i) => ({ title: s.title, durationSec: infos[i].durationSec })))));
-    if (await sameParameters(sections.map((s) => s.path), infos)) {
+    await writeFile(meta, chapterMetadata(chaptersFor(probed.map((s) => ({ title: s.title, durationSec: s.info.durationSec })))));
+    if (await sameParameters(sections.map((s) => s.path), first, infos)) {
       await writeFile(list, concatList(sections.map((s) => ({ path: s.path }))));
       await runFfmpeg({
         inputs: [{ path: list, options: ['-f', 'concat', '-safe', '0'] }, { path: meta }], output: tmp, timeoutMs,
@@ -99,7 +100,7 @@ export async function joinSections(sections: { path: string; title: string }[], 
     } else {
       await runFfmpeg({
         inputs: [...sections.map((s) => ({ path: s.path })), { path: meta }], output: tmp, timeoutMs,
-        outputOptions: reencodeOptions(infos, ext, sections.length),
+        outputOptions: reencodeOptions(first, infos, ext, sections.length),
       });
     }
     await rename(tmp, outputPath);

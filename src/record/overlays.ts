@@ -140,9 +140,9 @@ export function drawRing(dst: Frame, ring: { x: number; y: number }, age: number
       const a = cover * alpha;
       if (a <= 0) continue;
       const i = (y * dst.width + x) * 4;
-      d[i] = 255 * a + d[i] * (1 - a);
-      d[i + 1] = 200 * a + d[i + 1] * (1 - a);
-      d[i + 2] = 0 * a + d[i + 2] * (1 - a);
+      d[i] = 255 * a + d[i]! * (1 - a);
+      d[i + 1] = 200 * a + d[i + 1]! * (1 - a);
+      d[i + 2] = 0 * a + d[i + 2]! * (1 - a);
     }
   }
 }

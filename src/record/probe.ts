@@ -15,7 +15,7 @@ export interface VideoInfo {
 }
 
 function rate(r: string | undefined): number {
-  const [n, d] = (r ?? '0/1').split('/').map(Number);
+  const [n = 0, d = 0] = (r ?? '0/1').split('/').map(Number);
   return d ? n / d : 0;
 }
 

@@ -14,7 +14,7 @@ test.afterEach(async () => {
 });
 
 function ffmpegCpuSec(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100/s)
 }
 
@@ -35,7 +35,7 @@ async function measure(kind: 'mostly idle' | 'busy', out: string) {
     await sleepUntil(t0, (i * 1000) / 30);
     const change = kind === 'busy' || i % 30 === 0;
     if (change) {
-      (src as unknown as { rgba: Buffer }).rgba = screens[i % 4];
+      (src as unknown as { rgba: Buffer }).rgba = screens[i % 4]!;
       src.version++;
     }
     if (kind === 'busy' || i % 30 === 15) src.movePointer(200 + (i % 400), 200 + (i % 300));

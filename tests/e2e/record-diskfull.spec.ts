@@ -70,7 +70,7 @@ test('Disk full: a remux failed by a full small tmpfs keeps the segments and nam
     expect((await readdir(dir)).filter((f) => !kept.includes(`${dir}/${f}`))).toEqual([]);
     // Finishing by hand (the hint's command, into a disk with room) gives the video.
     const rescued = info.outputPath('rescued.mp4');
-    await execa('ffmpeg', ['-v', 'error', '-y', '-i', kept[0], '-c', 'copy', rescued]);
+    await execa('ffmpeg', ['-v', 'error', '-y', '-i', kept[0]!, '-c', 'copy', rescued]);
     const v = await probeVideo(rescued);
     expect(v.durationSec).toBeGreaterThan(1);
     expect([v.width, v.height]).toEqual([320, 240]);
@@ -83,7 +83,7 @@ test('free space running low while recording stops the recording with a finished
     // minFreeBytes 1: the start check passes on this 8 MiB disk, the checks while recording are on.
     const rec = new Recorder(src, { minFreeBytes: 1, bitrate: '4M' });
     const out = `${dir}/low.mp4`;
-    let stoppedAfterMs = 0;
+    let stoppedAfterMs: number;
     try {
       await rec.start(out);
       const t0 = performance.now();

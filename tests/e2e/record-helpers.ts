@@ -10,7 +10,7 @@ export const sleepUntil = (origin: number, ms: number) => sleep(origin + ms - pe
 /** One decoded frame at `sec` as packed RGB. */
 export async function frameAt(video: string, sec: number): Promise<{ width: number; height: number; rgb: Buffer }> {
   const probe = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', video]);
-  const [width, height] = probe.stdout.trim().split(',').map(Number);
+  const [width = 0, height = 0] = probe.stdout.trim().split(',').map(Number);
   const { stdout } = await execa('ffmpeg', ['-v', 'error', '-ss', String(sec), '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer' });
   return { width, height, rgb: Buffer.from(stdout) };
 }
@@ -22,17 +22,17 @@ export async function framePng(video: string, sec: number, png: string): Promise
 
 export function rgbAt(f: { width: number; rgb: Buffer }, x: number, y: number): [number, number, number] {
   const i = (y * f.width + x) * 3;
-  return [f.rgb[i], f.rgb[i + 1], f.rgb[i + 2]];
+  return [f.rgb[i] ?? NaN, f.rgb[i + 1] ?? NaN, f.rgb[i + 2] ?? NaN];
 }
 
 export function distance(a: number[], b: number[]): number {
-  return Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+  return Math.max(...a.map((v, i) => Math.abs(v - (b[i] ?? NaN))));
 }
 
 /** Which phase's left-half colour this pixel is (nearest palette entry). */
 export function phaseOf(rgb: number[]): number {
   let best = 0;
-  PALETTE.forEach((c, i) => { if (distance(c, rgb) < distance(PALETTE[best], rgb)) best = i; });
+  PALETTE.forEach((c, i) => { if (distance(c, rgb) < distance(PALETTE[best]!, rgb)) best = i; });
   return best;
 }
 

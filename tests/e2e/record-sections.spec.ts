@@ -26,10 +26,10 @@ test('two sections joined: one file, two chapters named after the sections (stre
   const out = await joinSections([{ path: a.path, title: a.section }, { path: b.path, title: b.section }], `${dir}/demo.mp4`);
   const v = await probeVideo(out);
   expect(v.chapters.map((c) => c.title)).toEqual(['Install the app', 'First run: hello']);
-  expect(v.chapters[0].startSec).toBe(0);
-  expect(v.chapters[0].endSec).toBeCloseTo(a.durationSec, 1);
-  expect(v.chapters[1].startSec).toBeCloseTo(a.durationSec, 1);
-  expect(v.chapters[1].endSec).toBeCloseTo(a.durationSec + b.durationSec, 1);
+  expect(v.chapters[0]!.startSec).toBe(0);
+  expect(v.chapters[0]!.endSec).toBeCloseTo(a.durationSec, 1);
+  expect(v.chapters[1]!.startSec).toBeCloseTo(a.durationSec, 1);
+  expect(v.chapters[1]!.endSec).toBeCloseTo(a.durationSec + b.durationSec, 1);
   expect(v.durationSec).toBeCloseTo(a.durationSec + b.durationSec, 1);
   expect(v.fps).toBe(30);
   expect(phaseOf(rgbAt(await frameAt(out, 1.0), 20, 120))).toBe(1);

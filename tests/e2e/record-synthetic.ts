@@ -70,15 +70,15 @@ export class SyntheticSource implements FrameSource, InputSource {
   /** Left half PALETTE[phase], right half PALETTE[phase+3], white square moving with phase. */
   paint(): void {
     const { width: w, height: h, rgba } = this;
-    const left = PALETTE[this.phase % 8];
-    const right = PALETTE[(this.phase + 3) % 8];
+    const left = PALETTE[this.phase % 8]!;
+    const right = PALETTE[(this.phase + 3) % 8]!;
     const sq = Math.max(8, Math.floor(h / 8));
     const sx = (this.phase * 13) % Math.max(1, w - sq);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const i = (y * w + x) * 4;
         const inSquare = x >= sx && x < sx + sq && y >= h - sq - 4 && y < h - 4;
-        const c = inSquare ? [255, 255, 255] : x < w / 2 ? left : right;
+        const c: [number, number, number] = inSquare ? [255, 255, 255] : x < w / 2 ? left : right;
         rgba[i] = c[0]; rgba[i + 1] = c[1]; rgba[i + 2] = c[2]; rgba[i + 3] = 255;
       }
     }

@@ -20,7 +20,7 @@ test('ffmpeg killed mid-section: one segment restart, and the final file is vali
     await sleep(1500);
     const [pid] = await ffmpegChildren();
     expect(pid).toBeGreaterThan(0);
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid!, 'SIGKILL');
     await sleep(1500);
     await vm().keyboard.type('echo after the kill\n', { delay: 10 });
     await sleep(1500);
@@ -33,7 +33,6 @@ test('ffmpeg killed mid-section: one segment restart, and the final file is vali
 });
 
 test('a body that throws still leaves a valid, playable file, and the error is rethrown', async ({}, testInfo) => {
-  let path = '';
   const error = await vm()
     .record('body-throws', async () => {
       await vm().keyboard.type('echo about to fail\n', { delay: 10 });
@@ -42,7 +41,7 @@ test('a body that throws still leaves a valid, playable file, and the error is r
     })
     .catch((e: Error) => e);
   expect((error as Error).message).toBe('the demo broke half-way');
-  path = `${vm().demo.directory}/body-throws.mp4`;
+  const path = `${vm().demo.directory}/body-throws.mp4`;
   const probe = await probeVideo(path);
   expect(probe.durationSec).toBeGreaterThan(1);
   expect(await decodeErrors(path)).toBe('');

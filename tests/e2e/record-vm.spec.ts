@@ -19,7 +19,7 @@ async function frameVsScreenshot(video: string, sec: number, png: Buffer, skip: 
     for (let x = 0; x < f.width; x++) {
       if (x >= skip.x && x < skip.x + skip.w && y >= skip.y && y < skip.y + skip.h) continue;
       const i = (y * f.width + x) * 3;
-      sum += Math.abs(f.rgb[i] - s.data[i]) + Math.abs(f.rgb[i + 1] - s.data[i + 1]) + Math.abs(f.rgb[i + 2] - s.data[i + 2]);
+      for (let c = i; c < i + 3; c++) sum += Math.abs(f.rgb[c]! - s.data[c]!);
       n += 3;
     }
   return sum / n;

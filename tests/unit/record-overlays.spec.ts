@@ -31,7 +31,7 @@ test.describe('overlays', () => {
     expect(c.rgba.length).toBe(c.width * c.height * 4);
     // Some opaque white text pixels over the dark box.
     let white = 0;
-    for (let i = 0; i < c.rgba.length; i += 4) if (c.rgba[i] > 200 && c.rgba[i + 3] > 200) white++;
+    for (let i = 0; i < c.rgba.length; i += 4) if (c.rgba[i]! > 200 && c.rgba[i + 3]! > 200) white++;
     expect(white).toBeGreaterThan(20);
   });
 

@@ -31,7 +31,7 @@ test.afterEach(async () => {
   expect(names.filter((n) => /ffmpeg|ffprobe|qemu-img/.test(n))).toEqual([]);
 });
 
-async function fifo(info: { outputPath: (p: string) => string }, name: string): Promise<string> {
+async function fifo(info: { outputPath: (...p: string[]) => string }, name: string): Promise<string> {
   const path = info.outputPath(name);
   await mkdir(info.outputPath(), { recursive: true });
   await execa('mkfifo', [path]);
