@@ -8,7 +8,20 @@
  * @packageDocumentation
  */
 export * from './api/index.js';
-export { ImageCache, builtInImageNames, type BaseImage, type BootSpec, type ImageCacheOptions, type EnsureOptions, type CachedImage } from './images/index.js';
+export {
+  ImageCache,
+  builtInImageNames,
+  type BaseImage,
+  type BootSpec,
+  type ImageCacheOptions,
+  type EnsureOptions,
+  type CachedImage,
+  type BuildProgress,
+} from './images/index.js';
+export type { ImageErrorDetails } from './images/errors.js';
+export type { Validation } from './images/cache.js';
+export type { VirtBuilderOptions } from './images/builders/types.js';
+export type { Logger, LogFields } from './log.js';
 export type { Accel, Resources, SnapshotInfo } from './libvirt/index.js';
 export type { Region, Point, Size, MouseButton } from './geometry.js';
 export type { ScreenMatch, MatchOptions, VncEndpoint } from './vnc/index.js';
@@ -27,6 +40,11 @@ export {
   type RevertMethod,
   type EscalationPolicy,
 } from './watchdog/index.js';
+export type { ResolvedWatchdogOptions } from './watchdog/options.js';
+export type { WatchedVm } from './watchdog/watchdog.js';
+export type { GuestMessage, GuestVia } from './watchdog/guest-messages.js';
+export type { Trigger } from './watchdog/triggers.js';
+export type { RevertMethodOption, RevertTimeouts } from './watchdog/reverter.js';
 export { Timeouts, defaultTimeout, type TimeoutName } from './timeouts.js';
 
 // Every error demotool throws, by layer.

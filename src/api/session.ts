@@ -66,7 +66,7 @@ const openDirectories = new Map<string, string>();
 
 /**
  * A demo: an output directory, its VMs and its recorded sections. Open one with
- * {@link startDemo}; `close()` (or `await using`) removes its VMs and joins its sections.
+ * `startDemo()`; `close()` (or `await using`) removes its VMs and joins its sections.
  */
 export class DemoSession implements VmOwner, AsyncDisposable {
   /** The demo's name as a directory name ('My Demo!' → 'my-demo'). */

@@ -11,7 +11,7 @@ import type { Vm } from '../api/vm.js';
 import type { MatchOptions, ScreenMatch } from '../vnc/index.js';
 import type { MouseButton } from '../geometry.js';
 
-/** The parts of a {@link Vm} the original verbs are built on. */
+/** The parts of a `Vm` the original verbs are built on. */
 export type CompatVm = Pick<Vm, 'keyboard' | 'mouse' | 'pause' | 'screenshot' | 'waitForScreen'>;
 
 /** The original design's verbs, as returned by {@link withOriginalNames}. */
@@ -103,6 +103,6 @@ export function withOriginalNames(vm: CompatVm): OriginalNames {
 }
 
 /** How many moves a drag of `stepPixels` pixels a move takes from `from` to `to` (at least one). */
-export function movesFor(from: { x: number; y: number }, to: { x: number; y: number }, stepPixels: number): number {
+function movesFor(from: { x: number; y: number }, to: { x: number; y: number }, stepPixels: number): number {
   return Math.max(1, Math.ceil(Math.hypot(to.x - from.x, to.y - from.y) / Math.max(1, stepPixels)));
 }
