@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageCache } from '../images/index.js';
-import type { Resources, Accel } from '../libvirt/index.js';
 import { joinSections, OutputDirectoryError, type RecordingResult } from '../record/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
@@ -15,33 +14,9 @@ import { slug } from './demo-name.js';
 import { vmName } from './vm-name.js';
 import { outputBase } from './output-directory.js';
 import { runDir } from './state-directories.js';
-import type { ReadyOptions } from './readiness.js';
-import type { GuestMonitors } from './guest-monitors.js';
-import { checkVmOptions } from './vm-options.js';
+import { checkVmOptions, type VmOptions } from './vm-options.js';
 import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
-
-export interface VmOptions {
-  /** CPUs and memory; default: 50% of the host (1–8 CPUs, 4–32 GiB). */
-  resources?: Partial<Resources>;
-  /** Whole boot sequence, ms. Default `Timeouts.boot` (DEMOTOOL_BOOT_TIMEOUT seconds when set). */
-  bootTimeout?: number;
-  /** How readiness is decided (default: serial marker + screen settle). */
-  ready?: ReadyOptions;
-  /**
-   * 'closed' (default): the guest reaches nothing but the watchdog's guest API at
-   * `guestApi` (192.168.122.1:8000), in network namespaces of its own; 'open': QEMU's plain usermode network.
-   */
-  network?: 'closed' | 'open';
-  /** Where guest scripts find the watchdog on a closed network. Default { address: '192.168.122.1', port: 8000 }. */
-  guestApi?: { address: string; port: number };
-  /** Start demotool's guest monitors at boot (built-in images): heartbeats, process watch, idle monitor. Off by default. */
-  guestMonitors?: GuestMonitors;
-  /** The display adapter: 'virtio' (default; the pointer reaches VNC as a shape, not in the pixels) or 'vga'. */
-  video?: 'vga' | 'virtio';
-  /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
-  accel?: Accel;
-}
 
 export interface DemoOptions {
   /** Output base; default `demo-videos/` under the current directory. */

@@ -1,4 +1,5 @@
-import { DemoSession, type DemoOptions, type VmOptions } from './session.js';
+import { DemoSession, type DemoOptions } from './session.js';
+import type { VmOptions } from './vm-options.js';
 import type { Vm } from './vm.js';
 import { validateRecordOptions, type RecordOptions } from '../record/index.js';
 

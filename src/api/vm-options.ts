@@ -1,69 +1,71 @@
 import { isIPv4 } from 'node:net';
 import { UsageError } from '../errors.js';
+import { parseOptions, z } from '../option-schema.js';
 import { resolveTimeout } from '../timeouts.js';
-import { guestMonitorArgs } from './guest-monitors.js';
+import type { Resources, Accel } from '../libvirt/index.js';
 import { guestNetworkAvailable } from '../libvirt/index.js';
-import type { VmOptions } from './session.js';
+import { guestMonitorArgs, type GuestMonitors } from './guest-monitors.js';
+import type { ReadyOptions } from './readiness.js';
 
-const KNOWN = ['resources', 'bootTimeout', 'ready', 'network', 'guestApi', 'guestMonitors', 'video', 'accel'];
-const STRATEGIES = ['auto', 'serial', 'settle', 'fixed'];
-
-function oneOf(name: string, value: unknown, allowed: string[]): void {
-  if (value !== undefined && !allowed.includes(value as string))
-    throw new UsageError(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, not ${JSON.stringify(value)}`);
+/** How `demo.vm(image, options)` boots a VM. Every option is checked before anything happens. */
+export interface VmOptions {
+  /** CPUs and memory; default: 50% of the host (1–8 CPUs, 4–32 GiB). */
+  resources?: Partial<Resources>;
+  /** Whole boot sequence, ms. Default `Timeouts.boot` (DEMOTOOL_BOOT_TIMEOUT seconds when set). */
+  bootTimeout?: number;
+  /** How readiness is decided (default: serial marker + screen settle). */
+  ready?: ReadyOptions;
+  /**
+   * 'closed' (default): the guest reaches nothing but the watchdog's guest API at
+   * `guestApi` (192.168.122.1:8000), in network namespaces of its own; 'open': QEMU's plain usermode network.
+   */
+  network?: 'closed' | 'open';
+  /** Where guest scripts find the watchdog on a closed network. Default { address: '192.168.122.1', port: 8000 }. */
+  guestApi?: { address: string; port: number };
+  /** Start demotool's guest monitors at boot (built-in images): heartbeats, process watch, idle monitor. Off by default. */
+  guestMonitors?: GuestMonitors;
+  /** The display adapter: 'virtio' (default; the pointer reaches VNC as a shape, not in the pixels) or 'vga'. */
+  video?: 'vga' | 'virtio';
+  /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
+  accel?: Accel;
 }
 
-function wholeNumber(name: string, value: unknown, min: number, max: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || (value as number) < min || (value as number) > max))
-    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
-}
+const whole = (min: number, max: number) => z.number().int().min(min).max(max);
 
-function plainObject(name: string, value: unknown): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${name} must be an object, not ${JSON.stringify(value)}`);
-  return value as Record<string, unknown>;
-}
+/** The VM options' shapes and ranges; strict, so a typo is refused. Timeouts and guest monitors have checks of their own. */
+const vmOptionsSchema = z.strictObject({
+  resources: z.strictObject({ cpus: whole(1, 64).optional(), memoryMiB: whole(128, 1024 * 1024).optional() }).optional(),
+  bootTimeout: z.unknown().optional(),
+  ready: z
+    .strictObject({
+      strategy: z.enum(['auto', 'serial', 'settle', 'fixed']).optional(),
+      settleMs: whole(0, 600_000).optional(),
+      fixedMs: whole(0, 600_000).optional(),
+    })
+    .optional(),
+  network: z.enum(['closed', 'open']).optional(),
+  guestApi: z.strictObject({ address: z.string().refine((a) => isIPv4(a), 'must be an IPv4 address'), port: whole(1, 65535) }).optional(),
+  guestMonitors: z.unknown().optional(),
+  video: z.enum(['virtio', 'vga']).optional(),
+  accel: z.enum(['kvm', 'tcg']).optional(),
+});
 
 /**
  * Every VM option checked before anything happens (no sweep, overlay or define): a typo or a
- * wrong type is a UsageError, never a silent default. The network fails closed: only 'open' opens it.
- * Returns the kernel arguments the guest monitors need.
+ * wrong type is a UsageError naming the option, never a silent default. The network fails
+ * closed: only exactly 'open' opens it.
+ * @returns the kernel arguments the guest monitors need, and the boot timeout when one was given.
  */
 export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; bootTimeout?: number } {
-  const o = plainObject('VM options', options) ?? {};
-  for (const key of Object.keys(o))
-    if (!KNOWN.includes(key)) throw new UsageError(`unknown VM option ${JSON.stringify(key)}`, `known options: ${KNOWN.join(', ')}`);
-  oneOf('network', o.network, ['closed', 'open']);
-  oneOf('video', o.video, ['virtio', 'vga']);
-  oneOf('accel', o.accel, ['kvm', 'tcg']);
-  const resources = plainObject('resources', o.resources);
-  if (resources) {
-    for (const key of Object.keys(resources))
-      if (key !== 'cpus' && key !== 'memoryMiB') throw new UsageError(`unknown resources option ${JSON.stringify(key)}`, 'resources take cpus and memoryMiB');
-    wholeNumber('resources.cpus', resources.cpus, 1, 64);
-    wholeNumber('resources.memoryMiB', resources.memoryMiB, 128, 1024 * 1024);
-  }
-  const ready = plainObject('ready', o.ready);
-  if (ready) {
-    oneOf('ready.strategy', ready.strategy, STRATEGIES);
-    wholeNumber('ready.settleMs', ready.settleMs, 0, 600_000);
-    wholeNumber('ready.fixedMs', ready.fixedMs, 0, 600_000);
-  }
-  const api = plainObject('guestApi', o.guestApi);
-  if (api) {
-    if (typeof api.address !== 'string' || !isIPv4(api.address))
-      throw new UsageError(`guestApi.address must be an IPv4 address, not ${JSON.stringify(api.address)}`);
-    wholeNumber('guestApi.port', api.port, 1, 65535);
-    if (api.port === undefined) throw new UsageError('guestApi needs a port');
-  }
-  const bootTimeout = resolveTimeout('bootTimeout', o.bootTimeout, NaN);
-  if (options.guestMonitors?.transport === 'http' && (options.network ?? 'closed') === 'closed' && !guestNetworkAvailable())
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
+    throw new UsageError(`VM options must be an object, not ${JSON.stringify(options)}`);
+  parseOptions(vmOptionsSchema, options, 'VM');
+  const bootTimeout = options.bootTimeout === undefined ? undefined : resolveTimeout('bootTimeout', options.bootTimeout, 0);
+  const network = options.network ?? 'closed';
+  if (options.guestMonitors?.transport === 'http' && network === 'closed' && !guestNetworkAvailable())
     throw new UsageError(
       "guestMonitors over 'http' need the closed guest network, and passt or socat is missing",
       "install passt and socat (`npm run setup -- --yes`), or use transport: 'serial'",
     );
-  return {
-    kernelArgs: guestMonitorArgs(options.guestMonitors, options.network ?? 'closed', options.guestApi),
-    bootTimeout: Number.isNaN(bootTimeout) ? undefined : bootTimeout,
-  };
+  return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout };
 }
