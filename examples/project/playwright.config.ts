@@ -1,0 +1,11 @@
+import { defineConfig } from '@playwright/test';
+import type { DemotoolOptions } from 'demotool/test';
+
+export default defineConfig<DemotoolOptions>({
+  testDir: 'tests',
+  // A VM boots in seconds with KVM, in a minute or so under TCG (CI runners without nested KVM).
+  timeout: 5 * 60_000,
+  // One VM per worker: keep workers at or below half the host's cores.
+  workers: 1,
+  use: { vmImage: 'tiny' },
+});
