@@ -41,7 +41,7 @@ async function typeAndCheck(vm: Vm, n: number, delay: number): Promise<{ ok: boo
   await vm.keyboard.press('Control+D');
   await vm.keyboard.type('echo BENCH-END > /dev/ttyS0\n', { delay: 0 });
   await vm.waitForSerial(/BENCH-END/, { from, timeout: 60_000 });
-  const got = vm.serial.text().slice(from).split('BENCH-END')[0];
+  const [got = ''] = vm.serial.text().slice(from).split('BENCH-END');
   return { ok: got.split(/\r?\n/).includes(text), keysPerSec: (n / ms) * 1000 };
 }
 

@@ -11,6 +11,10 @@ const TERMINAL_ENTRY = new URL('./needles/terminal-emulator.png', import.meta.ur
 
 interface Geometry { id: string; x: number; y: number; width: number; height: number }
 
+function expectedIn(line: string, re: RegExp): never {
+  throw new Error(`xwininfo's output has no ${re}: ${line}`);
+}
+
 /**
  * Visible xterm windows and their client areas on screen, asked of the X server in the guest
  * (xwininfo over the guest agent; xdotool's geometry counts openbox's frame offset twice).
@@ -18,8 +22,9 @@ interface Geometry { id: string; x: number; y: number; width: number; height: nu
 async function xterms(vm: Vm): Promise<Geometry[]> {
   const r = await vm.exec('for w in $(xdotool search --onlyvisible --class xterm); do echo "id=$w $(xwininfo -id $w | tr "\\n" " ")"; done');
   return r.stdout.trim().split('\n').filter(Boolean).map((line) => {
-    const v = (label: string) => Number(line.match(new RegExp(`${label}:?\\s+(-?\\d+)`))![1]);
-    return { id: line.match(/id=(\d+)/)![1], x: v('Absolute upper-left X'), y: v('Absolute upper-left Y'), width: v('Width'), height: v('Height') };
+    const field = (re: RegExp) => line.match(re)?.[1] ?? expectedIn(line, re);
+    const v = (label: string) => Number(field(new RegExp(`${label}:?\\s+(-?\\d+)`)));
+    return { id: field(/id=(\d+)/), x: v('Absolute upper-left X'), y: v('Absolute upper-left Y'), width: v('Width'), height: v('Height') };
   });
 }
 
@@ -46,7 +51,7 @@ test('openbox with the mouse: root menu, a second xterm, typing, dragging it', a
     await vm.pause(800);
   });
 
-  const second = (await xterms(vm)).find((w) => w.id !== first[0].id)!;
+  const second = (await xterms(vm)).find((w) => w.id !== first[0]?.id)!;
   await vm.record('type', async () => {
     await vm.mouse.click(second.x + second.width / 2, second.y + second.height / 2);
     await vm.keyboard.type('echo "typed into the second xterm"\n');
