@@ -176,7 +176,7 @@ function guestChannels(req: BootRequest): GuestChannels {
 async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Promise<GuestNetwork | undefined> {
   if (!channels.apiSocket || !channels.api) return undefined;
   if (!guestNetworkAvailable()) {
-    req.log.warn('passt or socat missing: the closed network has no guest API (serial only)', { hint: 'npm run setup -- --yes' });
+    req.log.warn('passt or socat missing: the closed network has no guest API (serial only)', { hint: 'npx demotool setup --yes' });
     channels.apiSocket = undefined;
     channels.api = undefined;
     return undefined;

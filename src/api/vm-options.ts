@@ -65,7 +65,7 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
   if (options.guestMonitors?.transport === 'http' && network === 'closed' && !guestNetworkAvailable())
     throw new UsageError(
       "guestMonitors over 'http' need the closed guest network, and passt or socat is missing",
-      "install passt and socat (`npm run setup -- --yes`), or use transport: 'serial'",
+      "install passt and socat (`npx demotool setup --yes`), or use transport: 'serial'",
     );
   return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout };
 }

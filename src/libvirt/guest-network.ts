@@ -103,7 +103,7 @@ export class GuestNetwork {
     if (!existsSync(socket)) {
       await net.close();
       throw new VmError('EGUESTNET', `the guest network did not start: ${stderr.trim() || 'passt made no socket'}`, {
-        hint: 'install passt, socat and util-linux (`npm run setup -- --yes`), or boot with network: "open"',
+        hint: 'install passt, socat and util-linux (`npx demotool setup --yes`), or boot with network: "open"',
       });
     }
     child.once('exit', (code, signal) => {

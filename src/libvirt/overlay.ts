@@ -14,6 +14,6 @@ export async function createOverlay(base: string, overlay: string): Promise<void
   });
   if (r.failed)
     throw new VmError('EOVERLAY', `could not create the overlay ${overlay} on ${base}: ${r.stderr.trim() || r.shortMessage}`, {
-      hint: 'is qemu-img installed (`npm run setup`), and is the disk writable?',
+      hint: 'is qemu-img installed (`npx demotool setup --yes`), and is the disk writable?',
     });
 }
