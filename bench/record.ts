@@ -29,8 +29,21 @@ async function recordWithVlc(vm: Vm, out: string) {
   await rm(out, { force: true });
   await execa('sh', ['-c', `touch ${out} && chmod 666 ${out}`]);
   if (vm.vncPort === undefined) throw new Error('VLC needs the VM on TCP (DEMOTOOL_VNC_TCP=1)');
-  const vlc = execa('runuser', ['-u', 'nobody', '--', 'cvlc', '-q', `vnc://127.0.0.1:${vm.vncPort}`, '--rfb-fps=30',
-    '--sout', `#transcode{vcodec=h264,vb=2000}:std{access=file,mux=mp4,dst=${out}}`], { reject: false, all: true });
+  const vlc = execa(
+    'runuser',
+    [
+      '-u',
+      'nobody',
+      '--',
+      'cvlc',
+      '-q',
+      `vnc://127.0.0.1:${vm.vncPort}`,
+      '--rfb-fps=30',
+      '--sout',
+      `#transcode{vcodec=h264,vb=2000}:std{access=file,mux=mp4,dst=${out}}`,
+    ],
+    { reject: false, all: true },
+  );
   await new Promise((r) => setTimeout(r, 1500)); // let VLC connect before the activity starts
   const pid = Number((await execa('pgrep', ['-P', String(vlc.pid)], { reject: false })).stdout.split('\n')[0]) || vlc.pid!;
   if (vlc.exitCode !== null) throw new Error(`VLC exited at once:\n${(await vlc).all}`);
@@ -67,16 +80,22 @@ async function benchRecordOverTcp(): Promise<void> {
       const ours = await vm.record('ours', async () => void (await activity(vm)));
       const oursCpu = cpuSeconds('self') - before - v.nodeBaseline;
       const row = (name: string, frames: number, dur: number, wall: number, cpu: number, size: number) => [
-        name, (frames / dur).toFixed(1), `${(((dur - wall) / wall) * 100).toFixed(1)}%`, (cpu / (dur / 60)).toFixed(1),
+        name,
+        (frames / dur).toFixed(1),
+        `${(((dur - wall) / wall) * 100).toFixed(1)}%`,
+        (cpu / (dur / 60)).toFixed(1),
         `${(size / 1024).toFixed(0)} KB`,
       ];
       const vlcFrames = vlcProbe.frames ?? vlcProbe.fps * vlcProbe.durationSec;
-      table(`Recording ${SECONDS} s of typing and pointer motion, ${vm.image.name} 1280x800`,
-        ['recorder', 'effective fps', 'duration error vs wall', 'CPU s per video minute', 'file size'], [
+      table(
+        `Recording ${SECONDS} s of typing and pointer motion, ${vm.image.name} 1280x800`,
+        ['recorder', 'effective fps', 'duration error vs wall', 'CPU s per video minute', 'file size'],
+        [
           row('VLC vnc:// (original design)', vlcFrames, vlcProbe.durationSec, v.wall, v.cpu, readFileSync(vlcFile).length),
           row('demotool (mirror → ffmpeg)', ours.frames, ours.durationSec, ours.wallSec, oursCpu, ours.sizeBytes),
-        ]);
-      console.log(`CPU ratio demotool/VLC: ${((oursCpu / ours.durationSec) / (v.cpu / vlcProbe.durationSec)).toFixed(2)}`);
+        ],
+      );
+      console.log(`CPU ratio demotool/VLC: ${(oursCpu / ours.durationSec / (v.cpu / vlcProbe.durationSec)).toFixed(2)}`);
     }),
   );
 }

@@ -53,13 +53,7 @@ export function compositeCursor(dst: Frame, cursor: CursorImage, x: number, y: n
 }
 
 /** Source-over blend of an RGBA image at (left, top), clipped to `dst`. */
-export function blendImage(
-  dst: Frame,
-  img: { width: number; height: number; rgba: Buffer },
-  left: number,
-  top: number,
-  opacity = 1,
-): void {
+export function blendImage(dst: Frame, img: { width: number; height: number; rgba: Buffer }, left: number, top: number, opacity = 1): void {
   const x0 = Math.max(0, left);
   const y0 = Math.max(0, top);
   const x1 = Math.min(dst.width, left + img.width);

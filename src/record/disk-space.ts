@@ -69,7 +69,14 @@ export class DiskWatch {
     this.checking = true;
     try {
       const segments = this.opts.segments();
-      const sizes = await Promise.all(segments.map((p) => stat(p).then((st) => st.size, () => 0)));
+      const sizes = await Promise.all(
+        segments.map((p) =>
+          stat(p).then(
+            (st) => st.size,
+            () => 0,
+          ),
+        ),
+      );
       const bytes = sizes.reduce((a, b) => a + b, 0);
       const free = await freeBytes(this.opts.dir);
       const growth = Math.max(0, bytes - this.lastBytes);

@@ -63,14 +63,22 @@ export class Encoder {
   async start(first: Buffer, timeoutMs: number): Promise<void> {
     const args = ffmpegArgs({
       inputs: [{ path: 'pipe:0', options: ['-f', 'matroska', ...this.args.inputOptions] }],
-      output: this.path, format: this.args.container, outputOptions: this.args.outputOptions,
+      output: this.path,
+      format: this.args.container,
+      outputOptions: this.args.outputOptions,
     });
     const proc = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.proc = proc;
-    proc.stdin.on('error', () => { /* EPIPE when ffmpeg dies: the exit handler reports it */ });
+    proc.stdin.on('error', () => {
+      /* EPIPE when ffmpeg dies: the exit handler reports it */
+    });
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(this.startError(`ffmpeg did not start encoding within ${timeoutMs} ms`)), timeoutMs);
-      const done = (err?: Error) => { clearTimeout(timer); if (err) reject(err); else resolve(); };
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
       createInterface({ input: proc.stderr }).on('line', (line) => {
         if (NO_SPACE.test(line)) this.noSpace = true;
         if (!NOISE.test(line)) this.stderr.push(line);
@@ -108,7 +116,11 @@ export class Encoder {
     if (this.exited) return;
     const tail = this.stderrTail;
     this.exited = {
-      code, signal, killedByUs: this.killedByUs, stderrTail: tail, diskFull: this.noSpace,
+      code,
+      signal,
+      killedByUs: this.killedByUs,
+      stderrTail: tail,
+      diskFull: this.noSpace,
       interrupted: /received signal (2|15)/.test(tail),
     };
     for (const w of this.exitWaiters.splice(0)) w(this.exited);
@@ -128,7 +140,12 @@ export class Encoder {
     const stdin = this.proc?.stdin;
     if (!stdin || this.exited || !stdin.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => { stdin.off('drain', done); stdin.off('close', done); this.exitWaiters = this.exitWaiters.filter((w) => w !== done); resolve(); };
+      const done = () => {
+        stdin.off('drain', done);
+        stdin.off('close', done);
+        this.exitWaiters = this.exitWaiters.filter((w) => w !== done);
+        resolve();
+      };
       stdin.once('drain', done);
       stdin.once('close', done);
       this.exitWaiters.push(done);
@@ -139,7 +156,10 @@ export class Encoder {
     if (this.exited || !this.proc) return Promise.resolve(this.exited);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
-      this.exitWaiters.push((e) => { clearTimeout(timer); resolve(e); });
+      this.exitWaiters.push((e) => {
+        clearTimeout(timer);
+        resolve(e);
+      });
     });
   }
 

@@ -39,10 +39,7 @@ export function outputGeometry(width: number, height: number, format: VideoForma
     w = Math.round(scale.width);
     h = Math.round(scale.height);
     // Letterbox into the requested box, keeping the aspect ratio.
-    filters.push(
-      `scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=lanczos`,
-      `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=black`,
-    );
+    filters.push(`scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2:flags=lanczos`, `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=black`);
   }
   if (format !== 'gif' && (w % 2 || h % 2)) {
     filters.push(`pad=${even(w)}:${even(h)}:0:0:color=black`);
@@ -70,15 +67,13 @@ function rateControl(spec: EncodingSpec, vp9: boolean): string[] {
 export function codecOptions(spec: EncodingSpec): string[] {
   const gop = String(Math.max(1, Math.round(spec.fps * 2)));
   if (spec.format === 'webm') {
-    return ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1',
-      '-pix_fmt', 'yuv420p', '-g', gop, ...rateControl(spec, true)];
+    return ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-pix_fmt', 'yuv420p', '-g', gop, ...rateControl(spec, true)];
   }
   if (spec.format === 'gif') {
     // Lossless 4:4:4 intermediate: the palette is computed from it at stop.
     return ['-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv444p', '-g', gop];
   }
-  return ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-g', gop, ...rateControl(spec, false)];
+  return ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', gop, ...rateControl(spec, false)];
 }
 
 /** Arguments for one segment's ffmpeg, reading our Matroska RGBA stream on stdin. */
@@ -105,7 +100,7 @@ export function concatListLine(path: string): string {
 
 /** The concat demuxer script for segments; `durationSec` keeps each segment's true length. */
 export function concatList(segments: { path: string; durationSec?: number }[]): string {
-  return segments
-    .map((s) => [concatListLine(s.path), ...(s.durationSec !== undefined ? [`duration ${s.durationSec.toFixed(6)}`] : [])].join('\n'))
-    .join('\n') + '\n';
+  return (
+    segments.map((s) => [concatListLine(s.path), ...(s.durationSec !== undefined ? [`duration ${s.durationSec.toFixed(6)}`] : [])].join('\n')).join('\n') + '\n'
+  );
 }

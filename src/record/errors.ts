@@ -48,7 +48,7 @@ export class DiskSpaceError extends RecordingError {
     super(
       options.stopped
         ? `free disk space ran low while recording ${options.stopped}: ${formatBytes(freeBytes)} free in ${path}, ` +
-          `${formatBytes(neededBytes)} needed to finish the video; the recording was stopped and the video up to then kept`
+            `${formatBytes(neededBytes)} needed to finish the video; the recording was stopped and the video up to then kept`
         : `not enough free disk space to record into ${path}: ${formatBytes(freeBytes)} free, ${formatBytes(neededBytes)} needed`,
       {
         code: options.stopped ? 'ERECORD_DISK_LOW' : 'ERECORD_DISK_SPACE',
@@ -94,8 +94,10 @@ export function finishCommand(segments: string[], output: string): string {
   const [only] = segments;
   if (segments.length === 1 && only !== undefined) return `ffmpeg -i ${shellQuote(only)}${copy} ${shellQuote(output)}`;
   const list = `${output}.segments.txt`;
-  return `printf "file '%s'\\n" ${segments.map(shellQuote).join(' ')} > ${shellQuote(list)} && ` +
-    `ffmpeg -f concat -safe 0 -i ${shellQuote(list)}${copy} ${shellQuote(output)}`;
+  return (
+    `printf "file '%s'\\n" ${segments.map(shellQuote).join(' ')} > ${shellQuote(list)} && ` +
+    `ffmpeg -f concat -safe 0 -i ${shellQuote(list)}${copy} ${shellQuote(output)}`
+  );
 }
 
 /** Another recorder (in this or another process) is writing the same file. */
@@ -104,9 +106,12 @@ export class OutputLockedError extends RecordingError {
   readonly lockPath: string;
   readonly ownerPid?: number;
   constructor(path: string, lockPath: string, owner: { pid?: number; host?: string } = {}) {
-    const who = owner.pid === undefined ? 'another recorder'
-      : owner.pid === process.pid && owner.host === hostname() ? `another recorder in this process (${owner.pid})`
-        : `another recorder (process ${owner.pid}${owner.host ? ` on ${owner.host}` : ''})`;
+    const who =
+      owner.pid === undefined
+        ? 'another recorder'
+        : owner.pid === process.pid && owner.host === hostname()
+          ? `another recorder in this process (${owner.pid})`
+          : `another recorder (process ${owner.pid}${owner.host ? ` on ${owner.host}` : ''})`;
     super(`${who} is writing ${path}; two recordings cannot share one file`, {
       code: 'ERECORD_OUTPUT_LOCKED',
       hint: `give each recording its own file (another section name or directory); if no recorder is running, delete ${lockPath}`,

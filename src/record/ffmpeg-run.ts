@@ -27,7 +27,9 @@ export const NO_SPACE = /No space left on device|ENOSPC/i;
 /** ffmpeg's arguments for a job: each input's options before its `-i`, then the output's. */
 export function ffmpegArgs(job: Omit<FfmpegJob, 'timeoutMs'>): string[] {
   return [
-    '-hide_banner', '-nostats', '-y',
+    '-hide_banner',
+    '-nostats',
+    '-y',
     ...job.inputs.flatMap((input) => [...(input.options ?? []), '-i', input.path]),
     ...job.outputOptions,
     ...(job.format ? ['-f', job.format] : []),
@@ -39,7 +41,11 @@ export function ffmpegArgs(job: Omit<FfmpegJob, 'timeoutMs'>): string[] {
 export async function runFfmpeg(job: FfmpegJob): Promise<void> {
   const timeoutMs = job.timeoutMs ?? batchTimeout();
   const result = await execa('ffmpeg', ffmpegArgs(job), {
-    timeout: timeoutMs, killSignal: 'SIGKILL', stdin: 'ignore', stdout: 'ignore', reject: false,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    stdin: 'ignore',
+    stdout: 'ignore',
+    reject: false,
   });
   if (result.timedOut) throw new CommandTimeoutError(`ffmpeg writing ${job.output}`, timeoutMs, { cause: result });
   if (!result.failed) return;

@@ -39,13 +39,19 @@ export async function finalizeSegments(segments: Segment[], output: string, spec
     if (format === 'gif') {
       await runFfmpeg({ inputs: [concatInput(list)], output: palette, timeoutMs, outputOptions: ['-vf', `${cfr},palettegen=stats_mode=diff`, '-update', '1'] });
       await runFfmpeg({
-        inputs: [concatInput(list), { path: palette }], output: tmp, format: 'gif', timeoutMs,
+        inputs: [concatInput(list), { path: palette }],
+        output: tmp,
+        format: 'gif',
+        timeoutMs,
         outputOptions: ['-lavfi', `[0:v]${cfr}[v];[v][1:v]paletteuse=dither=bayer:bayer_scale=3:diff_mode=rectangle`, '-loop', '0'],
       });
     } else {
       const video = whole ? ['-c', 'copy'] : ['-vf', cfr, ...codecOptions(spec)];
       await runFfmpeg({
-        inputs: [concatInput(list)], output: tmp, format: format === 'mp4' ? 'mp4' : 'webm', timeoutMs,
+        inputs: [concatInput(list)],
+        output: tmp,
+        format: format === 'mp4' ? 'mp4' : 'webm',
+        timeoutMs,
         outputOptions: ['-map', '0:v', ...video, ...(format === 'mp4' ? ['-movflags', '+faststart'] : [])],
       });
     }
@@ -64,7 +70,10 @@ export async function writePoster(frame: Frame, video: string, log: Logger): Pro
   const path = video.replace(/\.[^./]+$/, '') + '.png';
   try {
     // Opaque, whatever the mirror's alpha bytes say.
-    await sharp(frame.rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).removeAlpha().png().toFile(path);
+    await sharp(frame.rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } })
+      .removeAlpha()
+      .png()
+      .toFile(path);
   } catch (err) {
     log.warn('the poster could not be written', { path, error: err });
     await rm(path, { force: true }).catch(() => undefined);

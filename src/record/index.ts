@@ -6,7 +6,14 @@ export { joinSections } from './join.js';
 export { safeFileName } from './section-file-name.js';
 export { probeVideo } from './probe.js';
 export {
-  RecordingError, RecordingStartError, SourceNotConnectedError, OutputDirectoryError, DiskSpaceError, EncoderCrashedError, OutputFileError,
-  FinalizeError, OutputLockedError,
+  RecordingError,
+  RecordingStartError,
+  SourceNotConnectedError,
+  OutputDirectoryError,
+  DiskSpaceError,
+  EncoderCrashedError,
+  OutputFileError,
+  FinalizeError,
+  OutputLockedError,
 } from './errors.js';
 export type { FrameSource } from '../frames.js';

@@ -20,7 +20,10 @@ export interface Chapter {
  * title that ends in '\\' gets a space after it.
  */
 export function escapeMetadata(s: string): string {
-  return s.replace(/\0/g, '').replace(/[=;#\\\n\r]/g, (c) => `\\${c}`).replace(/\\\\$/, '\\\\ ');
+  return s
+    .replace(/\0/g, '')
+    .replace(/[=;#\\\n\r]/g, (c) => `\\${c}`)
+    .replace(/\\\\$/, '\\\\ ');
 }
 
 /** FFMETADATA1 text: one [CHAPTER] per section, times in ms. */
@@ -44,14 +47,17 @@ export function chaptersFor(sections: { title: string; durationSec: number }[]):
 
 /** The codec's setup bytes (H.264 SPS/PPS...): a stream copy is only safe when they match. */
 async function extradataHash(path: string): Promise<string> {
-  const stdout = await ffprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=extradata_hash',
-    '-show_data_hash', 'md5', '-of', 'csv=p=0', path], `ffprobe reading ${path}`);
+  const stdout = await ffprobe(
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=extradata_hash', '-show_data_hash', 'md5', '-of', 'csv=p=0', path],
+    `ffprobe reading ${path}`,
+  );
   return stdout.trim();
 }
 
 async function sameParameters(paths: string[], a: VideoInfo, infos: VideoInfo[]): Promise<boolean> {
-  const alike = infos.every((b) => b.codec === a.codec && b.width === a.width && b.height === a.height &&
-    b.pixFmt === a.pixFmt && Math.abs(b.fps - a.fps) < 0.01);
+  const alike = infos.every(
+    (b) => b.codec === a.codec && b.width === a.width && b.height === a.height && b.pixFmt === a.pixFmt && Math.abs(b.fps - a.fps) < 0.01,
+  );
   if (!alike) return false;
   const hashes = await Promise.all(paths.map(extradataHash));
   return hashes.every((h) => h === hashes[0]);
@@ -65,12 +71,22 @@ function encoderFor(ext: string): string[] {
 /** Re-encode: every section scaled/padded to the first one's size and rate. */
 function reencodeOptions(first: VideoInfo, infos: VideoInfo[], ext: string, metaInput: number): string[] {
   const { width: w, height: h, fps } = first;
-  const chains = infos.map((_, i) =>
-    `[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps},format=yuv420p[v${i}]`);
+  const chains = infos.map(
+    (_, i) => `[${i}:v]scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${fps},format=yuv420p[v${i}]`,
+  );
   const inputs = infos.map((_, i) => `[v${i}]`).join('');
-  return ['-filter_complex', `${chains.join(';')};${inputs}concat=n=${infos.length}:v=1:a=0[out]`, '-map', '[out]',
-    '-map_metadata', String(metaInput), '-map_chapters', String(metaInput), ...encoderFor(ext),
-    ...(ext === '.webm' ? [] : ['-movflags', '+faststart'])];
+  return [
+    '-filter_complex',
+    `${chains.join(';')};${inputs}concat=n=${infos.length}:v=1:a=0[out]`,
+    '-map',
+    '[out]',
+    '-map_metadata',
+    String(metaInput),
+    '-map_chapters',
+    String(metaInput),
+    ...encoderFor(ext),
+    ...(ext === '.webm' ? [] : ['-movflags', '+faststart']),
+  ];
 }
 
 /** Joins sections in order into one file with chapter markers named after the sections. */
@@ -90,16 +106,35 @@ export async function joinSections(sections: { path: string; title: string }[], 
   const lock = await lockOutput(resolve(outputPath));
   try {
     await writeFile(meta, chapterMetadata(chaptersFor(probed.map((s) => ({ title: s.title, durationSec: s.info.durationSec })))));
-    if (await sameParameters(sections.map((s) => s.path), first, infos)) {
+    if (
+      await sameParameters(
+        sections.map((s) => s.path),
+        first,
+        infos,
+      )
+    ) {
       await writeFile(list, concatList(sections.map((s) => ({ path: s.path }))));
       await runFfmpeg({
-        inputs: [{ path: list, options: ['-f', 'concat', '-safe', '0'] }, { path: meta }], output: tmp, timeoutMs,
-        outputOptions: ['-map', '0:v', '-map_metadata', '1', '-map_chapters', '1', '-c', 'copy',
-          ...(ext === '.webm' || ext === '.mkv' ? [] : ['-movflags', '+faststart'])],
+        inputs: [{ path: list, options: ['-f', 'concat', '-safe', '0'] }, { path: meta }],
+        output: tmp,
+        timeoutMs,
+        outputOptions: [
+          '-map',
+          '0:v',
+          '-map_metadata',
+          '1',
+          '-map_chapters',
+          '1',
+          '-c',
+          'copy',
+          ...(ext === '.webm' || ext === '.mkv' ? [] : ['-movflags', '+faststart']),
+        ],
       });
     } else {
       await runFfmpeg({
-        inputs: [...sections.map((s) => ({ path: s.path })), { path: meta }], output: tmp, timeoutMs,
+        inputs: [...sections.map((s) => ({ path: s.path })), { path: meta }],
+        output: tmp,
+        timeoutMs,
         outputOptions: reencodeOptions(first, infos, ext, sections.length),
       });
     }

@@ -44,22 +44,26 @@ function str(elementId: number, value: string): Buffer {
 
 /** EBML header + Segment (unknown size, we stream) + Info + Tracks for one RGBA video track. */
 export function mkvHeader(width: number, height: number, fps: number): Buffer {
-  const ebml = element(0x1a45dfa3, Buffer.concat([
-    uint(0x4286, 1), uint(0x42f7, 1), uint(0x42f2, 4), uint(0x42f3, 8),
-    str(0x4282, 'matroska'), uint(0x4287, 4), uint(0x4285, 2),
-  ]));
-  const info = element(0x1549a966, Buffer.concat([
-    uint(0x2ad7b1, MKV_TIMESCALE_NS), str(0x4d80, 'demotool'), str(0x5741, 'demotool'),
-  ]));
-  const video = element(0xe0, Buffer.concat([
-    uint(0xb0, width), uint(0xba, height), element(0x2eb524, Buffer.from('RGBA', 'ascii')),
-  ]));
-  const track = element(0xae, Buffer.concat([
-    uint(0xd7, 1), uint(0x73c5, 1), uint(0x83, 1), str(0x86, 'V_UNCOMPRESSED'), uint(0x9c, 0),
-    // DefaultDuration: one frame slot. Without it ffmpeg guesses a frame's duration from
-    // the gaps between our (sparse) frames and stretches the last one.
-    uint(0x23e383, 1e9 / fps), video,
-  ]));
+  const ebml = element(
+    0x1a45dfa3,
+    Buffer.concat([uint(0x4286, 1), uint(0x42f7, 1), uint(0x42f2, 4), uint(0x42f3, 8), str(0x4282, 'matroska'), uint(0x4287, 4), uint(0x4285, 2)]),
+  );
+  const info = element(0x1549a966, Buffer.concat([uint(0x2ad7b1, MKV_TIMESCALE_NS), str(0x4d80, 'demotool'), str(0x5741, 'demotool')]));
+  const video = element(0xe0, Buffer.concat([uint(0xb0, width), uint(0xba, height), element(0x2eb524, Buffer.from('RGBA', 'ascii'))]));
+  const track = element(
+    0xae,
+    Buffer.concat([
+      uint(0xd7, 1),
+      uint(0x73c5, 1),
+      uint(0x83, 1),
+      str(0x86, 'V_UNCOMPRESSED'),
+      uint(0x9c, 0),
+      // DefaultDuration: one frame slot. Without it ffmpeg guesses a frame's duration from
+      // the gaps between our (sparse) frames and stretches the last one.
+      uint(0x23e383, 1e9 / fps),
+      video,
+    ]),
+  );
   const tracks = element(0x1654ae6b, track);
   return Buffer.concat([ebml, id(0x18538067), UNKNOWN_SIZE, info, tracks]);
 }

@@ -51,7 +51,11 @@ const side = z.number().int().min(2).max(MAX_SIDE);
 
 const recordOptionsSchema = z
   .strictObject({
-    fps: z.number({ error: `a number above 0 and at most ${MAX_FPS}` }).positive().max(MAX_FPS).optional(),
+    fps: z
+      .number({ error: `a number above 0 and at most ${MAX_FPS}` })
+      .positive()
+      .max(MAX_FPS)
+      .optional(),
     format: z.enum(['mp4', 'webm', 'gif'], { error: 'mp4, webm or gif' }).optional(),
     bitrate: z
       .union([z.number().int(), z.string()], { error: `not a bitrate: use ${BITRATE_HINT}` })
@@ -60,7 +64,12 @@ const recordOptionsSchema = z
         return Number.isFinite(bps) && bps >= 1000 && bps <= 1e9;
       }, `not a bitrate: use ${BITRATE_HINT}`)
       .optional(),
-    crf: z.number({ error: `a whole number, 0..${MAX_CRF_H264} for H.264 (mp4, gif), 0..63 for VP9 (webm)` }).int().min(0).max(63).optional(),
+    crf: z
+      .number({ error: `a whole number, 0..${MAX_CRF_H264} for H.264 (mp4, gif), 0..63 for VP9 (webm)` })
+      .int()
+      .min(0)
+      .max(63)
+      .optional(),
     scale: z
       .union([z.number().positive().max(MAX_SCALE_FACTOR), z.strictObject({ width: side, height: side })], {
         error: `a factor above 0 and at most ${MAX_SCALE_FACTOR}, or { width, height } in whole pixels from 2 to ${MAX_SIDE}`,

@@ -60,7 +60,9 @@ function parse(text: string): Owner | undefined {
   try {
     const o = JSON.parse(text) as Partial<Owner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.token === 'string') return o as Owner;
-  } catch { /* half-written or foreign */ }
+  } catch {
+    /* half-written or foreign */
+  }
   return undefined;
 }
 
@@ -79,12 +81,15 @@ export async function lockOutput(output: string): Promise<OutputLock> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (BAD_NAME.has(code)) {
-        throw new UsageError(`the file system of ${dirname(output)} does not accept the file name "${basename(output)}" (${code})`,
-          'name the section (or the file) with fewer or plainer characters');
+        throw new UsageError(
+          `the file system of ${dirname(output)} does not accept the file name "${basename(output)}" (${code})`,
+          'name the section (or the file) with fewer or plainer characters',
+        );
       }
       if (code !== 'EEXIST') {
         throw new OutputDirectoryError(dirname(output), `cannot create ${path} (${code || String(err)})`, {
-          hint: 'check that the video directory is writable', cause: err,
+          hint: 'check that the video directory is writable',
+          cause: err,
         });
       }
     }
@@ -94,7 +99,12 @@ export async function lockOutput(output: string): Promise<OutputLock> {
       continue; // released meanwhile: try again
     }
     const owner = parse(text);
-    const stale = owner ? ownerGone(owner) : await stat(path).then((s) => Date.now() - s.mtimeMs > FRESH_MS, () => true);
+    const stale = owner
+      ? ownerGone(owner)
+      : await stat(path).then(
+          (s) => Date.now() - s.mtimeMs > FRESH_MS,
+          () => true,
+        );
     if (!stale || attempt >= 3) throw new OutputLockedError(output, path, owner ?? {});
     // Take over only the lock we judged: if it changed meanwhile, someone else took it.
     const again = await readFile(path, 'utf8').catch(() => undefined);

@@ -8,8 +8,17 @@ export const KEYCAST_MS = 1500;
 const MAX_CHUNKS = 6;
 const MAX_CHARS = 40;
 
-interface Ring { x: number; y: number; at: number }
-interface Caption { text: string; width: number; height: number; rgba: Buffer }
+interface Ring {
+  x: number;
+  y: number;
+  at: number;
+}
+interface Caption {
+  text: string;
+  width: number;
+  height: number;
+  rgba: Buffer;
+}
 
 /**
  * Key labels to caption chunks: consecutive single printable characters are typed
@@ -82,8 +91,12 @@ export class Overlays {
     if (this.rendering) return;
     const text = this.wantedText;
     this.rendering = renderCaption(text, this.opts.frameWidth)
-      .then((c) => { this.caption = c; })
-      .catch(() => { /* a caption is decoration: never fail the recording over it */ })
+      .then((c) => {
+        this.caption = c;
+      })
+      .catch(() => {
+        /* a caption is decoration: never fail the recording over it */
+      })
       .finally(() => {
         this.rendering = undefined;
         if (this.wantedText !== text) this.render();

@@ -20,8 +20,17 @@ function rate(r: string | undefined): number {
 }
 
 interface ProbeJson {
-  streams?: { codec_type?: string; codec_name?: string; pix_fmt?: string; width?: number; height?: number;
-    r_frame_rate?: string; avg_frame_rate?: string; nb_frames?: string; duration?: string }[];
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    pix_fmt?: string;
+    width?: number;
+    height?: number;
+    r_frame_rate?: string;
+    avg_frame_rate?: string;
+    nb_frames?: string;
+    duration?: string;
+  }[];
   format?: { duration?: string };
   chapters?: { start_time?: string; end_time?: string; tags?: { title?: string } }[];
 }

@@ -119,7 +119,11 @@ export class Recorder {
     if (!first) throw new RecordingStartError(`the VNC mirror gave no usable first frame (${probe.width}x${probe.height})`);
     const args = segmentArgs(spec);
     const segments = new Segments({
-      output: this.output, args, frame: { width: spec.width, height: spec.height, fps }, tag: this.tag, log: this.log,
+      output: this.output,
+      args,
+      frame: { width: spec.width, height: spec.height, fps },
+      tag: this.tag,
+      log: this.log,
       onDeath: (exit) => this.onEncoderDied(exit),
     });
     const pump = new FramePump(this.composer, segments, fps, this.log);
@@ -132,7 +136,10 @@ export class Recorder {
 
   private watchDisk({ spec, segments }: Encoding): void {
     this.diskWatch = new DiskWatch({
-      output: this.output, dir: dirname(this.output), minFreeBytes: this.opts.minFreeBytes, format: this.opts.format,
+      output: this.output,
+      dir: dirname(this.output),
+      minFreeBytes: this.opts.minFreeBytes,
+      format: this.opts.format,
       posterBytes: this.opts.poster ? spec.width * spec.height * 4 : 0,
       segments: () => segments.paths,
       log: this.log,
@@ -214,14 +221,26 @@ export class Recorder {
       const picture = pump.picture;
       const posterPath = this.opts.poster && picture ? await writePoster(picture, this.output, this.log) : undefined;
       const result = await checkRecording({
-        path: this.output, format: this.opts.format, fps: this.opts.fps, size: args.geometry,
-        frames: endIndex, counts: pump.frameCounts, wallSec: (tEnd - pump.startedAt) / 1000,
-        segments: segments.count, posterPath, failed: !!this.failure,
+        path: this.output,
+        format: this.opts.format,
+        fps: this.opts.fps,
+        size: args.geometry,
+        frames: endIndex,
+        counts: pump.frameCounts,
+        wallSec: (tEnd - pump.startedAt) / 1000,
+        segments: segments.count,
+        posterPath,
+        failed: !!this.failure,
       });
       videoDone = true;
       this.log.info('recording stopped', {
-        path: result.path, sizeBytes: result.sizeBytes, durationSec: result.durationSec, wallSec: round3(result.wallSec),
-        frames: result.frames, duplicatedFrames: result.duplicatedFrames, droppedFrames: result.droppedFrames,
+        path: result.path,
+        sizeBytes: result.sizeBytes,
+        durationSec: result.durationSec,
+        wallSec: round3(result.wallSec),
+        frames: result.frames,
+        duplicatedFrames: result.duplicatedFrames,
+        droppedFrames: result.droppedFrames,
         segments: result.segments,
       });
       if (this.failure) throw this.failure;

@@ -55,7 +55,10 @@ export interface Recorded {
  */
 export async function checkRecording(r: Recorded): Promise<RecordingResult> {
   const { path, fps } = r;
-  const sizeBytes = await stat(path).then((s) => s.size, () => 0);
+  const sizeBytes = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
   if (sizeBytes <= MIN_VIDEO_BYTES) throw new OutputFileError(path, `the video ${path} is missing or too small (${sizeBytes} bytes)`);
   const info = await probeVideo(path);
   const expected = r.frames / fps;
@@ -69,10 +72,18 @@ export async function checkRecording(r: Recorded): Promise<RecordingResult> {
     });
   }
   return {
-    path, section: sectionOf(path), format: r.format,
-    durationSec: info.durationSec, wallSec: r.wallSec,
-    frames: r.frames, duplicatedFrames: r.counts.duplicated, droppedFrames: r.counts.dropped,
-    sizeBytes, fps, width: info.width, height: info.height,
+    path,
+    section: sectionOf(path),
+    format: r.format,
+    durationSec: info.durationSec,
+    wallSec: r.wallSec,
+    frames: r.frames,
+    duplicatedFrames: r.counts.duplicated,
+    droppedFrames: r.counts.dropped,
+    sizeBytes,
+    fps,
+    width: info.width,
+    height: info.height,
     segments: r.segments,
     ...(r.posterPath ? { posterPath: r.posterPath } : {}),
   };

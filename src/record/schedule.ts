@@ -42,15 +42,11 @@ export function planTick({ lastIndex, due, changed, busy }: TickInput): TickPlan
   if (due <= lastIndex) return null;
   const newFrames = due - lastIndex;
   if (busy) {
-    return changed
-      ? { index: due, send: false, duplicated: 0, dropped: newFrames }
-      : { index: due, send: false, duplicated: newFrames, dropped: 0 };
+    return changed ? { index: due, send: false, duplicated: 0, dropped: newFrames } : { index: due, send: false, duplicated: newFrames, dropped: 0 };
   }
   // Frames between the last one and now were missed by a late timer: they repeat the old picture.
   const catchUp = newFrames - 1;
-  return changed
-    ? { index: due, send: true, duplicated: catchUp, dropped: 0 }
-    : { index: due, send: false, duplicated: newFrames, dropped: 0 };
+  return changed ? { index: due, send: true, duplicated: catchUp, dropped: 0 } : { index: due, send: false, duplicated: newFrames, dropped: 0 };
 }
 
 /**

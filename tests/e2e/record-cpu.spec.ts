@@ -21,7 +21,10 @@ function ffmpegCpuSec(pid: number): number {
 async function measure(kind: 'mostly idle' | 'busy', out: string) {
   const src = new SyntheticSource(1280, 800);
   // Pre-painted screens, so the synthetic source itself costs nothing per frame.
-  const screens = [0, 1, 2, 3].map((p) => { src.setPhase(p); return Buffer.from(src.frame().rgba); });
+  const screens = [0, 1, 2, 3].map((p) => {
+    src.setPhase(p);
+    return Buffer.from(src.frame().rgba);
+  });
   const rec = new Recorder(src, { poster: false });
   await rec.start(out);
   const pid = rec.ffmpegPid!;
@@ -56,7 +59,8 @@ async function measure(kind: 'mostly idle' | 'busy', out: string) {
 for (const kind of ['mostly idle', 'busy'] as const) {
   test(`1280x800@30, ${kind} screen: CPU and responsiveness`, async ({}, info) => {
     const m = await measure(kind, info.outputPath(`${kind.replace(' ', '-')}.mp4`));
-    const summary = `node ${m.node.toFixed(2)} + ffmpeg ${m.ffmpeg.toFixed(2)} cores; event loop p99 ${m.loopP99Ms.toFixed(1)} ms; ` +
+    const summary =
+      `node ${m.node.toFixed(2)} + ffmpeg ${m.ffmpeg.toFixed(2)} cores; event loop p99 ${m.loopP99Ms.toFixed(1)} ms; ` +
       `frames ${m.result.frames} (dup ${m.result.duplicatedFrames}, dropped ${m.result.droppedFrames}); ` +
       `video ${m.result.durationSec}s for ${m.result.wallSec.toFixed(3)}s; ${(m.result.sizeBytes / 1024).toFixed(0)} KiB`;
     info.annotations.push({ type: 'cpu', description: summary });

@@ -31,7 +31,10 @@ async function withTmpfs<T>(dir: string, size: string, body: (dir: string) => Pr
 
 const segmentFiles = async (dir: string) => (await readdir(dir)).filter((f) => /\.seg\d+\.(ts|webm)$/.test(f)).map((f) => `${dir}/${f}`);
 const sizeOf = async (files: string[]) => (await Promise.all(files.map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
-const freeOf = async (dir: string) => { const s = await statfs(dir); return s.bavail * s.bsize; };
+const freeOf = async (dir: string) => {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+};
 
 test('Disk full: a remux failed by a full small tmpfs keeps the segments and names them in the error', async ({}, info) => {
   await withTmpfs(info.outputPath('small'), '2m', async (dir) => {

@@ -4,7 +4,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
-  DiskSpaceError, OutputDirectoryError, probeVideo, recordSection, Recorder, RecordingError, SourceNotConnectedError, EncoderCrashedError,
+  DiskSpaceError,
+  OutputDirectoryError,
+  probeVideo,
+  recordSection,
+  Recorder,
+  RecordingError,
+  SourceNotConnectedError,
+  EncoderCrashedError,
 } from '../../src/record/index.js';
 import { alive, decodeErrors, ffmpegChildren, frameAt, phaseOf, rgbAt, sleep, sleepUntil } from './record-helpers.js';
 import { SyntheticSource } from './record-synthetic.js';
@@ -19,8 +26,15 @@ test('less free space than minFreeBytes → DiskSpaceError naming free vs needed
   const src = new SyntheticSource(64, 64);
   const dir = info.outputPath('videos');
   let ran = false;
-  const err = await recordSection(src, dir, 'nospace', async () => { ran = true; }, { minFreeBytes: Number.MAX_SAFE_INTEGER })
-    .catch((e: unknown) => e);
+  const err = await recordSection(
+    src,
+    dir,
+    'nospace',
+    async () => {
+      ran = true;
+    },
+    { minFreeBytes: Number.MAX_SAFE_INTEGER },
+  ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(DiskSpaceError);
   expect(err).toBeInstanceOf(RecordingError);
   const e = err as DiskSpaceError;
@@ -53,7 +67,9 @@ test('a source that never connects → SourceNotConnectedError after 5 s; one th
 
   const late = new SyntheticSource(64, 64);
   late.connected = false;
-  setTimeout(() => { late.connected = true; }, 1000);
+  setTimeout(() => {
+    late.connected = true;
+  }, 1000);
   const r = await recordSection(late, info.outputPath('v'), 'late', () => sleep(1000));
   expect(r.durationSec).toBeGreaterThan(0.9);
 });
@@ -124,7 +140,11 @@ test('ffmpeg dies twice → EncoderCrashedError at the end, the video up to then
 
 test('without ffmpeg on PATH → RecordingStartError with an install hint', async ({}, info) => {
   const r = await execa(process.execPath, ['--import', 'tsx', child, 'noffmpeg', info.outputPath('v')], {
-    env: { PATH: '/nonexistent' }, extendEnv: false, cwd: process.cwd(), reject: false, timeout: 60_000,
+    env: { PATH: '/nonexistent' },
+    extendEnv: false,
+    cwd: process.cwd(),
+    reject: false,
+    timeout: 60_000,
   });
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   expect(out.error.code).toBe('ERECORD_START');
@@ -137,13 +157,19 @@ test('SIGINT: the active recording is finalized (playable), ffmpeg is gone, the 
   const dir = info.outputPath('v');
   // Info level: the child's log says the recording was stopped (the default shows warnings only).
   const proc = execa(process.execPath, ['--import', 'tsx', child, 'sigint', dir], {
-    reject: false, timeout: 60_000, buffer: true, env: { DEMOTOOL_LOG_LEVEL: 'info' },
+    reject: false,
+    timeout: 60_000,
+    buffer: true,
+    env: { DEMOTOOL_LOG_LEVEL: 'info' },
   });
   let pid = 0;
   await new Promise<void>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
       const m = d.toString().match(/"pid":(\d+)/);
-      if (m) { pid = Number(m[1]); resolve(); }
+      if (m) {
+        pid = Number(m[1]);
+        resolve();
+      }
     });
     proc.catch(reject);
   });

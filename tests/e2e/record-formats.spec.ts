@@ -31,7 +31,13 @@ test('webm: VP9, playable, right duration and content; webm sections join with c
 
   const src2 = new SyntheticSource(721, 401);
   const r2 = await recordSection(src2, dir, 'web two', () => changing(src2, 1500), { format: 'webm', crf: 35 });
-  const joined = await joinSections([{ path: r.path, title: 'One' }, { path: r2.path, title: 'Two' }], `${dir}/all.webm`);
+  const joined = await joinSections(
+    [
+      { path: r.path, title: 'One' },
+      { path: r2.path, title: 'Two' },
+    ],
+    `${dir}/all.webm`,
+  );
   const j = await probeVideo(joined);
   expect(j.chapters.map((c) => c.title)).toEqual(['One', 'Two']);
   expect(j.durationSec).toBeCloseTo(r.durationSec + r2.durationSec, 1);
@@ -67,15 +73,21 @@ test('keycast and click rings are drawn into the video', async ({}, info) => {
   const src = new SyntheticSource(640, 400);
   // Video time of the input: start() can take longer than 500 ms on a busy machine (ffmpeg's start).
   let inputSec = 0;
-  const r = await recordSection(src, info.outputPath('v'), 'overlays', async () => {
-    const t0 = src.firstFrameAt!;
-    await sleepUntil(t0, 500);
-    inputSec = (performance.now() - t0) / 1000;
-    for (const label of ['l', 's', ' ', '-', 'l', 'Enter']) src.emit({ type: 'key', label, at: Date.now() });
-    src.emit({ type: 'click', x: 480, y: 100, button: 'left', at: Date.now() });
-    src.movePointer(480, 100);
-    await sleepUntil(t0, inputSec * 1000 + 2000);
-  }, { keycast: true, clickRings: true });
+  const r = await recordSection(
+    src,
+    info.outputPath('v'),
+    'overlays',
+    async () => {
+      const t0 = src.firstFrameAt!;
+      await sleepUntil(t0, 500);
+      inputSec = (performance.now() - t0) / 1000;
+      for (const label of ['l', 's', ' ', '-', 'l', 'Enter']) src.emit({ type: 'key', label, at: Date.now() });
+      src.emit({ type: 'click', x: 480, y: 100, button: 'left', at: Date.now() });
+      src.movePointer(480, 100);
+      await sleepUntil(t0, inputSec * 1000 + 2000);
+    },
+    { keycast: true, clickRings: true },
+  );
   const png = info.outputPath('keycast.png');
   await framePng(r.path, inputSec + 0.1, png);
   await info.attach('keycast and ring', { path: png, contentType: 'image/png' });
@@ -86,7 +98,10 @@ test('keycast and click rings are drawn into the video', async ({}, info) => {
     const a = (deg * Math.PI) / 180;
     for (let d = 10; d <= 30; d++) {
       const [R, G, B] = rgbAt(f, Math.round(480 + d * Math.cos(a)), Math.round(100 + d * Math.sin(a)));
-      if (R > 170 && G > 120 && B < 120) { ring++; break; }
+      if (R > 170 && G > 120 && B < 120) {
+        ring++;
+        break;
+      }
     }
   }
   expect(ring).toBeGreaterThan(24);
@@ -94,11 +109,12 @@ test('keycast and click rings are drawn into the video', async ({}, info) => {
   const fc = await frameAt(r.path, inputSec + 0.6);
   let dark = 0;
   let bright = 0;
-  for (let y = 320; y < 390; y++) for (let x = 220; x < 420; x++) {
-    const p = rgbAt(fc, x, y);
-    if (Math.max(...p) < 90) dark++;
-    if (Math.min(...p) > 200) bright++;
-  }
+  for (let y = 320; y < 390; y++)
+    for (let x = 220; x < 420; x++) {
+      const p = rgbAt(fc, x, y);
+      if (Math.max(...p) < 90) dark++;
+      if (Math.min(...p) > 200) bright++;
+    }
   expect(dark).toBeGreaterThan(1000);
   expect(bright).toBeGreaterThan(50);
   // Gone again 2 s later: the caption area shows the plain pattern.

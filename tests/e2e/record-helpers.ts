@@ -11,7 +11,11 @@ export const sleepUntil = (origin: number, ms: number) => sleep(origin + ms - pe
 export async function frameAt(video: string, sec: number): Promise<{ width: number; height: number; rgb: Buffer }> {
   const probe = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', video]);
   const [width = 0, height = 0] = probe.stdout.trim().split(',').map(Number);
-  const { stdout } = await execa('ffmpeg', ['-v', 'error', '-ss', String(sec), '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer' });
+  const { stdout } = await execa(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(sec), '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    { encoding: 'buffer' },
+  );
   return { width, height, rgb: Buffer.from(stdout) };
 }
 
@@ -32,7 +36,9 @@ export function distance(a: number[], b: number[]): number {
 /** Which phase's left-half colour this pixel is (nearest palette entry). */
 export function phaseOf(rgb: number[]): number {
   let best = 0;
-  PALETTE.forEach((c, i) => { if (distance(c, rgb) < distance(PALETTE[best]!, rgb)) best = i; });
+  PALETTE.forEach((c, i) => {
+    if (distance(c, rgb) < distance(PALETTE[best]!, rgb)) best = i;
+  });
   return best;
 }
 

@@ -32,7 +32,9 @@ test('two section names that fold to one file: the second is refused, the first 
   const before = await stat(first.path);
   let ran = false;
   for (const other of ['a-b', 'A  B', 'a b', 'A/B!']) {
-    const err = await recordSection(new SyntheticSource(160, 100), dir, other, async () => { ran = true; }).catch((e: unknown) => e);
+    const err = await recordSection(new SyntheticSource(160, 100), dir, other, async () => {
+      ran = true;
+    }).catch((e: unknown) => e);
     expect(err, other).toBeInstanceOf(UsageError);
     expect((err as Error).message).toContain('"A B"');
     expect((err as Error).message).toContain(JSON.stringify(other));
@@ -94,7 +96,10 @@ test('a recorder in another process holds its file: refused while it runs, taken
   try {
     const started = await new Promise<{ pid: number; node: number }>((resolve, reject) => {
       proc.stdout!.on('data', (d: Buffer) => {
-        const line = d.toString().split('\n').find((l) => l.includes('"started"'));
+        const line = d
+          .toString()
+          .split('\n')
+          .find((l) => l.includes('"started"'));
         if (line) resolve(JSON.parse(line));
       });
       void proc.then((r) => reject(new Error(`the child exited: ${r.stderr}`)));

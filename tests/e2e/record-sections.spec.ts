@@ -23,7 +23,13 @@ test('two sections joined: one file, two chapters named after the sections (stre
   const b = await section(dir, 'First run: hello', 4, 1800);
   expect(a.path).toMatch(/install-the-app\.mp4$/);
   expect(b.path).toMatch(/first-run-hello\.mp4$/);
-  const out = await joinSections([{ path: a.path, title: a.section }, { path: b.path, title: b.section }], `${dir}/demo.mp4`);
+  const out = await joinSections(
+    [
+      { path: a.path, title: a.section },
+      { path: b.path, title: b.section },
+    ],
+    `${dir}/demo.mp4`,
+  );
   const v = await probeVideo(out);
   expect(v.chapters.map((c) => c.title)).toEqual(['Install the app', 'First run: hello']);
   expect(v.chapters[0]!.startSec).toBe(0);
@@ -41,7 +47,13 @@ test('sections of different sizes are re-encoded to the first size, chapters kep
   const dir = info.outputPath('demo');
   const a = await section(dir, 'small', 2, 1500);
   const b = await section(dir, 'big', 6, 1500, [721, 401]);
-  const out = await joinSections([{ path: a.path, title: 'Small one' }, { path: b.path, title: 'Big one' }], `${dir}/joined.mp4`);
+  const out = await joinSections(
+    [
+      { path: a.path, title: 'Small one' },
+      { path: b.path, title: 'Big one' },
+    ],
+    `${dir}/joined.mp4`,
+  );
   const v = await probeVideo(out);
   expect([v.width, v.height]).toEqual([320, 200]);
   expect(v.chapters.map((c) => c.title)).toEqual(['Small one', 'Big one']);
@@ -54,12 +66,18 @@ test('the body throws: the error is rethrown and the partial video is finalized 
   const boom = new Error('the test failed here');
   const dir = info.outputPath('videos');
   const listenersBefore = process.listenerCount('SIGINT');
-  const err = await recordSection(src, dir, 'fails', async () => {
-    await sleepUntil(src.firstFrameAt!, 1000);
-    src.setPhase(3);
-    await sleepUntil(src.firstFrameAt!, 2000);
-    throw boom;
-  }, { keycast: true, clickRings: true }).catch((e: unknown) => e);
+  const err = await recordSection(
+    src,
+    dir,
+    'fails',
+    async () => {
+      await sleepUntil(src.firstFrameAt!, 1000);
+      src.setPhase(3);
+      await sleepUntil(src.firstFrameAt!, 2000);
+      throw boom;
+    },
+    { keycast: true, clickRings: true },
+  ).catch((e: unknown) => e);
   expect(err).toBe(boom);
   const v = await probeVideo(`${dir}/fails.mp4`);
   expect(v.durationSec).toBeGreaterThan(1.9);
@@ -79,12 +97,18 @@ test('nothing leaks: timers, listeners, signal handlers and ffmpeg are gone afte
   const before = { timers: timers(), sigint: process.listenerCount('SIGINT'), sigterm: process.listenerCount('SIGTERM') };
   let during = { installed: false, listeners: 0 };
   let pid: number | undefined;
-  const r = await recordSection(src, info.outputPath('videos'), 'leaks', async () => {
-    during = { installed: signalHandlersInstalled(), listeners: src.inputListeners };
-    const out = await ffmpegChildren();
-    pid = out[0];
-    await sleepUntil(src.firstFrameAt!, 1200);
-  }, { keycast: true });
+  const r = await recordSection(
+    src,
+    info.outputPath('videos'),
+    'leaks',
+    async () => {
+      during = { installed: signalHandlersInstalled(), listeners: src.inputListeners };
+      const out = await ffmpegChildren();
+      pid = out[0];
+      await sleepUntil(src.firstFrameAt!, 1200);
+    },
+    { keycast: true },
+  );
   expect(during).toEqual({ installed: true, listeners: 1 });
   expect(pid).toBeGreaterThan(0);
   expect(r.posterPath).toMatch(/leaks\.png$/);

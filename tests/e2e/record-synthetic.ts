@@ -6,8 +6,14 @@ import { randomFillSync } from 'node:crypto';
 import type { CursorImage, Frame, FrameSource, InputEvent, InputSource } from '../../src/frames.js';
 
 export const PALETTE: [number, number, number][] = [
-  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200],
-  [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230],
+  [230, 25, 75],
+  [60, 180, 75],
+  [255, 225, 25],
+  [0, 130, 200],
+  [245, 130, 48],
+  [145, 30, 180],
+  [70, 240, 240],
+  [240, 50, 230],
 ];
 
 export class SyntheticSource implements FrameSource, InputSource {
@@ -79,7 +85,10 @@ export class SyntheticSource implements FrameSource, InputSource {
         const i = (y * w + x) * 4;
         const inSquare = x >= sx && x < sx + sq && y >= h - sq - 4 && y < h - 4;
         const c: [number, number, number] = inSquare ? [255, 255, 255] : x < w / 2 ? left : right;
-        rgba[i] = c[0]; rgba[i + 1] = c[1]; rgba[i + 2] = c[2]; rgba[i + 3] = 255;
+        rgba[i] = c[0];
+        rgba[i + 1] = c[1];
+        rgba[i + 2] = c[2];
+        rgba[i + 3] = 255;
       }
     }
     this.version++;
@@ -97,7 +106,10 @@ export class NoiseSource implements FrameSource {
   private readonly rgba: Buffer;
   private timer?: NodeJS.Timeout;
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.rgba = Buffer.alloc(width * height * 4);
     this.next();
   }

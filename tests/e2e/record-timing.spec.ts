@@ -41,7 +41,10 @@ test('30 fps, exact CFR, duration = wall-clock time of the section (±2%)', asyn
   expect(head.indexOf('moov')).toBeGreaterThan(0);
   expect(head.indexOf('mdat') === -1 || head.indexOf('moov') < head.indexOf('mdat')).toBe(true);
   expect(await decodeErrors(result.path)).toBe('');
-  info.annotations.push({ type: 'timing', description: `video ${info2.durationSec}s, measured ${measured.toFixed(3)}s, frames ${result.frames}, dup ${result.duplicatedFrames}, dropped ${result.droppedFrames}` });
+  info.annotations.push({
+    type: 'timing',
+    description: `video ${info2.durationSec}s, measured ${measured.toFixed(3)}s, frames ${result.frames}, dup ${result.duplicatedFrames}, dropped ${result.droppedFrames}`,
+  });
 });
 
 test('frame content: the picture at time t is the pattern shown at t, with the pointer drawn in', async ({}, info) => {
@@ -76,24 +79,31 @@ test('frame content: the picture at time t is the pattern shown at t, with the p
   // The source's own buffer was never drawn on (the pointer last sat at 140,80 on the left half).
   const raw = src.frame();
   let touched = 0;
-  for (let y = 30; y < 110; y++) for (let x = 40; x < 160; x++) {
-    const k = (y * 320 + x) * 4;
-    if (distance([raw.rgba[k]!, raw.rgba[k + 1]!, raw.rgba[k + 2]!], PALETTE[5]!) !== 0) touched++;
-  }
+  for (let y = 30; y < 110; y++)
+    for (let x = 40; x < 160; x++) {
+      const k = (y * 320 + x) * 4;
+      if (distance([raw.rgba[k]!, raw.rgba[k + 1]!, raw.rgba[k + 2]!], PALETTE[5]!) !== 0) touched++;
+    }
   expect(touched).toBe(0);
 });
 
 test('odd size 721x401 is padded to 722x402; a resize mid-way is letterboxed into the first size', async ({}, info) => {
   const src = new SyntheticSource(721, 401);
-  const result = await recordSection(src, info.outputPath('videos'), 'odd', async () => {
-    const t0 = src.firstFrameAt!;
-    await sleepUntil(t0, 1000);
-    src.setPhase(1);
-    await sleepUntil(t0, 2000);
-    src.resize(401, 401); // narrower: bars left and right
-    src.setPhase(2);
-    await sleepUntil(t0, 3500);
-  }, { cursor: false });
+  const result = await recordSection(
+    src,
+    info.outputPath('videos'),
+    'odd',
+    async () => {
+      const t0 = src.firstFrameAt!;
+      await sleepUntil(t0, 1000);
+      src.setPhase(1);
+      await sleepUntil(t0, 2000);
+      src.resize(401, 401); // narrower: bars left and right
+      src.setPhase(2);
+      await sleepUntil(t0, 3500);
+    },
+    { cursor: false },
+  );
   expect([result.width, result.height]).toEqual([722, 402]);
   const before = await frameAt(result.path, 1.5);
   expect(phaseOf(rgbAt(before, 100, 100))).toBe(1);
@@ -151,17 +161,26 @@ test('Recorder: start → stop, pid exposed while recording, gone after', async 
   await expect(rec.start(info.outputPath('direct/b.mp4'))).rejects.toThrow(/already started/);
 });
 
-test('the mirror\'s alpha bytes are ignored: resized frames and the poster stay visible', async ({}, info) => {
+test("the mirror's alpha bytes are ignored: resized frames and the poster stay visible", async ({}, info) => {
   const src = new SyntheticSource(320, 200);
-  const clearAlpha = () => { const f = src.frame().rgba; for (let i = 3; i < f.length; i += 4) f[i] = 0; };
+  const clearAlpha = () => {
+    const f = src.frame().rgba;
+    for (let i = 3; i < f.length; i += 4) f[i] = 0;
+  };
   clearAlpha();
-  const r = await recordSection(src, info.outputPath('videos'), 'alpha', async () => {
-    await sleepUntil(src.firstFrameAt!, 500);
-    src.resize(200, 200);
-    src.setPhase(4);
-    clearAlpha();
-    await sleepUntil(src.firstFrameAt!, 1500);
-  }, { cursor: false });
+  const r = await recordSection(
+    src,
+    info.outputPath('videos'),
+    'alpha',
+    async () => {
+      await sleepUntil(src.firstFrameAt!, 500);
+      src.resize(200, 200);
+      src.setPhase(4);
+      clearAlpha();
+      await sleepUntil(src.firstFrameAt!, 1500);
+    },
+    { cursor: false },
+  );
   expect(phaseOf(rgbAt(await frameAt(r.path, 0.2), 20, 120))).toBe(0);
   expect(phaseOf(rgbAt(await frameAt(r.path, 1.2), 80, 60))).toBe(4);
   const { data, info: png } = await sharp(r.posterPath!).raw().toBuffer({ resolveWithObject: true });

@@ -8,7 +8,9 @@ test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
 const { vm } = sharedVm('tiny', 'record-faults');
 
 test('the disk-space check fails with DiskSpaceError when the threshold is above the free space', async () => {
-  const error = await vm().record('no-room', async () => undefined, { minFreeBytes: 2 ** 60 }).catch((e: unknown) => e);
+  const error = await vm()
+    .record('no-room', async () => undefined, { minFreeBytes: 2 ** 60 })
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(DiskSpaceError);
   expect((error as Error).message).toMatch(/minFreeBytes/);
   expect(await ffmpegChildren()).toEqual([]);

@@ -27,8 +27,30 @@ test('titles survive ffmpeg: written as FFMETADATA1, read back from a video with
     const meta = path.join(dir, 'chapters.txt');
     const out = path.join(dir, 'out.mkv');
     await fs.writeFile(meta, chapterMetadata(titles.map((title, i) => ({ title, startMs: i * 200, endMs: (i + 1) * 200 }))));
-    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=black:s=16x16:r=10:d=1', '-i', meta,
-      '-map', '0:v', '-map_metadata', '1', '-map_chapters', '1', '-c:v', 'ffv1', '-y', out], { timeout: 60_000 });
+    await execa(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=black:s=16x16:r=10:d=1',
+        '-i',
+        meta,
+        '-map',
+        '0:v',
+        '-map_metadata',
+        '1',
+        '-map_chapters',
+        '1',
+        '-c:v',
+        'ffv1',
+        '-y',
+        out,
+      ],
+      { timeout: 60_000 },
+    );
     const { stdout } = await execa('ffprobe', ['-v', 'error', '-of', 'json', '-show_chapters', out], { timeout: 60_000 });
     const chapters = (JSON.parse(stdout) as { chapters: { tags?: { title?: string } }[] }).chapters;
     expect(chapters.map((c) => c.tags?.title)).toEqual(titles.map((t) => (t.endsWith('\\') ? `${t} ` : t)));

@@ -65,9 +65,7 @@ test.describe('ffmpeg arguments', () => {
   });
 
   test('concat list quotes paths and keeps true durations', () => {
-    expect(concatList([{ path: "/v/it's.ts", durationSec: 1.5 }, { path: '/v/b.ts' }])).toBe(
-      "file '/v/it'\\''s.ts'\nduration 1.500000\nfile '/v/b.ts'\n",
-    );
+    expect(concatList([{ path: "/v/it's.ts", durationSec: 1.5 }, { path: '/v/b.ts' }])).toBe("file '/v/it'\\''s.ts'\nduration 1.500000\nfile '/v/b.ts'\n");
   });
 });
 

@@ -46,8 +46,21 @@ test.describe('safeFileName', () => {
   });
 
   test('always a plain, bounded name of safe characters', () => {
-    const nasty = ['a'.repeat(500), '-.-.-', '\u0000\n\t', 'x/../../y', 'CON', '..\\..\\windows', '~root', '$(rm -rf /)',
-      '日'.repeat(300), 'é'.repeat(300), 'नमस्ते'.repeat(80), '\u0301\u0301abc', 'a\u0000/b'];
+    const nasty = [
+      'a'.repeat(500),
+      '-.-.-',
+      '\u0000\n\t',
+      'x/../../y',
+      'CON',
+      '..\\..\\windows',
+      '~root',
+      '$(rm -rf /)',
+      '日'.repeat(300),
+      'é'.repeat(300),
+      'नमस्ते'.repeat(80),
+      '\u0301\u0301abc',
+      'a\u0000/b',
+    ];
     for (const s of nasty) {
       const name = safeFileName(s);
       expect(name).toMatch(/^[\p{L}\p{N}_][\p{L}\p{N}\p{M}._-]*$/u);

@@ -8,7 +8,10 @@ import { UsageError } from '../../src/errors.js';
 import { Recorder, recordSection, resolveRecordOptions, validateRecordOptions, type FrameSource, type RecordOptions } from '../../src/record/index.js';
 
 const source = {
-  frame: () => ({ width: 2, height: 2, rgba: Buffer.alloc(16) }), version: 0, pointer: { x: 0, y: 0 }, connected: true,
+  frame: () => ({ width: 2, height: 2, rgba: Buffer.alloc(16) }),
+  version: 0,
+  pointer: { x: 0, y: 0 },
+  connected: true,
 } satisfies FrameSource;
 
 const bad: [string, unknown][] = [
@@ -70,7 +73,15 @@ test.describe('record options are validated in one place', () => {
       // recordSection refuses before any side effect: no directory, no body run.
       const dir = info.outputPath('never');
       let ran = false;
-      const err = await recordSection(source, dir, 's', async () => { ran = true; }, options as RecordOptions).catch((e: unknown) => e);
+      const err = await recordSection(
+        source,
+        dir,
+        's',
+        async () => {
+          ran = true;
+        },
+        options as RecordOptions,
+      ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as UsageError).code).toBe('EUSAGE');
       expect(ran).toBe(false);
@@ -80,14 +91,30 @@ test.describe('record options are validated in one place', () => {
 
   test('good options pass, with their defaults', () => {
     expect(resolveRecordOptions(undefined)).toEqual({
-      format: 'mp4', fps: 30, bitrate: undefined, crf: undefined, scale: undefined,
-      cursor: true, minFreeBytes: 1024 ** 3, keycast: false, clickRings: false, poster: true,
+      format: 'mp4',
+      fps: 30,
+      bitrate: undefined,
+      crf: undefined,
+      scale: undefined,
+      cursor: true,
+      minFreeBytes: 1024 ** 3,
+      keycast: false,
+      clickRings: false,
+      poster: true,
     });
     expect(resolveRecordOptions({ format: 'gif' }).fps).toBe(10);
     expect(resolveRecordOptions({ minFreeBytes: 0 }).minFreeBytes).toBe(0);
     const ok: RecordOptions[] = [
-      { fps: 29.97 }, { fps: 120 }, { bitrate: '800k' }, { bitrate: '2.5M' }, { bitrate: 2_000_000 }, { crf: 0 },
-      { format: 'webm', crf: 63 }, { scale: 0.5 }, { scale: { width: 300, height: 300 } }, { cursor: false, keycast: true, clickRings: true, poster: false },
+      { fps: 29.97 },
+      { fps: 120 },
+      { bitrate: '800k' },
+      { bitrate: '2.5M' },
+      { bitrate: 2_000_000 },
+      { crf: 0 },
+      { format: 'webm', crf: 63 },
+      { scale: 0.5 },
+      { scale: { width: 300, height: 300 } },
+      { cursor: false, keycast: true, clickRings: true, poster: false },
       { bitrate: '800k', fps: 60, format: 'webm', crf: undefined },
     ];
     for (const o of ok) expect(() => resolveRecordOptions(o), JSON.stringify(o)).not.toThrow();

@@ -50,7 +50,7 @@ test.describe('frame scheduling', () => {
     let lastIndex = 0;
     let counts: FrameCounts = { sent: 1, duplicated: 0, dropped: 0 };
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     while (now < 10_000) {
       // Nominal 33 ms, jitter up to 15 ms, and a 400 ms stall now and then (GC, busy event loop).
       now += 1000 / fps + rand() * 15 + (rand() < 0.01 ? 400 : 0);

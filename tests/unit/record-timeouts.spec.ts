@@ -40,7 +40,10 @@ async function fifo(info: { outputPath: (...p: string[]) => string }, name: stri
 
 async function timedOut(p: Promise<unknown>, command: RegExp, limitMs: number): Promise<CommandTimeoutError> {
   const t = performance.now();
-  const err = await p.then((v) => ({ resolved: v }), (e: unknown) => e);
+  const err = await p.then(
+    (v) => ({ resolved: v }),
+    (e: unknown) => e,
+  );
   expect(err, JSON.stringify(err)).toBeInstanceOf(CommandTimeoutError);
   expect(err).toBeInstanceOf(TimeoutError);
   const e = err as CommandTimeoutError;
@@ -61,7 +64,11 @@ test('the defaults are named and scaled', () => {
 test('a batch ffmpeg that hangs is killed at its timeout', async ({}, info) => {
   const input = await fifo(info, 'in.fifo');
   const out = info.outputPath('out.mp4');
-  const e = await timedOut(runFfmpeg({ inputs: [{ path: input, options: ['-f', 'mpegts'] }], output: out, outputOptions: ['-c', 'copy'] }), /^ffmpeg writing .*out\.mp4$/, 10_000);
+  const e = await timedOut(
+    runFfmpeg({ inputs: [{ path: input, options: ['-f', 'mpegts'] }], output: out, outputOptions: ['-c', 'copy'] }),
+    /^ffmpeg writing .*out\.mp4$/,
+    10_000,
+  );
   expect(e.timeoutMs).toBe(1_500);
 });
 
