@@ -52,3 +52,9 @@ test('a missing baseline is written and the test fails, as in Playwright', async
   expect(result.errors.map((e) => e.message).join('\n')).toMatch(/A snapshot doesn't exist at .*console\.png, writing actual\./);
   expect(existsSync(join(fresh, 'console.spec.ts', 'console.png'))).toBe(true);
 });
+
+test('--ignore-snapshots: a changed screen passes, as Playwright skips its own screenshot assertions', async ({}, testInfo) => {
+  const { run, report } = await runFixtureSuite(testInfo, 'fixtures-screenshot', ['--ignore-snapshots'], { SNAP_DIR: snapDir, CHANGED: '1' });
+  expect(run.exitCode, run.all).toBe(0);
+  expect(report().map((t) => t.results[0]?.status)).toEqual(['passed', 'passed']);
+});

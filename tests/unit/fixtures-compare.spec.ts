@@ -69,7 +69,5 @@ test('bad options and bad PNGs are usage errors', () => {
 test('budget and clip helpers', () => {
   expect(allowedDiffPixels(100, 100, {})).toBe(0);
   expect(allowedDiffPixels(100, 100, { maxDiffPixelRatio: 0.01 })).toBe(100);
-  expect(boxesRelativeTo([{ x: 50, y: 60, width: 5, height: 5 }], { x: 40, y: 40, width: 100, height: 100 })).toEqual([
-    { x: 10, y: 20, width: 5, height: 5 },
-  ]);
+  expect(boxesRelativeTo([{ x: 50, y: 60, width: 5, height: 5 }], { x: 40, y: 40, width: 100, height: 100 })).toEqual([{ x: 10, y: 20, width: 5, height: 5 }]);
 });
