@@ -125,6 +125,14 @@ export class ImageCache {
         this.log.warn('cached image is corrupt: deleting and rebuilding', { image: name, reason });
         await this.deleteFiles(name);
       }
+      // A test that boots an image nobody built yet waits for the build: say so, since the
+      // default log level shows no progress (the CLI passes onProgress and prints its own).
+      if (plan === 'build' && !options.onProgress)
+        this.log.warn('image not in the cache: building it now', {
+          image: name,
+          dir: this.dir,
+          hint: 'npx demotool setup builds the built-in images ahead of the tests',
+        });
       await this.removeLeftovers(name);
       return await this.build(name, options, plan === 'build-keep-old');
     } finally {
