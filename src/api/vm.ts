@@ -1,16 +1,15 @@
-import { dirname } from 'node:path';
 import type { BaseImage } from '../images/index.js';
 import type { SnapshotInfo, Resources, Accel, GuestNetwork } from '../libvirt/index.js';
-import { VmError } from '../libvirt/index.js';
 import { Keyboard, Mouse, type MatchOptions, type ScreenMatch, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
 import type { Region, MouseButton } from '../geometry.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { defaultTimeout, resolveTimeout, sleep, type TimeoutName } from '../timeouts.js';
-import { Watchdog, type WatchdogOptions } from '../watchdog/index.js';
+import type { Watchdog, WatchdogOptions } from '../watchdog/index.js';
+import { WatchdogSlot } from './watchdog-slot.js';
+import { removeVm } from './vm-removal.js';
 import type { BootedVm, GuestChannels } from './boot.js';
-import { removeRunFiles } from './run-files.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';
 import type { SerialConsole, SerialLog } from './serial.js';
@@ -19,7 +18,7 @@ import { attachBackends, type VmBackends } from './vm-backends.js';
 import { explainTimeout } from './stopped-vm.js';
 import { recordingSource } from './recording-source.js';
 import { revertAndReconnect } from './vm-revert.js';
-import { removeVncSocket, vncAttachCommand } from './vnc-access.js';
+import { vncAttachCommand } from './vnc-access.js';
 
 /** What a Vm needs from the session that owns it. */
 export interface VmOwner {
@@ -73,7 +72,7 @@ export class Vm implements AsyncDisposable {
   private readonly backends: VmBackends;
   private readonly serialConsole: SerialConsole;
   private readonly network?: GuestNetwork;
-  private readonly watchdogs = new Set<Watchdog>();
+  private readonly watchdogSlot = new WatchdogSlot();
   private readonly agent: GuestAgent;
   private readonly rawKeyboard: Keyboard;
   private readonly rawMouse: Mouse;
@@ -326,17 +325,9 @@ export class Vm implements AsyncDisposable {
    */
   watchdog(options: WatchdogOptions = {}): Promise<Watchdog> {
     return this.step('start the watchdog', async () => {
-      if (this.watchdogs.size > 0)
-        throw new UsageError(`VM ${this.name} has a watchdog already`, 'close it first (one watchdog per VM: both would answer the same guest channels)');
       const { domain, screen } = this.backends;
-      const watchdog = await Watchdog.start(
-        { name: this.name, domain, channels: this.channels, screenshot: () => screen.screenshot() },
-        options,
-        this.log.child('watchdog'),
-      );
-      this.watchdogs.add(watchdog);
-      watchdog.once('close', () => this.watchdogs.delete(watchdog));
-      return watchdog;
+      const watched = { name: this.name, domain, channels: this.channels, screenshot: () => screen.screenshot() };
+      return this.watchdogSlot.start(watched, options, this.log.child('watchdog'));
     });
   }
 
@@ -365,22 +356,15 @@ export class Vm implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      for (const watchdog of [...this.watchdogs]) await watchdog.close().catch(() => undefined);
+      await this.watchdogSlot.close();
       const { domain, vnc } = this.backends;
-      await vnc.close().catch(() => undefined);
       try {
-        await domain.remove();
+        await removeVm({ name: this.name, domain, vnc, network: this.network, overlay: this.overlay, firstEndpoint: this.firstEndpoint });
       } catch (e) {
-        // QEMU may still run on the overlay: keep it, say so, and let a later close() try again.
+        // QEMU may still run on the overlay: a later close() tries again.
         this.closed = undefined;
-        throw new VmError('EVMREMOVE', `VM ${this.name} could not be removed: ${(e as Error).message.split('\n')[0]}`, {
-          cause: e,
-          hint: `its overlay ${this.overlay} is kept; is libvirtd running? then \`virsh destroy ${this.name}\` or \`demotool cleanup\``,
-        });
+        throw e;
       }
-      await this.network?.close();
-      await removeRunFiles(dirname(this.overlay), this.name);
-      await removeVncSocket(vnc.endpoint ?? this.firstEndpoint);
       this.onClose();
       this.log.info('vm removed', { name: this.name });
     })();

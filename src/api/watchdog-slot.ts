@@ -1,0 +1,26 @@
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Watchdog, type WatchdogOptions } from '../watchdog/index.js';
+import type { WatchedVm } from '../watchdog/watchdog.js';
+
+/** A VM's one watchdog: both of two would answer the same guest channels. */
+export class WatchdogSlot {
+  private current?: Watchdog;
+
+  /** Starts a watchdog on `vm`. @throws {@link UsageError} while another one runs. */
+  async start(vm: WatchedVm, options: WatchdogOptions, log: Logger): Promise<Watchdog> {
+    if (this.current)
+      throw new UsageError(`VM ${vm.name} has a watchdog already`, 'close it first (one watchdog per VM: both would answer the same guest channels)');
+    const watchdog = await Watchdog.start(vm, options, log);
+    this.current = watchdog;
+    watchdog.once('close', () => {
+      if (this.current === watchdog) this.current = undefined;
+    });
+    return watchdog;
+  }
+
+  /** Closes the running watchdog, if any; its errors are not the caller's concern. */
+  async close(): Promise<void> {
+    await this.current?.close().catch(() => undefined);
+  }
+}
