@@ -22,6 +22,14 @@ test('a test that times out still gets its video, screenshot and serial log tail
   expect(screenshot?.contentType).toBe('image/png');
   expect(existsSync(screenshot!.path!)).toBe(true);
 
+  // The boot's detail is in the report (the terminal shows warnings and errors only).
+  const boot = attachments['vm boot'];
+  expect(boot?.contentType).toBe('application/json');
+  const bootInfo = JSON.parse(Buffer.from(boot?.body ?? '', 'base64').toString('utf8')) as { image: string; timings: Record<string, number> };
+  expect(bootInfo.image).toBe('tiny');
+  expect(Object.keys(bootInfo.timings).length).toBeGreaterThan(0);
+  expect(run.all).not.toMatch(/demotool (info|debug) /);
+
   const serial = attachments['serial log (tail)'];
   expect(serial?.contentType).toBe('text/plain');
   const tail = serial?.body ? Buffer.from(serial.body, 'base64').toString('utf8') : readFileSync(serial!.path!, 'utf8');
