@@ -1,6 +1,6 @@
 import type { Domain } from '../libvirt/index.js';
-import { DemotoolError, TimeoutError } from '../errors.js';
-import { defaultTimeout, sleep } from '../timeouts.js';
+import { DemotoolError } from '../errors.js';
+import { Deadline, defaultTimeout, sleep } from '../timeouts.js';
 
 export interface ExecResult {
   stdout: string;
@@ -36,17 +36,13 @@ export class GuestAgent {
   /** Waits until the agent answers (it starts late in boot). */
   async ready(timeout = defaultTimeout('exec')): Promise<void> {
     this.assertAvailable();
-    const deadline = Date.now() + timeout;
+    const deadline = new Deadline(timeout, 'the guest agent answering guest-ping');
     for (;;) {
       try {
         await this.domain.agent('guest-ping', undefined, 5);
         return;
       } catch (e) {
-        if (Date.now() > deadline)
-          throw new TimeoutError('the guest agent answering guest-ping', timeout, {
-            cause: e,
-            hint: 'is qemu-guest-agent installed and enabled in the guest?',
-          });
+        if (deadline.expired()) throw deadline.error(undefined, { cause: e, hint: 'is qemu-guest-agent installed and enabled in the guest?' });
         await sleep(500);
       }
     }
@@ -70,7 +66,7 @@ export class GuestAgent {
   }
 
   private async collect(pid: number, command: string, timeout: number): Promise<ExecResult> {
-    const deadline = Date.now() + timeout;
+    const deadline = new Deadline(timeout, `guest command ${JSON.stringify(command)}`);
     for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
       const s = await this.domain.agent<ExecStatus>('guest-exec-status', { pid });
       if (s.exited)
@@ -79,7 +75,7 @@ export class GuestAgent {
           stderr: decode(s['err-data']),
           exitCode: s.exitcode ?? -1,
         };
-      if (Date.now() > deadline) throw new TimeoutError(`guest command ${JSON.stringify(command)}`, timeout);
+      if (deadline.expired()) throw deadline.error();
       await sleep(wait);
     }
   }

@@ -8,7 +8,7 @@ import { sleep } from '../timeouts.js';
  * - 'auto' (default): the image's serial marker, then the screen unchanged for `settleMs`;
  *   images without a marker: the screen unchanged for the longer `settleMs` of 'settle'.
  * - 'serial': the marker only.  - 'settle': screen stability only.
- * - 'fixed': the original spec's rule: VNC answers, then a fixed 10 s.
+ * - 'fixed': VNC answers, then a fixed wait (`fixedMs`, 10 s by default), for guests that print no marker and never settle.
  */
 export type ReadyStrategy = 'auto' | 'serial' | 'settle' | 'fixed';
 
@@ -16,7 +16,7 @@ export interface ReadyOptions {
   strategy?: ReadyStrategy;
   /** How long the screen must stay unchanged. Default 500 ms after a marker, 2000 ms without one. */
   settleMs?: number;
-  /** The fixed wait of the 'fixed' strategy (the spec's 10 s). */
+  /** The fixed wait of the 'fixed' strategy (default 10 s). */
   fixedMs?: number;
 }
 

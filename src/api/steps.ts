@@ -13,7 +13,7 @@ export interface CallSite {
   column: number;
 }
 
-/** The first stack frame outside demotool's own code: the spec line a report should point at. */
+/** The first stack frame outside demotool's own code: the line of the user's script a report should point at. */
 export function userCallSite(): CallSite | undefined {
   for (const frame of new Error().stack?.split('\n').slice(1) ?? []) {
     const m = frame.match(/\(?((?:file:\/\/)?\/[^\s()]+):(\d+):(\d+)\)?$/);
