@@ -5,6 +5,7 @@ import type { MouseButton as Button, Point } from '../geometry.js';
 
 /** vm.keyboard: the VNC keyboard, with every action shown as a step in reports. */
 export class VmKeyboard {
+  /** @internal Built by the Vm. */
   constructor(
     private readonly keyboard: Keyboard,
     private readonly step: () => StepRunner,
@@ -40,6 +41,7 @@ export class VmKeyboard {
 
 /** vm.mouse: the absolute (USB tablet) pointer, with every action shown as a step. */
 export class VmMouse {
+  /** @internal Built by the Vm. */
   constructor(
     private readonly mouse: Mouse,
     private readonly step: () => StepRunner,

@@ -77,9 +77,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   }
 
   /**
-   * Creates the demo directory if needed.
+   * Creates the demo directory if needed (vm.record() calls this).
    * @returns its path.
    * @throws {@link OutputDirectoryError} when it can't be created.
+   * @internal
    */
   async ensureDirectory(): Promise<string> {
     try {
@@ -98,12 +99,12 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     return this.artifactsOverride ?? this.options.artifactsDir ?? this.directory;
   }
 
-  /** Send failure artifacts somewhere else for a while (the fixtures: the running test's output dir). */
+  /** Send failure artifacts somewhere else for a while (the fixtures: the running test's output dir). @internal */
   useArtifactsDir(dir: string | undefined): void {
     this.artifactsOverride = dir;
   }
 
-  /** Adds a recorded section (vm.record() calls this). */
+  /** Adds a recorded section (vm.record() calls this). @internal */
   addSection(result: RecordingResult): void {
     this.sections.push(result);
   }

@@ -134,7 +134,7 @@ export class Vm implements AsyncDisposable {
     return vncAttachCommand(this.vncEndpoint, port);
   }
 
-  /** Show every action through `runner` (the Playwright fixtures pass test.step); undefined: run them plainly. */
+  /** Show every action through `runner` (the Playwright fixtures pass test.step); undefined: run them plainly. @internal */
   setStepRunner(runner: StepRunner | undefined): void {
     this.stepRunner = runner ?? directSteps;
   }
