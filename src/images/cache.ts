@@ -131,7 +131,9 @@ export class ImageCache {
         this.log.warn('image not in the cache: building it now', {
           image: name,
           dir: this.dir,
-          hint: 'npx demotool setup builds the built-in images ahead of the tests',
+          hint: isBuiltIn(name)
+            ? '`npx demotool setup` builds the built-in images ahead of the tests'
+            : `\`npx demotool images build ${VIRT_BUILDER_PREFIX}${name}\` builds it ahead of the tests`,
         });
       await this.removeLeftovers(name);
       return await this.build(name, options, plan === 'build-keep-old');
