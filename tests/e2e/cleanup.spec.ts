@@ -13,7 +13,11 @@ const child = (name: string) => fileURLToPath(new URL(`./children/${name}`, impo
 for (const how of ['exception', 'rejection', 'exit'] as const) {
   test(`a process that ends by ${how} after boot leaves no domain and no run files`, async ({}, info) => {
     test.setTimeout(3 * 60_000);
-    const r = await execa(process.execPath, ['--import', 'tsx', child('crash.ts'), how, info.outputPath('v')], { reject: false, timeout: 150_000, env: { DEMOTOOL_LOG_LEVEL: 'error' } });
+    const r = await execa(process.execPath, ['--import', 'tsx', child('crash.ts'), how, info.outputPath('v')], {
+      reject: false,
+      timeout: 150_000,
+      env: { DEMOTOOL_LOG_LEVEL: 'error' },
+    });
     expect(r.exitCode, r.stderr).not.toBe(0);
     const { vm } = JSON.parse(r.stdout.trim().split('\n')[0]!);
     expect(vm).toMatch(/^demo-crash-/);
@@ -30,7 +34,10 @@ test('a second SIGINT in the same process runs the cleanups again', async () => 
 
 test('SIGHUP finishes an active recording: the file is playable', async ({}, info) => {
   const dir = info.outputPath('v');
-  const proc = execa(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./record-child.ts', import.meta.url)), 'sigint', dir], { reject: false, timeout: 60_000 });
+  const proc = execa(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./record-child.ts', import.meta.url)), 'sigint', dir], {
+    reject: false,
+    timeout: 60_000,
+  });
   await new Promise<void>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => /"started":true/.test(d.toString()) && resolve());
     proc.catch(reject);
@@ -71,7 +78,9 @@ test('a guest paused by a full disk: the wait that times out says the VM is paus
   await execa('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount]);
   try {
     const r = await execa(process.execPath, ['--import', 'tsx', child('disk-full.ts'), info.outputPath('v')], {
-      reject: false, timeout: 200_000, env: { XDG_CACHE_HOME: mount, DEMOTOOL_LOG_LEVEL: 'error', DEMOTOOL_ACCEL: 'tcg' },
+      reject: false,
+      timeout: 200_000,
+      env: { XDG_CACHE_HOME: mount, DEMOTOOL_LOG_LEVEL: 'error', DEMOTOOL_ACCEL: 'tcg' },
     });
     expect(r.exitCode, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);

@@ -29,9 +29,16 @@ test('the output base is demo-videos/ under the current directory', () => {
 });
 
 const spec = {
-  name: 'demo-x', disk: '/c/run/demo-x.qcow2', memoryMiB: 1024, cpus: 2, accel: 'tcg' as const,
+  name: 'demo-x',
+  disk: '/c/run/demo-x.qcow2',
+  memoryMiB: 1024,
+  cpus: 2,
+  accel: 'tcg' as const,
   boot: { kernel: '/c/tiny.vmlinuz', initrd: '/c/tiny.initrd', cmdline: 'console=ttyS0 a<b' },
-  serialLog: '/c/run/demo-x.serial.log', guestAgent: true, network: 'closed' as const, vnc: { socket: '/c/run/vnc/demo-x.sock' },
+  serialLog: '/c/run/demo-x.serial.log',
+  guestAgent: true,
+  network: 'closed' as const,
+  vnc: { socket: '/c/run/vnc/demo-x.sock' },
   owner: { pid: 42, hostname: 'host', startedAt: 'now', overlay: '/c/run/demo-x.qcow2', image: 'tiny' },
 };
 

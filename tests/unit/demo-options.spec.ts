@@ -14,7 +14,6 @@ test.beforeAll(() => {
   process.env.DEMOTOOL_LOG_LEVEL = 'silent';
 });
 
-
 /** A `virsh` (and qemu-img) on PATH that only writes down that it was called. */
 function fakeTools(): { log: string; restore: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'fake-virsh-'));
@@ -112,11 +111,16 @@ test('mouse steps and duration, and regions, are checked', () => {
 
 test('the network fails closed: only exactly "open" opens it', () => {
   const spec = {
-    name: 'x', disk: '/d.qcow2', memoryMiB: 512, cpus: 1, accel: 'tcg' as const, serialLog: '/s.log', guestAgent: false,
+    name: 'x',
+    disk: '/d.qcow2',
+    memoryMiB: 512,
+    cpus: 1,
+    accel: 'tcg' as const,
+    serialLog: '/s.log',
+    guestAgent: false,
     owner: { pid: 1, hostname: 'h', startedAt: 't', overlay: '/d.qcow2', image: 'tiny' },
   };
-  for (const network of ['none', 'Closed', false, undefined, 'closed'])
-    expect(domainXml({ ...spec, network: network as 'closed' })).toContain('restrict=on');
+  for (const network of ['none', 'Closed', false, undefined, 'closed']) expect(domainXml({ ...spec, network: network as 'closed' })).toContain('restrict=on');
   expect(domainXml({ ...spec, network: 'open' })).not.toContain('restrict=on');
 });
 
