@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
 import { test, expect } from '../../../../fixtures/index.js';
 import { UsageError } from '../../../../src/index.js';
@@ -44,11 +46,24 @@ test('toMatchScreen and .not.toMatchScreen with a needle cut from the screen', a
   expect(String(still)).toMatch(/not to show, but after 1000 ms it still matched \(similarity (1\.000|0\.9[5-9]\d)\)/);
 });
 
-test('toHaveScreenshot refuses .not with a clear error', async ({ vm }) => {
-  const e = await expect(vm)
-    .not.toHaveScreenshot('x.png')
+test('.not.toHaveScreenshot waits until the screen differs from the baseline; without a baseline it is a UsageError', async ({ vm }) => {
+  const noBaseline = await expect(vm)
+    .not.toHaveScreenshot('never-written.png', { timeout: 60_000 })
     .catch((err: Error) => err);
-  expect(String(e)).toMatch(/not\.toHaveScreenshot\(\) is not supported/);
+  expect(noBaseline).toBeInstanceOf(UsageError);
+  expect(String(noBaseline)).toMatch(/no baseline at .*never-written\.png for the screen to differ from/);
+  const tolerance = { maxDiffPixels: 60 };
+  // The baseline: the screen as it is now (the cursor's blink is within the tolerance).
+  const baseline = test.info().snapshotPath('now.png', { kind: 'screenshot' });
+  mkdirSync(dirname(baseline), { recursive: true });
+  writeFileSync(baseline, await vm.screenshot());
+  const same = await expect(vm)
+    .not.toHaveScreenshot('now.png', { ...tolerance, timeout: 1500 })
+    .catch((err: Error) => err);
+  expect(String(same)).toMatch(/Expected the screen to differ from .*now\.png, but after 1500 ms it still matched it/);
+  const typed = expect(vm).not.toHaveScreenshot('now.png', { ...tolerance, timeout: 20_000 });
+  await vm.keyboard.type('echo A LINE THAT CHANGES THE SCREEN\n', { delay: 0 });
+  await typed;
 });
 
 test('misuse throws a UsageError at once: a receiver that is not a VM, a reference file that does not exist', async ({ vm }) => {
