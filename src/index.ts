@@ -64,4 +64,5 @@ export {
 } from './record/index.js';
 export { ImageBuildError, ImageInUseError, ImageValidationError } from './images/index.js';
 export { QemuImgError } from './qemu-img.js';
+export { PlaywrightCopiesError } from './playwright-copies.js';
 export { WatchdogError } from './watchdog/index.js';

@@ -1,20 +1,21 @@
 /**
  * demotool/test must run on the same copy of Playwright Test as the runner: fixtures made by
  * one copy's `test.extend` are foreign to another copy's runner, which then fails every spec
- * with "Playwright Test did not expect test.use() to be called here". Importing this module
- * (demotool/test does, first) checks that one copy is in play and throws a UsageError naming
- * the copies when there are more.
+ * with "Playwright Test did not expect test.use() to be called here". demotool/test checks,
+ * before it imports Playwright (playwright-copy-check.ts), that one copy is in play.
  */
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from './errors.js';
 
 /** More than one copy of the `playwright` package (which @playwright/test re-exports) is in play. */
 export class PlaywrightCopiesError extends UsageError {
   override readonly code: string = 'EPLAYWRIGHTCOPIES';
-  constructor(readonly copies: string[]) {
+  constructor(
+    /** The `playwright` package directories in play (real paths): the one demotool imports first. */
+    readonly copies: string[],
+  ) {
     super(
       `Two copies of Playwright Test are in play; demotool/test needs the one the runner uses:\n${copies.map((c) => `  ${c}`).join('\n')}`,
       '@playwright/test is a peer dependency of demotool: install one version in your project (`npm i -D @playwright/test`, ' +
@@ -73,6 +74,3 @@ export function assertOnePlaywright(at: PlaywrightLocations): void {
   const copies = playwrightCopies(at);
   if (copies.length > 1) throw new PlaywrightCopiesError(copies);
 }
-
-const require = createRequire(import.meta.url);
-assertOnePlaywright({ demotoolDir: path.dirname(fileURLToPath(import.meta.url)), cwd: process.cwd(), loaded: Object.keys(require.cache) });
