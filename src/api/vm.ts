@@ -154,7 +154,7 @@ export class Vm implements AsyncDisposable {
    * `path` when given. Takes no time to wait: the mirror is read as it is.
    * @returns the PNG.
    */
-  screenshot(options?: { path?: string; clip?: Region }): Promise<Buffer> {
+  async screenshot(options?: { path?: string; clip?: Region }): Promise<Buffer> {
     return this.step('screenshot', () => this.backends.screen.screenshot(options));
   }
 
@@ -166,7 +166,7 @@ export class Vm implements AsyncDisposable {
    * @throws {@link ScreenMatchTimeoutError} on timeout (with the best match; writes
    * `<name>-actual.png` and `<name>-diff.png` to the artifacts directory).
    */
-  waitForScreen(reference: string | Buffer, options?: MatchOptions & WaitOptions): Promise<ScreenMatch> {
+  async waitForScreen(reference: string | Buffer, options?: MatchOptions & WaitOptions): Promise<ScreenMatch> {
     const o = timed(options, 'waitForScreen', 'screen');
     return this.step(`wait for screen ${label(reference)}`, () => this.backends.screen.waitForScreen(reference, o));
   }
@@ -176,7 +176,7 @@ export class Vm implements AsyncDisposable {
    * something is absent). Not shown as a step.
    * @returns the match, or null when it does not show at `threshold`.
    */
-  findImage(reference: string | Buffer, options?: MatchOptions): Promise<ScreenMatch | null> {
+  async findImage(reference: string | Buffer, options?: MatchOptions): Promise<ScreenMatch | null> {
     return this.backends.screen.findImage(reference, options);
   }
 
@@ -186,7 +186,7 @@ export class Vm implements AsyncDisposable {
    * @returns where it matched.
    * @throws {@link ScreenMatchTimeoutError} when it never shows.
    */
-  clickImage(reference: string | Buffer, options?: MatchOptions & WaitOptions & { button?: MouseButton }): Promise<ScreenMatch> {
+  async clickImage(reference: string | Buffer, options?: MatchOptions & WaitOptions & { button?: MouseButton }): Promise<ScreenMatch> {
     const o = timed(options, 'clickImage', 'screen');
     return this.step(`click image ${label(reference)}`, async () => {
       const m = await this.backends.screen.waitForScreen(reference, o);
@@ -200,7 +200,7 @@ export class Vm implements AsyncDisposable {
    * a blinking cursor doesn't count as a change. Default timeout: `Timeouts.stable`.
    * @throws {@link TimeoutError} when it keeps changing.
    */
-  waitForStableScreen(options?: { duration?: number; region?: Region } & WaitOptions): Promise<void> {
+  async waitForStableScreen(options?: { duration?: number; region?: Region } & WaitOptions): Promise<void> {
     const o = timed(options, 'waitForStableScreen', 'stable');
     return this.step('wait for stable screen', () => this.backends.screen.waitForStableScreen(o));
   }
@@ -213,7 +213,7 @@ export class Vm implements AsyncDisposable {
    * @returns what `action` returned.
    * @throws {@link TimeoutError} when nothing changed; whatever `action` throws.
    */
-  waitForScreenChange<T>(action: () => Promise<T> | T, options?: { region?: Region } & WaitOptions): Promise<T> {
+  async waitForScreenChange<T>(action: () => Promise<T> | T, options?: { region?: Region } & WaitOptions): Promise<T> {
     if (typeof action !== 'function')
       return Promise.reject(
         new UsageError('waitForScreenChange takes the action that changes the screen', 'vm.waitForScreenChange(() => vm.keyboard.press("Enter"))'),
@@ -232,7 +232,7 @@ export class Vm implements AsyncDisposable {
    * Reads the screen (or `region`) once with OCR (tesseract), without waiting. Not shown as a step.
    * @returns the text read.
    */
-  readText(options?: { region?: Region }): Promise<string> {
+  async readText(options?: { region?: Region }): Promise<string> {
     return this.backends.screen.ocr(options);
   }
 
@@ -242,7 +242,7 @@ export class Vm implements AsyncDisposable {
    * @returns the text read and the match.
    * @throws {@link TimeoutError} with the last text read.
    */
-  waitForText(pattern: RegExp | string, options?: { region?: Region } & WaitOptions): Promise<{ text: string; match: RegExpMatchArray }> {
+  async waitForText(pattern: RegExp | string, options?: { region?: Region } & WaitOptions): Promise<{ text: string; match: RegExpMatchArray }> {
     const o = timed(options, 'waitForText', 'text');
     return this.step(`wait for text ${pattern}`, () => this.backends.screen.waitForText(pattern, o));
   }
@@ -256,7 +256,7 @@ export class Vm implements AsyncDisposable {
    * @returns the match.
    * @throws {@link TimeoutError} with the last serial lines.
    */
-  waitForSerial(pattern: RegExp | string, options?: { from?: number } & WaitOptions): Promise<RegExpMatchArray> {
+  async waitForSerial(pattern: RegExp | string, options?: { from?: number } & WaitOptions): Promise<RegExpMatchArray> {
     const o = timed(options, 'waitForSerial', 'serial');
     return this.step(`wait for serial ${pattern}`, () => this.serialConsole.waitFor(pattern, o));
   }
@@ -267,7 +267,7 @@ export class Vm implements AsyncDisposable {
    * @returns its exit code, stdout and stderr (a non-zero exit is returned, not thrown).
    * @throws {@link GuestAgentError} when the image has no agent or the agent fails; {@link TimeoutError}.
    */
-  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
     const o = timed(options, 'exec', 'exec');
     return this.step(`exec ${JSON.stringify(command)}`, () => this.agent.exec(command, o));
   }
@@ -275,7 +275,7 @@ export class Vm implements AsyncDisposable {
   /**
    * Waits `ms` milliseconds, shown as a step (a pause the viewer of a recording should see).
    */
-  pause(ms: number): Promise<void> {
+  async pause(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
       return Promise.reject(new UsageError(`pause takes a number of milliseconds ≥ 0, not ${JSON.stringify(ms)}`));
     return this.step(`pause ${ms} ms`, () => sleep(ms));
@@ -287,17 +287,17 @@ export class Vm implements AsyncDisposable {
    * Takes a snapshot of the running VM (disk and memory) named `name`.
    * @throws {@link VirshError} when libvirt refuses (a name in use, no space).
    */
-  snapshot(name: string): Promise<void> {
+  async snapshot(name: string): Promise<void> {
     return this.step(`snapshot ${name}`, () => this.backends.domain.snapshot(name, `demotool snapshot of ${this.name}`));
   }
 
   /** The VM's snapshots, oldest first. Not shown as a step. */
-  snapshots(): Promise<SnapshotInfo[]> {
+  async snapshots(): Promise<SnapshotInfo[]> {
     return this.backends.domain.snapshots();
   }
 
   /** Deletes the snapshot `name`. Not shown as a step. @throws {@link VirshError} when it does not exist. */
-  deleteSnapshot(name: string): Promise<void> {
+  async deleteSnapshot(name: string): Promise<void> {
     return this.backends.domain.deleteSnapshot(name);
   }
 
@@ -306,7 +306,7 @@ export class Vm implements AsyncDisposable {
    * Default timeout: twice `Timeouts.vncConnect` for the reconnect.
    * @throws {@link VirshError} when the snapshot does not exist; {@link TimeoutError} when VNC does not come back.
    */
-  revert(name: string, options: WaitOptions = {}): Promise<void> {
+  async revert(name: string, options: WaitOptions = {}): Promise<void> {
     const timeout = resolveTimeout('revert timeout', options.timeout, defaultTimeout('vncConnect') * 2);
     return this.step(`revert to ${name}`, async () => {
       await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
@@ -323,7 +323,7 @@ export class Vm implements AsyncDisposable {
    * @returns the running watchdog.
    * @throws {@link UsageError} when this VM has a watchdog already, or an option is wrong.
    */
-  watchdog(options: WatchdogOptions = {}): Promise<Watchdog> {
+  async watchdog(options: WatchdogOptions = {}): Promise<Watchdog> {
     return this.step('start the watchdog', async () => {
       const { domain, screen } = this.backends;
       const watched = { name: this.name, domain, channels: this.channels, screenshot: () => screen.screenshot() };
