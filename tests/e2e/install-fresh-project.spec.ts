@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-// A version from the peer range that is not the one this repository tests with (1.65.1): the
-// fixtures must work on it, and npm must not install a second copy for demotool.
+// A version from the peer range (>=1.53: the matchers use testInfo.snapshotPath's `kind`, new
+// in 1.53) that is not the one this repository tests with (1.65.1): the fixtures must work on
+// it, and npm must not install a second copy for demotool.
 const PLAYWRIGHT_VERSION = '1.55.1';
 
 /** The files README's "Use it in your project" shows: each code block under a "`path`:" caption. */
