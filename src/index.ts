@@ -18,9 +18,7 @@ export {
   type CachedImage,
   type BuildProgress,
 } from './images/index.js';
-export type { ImageErrorDetails } from './images/errors.js';
-export type { Validation } from './images/cache.js';
-export type { VirtBuilderOptions } from './images/builders/types.js';
+export type { ImageErrorDetails, Validation, VirtBuilderOptions } from './images/index.js';
 export type { Logger, LogFields } from './log.js';
 export type { Accel, Resources, SnapshotInfo } from './libvirt/index.js';
 export type { Region, Point, Size, MouseButton } from './geometry.js';
@@ -40,11 +38,7 @@ export {
   type RevertMethod,
   type EscalationPolicy,
 } from './watchdog/index.js';
-export type { ResolvedWatchdogOptions } from './watchdog/options.js';
-export type { WatchedVm } from './watchdog/watchdog.js';
-export type { GuestMessage, GuestVia } from './watchdog/guest-messages.js';
-export type { Trigger } from './watchdog/triggers.js';
-export type { RevertMethodOption, RevertTimeouts } from './watchdog/reverter.js';
+export type { ResolvedWatchdogOptions, WatchedVm, GuestMessage, GuestVia, Trigger, RevertMethodOption, RevertTimeouts } from './watchdog/index.js';
 export { Timeouts, defaultTimeout, type TimeoutName } from './timeouts.js';
 
 // Every error demotool throws, by layer.

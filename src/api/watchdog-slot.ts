@@ -1,7 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Watchdog, type WatchdogOptions } from '../watchdog/index.js';
-import type { WatchedVm } from '../watchdog/watchdog.js';
+import { Watchdog, type WatchdogOptions, type WatchedVm } from '../watchdog/index.js';
 
 /** A VM's one watchdog: both of two would answer the same guest channels. */
 export class WatchdogSlot {

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { ImageCache } from '../images/index.js';
 import { Virsh, libvirtUri } from '../libvirt/index.js';
-import { decideAccel } from '../api/accel.js';
+import { decideAccel } from '../api/internal.js';
 import { formatMiB } from './image-size.js';
 
 interface Check {

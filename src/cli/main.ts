@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { ImageCache, imageCacheName } from '../images/index.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
-import { runDir } from '../api/state-directories.js';
+import { runDir } from '../api/internal.js';
 import { doctor } from './doctor.js';
 import { formatMiB } from './image-size.js';
 import { packageRoot, packageVersion } from './package-root.js';

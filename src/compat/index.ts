@@ -7,8 +7,7 @@
  *
  * @packageDocumentation
  */
-import type { Vm } from '../api/vm.js';
-import type { MatchOptions, ScreenMatch } from '../vnc/index.js';
+import type { Vm, MatchOptions, ScreenMatch } from '../api/internal.js';
 import type { MouseButton } from '../geometry.js';
 
 /** The parts of a `Vm` the original verbs are built on. */

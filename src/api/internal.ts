@@ -1,0 +1,21 @@
+/**
+ * The API layer's second face, for demotool's own glue: the Playwright fixtures, the CLI and
+ * `demotool/compat`. Not re-exported from the package root; users never need it.
+ */
+export { Vm } from './vm.js';
+export { startRecording, type Recording } from './test-recording.js';
+export { openViewer, viewerRequested, type Viewer } from './viewer.js';
+export { runDir } from './state-directories.js';
+export { decideAccel } from './accel.js';
+export { bootTimeoutMs } from './session.js';
+export {
+  compareScreenshots,
+  maskScreenshot,
+  boxesRelativeTo,
+  validateCompareOptions,
+  DEFAULT_THRESHOLD,
+  type ScreenshotCompareOptions,
+  type ScreenshotComparison,
+  type MatchOptions,
+  type ScreenMatch,
+} from '../vnc/index.js';
