@@ -7,7 +7,6 @@ export { startRecording, type Recording } from './test-recording.js';
 export { openViewer, viewerRequested, type Viewer } from './viewer.js';
 export { runDir } from './state-directories.js';
 export { decideAccel } from './accel.js';
-export { bootTimeoutMs } from './session.js';
 export {
   compareScreenshots,
   maskScreenshot,
