@@ -42,7 +42,10 @@ export async function benchBoot(images: { name: string; runs: number }[]): Promi
   for (const { name, runs } of images) {
     const ours = await sampleBoots(name, 'auto', runs);
     const spec = await sampleBoots(name, 'fixed', runs);
-    for (const [rule, m] of [['auto', ours], ['fixed', spec]] as const)
+    for (const [rule, m] of [
+      ['auto', ours],
+      ['fixed', spec],
+    ] as const)
       rows.push([name, RULES[rule], runs, ...STEPS.map((k) => fmtMs(m[k])), fmtMs(m.total), m.early < 0 ? `${fmtMs(-m.early)} too early` : 'no']);
     notes.push(
       spec.early < 0

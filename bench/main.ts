@@ -7,7 +7,11 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 console.log(`# demotool bench (${new Date().toISOString()})`);
-if (want('boot')) await benchBoot([{ name: 'tiny', runs: Number(process.env.BENCH_RUNS ?? 5) }, { name: 'debian-12-desktop', runs: Number(process.env.BENCH_RUNS ?? 3) }]);
+if (want('boot'))
+  await benchBoot([
+    { name: 'tiny', runs: Number(process.env.BENCH_RUNS ?? 5) },
+    { name: 'debian-12-desktop', runs: Number(process.env.BENCH_RUNS ?? 3) },
+  ]);
 if (want('keys')) await startDemo('bench-keys', { outputDir: 'bench-results' }, (demo) => demo.vm('tiny', (vm) => benchTyping(vm)));
 if (want('screenshot'))
   await startDemo('bench-screenshot', { outputDir: 'bench-results' }, (demo) =>

@@ -15,10 +15,14 @@ export async function benchScreenshot(vm: Vm, runs = 30): Promise<void> {
   await rm(file, { force: true });
   const a = median(ours);
   const b = median(virsh);
-  table(`Screenshot latency, ${vm.image.name} (median of ${runs})`, ['method', 'median', 'ratio to virsh'], [
-    ['vm.screenshot() (PNG from the mirror)', fmtMs(a), (a / b).toFixed(3)],
-    ['virsh screenshot (PPM file)', fmtMs(b), '1.000'],
-  ]);
+  table(
+    `Screenshot latency, ${vm.image.name} (median of ${runs})`,
+    ['method', 'median', 'ratio to virsh'],
+    [
+      ['vm.screenshot() (PNG from the mirror)', fmtMs(a), (a / b).toFixed(3)],
+      ['virsh screenshot (PPM file)', fmtMs(b), '1.000'],
+    ],
+  );
   console.log(`vm.screenshot() takes ${((a / b) * 100).toFixed(1)}% of virsh screenshot's time (target: at most 10%)`);
 }
 

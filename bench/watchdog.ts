@@ -11,7 +11,13 @@ async function revertMethods(vm: Vm): Promise<{ rows: (string | number)[][]; med
   const rows: (string | number)[][] = [];
   const medians: RevertTimes = {};
   for (const revertMethod of ['in-place', 'snapshot-revert'] as const) {
-    await using watchdog = await vm.watchdog({ revertMethod, heartbeatTimeout: 0, autoRevert: false, api: false, takeSnapshot: revertMethod === 'in-place' ? 'always' : 'never' });
+    await using watchdog = await vm.watchdog({
+      revertMethod,
+      heartbeatTimeout: 0,
+      autoRevert: false,
+      api: false,
+      takeSnapshot: revertMethod === 'in-place' ? 'always' : 'never',
+    });
     const durations: number[] = [];
     const vncBack: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -46,7 +52,9 @@ const FAULTS: Fault[] = [
   { kind: 'heartbeat stopped', reason: 'heartbeat-timeout', inject: (vm) => inGuest(vm, 'demotool-guest stop'), budget: (r) => HEARTBEAT_TIMEOUT + r + 2_000 },
   { kind: 'kernel panic', reason: 'guest-panic', inject: (vm) => inGuest(vm, 'echo c > /proc/sysrq-trigger'), budget: (r) => r + 2_000 },
   {
-    kind: 'QEMU killed', reason: 'domain-crashed', budget: (r) => r + 2_000,
+    kind: 'QEMU killed',
+    reason: 'domain-crashed',
+    budget: (r) => r + 2_000,
     inject: async (vm) => {
       const { execa } = await import('execa');
       await execa('pkill', ['-KILL', '-f', '--', `-name guest=${vm.name},`]);
@@ -125,19 +133,31 @@ export async function benchWatchdog(): Promise<void> {
       table('Revert of the desktop guest (2 GiB), same snapshot', ['method', 'runs', 'median', 'until VNC is back', 'min', 'max'], methods.rows);
       // Many faults in a row on purpose: no escalation to restarts here.
       await using watchdog = await vm.watchdog({
-        heartbeatTimeout: HEARTBEAT_TIMEOUT, grace: 5_000, guestRequestInterval: 0, takeSnapshot: 'always', escalation: { maxReverts: 1_000 },
+        heartbeatTimeout: HEARTBEAT_TIMEOUT,
+        grace: 5_000,
+        guestRequestInterval: 0,
+        takeSnapshot: 'always',
+        escalation: { maxReverts: 1_000 },
       });
       await watchdog.waitFor(() => (watchdog.state === 'healthy' ? true : undefined), 120_000);
       const atSnapshot = await watchdog.revert('bench: settle at the snapshot').then(() => vm.screenshot());
       const rows = await recoveries(vm, watchdog, atSnapshot, methods.medians);
-      table(`Full recovery, fault → screen back at the snapshot (heartbeat timeout ${HEARTBEAT_TIMEOUT / 1000} s; the original: ~29 s)`, ['fault', 'reason', 'method', 'runs', 'median', 'target', ''], rows);
+      table(
+        `Full recovery, fault → screen back at the snapshot (heartbeat timeout ${HEARTBEAT_TIMEOUT / 1000} s; the original: ~29 s)`,
+        ['fault', 'reason', 'method', 'runs', 'median', 'target', ''],
+        rows,
+      );
       const host = await throughput(vm.channels.apiSocket!);
       const guest = await guestThroughput(vm, watchdog);
-      table('Heartbeats a second (new connection each)', ['path', 'rate'], [
-        ['host loopback → guest listener (unix socket), 20 at a time', host.toFixed(0)],
-        ['guest curl loop → passt → relay → listener', guest.toFixed(1)],
-        ['needed: one guest beating every second', '1'],
-      ]);
+      table(
+        'Heartbeats a second (new connection each)',
+        ['path', 'rate'],
+        [
+          ['host loopback → guest listener (unix socket), 20 at a time', host.toFixed(0)],
+          ['guest curl loop → passt → relay → listener', guest.toFixed(1)],
+          ['needed: one guest beating every second', '1'],
+        ],
+      );
     }),
   );
 }

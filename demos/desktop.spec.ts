@@ -9,7 +9,13 @@ test.use({ vmImage: 'debian-12-desktop' });
 /** The menu entry, cut from a screenshot of the menu (see demos/needles/README.md). */
 const TERMINAL_ENTRY = new URL('./needles/terminal-emulator.png', import.meta.url).pathname;
 
-interface Geometry { id: string; x: number; y: number; width: number; height: number }
+interface Geometry {
+  id: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 function expectedIn(line: string, re: RegExp): never {
   throw new Error(`xwininfo's output has no ${re}: ${line}`);
@@ -21,11 +27,15 @@ function expectedIn(line: string, re: RegExp): never {
  */
 async function xterms(vm: Vm): Promise<Geometry[]> {
   const r = await vm.exec('for w in $(xdotool search --onlyvisible --class xterm); do echo "id=$w $(xwininfo -id $w | tr "\\n" " ")"; done');
-  return r.stdout.trim().split('\n').filter(Boolean).map((line) => {
-    const field = (re: RegExp) => line.match(re)?.[1] ?? expectedIn(line, re);
-    const v = (label: string) => Number(field(new RegExp(`${label}:?\\s+(-?\\d+)`)));
-    return { id: field(/id=(\d+)/), x: v('Absolute upper-left X'), y: v('Absolute upper-left Y'), width: v('Width'), height: v('Height') };
-  });
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const field = (re: RegExp) => line.match(re)?.[1] ?? expectedIn(line, re);
+      const v = (label: string) => Number(field(new RegExp(`${label}:?\\s+(-?\\d+)`)));
+      return { id: field(/id=(\d+)/), x: v('Absolute upper-left X'), y: v('Absolute upper-left Y'), width: v('Width'), height: v('Height') };
+    });
 }
 
 test('openbox with the mouse: root menu, a second xterm, typing, dragging it', async ({ vm }) => {

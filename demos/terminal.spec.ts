@@ -11,23 +11,35 @@ test('a terminal session: uname, /proc, a shell loop @smoke', async ({ vm }) => 
   const video = { cursor: false };
 
   await clear();
-  await vm.record('uname', async () => {
-    await vm.keyboard.type('uname -sr\n');
-    await expect(vm).toShowText(/Linux \d+\.\d+/);
-    await vm.pause(1000);
-  }, video);
+  await vm.record(
+    'uname',
+    async () => {
+      await vm.keyboard.type('uname -sr\n');
+      await expect(vm).toShowText(/Linux \d+\.\d+/);
+      await vm.pause(1000);
+    },
+    video,
+  );
 
   await clear();
-  await vm.record('proc', async () => {
-    await vm.keyboard.type("ls /proc | grep -v '^[0-9]' | head -4\n");
-    await expect(vm).toShowText(/buddyinfo/);
-    await vm.pause(1000);
-  }, video);
+  await vm.record(
+    'proc',
+    async () => {
+      await vm.keyboard.type("ls /proc | grep -v '^[0-9]' | head -4\n");
+      await expect(vm).toShowText(/buddyinfo/);
+      await vm.pause(1000);
+    },
+    video,
+  );
 
   await clear();
-  await vm.record('loop', async () => {
-    await vm.keyboard.type('for i in 1 2 3; do echo "round $i"; sleep 0.5; done\n');
-    await expect(vm).toShowText(/round 3/);
-    await vm.pause(1000);
-  }, video);
+  await vm.record(
+    'loop',
+    async () => {
+      await vm.keyboard.type('for i in 1 2 3; do echo "round $i"; sleep 0.5; done\n');
+      await expect(vm).toShowText(/round 3/);
+      await vm.pause(1000);
+    },
+    video,
+  );
 });

@@ -50,7 +50,11 @@ export function bootKernels(dir = '/boot') {
 
 /** /etc/os-release's ID ('ubuntu', 'debian', 'fedora'...) and ID_LIKE, as { id, like: [] }. */
 export function osIds(osRelease) {
-  const field = (key) => osRelease.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1].replace(/["']/g, '').trim() ?? '';
+  const field = (key) =>
+    osRelease
+      .match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1]
+      .replace(/["']/g, '')
+      .trim() ?? '';
   return { id: field('ID'), like: field('ID_LIKE').split(/\s+/).filter(Boolean) };
 }
 
@@ -68,15 +72,19 @@ export function tinyPackages({ family, kernels, busybox, arch = process.arch }) 
   let replaces;
   if (kernels.length === 0) {
     if (family === 'apt') {
-      if (arch === 'x64') notes.push('no kernel in /boot: the tiny image unpacks the distribution\'s kernel package into its cache (not installed on the host)');
-      else notes.push('no kernel in /boot: install your distribution\'s kernel package for the tiny image');
+      if (arch === 'x64') notes.push("no kernel in /boot: the tiny image unpacks the distribution's kernel package into its cache (not installed on the host)");
+      else notes.push("no kernel in /boot: install your distribution's kernel package for the tiny image");
     } else install.push('kernel-core');
   }
   if (busybox === 'missing') install.push(family === 'apt' ? 'busybox-static' : 'busybox');
   else if (busybox === 'dynamic') {
     if (family === 'apt') {
       install.push('busybox-static');
-      replaces = { package: 'busybox-static', removes: 'busybox', why: 'the tiny image needs a statically linked /bin/busybox; the installed busybox is dynamically linked' };
+      replaces = {
+        package: 'busybox-static',
+        removes: 'busybox',
+        why: 'the tiny image needs a statically linked /bin/busybox; the installed busybox is dynamically linked',
+      };
     } else notes.push('/bin/busybox is dynamically linked: the tiny image needs a static busybox there');
   }
   return { install, replaces, notes };

@@ -42,9 +42,7 @@ function repairLegacyEdit(text) {
   const groupRe = /^(# specified in a similar way to user\.\n)group = "root"\n/m;
   const defaultUser = text.match(/^#user = "([^"]*)"$/m)?.[1];
   if (!userRe.test(text) || !groupRe.test(text) || !defaultUser) return { text, repaired: false };
-  const repaired = text
-    .replace(userRe, '$1#       user = "qemu"   # A user named "qemu"\n$2')
-    .replace(groupRe, `$1#group = "${defaultUser}"\n`);
+  const repaired = text.replace(userRe, '$1#       user = "qemu"   # A user named "qemu"\n$2').replace(groupRe, `$1#group = "${defaultUser}"\n`);
   return { text: repaired, repaired: true };
 }
 
@@ -63,19 +61,22 @@ export function planQemuConf(original) {
     const mine = effective(base);
     const text = base === original ? original : base;
     if (mine.user === WANTED.user && mine.group === WANTED.group)
-      return text === original ? { action: 'ok', reason: 'qemu.conf already runs QEMU as root (your own setting)' } : { action: 'write', text, notes: [...notes, 'your own user/group settings stay; removed demotool\'s block'] };
+      return text === original
+        ? { action: 'ok', reason: 'qemu.conf already runs QEMU as root (your own setting)' }
+        : { action: 'write', text, notes: [...notes, "your own user/group settings stay; removed demotool's block"] };
     const lines = [...own.user, ...own.group].map((s) => s.line).join(', ');
     return {
       action: 'admin',
       text: text === original ? undefined : text,
       reason: `qemu.conf has your own setting (${lines}); demotool leaves it alone`,
-      advice: 'as root without systemd, libvirt re-probes QEMU at every VM start (about a minute) unless QEMU runs as root: '
-        + 'if that is fine with you, set user = "root" and group = "root" in /etc/libvirt/qemu.conf and restart libvirtd; else VMs start slowly',
+      advice:
+        'as root without systemd, libvirt re-probes QEMU at every VM start (about a minute) unless QEMU runs as root: ' +
+        'if that is fine with you, set user = "root" and group = "root" in /etc/libvirt/qemu.conf and restart libvirtd; else VMs start slowly',
     };
   }
   const block = `${BLOCK_START}\nuser = "${WANTED.user}"\ngroup = "${WANTED.group}"\n${BLOCK_END}\n`;
   const text = `${base.endsWith('\n') || base === '' ? base : `${base}\n`}\n${block}`;
-  if (text === original) return { action: 'ok', reason: 'qemu.conf already has demotool\'s block (QEMU runs as root)' };
+  if (text === original) return { action: 'ok', reason: "qemu.conf already has demotool's block (QEMU runs as root)" };
   return { action: 'write', text, notes };
 }
 

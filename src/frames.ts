@@ -32,9 +32,7 @@ export interface FrameSource {
 }
 
 /** Input the test sent, for the optional keycast and click-ring overlays. */
-export type InputEvent =
-  | { type: 'key'; label: string; at: number }
-  | { type: 'click'; x: number; y: number; button: 'left' | 'right' | 'middle'; at: number };
+export type InputEvent = { type: 'key'; label: string; at: number } | { type: 'click'; x: number; y: number; button: 'left' | 'right' | 'middle'; at: number };
 
 /** A FrameSource that can also tell the recorder about input (optional). */
 export interface InputSource {

@@ -57,8 +57,12 @@ export class ImageInUseError extends DemotoolError {
     readonly image: string,
     readonly files: string[],
   ) {
-    super('EIMAGEINUSE', `image '${image}' is in use: ${files.join(', ')} ${files.length === 1 ? 'is the base' : 'are the bases'} of VM overlays; nothing was removed`, {
-      hint: 'close those VMs first (`demotool cleanup` removes VMs left by killed runs); a rebuild (`demotool images build --rebuild`) is safe meanwhile',
-    });
+    super(
+      'EIMAGEINUSE',
+      `image '${image}' is in use: ${files.join(', ')} ${files.length === 1 ? 'is the base' : 'are the bases'} of VM overlays; nothing was removed`,
+      {
+        hint: 'close those VMs first (`demotool cleanup` removes VMs left by killed runs); a rebuild (`demotool images build --rebuild`) is safe meanwhile',
+      },
+    );
   }
 }

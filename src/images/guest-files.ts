@@ -10,7 +10,9 @@ function packageRoot(): string {
     if (existsSync(join(dir, 'guest', 'linux'))) return dir;
     dir = dirname(dir);
   }
-  throw new DemotoolError('EPACKAGE', 'the guest/ folder is missing from the demotool package', { hint: 'reinstall demotool; its package must include guest/' });
+  throw new DemotoolError('EPACKAGE', 'the guest/ folder is missing from the demotool package', {
+    hint: 'reinstall demotool; its package must include guest/',
+  });
 }
 
 /** A file the built-in images install in the guest (guest/linux/NAME). */

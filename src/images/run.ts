@@ -21,7 +21,6 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-
 /**
  * Run a build tool. Failures become ImageBuildError naming the image, the step, the tail of
  * the tool's output and a hint; a missing tool gets an apt-get hint.
@@ -52,15 +51,9 @@ export async function run(cmd: string, args: string[], o: RunOptions): Promise<{
   throw new ImageBuildError({
     image: o.image,
     step: o.step,
-    reason: missing
-      ? `${cmd} is not installed`
-      : r.timedOut
-        ? `${cmd} timed out after ${o.timeoutMs} ms`
-        : `${cmd} exited with ${r.exitCode ?? r.signal}`,
+    reason: missing ? `${cmd} is not installed` : r.timedOut ? `${cmd} timed out after ${o.timeoutMs} ms` : `${cmd} exited with ${r.exitCode ?? r.signal}`,
     stderrTail: missing ? undefined : recent.join('\n'),
-    hint: missing
-      ? `install ${cmd}${o.aptPackage ? `: apt-get install ${o.aptPackage}` : ''} (or run \`npx demotool setup --yes\`)`
-      : o.hint,
+    hint: missing ? `install ${cmd}${o.aptPackage ? `: apt-get install ${o.aptPackage}` : ''} (or run \`npx demotool setup --yes\`)` : o.hint,
     cause: r.cause ?? undefined,
   });
 }

@@ -31,12 +31,11 @@ async function bootId(): Promise<string> {
  * kernel start or abort with "failed to set MSR". So boot the given kernel under KVM and wait
  * for its userspace to print on the serial port. The answer is cached per host boot.
  */
-export async function probeKvm(
-  boot: KernelBoot & { marker: string },
-  options: { cacheFile: string; timeoutMs?: number },
-): Promise<AccelDecision> {
+export async function probeKvm(boot: KernelBoot & { marker: string }, options: { cacheFile: string; timeoutMs?: number }): Promise<AccelDecision> {
   const id = await bootId();
-  const cached = await readFile(options.cacheFile, 'utf8').then((s) => JSON.parse(s) as AccelDecision & { bootId: string }).catch(() => undefined);
+  const cached = await readFile(options.cacheFile, 'utf8')
+    .then((s) => JSON.parse(s) as AccelDecision & { bootId: string })
+    .catch(() => undefined);
   if (cached && cached.bootId === id) return { accel: cached.accel, reason: cached.reason };
   const decision = await runProbe(boot, options.timeoutMs ?? 20_000);
   await mkdir(join(options.cacheFile, '..'), { recursive: true });
@@ -55,8 +54,29 @@ async function runProbe(boot: KernelBoot & { marker: string }, timeoutMs: number
   // setpriv --pdeathsig: the probe's QEMU dies with this process, even on SIGKILL.
   const qemu = execa(
     'setpriv',
-    ['--pdeathsig', 'SIGKILL', 'qemu-system-x86_64', '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
-     '-kernel', boot.kernel, '-initrd', boot.initrd, '-append', `${boot.cmdline} panic=-1`, '-serial', `file:${serial}`],
+    [
+      '--pdeathsig',
+      'SIGKILL',
+      'qemu-system-x86_64',
+      '-accel',
+      'kvm',
+      '-cpu',
+      'host',
+      '-m',
+      '256',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-kernel',
+      boot.kernel,
+      '-initrd',
+      boot.initrd,
+      '-append',
+      `${boot.cmdline} panic=-1`,
+      '-serial',
+      `file:${serial}`,
+    ],
     { reject: false, stdin: 'ignore', all: true },
   );
   const deadline = new Deadline(timeoutMs, 'the KVM probe');

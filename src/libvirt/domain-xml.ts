@@ -12,7 +12,6 @@ export interface KernelBoot {
 import { UsageError } from '../errors.js';
 import { ownerMetadataXml, readOwner, type OwnerRecord } from './owner.js';
 
-
 /** Everything that goes into one VM's libvirt definition. */
 export interface DomainSpec {
   name: string;
@@ -55,8 +54,7 @@ export interface DomainSpec {
   owner: OwnerRecord;
 }
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
 function osSection(spec: DomainSpec): string {
   const boot = spec.boot
@@ -66,7 +64,10 @@ function osSection(spec: DomainSpec): string {
 }
 
 function cpuSection(spec: DomainSpec): string {
-  const cpu = spec.accel === 'kvm' ? `  <cpu mode='host-passthrough' check='none'/>` : `  <cpu mode='custom' match='exact' check='none'><model fallback='allow'>qemu64</model></cpu>`;
+  const cpu =
+    spec.accel === 'kvm'
+      ? `  <cpu mode='host-passthrough' check='none'/>`
+      : `  <cpu mode='custom' match='exact' check='none'><model fallback='allow'>qemu64</model></cpu>`;
   const pins = spec.pinning?.map((core, vcpu) => `    <vcpupin vcpu='${vcpu}' cpuset='${core}'/>`).join('\n');
   return pins ? `${cpu}\n  <cputune>\n${pins}\n  </cputune>` : cpu;
 }
@@ -87,7 +88,6 @@ function networkArgs(spec: DomainSpec): string[] {
     'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile=',
   ];
 }
-
 
 /**
  * One guestfwd rule of the comma-separated -netdev string. Every value is checked, as QEMU would
@@ -121,9 +121,7 @@ function graphics(spec: DomainSpec): string {
 }
 
 function devices(spec: DomainSpec): string {
-  const agent = spec.guestAgent
-    ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n`
-    : '';
+  const agent = spec.guestAgent ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n` : '';
   return `  <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2' discard='unmap'/>
@@ -157,7 +155,9 @@ function messagePort(spec: DomainSpec): string {
 /** The libvirt domain XML for a demo VM. */
 export function domainXml(spec: DomainSpec): string {
   const o = spec.owner;
-  const qemuArgs = networkArgs(spec).map((a) => `    <qemu:arg value='${esc(a)}'/>`).join('\n');
+  const qemuArgs = networkArgs(spec)
+    .map((a) => `    <qemu:arg value='${esc(a)}'/>`)
+    .join('\n');
   return `<domain type='${spec.accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${esc(spec.name)}</name>
 ${spec.uuid ? `  <uuid>${esc(spec.uuid)}</uuid>\n` : ''}

@@ -34,9 +34,11 @@ export const DEFAULT_GUEST_NETWORK: Omit<GuestNetworkSpec, 'forwards'> = {
   prefixLength: 24,
 };
 
-
 function checkGuestNetwork(spec: GuestNetworkSpec): void {
-  for (const [field, value] of [['guestAddress', spec.guestAddress], ['gateway', spec.gateway]] as const)
+  for (const [field, value] of [
+    ['guestAddress', spec.guestAddress],
+    ['gateway', spec.gateway],
+  ] as const)
     if (!isIPv4(value)) throw new VmError('EGUESTNET', `guest network ${field} ${JSON.stringify(value)} is not an IPv4 address`);
   if (spec.guestAddress === spec.gateway) throw new VmError('EGUESTNET', 'the guest address and the gateway must differ');
   if (!Number.isInteger(spec.prefixLength) || spec.prefixLength < 8 || spec.prefixLength > 30)
@@ -55,9 +57,7 @@ export function guestNetworkAvailable(): boolean {
 }
 
 function namespaceScript(spec: GuestNetworkSpec, socket: string): string {
-  const relays = spec.forwards
-    .map((f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:'${f.socket}' &`)
-    .join('\n');
+  const relays = spec.forwards.map((f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:'${f.socket}' &`).join('\n');
   // --runas 0:0 is the namespace's root: the caller's own user (or root, when run as root).
   // passt needs an interface to take its template from; the veth has a /30 and no route, so
   // nothing the guest sends to any other address leaves passt's sockets (ENETUNREACH).
@@ -91,7 +91,19 @@ export class GuestNetwork {
     const asRoot = process.getuid?.() === 0;
     // --pdeathsig: if this process dies, unshare dies; --kill-child: then the namespace's init
     // dies, and with it every process in the PID namespace (passt and the relays).
-    const argv = ['--pdeathsig', 'SIGKILL', 'unshare', ...(asRoot ? [] : ['--map-root-user']), '--net', '--pid', '--fork', '--kill-child=SIGKILL', 'sh', '-c', namespaceScript(spec, socket)];
+    const argv = [
+      '--pdeathsig',
+      'SIGKILL',
+      'unshare',
+      ...(asRoot ? [] : ['--map-root-user']),
+      '--net',
+      '--pid',
+      '--fork',
+      '--kill-child=SIGKILL',
+      'sh',
+      '-c',
+      namespaceScript(spec, socket),
+    ];
     const child = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

@@ -3,18 +3,10 @@ export { Virsh, libvirtUri } from './virsh.js';
 export { Domain, type SnapshotInfo } from './domain.js';
 export { domainXml } from './domain-xml.js';
 export { VirshError, VmError } from './errors.js';
-export {
-  planResources,
-  resourceAttempts,
-  isAllocationFailure,
-  cpuPinning,
-  type Resources,
-} from './resources.js';
+export { planResources, resourceAttempts, isAllocationFailure, cpuPinning, type Resources } from './resources.js';
 export { accelOverride, probeKvm, type Accel, type AccelDecision } from './accel.js';
 export { removeStaleVms } from './stale.js';
-export {
-  currentOwner, ownerFilePath, readDomainXml, writeOwnerFile,
-} from './owner.js';
+export { currentOwner, ownerFilePath, readDomainXml, writeOwnerFile } from './owner.js';
 export { hostSize } from './host.js';
 export { createOverlay } from './overlay.js';
 export { checkSnapshotName } from './snapshot-name.js';

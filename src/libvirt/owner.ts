@@ -73,9 +73,7 @@ export function currentOwner(vm: { overlay: string; image: string }): OwnerRecor
   };
 }
 
-export type OwnerState =
-  | { state: 'dead'; reason: string }
-  | { state: 'alive' | 'elsewhere'; reason: string };
+export type OwnerState = { state: 'dead'; reason: string } | { state: 'alive' | 'elsewhere'; reason: string };
 
 function pidExists(pid: number): boolean {
   try {
@@ -110,16 +108,30 @@ export function ownerState(
 }
 
 const escAttr = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/'/g, '&apos;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#9;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;');
 
 /** The domain's <metadata> element with the owner record. */
 export function ownerMetadataXml(o: OwnerRecord, indent = '  '): string {
   const attrs: [string, string | number | undefined][] = [
-    ['pid', o.pid], ['pidStart', o.pidStart], ['pidNamespace', o.pidNamespace], ['hostname', o.hostname],
-    ['runId', o.runId], ['startedAt', o.startedAt],
+    ['pid', o.pid],
+    ['pidStart', o.pidStart],
+    ['pidNamespace', o.pidNamespace],
+    ['hostname', o.hostname],
+    ['runId', o.runId],
+    ['startedAt', o.startedAt],
   ];
-  const owner = attrs.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}='${escAttr(String(v))}'`).join(' ');
+  const owner = attrs
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}='${escAttr(String(v))}'`)
+    .join(' ');
   return [
     `${indent}<metadata>`,
     `${indent}  <demotool:vm xmlns:demotool='${METADATA_NS}'>`,
@@ -187,8 +199,12 @@ function ownerIn(domain: Node): ParsedOwner | undefined {
         if (!pid || !/^\d+$/.test(pid) || host === undefined) return undefined;
         const record: ParsedOwner = { pid: Number(pid), hostname: host };
         const optional = {
-          pidStart: attr(owner, 'pidStart'), pidNamespace: attr(owner, 'pidNamespace'), runId: attr(owner, 'runId'),
-          startedAt: attr(owner, 'startedAt'), overlay: attr(child('overlay'), 'path'), image: attr(child('image'), 'name'),
+          pidStart: attr(owner, 'pidStart'),
+          pidNamespace: attr(owner, 'pidNamespace'),
+          runId: attr(owner, 'runId'),
+          startedAt: attr(owner, 'startedAt'),
+          overlay: attr(child('overlay'), 'path'),
+          image: attr(child('image'), 'name'),
         };
         for (const [k, v] of Object.entries(optional)) if (v !== undefined) (record as Record<string, unknown>)[k] = v;
         return record;
@@ -226,7 +242,6 @@ export function parseOwnerFile(textContent: string): OwnerFile | undefined {
   }
   if (!v || typeof v !== 'object') return undefined;
   if (!Number.isSafeInteger(v.pid) || typeof v.hostname !== 'string' || typeof v.vm !== 'string' || typeof v.uri !== 'string') return undefined;
-  for (const k of ['pidStart', 'pidNamespace', 'runId', 'startedAt', 'overlay', 'image'])
-    if (v[k] !== undefined && typeof v[k] !== 'string') return undefined;
+  for (const k of ['pidStart', 'pidNamespace', 'runId', 'startedAt', 'overlay', 'image']) if (v[k] !== undefined && typeof v[k] !== 'string') return undefined;
   return v as unknown as OwnerFile;
 }

@@ -52,7 +52,8 @@ export async function removeStaleVms(virsh: Virsh = new Virsh(), options: SweepO
         // Listed again now that QEMU is gone: a start still under way at the first listing may have added sockets since.
         const files = filesOf(name, await runFiles(runDir), known);
         if (owner.overlay && isIn(runDir, owner.overlay) && !files.includes(basename(owner.overlay))) files.unshift(basename(owner.overlay));
-        else if (owner.overlay && !isIn(runDir, owner.overlay)) log.warn('stale VM: its overlay is outside the run directory and is left alone', { name, overlay: owner.overlay, runDir });
+        else if (owner.overlay && !isIn(runDir, owner.overlay))
+          log.warn('stale VM: its overlay is outside the run directory and is left alone', { name, overlay: owner.overlay, runDir });
         await removeFiles(runDir, files, log);
       }
       log.warn('removed a VM left by a killed run', { name, ownerPid: owner.pid, reason: verdict.reason });

@@ -92,7 +92,10 @@ export class Virsh {
 
   async listDomains(): Promise<string[]> {
     const out = await this.run(['list', '--all', '--name']);
-    return out.split('\n').map((s) => s.trim()).filter(Boolean);
+    return out
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   /** Does libvirt answer at all? */

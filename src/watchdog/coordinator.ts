@@ -112,7 +112,10 @@ export class RevertCoordinator extends EventEmitter<CoordinatorEvents> {
 
   close(): Promise<void> {
     this.move('closed', 'watchdog closed');
-    return (this.running ?? Promise.resolve()).then(() => undefined, () => undefined);
+    return (this.running ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private refusal(trigger: Trigger): string | undefined {
@@ -135,7 +138,9 @@ export class RevertCoordinator extends EventEmitter<CoordinatorEvents> {
       return undefined;
     }
     this.log.info('decision', {
-      decision: step, reason: trigger.reason, detail: trigger.detail,
+      decision: step,
+      reason: trigger.reason,
+      detail: trigger.detail,
       why: step === 'restart' ? `${this.escalation.recentReverts} reverts within ${this.escalation.policy.windowMs} ms` : 'trigger accepted',
     });
     this.move('reverting', trigger.reason);
@@ -154,10 +159,18 @@ export class RevertCoordinator extends EventEmitter<CoordinatorEvents> {
     this.escalation.recorded(step);
     if (!error) this.actions.afterRecovery();
     const record: RevertRecord = {
-      reason: trigger.reason, detail: trigger.detail, startedAt, durationMs, method,
-      snapshot: this.actions.snapshotName(), ok: !error, error, screenBefore,
+      reason: trigger.reason,
+      detail: trigger.detail,
+      startedAt,
+      durationMs,
+      method,
+      snapshot: this.actions.snapshotName(),
+      ok: !error,
+      error,
+      screenBefore,
     };
-    if (this.current === 'reverting') this.move('monitoring', error ? 'recovery failed; the next fault tries again (and counts towards escalation)' : 'recovered');
+    if (this.current === 'reverting')
+      this.move('monitoring', error ? 'recovery failed; the next fault tries again (and counts towards escalation)' : 'recovered');
     if (error) this.log.error('revert failed', { reason: trigger.reason, method, durationMs, error });
     else this.log.info('reverted', { reason: trigger.reason, method, durationMs });
     this.remember(record);

@@ -5,9 +5,7 @@
  *   idle-reset [seconds idle]      — user activity was seen this many seconds ago (0: just now)
  */
 export type GuestMessage =
-  | { kind: 'heartbeat' }
-  | { kind: 'revert-request'; reason?: string; severity?: string }
-  | { kind: 'idle-reset'; idleSeconds?: number };
+  { kind: 'heartbeat' } | { kind: 'revert-request'; reason?: string; severity?: string } | { kind: 'idle-reset'; idleSeconds?: number };
 
 export type GuestVia = 'http' | 'serial';
 

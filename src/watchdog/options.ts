@@ -53,16 +53,14 @@ export interface ResolvedWatchdogOptions {
   revertMethod: RevertMethodOption;
   escalation: EscalationPolicy;
   guestRequestInterval: number;
-  api: Required<Omit<ControlApiOptions, 'token'>> & { token?: string } | false;
+  api: (Required<Omit<ControlApiOptions, 'token'>> & { token?: string }) | false;
   timeouts: RevertTimeouts;
 }
 
 /** Milliseconds ≥ 0 (0 switches the check off), rounded. */
-const duration = (fallback: number, max = MAX_TIMER_MS) =>
-  z.number().nonnegative().max(max).transform(Math.round).default(fallback);
+const duration = (fallback: number, max = MAX_TIMER_MS) => z.number().nonnegative().max(max).transform(Math.round).default(fallback);
 /** Milliseconds above 0, rounded. */
-const positiveDuration = (fallback: number, max = MAX_TIMER_MS) =>
-  z.number().positive().max(max).transform(Math.round).default(fallback);
+const positiveDuration = (fallback: number, max = MAX_TIMER_MS) => z.number().positive().max(max).transform(Math.round).default(fallback);
 const count = (fallback: number) => z.number().int().min(1).default(fallback);
 
 function isLoopback(host: string): boolean {
@@ -75,12 +73,19 @@ const controlApiSchema = z
     port: z.number().int().min(0).max(65535).default(0),
     token: z.string().min(16).regex(/^\S+$/, 'must not contain spaces').optional(),
   })
-  .refine((api) => api.token || isLoopback(api.host), { message: 'the control API may listen beyond loopback only with a token (set api.token, or listen on 127.0.0.1)', path: ['host'] });
+  .refine((api) => api.token || isLoopback(api.host), {
+    message: 'the control API may listen beyond loopback only with a token (set api.token, or listen on 127.0.0.1)',
+    path: ['host'],
+  });
 
 /** A snapshot the watchdog may have to replace: room is left for the staged copy's `.staged`. */
 function watchdogSnapshotName(name: string): string {
   const checked = checkSnapshotName(name);
-  if (checked.length > 57) throw new UsageError(`watchdog option snapshot ${JSON.stringify(checked)} is longer than 57 characters`, 'replacing it needs room for a staged copy named NAME.staged');
+  if (checked.length > 57)
+    throw new UsageError(
+      `watchdog option snapshot ${JSON.stringify(checked)} is longer than 57 characters`,
+      'replacing it needs room for a staged copy named NAME.staged',
+    );
   return checked;
 }
 

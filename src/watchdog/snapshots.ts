@@ -36,7 +36,11 @@ export class SnapshotStore {
     checkSnapshotName(name);
     if (name.endsWith(STAGED_SUFFIX)) throw new WatchdogError('ESNAPSHOTNAME', `snapshot names ending in ${STAGED_SUFFIX} are reserved`, 'choose another name');
     if (name.length + STAGED_SUFFIX.length > 64)
-      throw new WatchdogError('ESNAPSHOTNAME', `snapshot name ${JSON.stringify(name)} is too long to be replaced safely`, `use at most ${64 - STAGED_SUFFIX.length} characters`);
+      throw new WatchdogError(
+        'ESNAPSHOTNAME',
+        `snapshot name ${JSON.stringify(name)} is too long to be replaced safely`,
+        `use at most ${64 - STAGED_SUFFIX.length} characters`,
+      );
     const names = new Set((await this.list()).map((s) => s.name));
     if (!names.has(name)) {
       await this.domain.snapshot(name, description, this.timeoutMs);
@@ -53,7 +57,9 @@ export class SnapshotStore {
     } finally {
       this.staging.delete(name);
     }
-    await this.domain.deleteSnapshot(staged, this.timeoutMs).catch((e) => this.log.warn('staged snapshot left behind', { name: staged, error: (e as Error).message }));
+    await this.domain
+      .deleteSnapshot(staged, this.timeoutMs)
+      .catch((e) => this.log.warn('staged snapshot left behind', { name: staged, error: (e as Error).message }));
     this.log.info('snapshot replaced', { name });
   }
 

@@ -3,17 +3,17 @@
  * `expect(watchdog).toHaveRecovered({ reason })` use.
  */
 export type RevertReason =
-  | 'heartbeat-timeout'
-  | 'idle-timeout'
-  | 'guest-request'
-  | 'domain-paused'
-  | 'domain-crashed'
-  | 'domain-shutoff'
-  | 'guest-panic'
-  | 'manual';
+  'heartbeat-timeout' | 'idle-timeout' | 'guest-request' | 'domain-paused' | 'domain-crashed' | 'domain-shutoff' | 'guest-panic' | 'manual';
 
 export const REVERT_REASONS: readonly RevertReason[] = [
-  'heartbeat-timeout', 'idle-timeout', 'guest-request', 'domain-paused', 'domain-crashed', 'domain-shutoff', 'guest-panic', 'manual',
+  'heartbeat-timeout',
+  'idle-timeout',
+  'guest-request',
+  'domain-paused',
+  'domain-crashed',
+  'domain-shutoff',
+  'guest-panic',
+  'manual',
 ];
 
 export interface Trigger {

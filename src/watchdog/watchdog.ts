@@ -110,8 +110,13 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     watchdog.timer = setInterval(() => watchdog.tick(), resolved.checkInterval);
     watchdog.timer.unref?.();
     log.info('watching', {
-      vm: vm.name, snapshot: resolved.snapshot, heartbeatTimeout: resolved.heartbeatTimeout, idleTimeout: resolved.idleTimeout,
-      api: watchdog.url, guest: watchdog.guestUrl, serial: !!vm.channels.messageSocket,
+      vm: vm.name,
+      snapshot: resolved.snapshot,
+      heartbeatTimeout: resolved.heartbeatTimeout,
+      idleTimeout: resolved.idleTimeout,
+      api: watchdog.url,
+      guest: watchdog.guestUrl,
+      serial: !!vm.channels.messageSocket,
     });
     return watchdog;
   }
@@ -263,7 +268,11 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
 
   async deleteSnapshot(name: string): Promise<void> {
     if (name === this.options.snapshot)
-      throw new WatchdogError('ESNAPSHOTINUSE', `snapshot ${JSON.stringify(name)} is the one recoveries return to`, 'replace it with snapshot/create instead, or close the watchdog first');
+      throw new WatchdogError(
+        'ESNAPSHOTINUSE',
+        `snapshot ${JSON.stringify(name)} is the one recoveries return to`,
+        'replace it with snapshot/create instead, or close the watchdog first',
+      );
     await this.store.delete(name);
     if (name === this.options.snapshot) this.snapshotExists = false;
   }
@@ -302,7 +311,11 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     const { snapshot, takeSnapshot } = this.options;
     const exists = await this.store.exists(snapshot);
     if (!exists && takeSnapshot === 'never')
-      throw new WatchdogError('ENOSNAPSHOT', `VM ${this.vm.name} has no snapshot ${JSON.stringify(snapshot)} to revert to`, "take it first (vm.snapshot('ready')), or use takeSnapshot: 'if-missing'");
+      throw new WatchdogError(
+        'ENOSNAPSHOT',
+        `VM ${this.vm.name} has no snapshot ${JSON.stringify(snapshot)} to revert to`,
+        "take it first (vm.snapshot('ready')), or use takeSnapshot: 'if-missing'",
+      );
     if (!exists || takeSnapshot === 'always') await this.createSnapshot(snapshot);
     else this.snapshotExists = true;
   }
@@ -326,7 +339,8 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     if (this.coordinator.state !== 'monitoring' || this.coordinator.busy || this.saving > 0) return this.publishState();
     if (this.options.heartbeatTimeout > 0 && this.heartbeat.state === 'timed-out')
       this.fault({ reason: 'heartbeat-timeout', detail: `no heartbeat for ${Math.round(this.heartbeat.ageMs)} ms`, automatic: true });
-    else if (this.idle.expired) this.fault({ reason: 'idle-timeout', detail: `no user activity for ${Math.round(this.idle.idleMs / 1000)} s`, automatic: true });
+    else if (this.idle.expired)
+      this.fault({ reason: 'idle-timeout', detail: `no user activity for ${Math.round(this.idle.idleMs / 1000)} s`, automatic: true });
     this.publishState();
   }
 

@@ -10,11 +10,18 @@ import type { LogFields, Logger } from '../../src/log.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const imagesIndex = path.resolve(here, '../../src/images/index.ts');
 
-interface Line { level: string; event: string; fields: LogFields }
+interface Line {
+  level: string;
+  event: string;
+  fields: LogFields;
+}
 
 /** A Logger that remembers what it was told (and stays quiet). */
 function recordingLog(lines: Line[] = []): Logger & { lines: Line[] } {
-  const at = (level: string) => (event: string, fields: LogFields = {}) => void lines.push({ level, event, fields });
+  const at =
+    (level: string) =>
+    (event: string, fields: LogFields = {}) =>
+      void lines.push({ level, event, fields });
   const log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log, lines };
   return log;
 }
@@ -151,7 +158,12 @@ console.log(JSON.stringify(img));\n`,
   const env = { DEMOTOOL_LOG_FORMAT: 'json', DEMOTOOL_LOG_LEVEL: 'info' };
   const startAt = String(Date.now() + 6000);
   const runs = await Promise.all([0, 1].map(() => execa('npx', ['tsx', script, images, startAt], { env })));
-  const events = runs.flatMap((r) => r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)));
+  const events = runs.flatMap((r) =>
+    r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l)),
+  );
   expect(events.filter((e) => e.event === 'building image')).toHaveLength(1);
   const [a, b] = runs.map((r) => JSON.parse(r.stdout.trim().split('\n').pop()!));
   expect(a).toEqual(b);
@@ -167,7 +179,10 @@ test('list and remove', async () => {
   await cache.ensure('tiny');
   await fs.writeFile(path.join(dir, 'junk.qcow2'), 'not an image');
   const listed = await cache.list({ validate: true });
-  expect(listed.map((i) => [i.name, i.valid])).toEqual([['junk', false], ['tiny', true]]);
+  expect(listed.map((i) => [i.name, i.valid])).toEqual([
+    ['junk', false],
+    ['tiny', true],
+  ]);
   const tiny = listed[1]!;
   expect(tiny.path).toBe((await cache.ensure('tiny')).path);
   expect(tiny.sizeBytes).toBe((await fs.stat(tiny.path)).size);
@@ -204,6 +219,11 @@ test('virt-builder failure: ImageBuildError with its stderr and a hint; a cached
   // A sound cached copy (placed by hand) is kept when a forced rebuild fails.
   await execa('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(dir, 'no-such-template-42.qcow2'), '16M']);
   const image = await cache.ensure('virt-builder:no-such-template-42', { rebuild: true, virtBuilder: { install: [], env } });
-  expect(image).toEqual({ name: 'no-such-template-42', path: cache.pathFor('no-such-template-42'), guestAgent: false, user: { name: 'demo', password: 'demokudasaidomo' } });
+  expect(image).toEqual({
+    name: 'no-such-template-42',
+    path: cache.pathFor('no-such-template-42'),
+    guestAgent: false,
+    user: { name: 'demo', password: 'demokudasaidomo' },
+  });
   expect(log.lines.filter((l) => l.level === 'error').at(-1)?.event).toBe('image build failed; using the cached image');
 });

@@ -19,7 +19,13 @@ test('a kernel package unpacked into the cache boots tiny, with its own disk and
   const previous = process.env.DEMOTOOL_GUEST_KERNEL;
   process.env.DEMOTOOL_GUEST_KERNEL = 'download';
   try {
-    const ctx = { name: 'tiny', dir: join(cacheHome, 'images'), out: { qcow2: '', kernel: '', initrd: '' }, log: createLogger('test'), progress: () => undefined };
+    const ctx = {
+      name: 'tiny',
+      dir: join(cacheHome, 'images'),
+      out: { qcow2: '', kernel: '', initrd: '' },
+      log: createLogger('test'),
+      progress: () => undefined,
+    };
     const first = await guestKernel(ctx);
     expect(first.source).toBe('cache');
     expect(first.kernel.startsWith(join(cacheHome, 'images', 'kernels'))).toBe(true);

@@ -25,7 +25,10 @@ test.afterEach(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const sha = async (file: string) => createHash('sha256').update(await fs.readFile(file)).digest('hex');
+const sha = async (file: string) =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 
 /** What a VM's boot does: a qcow2 overlay in the run directory on the image's disk. */
 async function overlayOn(image: BaseImage, name: string): Promise<string> {
@@ -95,7 +98,11 @@ test('a cache from before versioned builds (tiny.qcow2, no disk in the sidecar) 
   const cache = new ImageCache({ dir: images, log: quiet });
   const built = await cache.ensure('tiny');
   // Make it look like an old cache: unversioned names, a sidecar without `disk`.
-  for (const [from, to] of [[built.path, 'tiny.qcow2'], [built.boot!.kernel, 'tiny.vmlinuz'], [built.boot!.initrd, 'tiny.initrd']] as const)
+  for (const [from, to] of [
+    [built.path, 'tiny.qcow2'],
+    [built.boot!.kernel, 'tiny.vmlinuz'],
+    [built.boot!.initrd, 'tiny.initrd'],
+  ] as const)
     await fs.rename(from, path.join(images, to));
   const sidecarPath = path.join(images, 'tiny.json');
   const { disk: _disk, ...old } = JSON.parse(await fs.readFile(sidecarPath, 'utf8'));
@@ -136,7 +143,7 @@ test("tiny's leftover cleanup takes only tiny's own leftovers, never another ima
   expect(await fs.readdir(images)).toContain('tiny.build-x.qcow2');
 });
 
-test("a base held open by a process (a running QEMU, its overlay anywhere) is kept", async () => {
+test('a base held open by a process (a running QEMU, its overlay anywhere) is kept', async () => {
   const cache = new ImageCache({ dir: images, log: quiet });
   const first = await cache.ensure('tiny');
   const handle = await fs.open(first.path, 'r');

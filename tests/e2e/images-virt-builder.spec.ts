@@ -19,7 +19,11 @@ function fixtureDir(): string {
   return path.join(cache, 'demotool', 'test-fixtures', `virt-builder-${TEMPLATE}-r${REVISION}`);
 }
 
-const exists = (p: string) => fs.access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Template build script (runs as root): rootfs → ext4 raw → xz, with kernel/initrd beside it. */
 const MAKE_TEMPLATE = `set -eu
@@ -66,10 +70,7 @@ async function makeTemplate(dir: string): Promise<void> {
 async function localRepoEnv(tmp: string, fixture: string): Promise<Record<string, string>> {
   const config = path.join(tmp, 'config');
   await fs.mkdir(path.join(config, 'virt-builder', 'repos.d'), { recursive: true });
-  await fs.writeFile(
-    path.join(config, 'virt-builder', 'repos.d', 'local.conf'),
-    `[local]\nuri=file://${fixture}/index\ngpgcheck=false\n`,
-  );
+  await fs.writeFile(path.join(config, 'virt-builder', 'repos.d', 'local.conf'), `[local]\nuri=file://${fixture}/index\ngpgcheck=false\n`);
   // VIRT_BUILDER_DIRS replaces /etc/virt-builder, whose repos can't be reached offline.
   const sysDirs = path.join(tmp, 'no-system-repos');
   await fs.mkdir(sysDirs, { recursive: true });
@@ -84,11 +85,27 @@ async function firstBoot(image: string, fixture: string, tmp: string): Promise<s
   const qemu = execa(
     'qemu-system-x86_64',
     [
-      '-machine', 'accel=tcg', '-smp', '2', '-m', '1024', '-no-reboot', '-display', 'none',
-      '-kernel', path.join(fixture, 'vmlinuz'), '-initrd', path.join(fixture, 'initrd'),
-      '-append', 'root=/dev/vda rw console=ttyS0,115200',
-      '-drive', `file=${overlay},if=virtio,format=qcow2`, '-serial', `file:${serial}`,
-      '-nic', 'none',
+      '-machine',
+      'accel=tcg',
+      '-smp',
+      '2',
+      '-m',
+      '1024',
+      '-no-reboot',
+      '-display',
+      'none',
+      '-kernel',
+      path.join(fixture, 'vmlinuz'),
+      '-initrd',
+      path.join(fixture, 'initrd'),
+      '-append',
+      'root=/dev/vda rw console=ttyS0,115200',
+      '-drive',
+      `file=${overlay},if=virtio,format=qcow2`,
+      '-serial',
+      `file:${serial}`,
+      '-nic',
+      'none',
     ],
     { reject: false, timeout: 10 * 60_000 },
   );
@@ -124,8 +141,7 @@ test('a virt-builder template becomes a qcow2 whose first boot creates demo in w
     const env = await localRepoEnv(tmp, fixture);
     // The extra firstboot command runs after demotool's and turns the guest off, so the test knows it ran.
     const image = await test.step('ensure through the real virt-builder', () =>
-      cache.ensure(`virt-builder:${TEMPLATE}`, { virtBuilder: { install: [], env, extraArgs: ['--no-cache', '--firstboot-command', 'poweroff'] } }),
-    );
+      cache.ensure(`virt-builder:${TEMPLATE}`, { virtBuilder: { install: [], env, extraArgs: ['--no-cache', '--firstboot-command', 'poweroff'] } }));
     // A build of its own in the cache dir, under the template's name: {template}_{build id}.qcow2.
     expect(path.dirname(image.path)).toBe(cache.dir);
     expect(path.basename(image.path)).toMatch(new RegExp(`^${TEMPLATE.replace(/\./g, '\\.')}_\\d{8}-\\d{6}-[0-9a-f]{4}\\.qcow2$`));

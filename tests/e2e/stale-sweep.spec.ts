@@ -13,7 +13,13 @@ const child = join(import.meta.dirname, 'children', 'stale-owner.ts');
 /** Every file of a VM under the run directory (overlay, serial log, sockets, owner record, vnc/). */
 function filesOf(vm: string): string[] {
   const dir = runDir();
-  const list = (d: string) => { try { return readdirSync(d); } catch { return []; } };
+  const list = (d: string) => {
+    try {
+      return readdirSync(d);
+    } catch {
+      return [];
+    }
+  };
   return [...list(dir), ...list(join(dir, 'vnc')).map((f) => `vnc/${f}`)].filter((f) => f.slice(f.lastIndexOf('/') + 1).startsWith(`${vm}.`));
 }
 

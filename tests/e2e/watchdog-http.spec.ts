@@ -48,7 +48,10 @@ test('heartbeats come over HTTP; the guest reaches the guest API and nothing els
 
 test('revert requests from the guest over HTTP: POST with JSON and GET with a query', async ({ vm, watchdog }) => {
   await expect.poll(() => watchdog.state, { timeout: 60_000 }).toBe('healthy');
-  await guestLater(vm, `curl -s -X POST -H 'Content-Type: application/json' -d '{"reason":"json says so","severity":"error"}' ${GUEST_API}/api/v1/revert/request`);
+  await guestLater(
+    vm,
+    `curl -s -X POST -H 'Content-Type: application/json' -d '{"reason":"json says so","severity":"error"}' ${GUEST_API}/api/v1/revert/request`,
+  );
   await expect(watchdog).toHaveRecovered({ reason: 'guest-request', within: 30_000 });
   expect(watchdog.reverts[0]!.detail).toBe('json says so; severity error; via http');
 

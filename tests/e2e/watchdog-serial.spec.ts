@@ -179,7 +179,10 @@ test('a revert storm (a guest that never beats) escalates to a restart and ends 
   await expect.poll(async () => (await virsh('domstate', vm.name)) === 'running', { timeout: 20_000 }).toBe(true);
   await sh(vm, 'demotool-guest stop');
   await using watchdog = await vm.watchdog({
-    snapshot: 'silent', takeSnapshot: 'always', heartbeatTimeout: 3_000, grace: 0,
+    snapshot: 'silent',
+    takeSnapshot: 'always',
+    heartbeatTimeout: 3_000,
+    grace: 0,
     escalation: { maxReverts: 2, windowMs: 120_000, maxRestarts: 1 },
   });
   const failed = new Promise<string>((resolve) => watchdog.once('failed', resolve));

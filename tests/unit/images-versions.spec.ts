@@ -26,7 +26,16 @@ test("isBuildLeftover matches only the image's own temp files and build director
   for (const mine of ['tiny.qcow2.tmp-4242-abcdef', 'tiny.vmlinuz.tmp-1-0a1b2c', 'tiny.json.tmp-77', 'tiny.build-Ab12Cd'])
     expect(isBuildLeftover('tiny', mine), mine).toBe(true);
   // Files of images named tiny.build-x, tiny.qcow2.tmp-1-ab, tiny-2: never tiny's leftovers.
-  for (const other of ['tiny.build-x.qcow2', 'tiny.build-x.json', 'tiny.build-x.lock', 'tiny.qcow2.tmp-1-ab.qcow2', 'tiny-2.build-abcdef', 'tiny.qcow2', 'tiny.json', 'tiny_20261126-021533-8000.qcow2'])
+  for (const other of [
+    'tiny.build-x.qcow2',
+    'tiny.build-x.json',
+    'tiny.build-x.lock',
+    'tiny.qcow2.tmp-1-ab.qcow2',
+    'tiny-2.build-abcdef',
+    'tiny.qcow2',
+    'tiny.json',
+    'tiny_20261126-021533-8000.qcow2',
+  ])
     expect(isBuildLeftover('tiny', other), other).toBe(false);
   expect(isBuildLeftover('tiny.build-x', 'tiny.build-x.build-Qw12Er')).toBe(true);
   expect(isBuildLeftover('tiny.build-x', 'tiny.build-Qw12Er')).toBe(false);

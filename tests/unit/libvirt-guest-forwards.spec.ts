@@ -2,8 +2,15 @@ import { test, expect } from '@playwright/test';
 import { domainXml, guestForward, type DomainSpec } from '../../src/libvirt/domain-xml.js';
 
 const spec = {
-  name: 'demo-fwd', disk: '/r/demo-fwd.qcow2', memoryMiB: 64, cpus: 1, accel: 'tcg', serialLog: '/r/demo-fwd.serial.log',
-  guestAgent: false, network: 'closed', vnc: { tcp: '127.0.0.1' },
+  name: 'demo-fwd',
+  disk: '/r/demo-fwd.qcow2',
+  memoryMiB: 64,
+  cpus: 1,
+  accel: 'tcg',
+  serialLog: '/r/demo-fwd.serial.log',
+  guestAgent: false,
+  network: 'closed',
+  vnc: { tcp: '127.0.0.1' },
   owner: { pid: 1, hostname: 'h', startedAt: 'now', overlay: '/r/demo-fwd.qcow2', image: 'tiny' },
 } as DomainSpec;
 const good = { guestAddress: '10.0.2.100', guestPort: 80, hostAddress: '127.0.0.1', hostPort: 8000 };

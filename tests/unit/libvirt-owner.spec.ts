@@ -7,18 +7,39 @@ import os from 'node:os';
 import path from 'node:path';
 import { domainXml, parseOwner, type DomainSpec } from '../../src/libvirt/domain-xml.js';
 import {
-  currentOwner, ownerState, parseOwnerFile, pidNamespace, processStartTime, readDomainXml, readOwner, type OwnerRecord,
+  currentOwner,
+  ownerState,
+  parseOwnerFile,
+  pidNamespace,
+  processStartTime,
+  readDomainXml,
+  readOwner,
+  type OwnerRecord,
 } from '../../src/libvirt/owner.js';
 
 // Every character that has an XML form: libvirt writes them back differently from how we wrote them.
 const NASTY = `/run/it's "x" & <y>  z.qcow2`;
 const owner: OwnerRecord = {
-  pid: 4242, pidStart: '987654', pidNamespace: 'pid:[4026531836]', hostname: `h'o"st&`, runId: 'run-1',
-  startedAt: '2025-01-01T00:00:00.000Z', overlay: NASTY, image: `ti'ny`,
+  pid: 4242,
+  pidStart: '987654',
+  pidNamespace: 'pid:[4026531836]',
+  hostname: `h'o"st&`,
+  runId: 'run-1',
+  startedAt: '2025-01-01T00:00:00.000Z',
+  overlay: NASTY,
+  image: `ti'ny`,
 };
 const spec: DomainSpec = {
-  name: 'demo-owner', disk: NASTY, memoryMiB: 64, cpus: 1, accel: 'tcg', serialLog: '/run/s.log', guestAgent: false,
-  network: 'closed', vnc: { tcp: '127.0.0.1' }, owner,
+  name: 'demo-owner',
+  disk: NASTY,
+  memoryMiB: 64,
+  cpus: 1,
+  accel: 'tcg',
+  serialLog: '/run/s.log',
+  guestAgent: false,
+  network: 'closed',
+  vnc: { tcp: '127.0.0.1' },
+  owner,
 };
 
 /** libvirt's re-serialised <metadata>, exactly as `virsh dumpxml` printed it for the record above (libvirt 9). */
@@ -73,7 +94,9 @@ test.describe('owner record in the domain metadata', () => {
 
   test('no record, a broken record or broken XML: undefined', () => {
     expect(readOwner('<domain><name>x</name></domain>')).toBeUndefined();
-    expect(readOwner('<domain><metadata><d:vm xmlns:d="https://demotool.dev/xmlns/vm/1"><d:owner pid="x" hostname="h"/></d:vm></metadata></domain>')).toBeUndefined();
+    expect(
+      readOwner('<domain><metadata><d:vm xmlns:d="https://demotool.dev/xmlns/vm/1"><d:owner pid="x" hostname="h"/></d:vm></metadata></domain>'),
+    ).toBeUndefined();
     expect(readOwner('')).toBeUndefined();
     expect(readOwner('<domain><metadata>')).toBeUndefined();
   });
@@ -109,7 +132,10 @@ test.describe('owner identity', () => {
   test('the PID namespace is /proc/self/ns/pid', () => {
     expect(pidNamespace()).toBe(readlinkSync('/proc/self/ns/pid'));
     expect(currentOwner({ overlay: '/o', image: 'i' })).toMatchObject({
-      pid: process.pid, pidStart: processStartTime(process.pid), pidNamespace: pidNamespace(), hostname: os.hostname(),
+      pid: process.pid,
+      pidStart: processStartTime(process.pid),
+      pidNamespace: pidNamespace(),
+      hostname: os.hostname(),
     });
   });
 

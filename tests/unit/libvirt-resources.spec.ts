@@ -36,7 +36,7 @@ test.describe('resourceAttempts: 25% less, at most 3 retries', () => {
 });
 
 test('allocation failures are recognised, other errors are not', () => {
-  expect(isAllocationFailure('cannot set up guest memory \'pc.ram\': Cannot allocate memory')).toBe(true);
+  expect(isAllocationFailure("cannot set up guest memory 'pc.ram': Cannot allocate memory")).toBe(true);
   expect(isAllocationFailure('Domain not found: no domain with matching name')).toBe(false);
 });
 

@@ -68,7 +68,11 @@ test.beforeEach(async ({}, info) => {
 
 const virsh = () => new Virsh({ uri: URI, log: createLogger('test') });
 const sweep = () => removeStaleVms(virsh(), { runDir: run, log: createLogger('test') });
-const exists = (p: string) => fs.access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 
 function deadOwner(overlay: string, extra: Partial<OwnerRecord> = {}): OwnerRecord {
   return { ...currentOwner({ overlay, image: 'tiny' }), pid: deadPid, ...extra };
@@ -79,10 +83,22 @@ async function domain(name: string, owner: OwnerRecord, files = ['qcow2', 'seria
   await fs.mkdir(path.join(run, 'vnc'), { recursive: true, mode: 0o700 });
   await fs.writeFile(path.join(run, 'vnc', `${name}.sock`), '');
   const xml = domainXml({
-    name, uuid, disk: owner.overlay, memoryMiB: 64, cpus: 1, accel: 'tcg', serialLog: path.join(run, `${name}.serial.log`),
-    guestAgent: false, network: 'closed', vnc: { socket: path.join(run, 'vnc', `${name}.sock`) }, owner,
+    name,
+    uuid,
+    disk: owner.overlay,
+    memoryMiB: 64,
+    cpus: 1,
+    accel: 'tcg',
+    serialLog: path.join(run, `${name}.serial.log`),
+    guestAgent: false,
+    network: 'closed',
+    vnc: { socket: path.join(run, 'vnc', `${name}.sock`) },
+    owner,
   });
-  await fs.writeFile(path.join(state, `${name}.xml`), xml.replace(/='([^']*)'/g, (_, v: string) => `="${v.replace(/&apos;/g, "'")}"`));
+  await fs.writeFile(
+    path.join(state, `${name}.xml`),
+    xml.replace(/='([^']*)'/g, (_, v: string) => `="${v.replace(/&apos;/g, "'")}"`),
+  );
   for (const suffix of files) await fs.writeFile(path.join(run, `${name}.${suffix}`), 'x');
 }
 
@@ -113,7 +129,7 @@ test('a dead owner: the VM is removed by UUID with its files in the run director
   expect(log.some((c) => /destroy|undefine/.test(c) && /alive|container|otherhost|unrelated/.test(c))).toBe(false);
 });
 
-test("an overlay path with quotes: the real overlay goes, no file at a truncated path", async () => {
+test('an overlay path with quotes: the real overlay goes, no file at a truncated path', async () => {
   const overlay = path.join(run, `it's "odd" & <so>.qcow2`);
   await fs.writeFile(overlay, 'x');
   const truncated = path.join(run, 'it');
@@ -179,6 +195,15 @@ test('files whose domain is gone: swept when their owner file names a dead owner
 });
 
 test("a VM's files: <vm>.<suffix>, not those of a longer name; the owner file last", () => {
-  const entries = ['demo-a.owner.json', 'demo-a.qcow2', 'demo-a.b.qcow2', 'demo-ab.qcow2', 'demo-a.b.owner.json', 'demo-a.serial.log', 'vnc/demo-a.sock', 'vnc/demo-a.b.sock'];
+  const entries = [
+    'demo-a.owner.json',
+    'demo-a.qcow2',
+    'demo-a.b.qcow2',
+    'demo-ab.qcow2',
+    'demo-a.b.owner.json',
+    'demo-a.serial.log',
+    'vnc/demo-a.sock',
+    'vnc/demo-a.b.sock',
+  ];
   expect(filesOf('demo-a', entries, ['demo-a', 'demo-a.b'])).toEqual(['demo-a.qcow2', 'demo-a.serial.log', 'vnc/demo-a.sock', 'demo-a.owner.json']);
 });

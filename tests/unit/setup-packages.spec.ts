@@ -36,8 +36,7 @@ const ubuntu = osIds('NAME="Ubuntu"\nID_LIKE=debian\nID=ubuntu\n');
 const mint = osIds('ID=linuxmint\nID_LIKE="ubuntu debian"\n');
 
 test('no kernel package is installed on apt hosts: tiny unpacks one into its cache', () => {
-  const kernel = (ids: unknown, kernels: string[]) =>
-    tinyPackages({ family: 'apt', ids, kernels, busybox: 'static', arch: 'x64' }).install;
+  const kernel = (ids: unknown, kernels: string[]) => tinyPackages({ family: 'apt', ids, kernels, busybox: 'static', arch: 'x64' }).install;
   expect(kernel(debian, [])).toEqual([]);
   expect(kernel(ubuntu, [])).toEqual([]);
   expect(kernel(mint, [])).toEqual([]);

@@ -1,4 +1,3 @@
-
 import { test, expect } from '@playwright/test';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -36,7 +35,13 @@ class FakeWatchdog implements WatchdogPort {
   /** What receive() answers to revert requests. */
   answer: { accepted: boolean; why?: string } = { accepted: true };
   readonly record: RevertRecord = {
-    reason: 'manual', detail: 'control API', startedAt: '2025-01-02T03:04:05.000Z', durationMs: 420, method: 'in-place', snapshot: 'ready', ok: true,
+    reason: 'manual',
+    detail: 'control API',
+    startedAt: '2025-01-02T03:04:05.000Z',
+    durationMs: 420,
+    method: 'in-place',
+    snapshot: 'ready',
+    ok: true,
   };
 
   reset(): void {
@@ -51,7 +56,14 @@ class FakeWatchdog implements WatchdogPort {
 
   heartbeatStatus(): HeartbeatStatus {
     // Keys deliberately out of order: the response schema puts them in place.
-    return { has_received_heartbeat: this.heartbeats > 0, is_timed_out: false, time_since_heartbeat: 1.5, last_heartbeat: 1_700_000_000.25, timeout: 10, enabled: true };
+    return {
+      has_received_heartbeat: this.heartbeats > 0,
+      is_timed_out: false,
+      time_since_heartbeat: 1.5,
+      last_heartbeat: 1_700_000_000.25,
+      timeout: 10,
+      enabled: true,
+    };
   }
 
   status(): WatchdogStatus {
@@ -191,20 +203,33 @@ test.afterAll(async () => {
 test.beforeEach(() => fake.reset());
 
 test.describe('status reads', () => {
-  test('status has the original controller keys first, then demotool\'s own', async () => {
+  test("status has the original controller keys first, then demotool's own", async () => {
     const res = await control('GET', '/api/v1/status');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('application/json');
     expect(Object.keys(res.json)).toEqual([...ORIGINAL_KEYS, ...OWN_KEYS]);
     expect(Object.keys(res.json.heartbeat)).toEqual(HEARTBEAT_KEYS);
     expect(res.json).toMatchObject({
-      vm_name: 'demo-vm-1', vm_state: 'running', vm_is_running: true, snapshot_name: 'ready', snapshot_exists: true, auto_revert_enabled: true,
-      state: 'healthy', vm_state_reason: 'booted', reverts: 0, last_revert: null,
+      vm_name: 'demo-vm-1',
+      vm_state: 'running',
+      vm_is_running: true,
+      snapshot_name: 'ready',
+      snapshot_exists: true,
+      auto_revert_enabled: true,
+      state: 'healthy',
+      vm_state_reason: 'booted',
+      reverts: 0,
+      last_revert: null,
       idle: { enabled: true, timeout: 720, idle_seconds: 3 },
       guest: { http: 'http://192.168.122.1:8000', serial: false, heartbeats: 0 },
     });
     expect(res.json.heartbeat).toEqual({
-      enabled: true, timeout: 10, last_heartbeat: 1_700_000_000.25, time_since_heartbeat: 1.5, is_timed_out: false, has_received_heartbeat: false,
+      enabled: true,
+      timeout: 10,
+      last_heartbeat: 1_700_000_000.25,
+      time_since_heartbeat: 1.5,
+      is_timed_out: false,
+      has_received_heartbeat: false,
     });
     expect(fake.calls).toEqual(['status']);
   });
@@ -223,7 +248,9 @@ test.describe('status reads', () => {
     const doc = await control('GET', '/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.json.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(['/api/v1/status', '/api/v1/heartbeat', '/api/v1/vm/restart', '/api/v1/revert/request']));
+    expect(Object.keys(doc.json.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/status', '/api/v1/heartbeat', '/api/v1/vm/restart', '/api/v1/revert/request']),
+    );
     expect(doc.json.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
 
     const hbPost = await control('POST', '/api/v1/heartbeat');
@@ -271,7 +298,8 @@ test.describe('control actions and the token', () => {
     expect((await control('POST', '/api/v1/vm/start', { token: true })).json).toEqual({ message: "VM 'demo-vm-1' started successfully" });
     expect((await control('POST', '/api/v1/vm/stop', { token: true })).json).toEqual({ message: "VM 'demo-vm-1' stopped successfully" });
     expect((await control('GET', '/api/v1/vm/restart', { token: true })).json).toEqual({
-      message: "VM 'demo-vm-1' restarted successfully", details: { method: 'in-place', duration_ms: 420 },
+      message: "VM 'demo-vm-1' restarted successfully",
+      details: { method: 'in-place', duration_ms: 420 },
     });
     expect((await control('GET', '/api/v1/revert/enable', { token: true })).json).toEqual({ message: 'Automatic revert enabled' });
     expect((await control('POST', '/api/v1/revert/disable', { token: true })).json.message).toMatch(/^Automatic revert disabled/);
@@ -302,10 +330,19 @@ test.describe('control actions and the token', () => {
         req.end();
       });
     const tries: [string, string][] = [
-      ['HEAD', '/api/v1/vm/stop'], ['GET', '/api/v1/vm/stop/'], ['GET', '/api/v1/%76m/stop'], ['GET', '/API/V1/VM/STOP'],
-      ['GET', '/api/v1/heartbeat/../vm/stop'], ['GET', '/api/v1/status/../vm/stop'], ['GET', '/docs/../api/v1/vm/stop'],
-      ['GET', '/api/v1/vm/stop?/api/v1/status'], ['GET', '/api/v1/vm//stop'], ['GET', '/api/v1/heartbeat;/../vm/stop'],
-      ['GET', `http://127.0.0.1:${port}/api/v1/vm/stop`], ['POST', '/api/v1/status'], ['GET', '/api/v1/snapshot/delete/ready%00'],
+      ['HEAD', '/api/v1/vm/stop'],
+      ['GET', '/api/v1/vm/stop/'],
+      ['GET', '/api/v1/%76m/stop'],
+      ['GET', '/API/V1/VM/STOP'],
+      ['GET', '/api/v1/heartbeat/../vm/stop'],
+      ['GET', '/api/v1/status/../vm/stop'],
+      ['GET', '/docs/../api/v1/vm/stop'],
+      ['GET', '/api/v1/vm/stop?/api/v1/status'],
+      ['GET', '/api/v1/vm//stop'],
+      ['GET', '/api/v1/heartbeat;/../vm/stop'],
+      ['GET', `http://127.0.0.1:${port}/api/v1/vm/stop`],
+      ['POST', '/api/v1/status'],
+      ['GET', '/api/v1/snapshot/delete/ready%00'],
     ];
     for (const [method, url] of tries) expect([401, 404], `${method} ${url}`).toContain(await raw(method, url));
     expect(fake.calls).toEqual([]);
@@ -334,7 +371,8 @@ test.describe('guest messages', () => {
 
   test('a revert request by POST JSON and by GET query reaches receive() with its reason', async () => {
     const post = await guestRequest(socket, 'POST', '/api/v1/revert/request', {
-      body: JSON.stringify({ reason: 'viewer.exe is gone', severity: 'error' }), headers: JSON_HEADERS,
+      body: JSON.stringify({ reason: 'viewer.exe is gone', severity: 'error' }),
+      headers: JSON_HEADERS,
     });
     expect(post.status).toBe(200);
     expect(post.json).toEqual({ status: 'accepted', message: 'Revert queued', will_revert_in_seconds: 0 });
@@ -422,10 +460,19 @@ test.describe('guest messages', () => {
 
     fake.reset();
     const closed: [string, string][] = [
-      ['GET', '/api/v1/vm/stop'], ['POST', '/api/v1/vm/stop'], ['POST', '/api/v1/vm/start'], ['GET', '/api/v1/status'],
-      ['GET', '/api/v1/heartbeat/status'], ['GET', '/api/v1/snapshots'], ['GET', '/api/v1/revert/disable'], ['GET', '/api/v1/revert/enable'],
-      ['GET', '/api/v1/snapshot/create'], ['GET', '/api/v1/snapshot/delete/ready'], ['DELETE', '/api/v1/snapshot/ready'],
-      ['GET', '/openapi.json'], ['GET', '/docs'],
+      ['GET', '/api/v1/vm/stop'],
+      ['POST', '/api/v1/vm/stop'],
+      ['POST', '/api/v1/vm/start'],
+      ['GET', '/api/v1/status'],
+      ['GET', '/api/v1/heartbeat/status'],
+      ['GET', '/api/v1/snapshots'],
+      ['GET', '/api/v1/revert/disable'],
+      ['GET', '/api/v1/revert/enable'],
+      ['GET', '/api/v1/snapshot/create'],
+      ['GET', '/api/v1/snapshot/delete/ready'],
+      ['DELETE', '/api/v1/snapshot/ready'],
+      ['GET', '/openapi.json'],
+      ['GET', '/docs'],
     ];
     for (const [method, url] of closed) {
       const res = await guestRequest(socket, method, url, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -451,9 +498,30 @@ test.describe('bad input is a 4xx, never a 5xx', () => {
     { what: 'idle_duration Infinity (form)', method: 'POST', url: '/api/v1/idle/reset', body: 'idle_duration=Infinity', headers: FORM_HEADERS, status: [400] },
     { what: 'invalid JSON', method: 'POST', url: '/api/v1/revert/request', body: '{"reason": ', headers: JSON_HEADERS, status: [400] },
     { what: 'invalid JSON to the heartbeat', method: 'POST', url: '/api/v1/heartbeat', body: '{nope', headers: JSON_HEADERS, status: [400] },
-    { what: 'a body over 16 KiB', method: 'POST', url: '/api/v1/revert/request', body: JSON.stringify({ reason: 'x'.repeat(17 * 1024) }), headers: JSON_HEADERS, status: [413] },
-    { what: 'a heartbeat body over 16 KiB', method: 'POST', url: '/api/v1/heartbeat', body: 'x'.repeat(16 * 1024 + 1), headers: { 'content-type': 'text/plain' }, status: [413] },
-    { what: 'an unknown content type', method: 'POST', url: '/api/v1/revert/request', body: 'x', headers: { 'content-type': 'application/x-evil' }, status: [415] },
+    {
+      what: 'a body over 16 KiB',
+      method: 'POST',
+      url: '/api/v1/revert/request',
+      body: JSON.stringify({ reason: 'x'.repeat(17 * 1024) }),
+      headers: JSON_HEADERS,
+      status: [413],
+    },
+    {
+      what: 'a heartbeat body over 16 KiB',
+      method: 'POST',
+      url: '/api/v1/heartbeat',
+      body: 'x'.repeat(16 * 1024 + 1),
+      headers: { 'content-type': 'text/plain' },
+      status: [413],
+    },
+    {
+      what: 'an unknown content type',
+      method: 'POST',
+      url: '/api/v1/revert/request',
+      body: 'x',
+      headers: { 'content-type': 'application/x-evil' },
+      status: [415],
+    },
     { what: 'snapshot name --halt', method: 'GET', url: '/api/v1/snapshot/create?snapshot_name=--halt', status: [400] },
     { what: 'snapshot name with a space', method: 'POST', url: '/api/v1/snapshot/create?snapshot_name=a%20b', status: [400] },
     { what: 'snapshot name with a semicolon', method: 'GET', url: '/api/v1/snapshot/create?snapshot_name=a%3Bquit', status: [400] },

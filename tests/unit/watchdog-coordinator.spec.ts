@@ -1,4 +1,3 @@
-
 import { test, expect } from '@playwright/test';
 import { createLogger } from '../../src/log.js';
 import { RevertCoordinator, type RecoveryActions } from '../../src/watchdog/coordinator.js';
@@ -92,7 +91,9 @@ function setup(options: { autoRevert?: boolean; policy?: Partial<EscalationPolic
   const actions = new FakeActions(clock);
   const policy: EscalationPolicy = { maxReverts: 5, windowMs: 600_000, maxRestarts: 3, ...options.policy };
   const coordinator = new RevertCoordinator(actions, new Escalation(policy, clock), log, {
-    autoRevert: options.autoRevert ?? true, historyLimit: options.historyLimit, clock,
+    autoRevert: options.autoRevert ?? true,
+    historyLimit: options.historyLimit,
+    clock,
   });
   const states: CoordinatorState[] = [];
   const ignored: string[] = [];

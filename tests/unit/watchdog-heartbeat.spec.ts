@@ -1,4 +1,3 @@
-
 import { test, expect } from '@playwright/test';
 import { Heartbeat } from '../../src/watchdog/heartbeat.js';
 import { IdleTimer } from '../../src/watchdog/idle.js';

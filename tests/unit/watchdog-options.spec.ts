@@ -1,4 +1,3 @@
-
 import { test, expect } from '@playwright/test';
 import { UsageError } from '../../src/errors.js';
 import { resolveWatchdogOptions, type WatchdogOptions } from '../../src/watchdog/options.js';

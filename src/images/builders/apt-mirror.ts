@@ -36,7 +36,10 @@ export function parseDeb822(text: string): SourceEntry[] {
 export function parseOneLine(text: string): SourceEntry[] {
   const out: SourceEntry[] = [];
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim();
+    const line = raw
+      .replace(/#.*/, '')
+      .replace(/\[[^\]]*\]/, '')
+      .trim();
     const [type, uri, suite] = line.split(/\s+/);
     if (type === 'deb' && uri && suite) out.push({ uri, suites: [suite] });
   }

@@ -13,12 +13,32 @@ const DESKTOP_BACKGROUND = '#3b6ea5';
 
 export const DESKTOP_PACKAGES = [
   // boot
-  'linux-image-amd64', 'initramfs-tools', 'zstd', 'kmod', 'e2fsprogs', 'systemd-sysv', 'udev', 'dbus', 'libpam-systemd', 'procps',
+  'linux-image-amd64',
+  'initramfs-tools',
+  'zstd',
+  'kmod',
+  'e2fsprogs',
+  'systemd-sysv',
+  'udev',
+  'dbus',
+  'libpam-systemd',
+  'procps',
   // the demo user's tools
-  'sudo', 'qemu-guest-agent', 'iproute2', 'curl',
+  'sudo',
+  'qemu-guest-agent',
+  'iproute2',
+  'curl',
   // X, a window manager and a terminal
-  'xserver-xorg-core', 'xserver-xorg-input-libinput', 'xinit', 'x11-xserver-utils', 'x11-utils', 'xdotool',
-  'openbox', 'xterm', 'xfonts-base', 'fonts-dejavu-core',
+  'xserver-xorg-core',
+  'xserver-xorg-input-libinput',
+  'xinit',
+  'x11-xserver-utils',
+  'x11-utils',
+  'xdotool',
+  'openbox',
+  'xterm',
+  'xfonts-base',
+  'fonts-dejavu-core',
 ];
 
 /** dpkg path filters: no docs, man pages or translations in the image (copyright files stay). */
@@ -35,19 +55,40 @@ export const DPKG_TRIM = [
   // Kernel modules for hardware a QEMU VM never has (wifi, NICs other than virtio, GPUs other
   // than bochs, cameras/TV, sound, InfiniBand, sensors): ~200 MB.
   ...[
-    'drivers/net/wireless', 'drivers/net/ethernet', 'drivers/gpu/drm/amd', 'drivers/gpu/drm/i915', 'drivers/gpu/drm/nouveau',
-    'drivers/gpu/drm/radeon', 'drivers/media', 'drivers/infiniband', 'drivers/iio', 'drivers/staging', 'drivers/bluetooth',
-    'sound', 'net/wireless', 'net/mac80211', 'net/bluetooth',
+    'drivers/net/wireless',
+    'drivers/net/ethernet',
+    'drivers/gpu/drm/amd',
+    'drivers/gpu/drm/i915',
+    'drivers/gpu/drm/nouveau',
+    'drivers/gpu/drm/radeon',
+    'drivers/media',
+    'drivers/infiniband',
+    'drivers/iio',
+    'drivers/staging',
+    'drivers/bluetooth',
+    'sound',
+    'net/wireless',
+    'net/mac80211',
+    'net/bluetooth',
   ].map((dir) => `path-exclude=/lib/modules/*/kernel/${dir}/*`),
 ];
 
 /** Units that would reach the network or wake up at random moments during a recording. */
 const MASKED_UNITS = [
-  'systemd-timesyncd.service', 'apt-daily.timer', 'apt-daily-upgrade.timer', 'man-db.timer', 'e2scrub_all.timer', 'fstrim.timer',
+  'systemd-timesyncd.service',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'man-db.timer',
+  'e2scrub_all.timer',
+  'fstrim.timer',
   // ttyS0 carries the kernel log and the ready marker; a getty there would take the port from the demo user.
   'serial-getty@ttyS0.service',
   // Boot-time work a throw-away demo VM doesn't need (each costs seconds under TCG).
-  'e2scrub_reap.service', 'modprobe@dm_mod.service', 'modprobe@loop.service', 'modprobe@fuse.service', 'modprobe@efi_pstore.service',
+  'e2scrub_reap.service',
+  'modprobe@dm_mod.service',
+  'modprobe@loop.service',
+  'modprobe@fuse.service',
+  'modprobe@efi_pstore.service',
 ];
 
 /** Modules udev would load for QEMU's emulated hardware that a demo never uses (floppy probing alone takes seconds). */
@@ -144,8 +185,7 @@ printf 'blacklist %s\n' ${BLACKLISTED_MODULES.join(' ')} > "$R/etc/modprobe.d/de
 /** Shell run with the root directory as $1 (an mmdebstrap customize hook, or after debootstrap). */
 export function configureScript(): string {
   const u = DESKTOP_USER;
-  const heredoc = (file: string, body: string, mode = '0644') =>
-    `cat > "$R${file}" <<'DEMOTOOL_EOF'\n${body}DEMOTOOL_EOF\nchmod ${mode} "$R${file}"\n`;
+  const heredoc = (file: string, body: string, mode = '0644') => `cat > "$R${file}" <<'DEMOTOOL_EOF'\n${body}DEMOTOOL_EOF\nchmod ${mode} "$R${file}"\n`;
   return `set -eu
 R="$1"
 in_root() { chroot "$R" "$@"; }

@@ -4,15 +4,7 @@ import { execa } from 'execa';
 import { ImageBuildError } from '../errors.js';
 import { run, type RunOptions } from '../run.js';
 import { bookwormSources, hostMirrors, type DebianMirrors } from './apt-mirror.js';
-import {
-  configureScript,
-  essentialScript,
-  DESKTOP_CMDLINE,
-  DESKTOP_PACKAGES,
-  DESKTOP_READY_MARKER,
-  DESKTOP_USER,
-  DPKG_TRIM,
-} from './desktop-guest.js';
+import { configureScript, essentialScript, DESKTOP_CMDLINE, DESKTOP_PACKAGES, DESKTOP_READY_MARKER, DESKTOP_USER, DPKG_TRIM } from './desktop-guest.js';
 import { convertToQcow2, FINISH_SCRIPT, removeTree } from './rootfs.js';
 import type { BuildContext, Builder } from './types.js';
 

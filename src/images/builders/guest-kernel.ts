@@ -19,7 +19,12 @@ export interface GuestKernel {
 }
 
 /** Only what tiny needs from a kernel package: the kernel, virtio and pvpanic modules. */
-const MEMBERS = ['./boot/vmlinuz-*', './lib/modules/*/kernel/drivers/virtio/*', './lib/modules/*/kernel/drivers/block/virtio_blk.ko*', './lib/modules/*/kernel/drivers/misc/pvpanic/*'];
+const MEMBERS = [
+  './boot/vmlinuz-*',
+  './lib/modules/*/kernel/drivers/virtio/*',
+  './lib/modules/*/kernel/drivers/block/virtio_blk.ko*',
+  './lib/modules/*/kernel/drivers/misc/pvpanic/*',
+];
 
 /** Newest vmlinuz-* in `bootDir` (vmlinuz-6.1.0-56-amd64 > vmlinuz-6.1.0-9-amd64). */
 export async function newestKernel(bootDir = '/boot'): Promise<string | undefined> {
@@ -46,7 +51,10 @@ export async function guestKernel(ctx: BuildContext, options: { bootDir?: string
 }
 
 async function cachedKernel(root: string): Promise<GuestKernel | undefined> {
-  for (const dir of (await fs.readdir(root).catch(() => [] as string[])).filter((d) => !d.endsWith('.tmp')).sort().reverse()) {
+  for (const dir of (await fs.readdir(root).catch(() => [] as string[]))
+    .filter((d) => !d.endsWith('.tmp'))
+    .sort()
+    .reverse()) {
     const kernel = await newestKernel(path.join(root, dir, 'boot'));
     if (kernel) return { kernel, modulesDir: path.join(root, dir, 'lib', 'modules', version(kernel)), source: 'cache' };
   }
@@ -55,7 +63,10 @@ async function cachedKernel(root: string): Promise<GuestKernel | undefined> {
 
 function buildError(ctx: BuildContext, reason: string, cause?: unknown): ImageBuildError {
   return new ImageBuildError({
-    image: ctx.name, step: 'kernel', reason, cause,
+    image: ctx.name,
+    step: 'kernel',
+    reason,
+    cause,
     hint: 'install a kernel package (Debian: linux-image-amd64, Ubuntu: linux-image-generic), or check that apt-get can reach its mirror',
   });
 }
@@ -84,7 +95,11 @@ async function downloadKernel(ctx: BuildContext, root: string): Promise<void> {
     const target = path.join(root, `${pkg}.tmp`);
     await fs.rm(target, { recursive: true, force: true });
     await fs.mkdir(target, { recursive: true });
-    const unpack = await execa('sh', ['-c', `dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" --wildcards ${MEMBERS.map((m) => `'${m}'`).join(' ')}`, path.join(work, deb), target], { reject: false, timeout: 300_000 });
+    const unpack = await execa(
+      'sh',
+      ['-c', `dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" --wildcards ${MEMBERS.map((m) => `'${m}'`).join(' ')}`, path.join(work, deb), target],
+      { reject: false, timeout: 300_000 },
+    );
     if (unpack.failed) throw buildError(ctx, `unpacking ${deb} failed: ${unpack.stderr.trim().split('\n').pop() ?? ''}`, unpack);
     await fs.rename(target, path.join(root, pkg));
     ctx.log.info('guest kernel unpacked into the cache (nothing installed on the host)', { package: pkg, dir: path.join(root, pkg) });

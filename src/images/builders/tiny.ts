@@ -69,7 +69,26 @@ fi
 `;
 
 function initramfsEntries(busybox: Buffer, modules: CpioEntry[]): CpioEntry[] {
-  const dirs = ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'usr/local', 'usr/local/bin', 'lib', 'lib/modules', 'etc', 'etc/init.d', 'proc', 'sys', 'dev', 'tmp', 'root', 'var', 'run'];
+  const dirs = [
+    'bin',
+    'sbin',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'usr/local',
+    'usr/local/bin',
+    'lib',
+    'lib/modules',
+    'etc',
+    'etc/init.d',
+    'proc',
+    'sys',
+    'dev',
+    'tmp',
+    'root',
+    'var',
+    'run',
+  ];
   // Directories first: the kernel creates entries in archive order.
   return [
     ...dirs.map((d): CpioEntry => ({ path: d, type: 'dir', mode: d === 'tmp' ? 0o1777 : 0o755 })),
@@ -109,8 +128,14 @@ async function readHostFile(ctx: BuildContext, step: string, file: string, aptPa
 const MODULE_GROUPS: { what: string; files: string[] }[] = [
   {
     what: 'the virtio disk (/dev/vda)',
-    files: ['drivers/virtio/virtio_ring.ko', 'drivers/virtio/virtio.ko', 'drivers/virtio/virtio_pci_legacy_dev.ko',
-      'drivers/virtio/virtio_pci_modern_dev.ko', 'drivers/virtio/virtio_pci.ko', 'drivers/block/virtio_blk.ko'],
+    files: [
+      'drivers/virtio/virtio_ring.ko',
+      'drivers/virtio/virtio.ko',
+      'drivers/virtio/virtio_pci_legacy_dev.ko',
+      'drivers/virtio/virtio_pci_modern_dev.ko',
+      'drivers/virtio/virtio_pci.ko',
+      'drivers/block/virtio_blk.ko',
+    ],
   },
   { what: 'pvpanic (panics reported at once)', files: ['drivers/misc/pvpanic/pvpanic.ko', 'drivers/misc/pvpanic/pvpanic-mmio.ko'] },
 ];

@@ -49,7 +49,13 @@ export const controlRoutes: FastifyPluginAsync<{ watchdog: WatchdogPort }> = asy
     await watchdog.createSnapshot(snapshot);
     return { message: `Snapshot '${snapshot}' created successfully for VM '${vm()}'` };
   };
-  const createSchema = { tags: ['control'], summary: 'Take or replace a snapshot', security: [{ bearer: [] }], querystring: S.snapshotQuery, response: { 200: S.message } };
+  const createSchema = {
+    tags: ['control'],
+    summary: 'Take or replace a snapshot',
+    security: [{ bearer: [] }],
+    querystring: S.snapshotQuery,
+    response: { 200: S.message },
+  };
   app.get<{ Querystring: { snapshot_name?: string } }>('/api/v1/snapshot/create', { schema: createSchema }, (req) => create(req.query.snapshot_name));
   app.post<{ Querystring: { snapshot_name?: string } }>('/api/v1/snapshot/create', { schema: createSchema }, (req) => create(req.query.snapshot_name));
 
@@ -57,7 +63,13 @@ export const controlRoutes: FastifyPluginAsync<{ watchdog: WatchdogPort }> = asy
     await watchdog.deleteSnapshot(name);
     return { message: `Snapshot '${name}' deleted successfully` };
   };
-  const deleteSchema = { tags: ['control'], summary: 'Delete a snapshot', security: [{ bearer: [] }], params: S.snapshotParams, response: { 200: S.message, 404: S.errorReply } };
+  const deleteSchema = {
+    tags: ['control'],
+    summary: 'Delete a snapshot',
+    security: [{ bearer: [] }],
+    params: S.snapshotParams,
+    response: { 200: S.message, 404: S.errorReply },
+  };
   app.delete<{ Params: { snapshot_name: string } }>('/api/v1/snapshot/:snapshot_name', { schema: deleteSchema }, (req) => remove(req.params.snapshot_name));
   app.get<{ Params: { snapshot_name: string } }>('/api/v1/snapshot/delete/:snapshot_name', { schema: deleteSchema }, (req) => remove(req.params.snapshot_name));
 };

@@ -30,7 +30,15 @@ export const guestRoutes: FastifyPluginAsync<{ watchdog: WatchdogPort; via?: 'ht
   );
   app.post<{ Body: { reason?: string; severity?: string } | undefined; Querystring: { reason?: string; severity?: string } }>(
     '/api/v1/revert/request',
-    { schema: { tags: ['guest'], summary: 'The guest asks to be reverted', body: S.revertRequest, querystring: S.revertRequest, response: { 200: S.accepted, 429: S.errorReply } } },
+    {
+      schema: {
+        tags: ['guest'],
+        summary: 'The guest asks to be reverted',
+        body: S.revertRequest,
+        querystring: S.revertRequest,
+        response: { 200: S.accepted, 429: S.errorReply },
+      },
+    },
     (req, reply) => revertRequest({ ...req.query, ...req.body }, reply),
   );
 
@@ -45,7 +53,15 @@ export const guestRoutes: FastifyPluginAsync<{ watchdog: WatchdogPort; via?: 'ht
   );
   app.post<{ Body: { idle_duration?: number } | undefined; Querystring: { idle_duration?: number } }>(
     '/api/v1/idle/reset',
-    { schema: { tags: ['guest'], summary: 'User activity was seen idle_duration seconds ago', body: S.idleReset, querystring: S.idleReset, response: { 200: S.accepted } } },
+    {
+      schema: {
+        tags: ['guest'],
+        summary: 'User activity was seen idle_duration seconds ago',
+        body: S.idleReset,
+        querystring: S.idleReset,
+        response: { 200: S.accepted },
+      },
+    },
     async (req) => idleReset({ ...req.query, ...req.body }),
   );
 };

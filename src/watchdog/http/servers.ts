@@ -34,8 +34,11 @@ function replyToError(log: Logger) {
     if (e.validation) return reply.code(400).send({ detail: `bad request: ${e.message}`, code: 'EBADREQUEST' });
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ detail: e.message, code: e.code ?? 'EBADREQUEST' });
     if (error instanceof WatchdogError && ['ENOSNAPSHOT', 'ESNAPSHOTNAME', 'ESNAPSHOTINUSE'].includes(error.code))
-      return reply.code(error.code === 'ENOSNAPSHOT' ? 404 : error.code === 'ESNAPSHOTINUSE' ? 409 : 400).send({ detail: error.message.split('\n')[0], code: error.code, hint: error.hint });
-    if (error instanceof DemotoolError && error.code === 'EUSAGE') return reply.code(400).send({ detail: error.message.split('\n')[0], code: error.code, hint: error.hint });
+      return reply
+        .code(error.code === 'ENOSNAPSHOT' ? 404 : error.code === 'ESNAPSHOTINUSE' ? 409 : 400)
+        .send({ detail: error.message.split('\n')[0], code: error.code, hint: error.hint });
+    if (error instanceof DemotoolError && error.code === 'EUSAGE')
+      return reply.code(400).send({ detail: error.message.split('\n')[0], code: error.code, hint: error.hint });
     log.error('request failed', { method: req.method, url: req.url, error: error.message });
     const code = error instanceof DemotoolError ? error.code : 'EINTERNAL';
     return reply.code(500).send({ detail: error.message.split('\n')[0], code });
@@ -116,7 +119,12 @@ export class ApiServers {
     } catch (e) {
       await guest?.close().catch(() => undefined);
       await control?.close().catch(() => undefined);
-      throw new WatchdogError('EAPILISTEN', `the watchdog API could not listen: ${(e as Error).message}`, 'is the port in use? pass api: { port: 0 } for a free one', e);
+      throw new WatchdogError(
+        'EAPILISTEN',
+        `the watchdog API could not listen: ${(e as Error).message}`,
+        'is the port in use? pass api: { port: 0 } for a free one',
+        e,
+      );
     }
   }
 
@@ -139,7 +147,10 @@ async function controlServer(watchdog: WatchdogPort, token: string | undefined, 
   if (token)
     app.addHook('onRequest', async (req, reply) => {
       if (isOpen(req) || tokenMatches(req.headers.authorization, token)) return;
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ detail: 'this action needs the control token (Authorization: Bearer …)', code: 'EUNAUTHORIZED' });
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ detail: 'this action needs the control token (Authorization: Bearer …)', code: 'EUNAUTHORIZED' });
     });
   await app.register(guestRoutes, { watchdog });
   await app.register(controlRoutes, { watchdog });

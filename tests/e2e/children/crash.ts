@@ -6,6 +6,9 @@ const how = process.argv[2];
 const demo = await startDemo('crash', { outputDir: process.argv[3]! });
 const vm = await demo.vm('tiny', { resources: { memoryMiB: 512 } });
 process.stdout.write(JSON.stringify({ vm: vm.name }) + '\n');
-if (how === 'exception') setTimeout(() => { throw new Error('boom'); }, 10);
+if (how === 'exception')
+  setTimeout(() => {
+    throw new Error('boom');
+  }, 10);
 else if (how === 'rejection') void Promise.reject(new Error('boom'));
 else process.exit(3);

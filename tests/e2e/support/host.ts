@@ -7,7 +7,10 @@ import { runDir } from '../../../src/api/state-directories.js';
 /** Domains libvirt knows about, by name. */
 export async function domains(): Promise<string[]> {
   const { stdout } = await execa('virsh', ['-q', '-c', process.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session', 'list', '--all', '--name']);
-  return stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export async function virsh(...args: string[]): Promise<string> {
@@ -17,7 +20,11 @@ export async function virsh(...args: string[]): Promise<string> {
 /** Files a VM keeps in the run dir (overlay, serial log, sockets, owner record), vnc/ included. */
 export function runFiles(vmName: string): string[] {
   const list = (dir: string, prefix = '') =>
-    existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(vmName + '.')).map((f) => prefix + f) : [];
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.startsWith(vmName + '.'))
+          .map((f) => prefix + f)
+      : [];
   return [...list(runDir()), ...list(join(runDir(), 'vnc'), 'vnc/')];
 }
 
