@@ -11,4 +11,5 @@ export type { GuestChannels, GuestApiAddress } from './boot.js';
 export type { ReadyOptions, ReadyStrategy } from './readiness.js';
 export type { StepRunner, CallSite } from './steps.js';
 export { BootError } from './boot.js';
+export { MissingAwaitError } from './pending-actions.js';
 export { GuestAgentError, type ExecResult, type ExecOptions } from './guest-agent.js';

@@ -14,6 +14,7 @@ import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js'
 import { VmKeyboard, VmMouse } from './input.js';
 import type { SerialConsole, SerialLog } from './serial.js';
 import { directSteps, userCallSite, type StepRunner } from './steps.js';
+import { PendingActions } from './pending-actions.js';
 import { attachBackends, type VmBackends } from './vm-backends.js';
 import { explainTimeout } from './stopped-vm.js';
 import { recordingSource } from './recording-source.js';
@@ -80,6 +81,7 @@ export class Vm implements AsyncDisposable {
   private readonly log: Logger;
   private readonly onClose: () => void;
   private stepRunner: StepRunner = directSteps;
+  private readonly actions = new PendingActions();
   private readonly firstEndpoint?: VncEndpoint;
   private closed?: Promise<void>;
 
@@ -102,7 +104,10 @@ export class Vm implements AsyncDisposable {
     attachBackends(this, this.backends);
     this.rawKeyboard = new Keyboard(parts.client);
     this.rawMouse = new Mouse(parts.client);
-    const steps = (): StepRunner => (title, body) => this.stepRunner(title, body, userCallSite());
+    const steps = (): StepRunner => (title, body) => {
+      const site = userCallSite();
+      return this.actions.track(title, site, this.stepRunner(title, body, site));
+    };
     this.keyboard = new VmKeyboard(this.rawKeyboard, steps);
     this.mouse = new VmMouse(this.rawMouse, steps);
     this.agent = new GuestAgent(parts.domain, parts.image.guestAgent, parts.image.user?.name);
@@ -140,11 +145,21 @@ export class Vm implements AsyncDisposable {
   }
 
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {
-    return this.stepRunner(
+    const site = userCallSite();
+    const run = this.stepRunner(
       title,
       () => body().catch((e) => explainTimeout(e, { name: this.name, domain: this.backends.domain, overlay: this.overlay })),
-      userCallSite(),
+      site,
     );
+    return this.actions.track(title, site, run);
+  }
+
+  /**
+   * Throws MissingAwaitError when actions started on this VM are still running `when` (the
+   * fixtures call it as each test ends), naming the line of each. @internal
+   */
+  checkActionsSettled(when: string): void {
+    this.actions.check(when);
   }
 
   // ---- screen -------------------------------------------------------------
@@ -355,6 +370,12 @@ export class Vm implements AsyncDisposable {
    * @throws {@link VmError} EVMREMOVE when libvirt can't remove it (the overlay is kept; call again).
    */
   close(): Promise<void> {
+    let missingAwait: unknown;
+    try {
+      if (!this.closed) this.actions.check('when the VM was closed');
+    } catch (e) {
+      missingAwait = e;
+    }
     this.closed ??= (async () => {
       await this.watchdogSlot.close();
       const { domain, vnc } = this.backends;
@@ -368,7 +389,8 @@ export class Vm implements AsyncDisposable {
       this.onClose();
       this.log.info('vm removed', { name: this.name });
     })();
-    return this.closed;
+    // The VM is removed either way; the first close() then reports the actions it cut short.
+    return missingAwait ? this.closed.then(() => Promise.reject(missingAwait)) : this.closed;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
