@@ -48,6 +48,8 @@ export interface BootRequest {
   video?: 'vga' | 'virtio';
   ready?: ReadyOptions;
   timeoutMs: number;
+  /** Who chose timeoutMs, so a timeout's hint names what to raise: the bootTimeout option, DEMOTOOL_BOOT_TIMEOUT or neither. */
+  timeoutSetBy?: 'option' | 'env' | 'default';
   /** Where a failed boot leaves its last screenshot and serial log. */
   artifactsDir: () => string;
   log: Logger;
@@ -94,12 +96,28 @@ export class BootError extends DemotoolError {
     readonly screenshotPath: string | undefined,
     readonly serialTail: string,
     cause: unknown,
+    /** The copy of the guest's serial log kept with the test's artifacts (the VM's own is gone). */
+    readonly serialLogPath?: string,
+    advice = 'see `demotool doctor`',
   ) {
-    super(code, message, { cause, hint: bootHint(screenshotPath, serialTail) });
+    super(code, message, { cause, hint: bootHint(screenshotPath, serialTail, serialLogPath, advice) });
   }
 }
 
-function bootHint(shot: string | undefined, tail: string): string {
+/** What to raise after a boot timeout: the setting the user actually used, in its own unit. */
+function timeoutAdvice(req: BootRequest): string {
+  const now = `now ${req.timeoutMs} ms`;
+  switch (req.timeoutSetBy) {
+    case 'option':
+      return `raise the bootTimeout option (milliseconds; ${now}); see \`demotool doctor\``;
+    case 'env':
+      return `raise DEMOTOOL_BOOT_TIMEOUT (seconds; ${now}); see \`demotool doctor\``;
+    default:
+      return `on a slow machine give the boot more time: the bootTimeout option (milliseconds; ${now} by default), or DEMOTOOL_TIMEOUT_SCALE for every wait; see \`demotool doctor\``;
+  }
+}
+
+function bootHint(shot: string | undefined, tail: string, serialLog: string | undefined, advice: string): string {
   const lines = tail.trim()
     ? tail
         .trim()
@@ -108,7 +126,8 @@ function bootHint(shot: string | undefined, tail: string): string {
         .map((l) => `      ${l}`)
         .join('\n')
     : '      (empty)';
-  return `last screenshot: ${shot ?? '(none: VNC never answered)'}\n    serial log tail:\n${lines}\n    On a slow machine raise DEMOTOOL_BOOT_TIMEOUT (seconds); see \`demotool doctor\`.`;
+  const log = serialLog ? `serial log: ${serialLog}\n    ` : '';
+  return `last screenshot: ${shot ?? '(none: VNC never answered)'}\n    ${log}serial log tail:\n${lines}\n    ${advice}`;
 }
 
 /** Define, start, connect VNC and wait until the guest is ready, within one deadline. */
@@ -284,7 +303,10 @@ async function failBoot(
   const shot = await lastScreenshot(req, vm).catch(() => undefined);
   const tail = vm.serial.tail(30);
   const serialCopy = join(req.artifactsDir(), `${req.name}-boot-serial.log`);
-  await copyFile(vm.serial.path, serialCopy).catch(() => undefined);
+  const copied = await copyFile(vm.serial.path, serialCopy).then(
+    () => true,
+    () => false,
+  );
   await vm.client?.close().catch(() => undefined);
   await vm.domain.remove().catch(() => undefined);
   // Every file of this VM: overlay, serial log, sockets, owner record, a definition left by a failed define.
@@ -292,10 +314,18 @@ async function failBoot(
   if ((error as DemotoolError).code !== 'EVMEXISTS') await removeRunFiles(runDir(), req.name);
   const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
   const what = timedOut
-    ? `VM ${req.name} (${req.image.name}) was not ready within ${Math.round(req.timeoutMs / 1000)} s`
+    ? `VM ${req.name} (${req.image.name}) was not ready within ${req.timeoutMs} ms`
     : `VM ${req.name} (${req.image.name}) failed to boot: ${summary(error)}`;
   req.log.error('boot failed', { name: req.name, error: summary(error) });
-  return new BootError(timedOut ? 'EBOOTTIMEOUT' : 'EBOOT', what, shot, tail, error);
+  return new BootError(
+    timedOut ? 'EBOOTTIMEOUT' : 'EBOOT',
+    what,
+    shot,
+    tail,
+    error,
+    copied ? serialCopy : undefined,
+    timedOut ? timeoutAdvice(req) : undefined,
+  );
 }
 
 async function lastScreenshot(req: BootRequest, vm: { domain: Domain; client?: VncClient }): Promise<string | undefined> {

@@ -77,7 +77,7 @@ export class SerialConsole implements SerialLog {
         const m = this.kept.slice(Math.max(0, (options.from ?? 0) - this.dropped)).match(re);
         if (m) return m;
       }
-      if (deadline.expired()) throw deadline.error(undefined, { hint: `last serial lines (${this.path}):\n${indent(this.tail(10))}` });
+      if (deadline.expired()) throw deadline.error(undefined, { hint: `last serial lines:\n${indent(this.tail(10))}` });
       await sleep(100);
     }
   }

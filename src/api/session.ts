@@ -175,6 +175,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       video: options.video,
       ready: options.ready,
       timeoutMs: bootTimeout ?? bootTimeoutMs(),
+      timeoutSetBy: bootTimeout !== undefined ? 'option' : process.env.DEMOTOOL_BOOT_TIMEOUT ? 'env' : 'default',
       artifactsDir: () => this.artifactsDir(),
       log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
