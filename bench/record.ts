@@ -28,7 +28,8 @@ async function activity(vm: Vm): Promise<number> {
 async function recordWithVlc(vm: Vm, out: string) {
   await rm(out, { force: true });
   await execa('sh', ['-c', `touch ${out} && chmod 666 ${out}`]);
-  if (vm.vncPort === undefined) throw new Error('VLC needs the VM on TCP (DEMOTOOL_VNC_TCP=1)');
+  const endpoint = vm.vncEndpoint;
+  if (!('port' in endpoint)) throw new Error('VLC needs the VM on TCP (DEMOTOOL_VNC_TCP=1)');
   const vlc = execa(
     'runuser',
     [
@@ -37,7 +38,7 @@ async function recordWithVlc(vm: Vm, out: string) {
       '--',
       'cvlc',
       '-q',
-      `vnc://127.0.0.1:${vm.vncPort}`,
+      `vnc://127.0.0.1:${endpoint.port}`,
       '--rfb-fps=30',
       '--sout',
       `#transcode{vcodec=h264,vb=2000}:std{access=file,mux=mp4,dst=${out}}`,

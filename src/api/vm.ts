@@ -128,12 +128,6 @@ export class Vm implements AsyncDisposable {
     return { ...endpoint };
   }
 
-  /** The VNC TCP port on 127.0.0.1 with DEMOTOOL_VNC_TCP=1; undefined on the default unix socket (see vncEndpoint). */
-  get vncPort(): number | undefined {
-    const endpoint = this.vncEndpoint;
-    return 'port' in endpoint ? endpoint.port : undefined;
-  }
-
   /** A shell command that lets a TCP-only viewer (VLC, vncviewer) watch this VM: a socat bridge on 127.0.0.1:`port` (default 5999). */
   vncAttachCommand(port = 5999): string {
     return vncAttachCommand(this.vncEndpoint, port);
