@@ -15,21 +15,11 @@ import { vmName } from './vm-name.js';
 import { outputBase } from './output-directory.js';
 import { runDir } from './state-directories.js';
 import { checkVmOptions, type VmOptions } from './vm-options.js';
+import { checkDemoOptions, type DemoOptions } from './demo-options.js';
 import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
 
-export interface DemoOptions {
-  /** Output base; default `demo-videos/` under the current directory. */
-  outputDir?: string;
-  /** Where failure artifacts go (screenshots, diffs); default the demo directory. */
-  artifactsDir?: string;
-  /** Join recorded sections into `{demo}.mp4` with chapters when the demo ends (default true). */
-  joinSections?: boolean;
-  /** Where base images are found and built; default a cache in $XDG_CACHE_HOME/demotool. */
-  imageCache?: ImageCache;
-  /** Where the session logs; default a logger named `demo:{name}`. */
-  log?: Logger;
-}
+export type { DemoOptions };
 
 /** The default boot timeout: `Timeouts.boot`, scaled. */
 export function bootTimeoutMs(): number {
@@ -58,12 +48,12 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   private closed?: Promise<void>;
 
   /**
-   * @throws {@link UsageError} for a name without letters or digits, or one whose directory
+   * @throws {@link UsageError} for a bad option, a name without letters or digits, or one whose directory
    * an open demo is using.
    */
   constructor(name: string, options: DemoOptions = {}) {
     this.name = slug(name);
-    this.options = options;
+    this.options = checkDemoOptions(options);
     this.directory = join(options.outputDir ?? outputBase(), this.name);
     const holder = openDirectories.get(this.directory);
     if (holder !== undefined)

@@ -132,3 +132,13 @@ test('two open demos never share a directory; names that fold together are refus
   const again = new DemoSession('a-b', { outputDir: out });
   await again.close();
 });
+
+test('demo options are checked before anything happens: a typo, a wrong type or a non-cache is named', () => {
+  const out = mkdtempSync(join(tmpdir(), 'out-'));
+  expect(() => new DemoSession('typo', { outputDir: out, artifactDir: out } as never)).toThrow(/unknown demo option "artifactDir"/);
+  expect(() => new DemoSession('typo', { outputDir: out, joinSections: 'no' } as never)).toThrow(/demo option joinSections: /);
+  expect(() => new DemoSession('typo', { outputDir: out, imageCache: {} } as never)).toThrow(/demo option imageCache: must be an ImageCache/);
+  // A refused session holds no directory: the same name opens fine afterwards.
+  const ok = new DemoSession('typo', { outputDir: out });
+  void ok.close();
+});
