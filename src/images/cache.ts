@@ -19,7 +19,7 @@ import {
   newBuildId,
   versionFiles,
   versionOf,
-} from './names.js';
+} from './image-names.js';
 import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import type { BaseImage } from './types.js';
@@ -336,7 +336,7 @@ export class ImageCache {
       this.log.info('image ready', { image: name, path: out.qcow2, seconds: Math.round((Date.now() - started) / 1000), sizeMiB: Math.round(size / 2 ** 20) });
       return image;
     } catch (e) {
-      // The spec: log the failure with file:line; fall back to a sound cached image if there is one.
+      // Log the failure with its file:line, and keep working on a sound cached image if there is one.
       const fallback = !published && keepOld && (await this.check(name, true)).ok;
       this.log.error(fallback ? 'image build failed; using the cached image' : 'image build failed', {
         image: name,

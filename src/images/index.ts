@@ -1,6 +1,6 @@
 export { ImageCache } from './cache.js';
 export type { ImageCacheOptions, EnsureOptions, CachedImage, Validation } from './cache.js';
-export { builtInImageNames, cacheName as imageCacheName } from './names.js';
+export { builtInImageNames, cacheName as imageCacheName } from './image-names.js';
 export { ImageBuildError, ImageInUseError, ImageValidationError, type ImageErrorDetails } from './errors.js';
 export type { BuildProgress, VirtBuilderOptions } from './builders/types.js';
 export type { BaseImage, BootSpec } from './types.js';

@@ -29,7 +29,7 @@ export function planResources(host: HostSize, override: Partial<Resources> = {})
 }
 
 /**
- * The spec: when allocation fails, ask for 25% less, at most 3 times.
+ * When QEMU can't get the memory, ask for 25% less, at most 3 times.
  * Returns the plans to try in order (the first is the original). Never below `floorMiB`.
  */
 export function resourceAttempts(first: Resources, floorMiB = 256): Resources[] {

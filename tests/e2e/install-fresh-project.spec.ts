@@ -78,7 +78,9 @@ test('npm pack → a fresh project with another Playwright → demotool setup �
     await expect(fs.access(path.join(project, 'node_modules/demotool/node_modules/@playwright'))).rejects.toThrow();
     await expect(fs.access(path.join(project, 'node_modules/demotool/node_modules/playwright'))).rejects.toThrow();
     // Source maps carry the TypeScript sources: stack traces show readable code.
-    const map = JSON.parse(readFileSync(path.join(project, 'node_modules/demotool/dist/src/images/names.js.map'), 'utf8')) as { sourcesContent?: string[] };
+    const map = JSON.parse(readFileSync(path.join(project, 'node_modules/demotool/dist/src/images/image-names.js.map'), 'utf8')) as {
+      sourcesContent?: string[];
+    };
     expect(map.sourcesContent?.[0]).toContain('export function closestBuiltIn');
   });
 

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { demoNameFromFile, keepVideo, shouldAttachScreenshot, shouldRecordVideo, vmSettings } from '../../fixtures/options.js';
-import { sanitize } from '../../fixtures/matchers/names.js';
+import { sanitize } from '../../fixtures/matchers/snapshot-paths.js';
 import { openViewer, viewerRequested } from '../../src/api/viewer.js';
 
 test('demoName defaults to the spec file name without .spec.ts', () => {

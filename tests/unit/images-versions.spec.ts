@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { isBuildLeftover, newBuildId, versionFiles, versionOf } from '../../src/images/names.js';
+import { isBuildLeftover, newBuildId, versionFiles, versionOf } from '../../src/images/image-names.js';
 import { parseSidecar } from '../../src/images/sidecar.js';
 
 test('a build id is UTC time plus 4 hex digits, and build files never collide with image names', () => {

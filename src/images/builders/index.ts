@@ -1,4 +1,4 @@
-import { isBuiltIn } from '../names.js';
+import { isBuiltIn } from '../image-names.js';
 import { buildDesktop } from './desktop.js';
 import { buildTiny } from './tiny.js';
 import { buildWithVirtBuilder } from './virt-builder.js';
