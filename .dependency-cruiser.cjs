@@ -4,7 +4,7 @@
  * geometry, frames, ...) as a foundation every layer may use. A layer is entered only through its
  * index.ts (the API layer also by internal.ts, for the fixtures, the CLI and compat). `npm run check` runs this.
  */
-const LAYERS = ['images', 'libvirt', 'vnc', 'record', 'watchdog', 'api', 'compat', 'cli'];
+const LAYERS = ['images', 'libvirt', 'vnc', 'record', 'watchdog', 'api', 'compat', 'exhibit', 'cli'];
 const below = {
   images: [],
   libvirt: [],
@@ -13,7 +13,8 @@ const below = {
   watchdog: ['libvirt'],
   api: ['images', 'libvirt', 'vnc', 'record', 'watchdog'],
   compat: ['api'],
-  cli: ['api', 'images', 'libvirt'],
+  exhibit: ['api', 'watchdog', 'libvirt', 'images'],
+  cli: ['api', 'exhibit', 'images', 'libvirt'],
 };
 
 const layerRules = LAYERS.map((layer) => {
