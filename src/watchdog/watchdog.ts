@@ -10,6 +10,7 @@ import type { GuestMessage, GuestVia } from './guest-messages.js';
 import { Heartbeat } from './heartbeat.js';
 import { ApiServers } from './http/servers.js';
 import { IdleTimer } from './idle.js';
+import { WatchdogMetrics } from './metrics.js';
 import { resolveWatchdogOptions, type ResolvedWatchdogOptions, type WatchdogOptions } from './options.js';
 import { Reverter } from './reverter.js';
 import { SerialChannel } from './serial-channel.js';
@@ -51,6 +52,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   private readonly coordinator: RevertCoordinator;
   private readonly monitor: DomainMonitor;
   private readonly store: SnapshotStore;
+  private readonly metrics: WatchdogMetrics;
   private serial?: SerialChannel;
   private servers?: ApiServers;
   private timer?: NodeJS.Timeout;
@@ -92,6 +94,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     );
     this.coordinator.on('revert-start', (t) => this.emit('revert-start', t));
     this.coordinator.on('revert', (r) => this.onRevert(r));
+    this.metrics = new WatchdogMetrics(this);
     this.coordinator.on('failed', (why) => this.emit('failed', why));
     this.coordinator.on('state', () => this.publishState());
   }
@@ -326,6 +329,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
       watchdog: this,
       guestSocket: channels.apiSocket,
       control: this.options.api,
+      metrics: this.metrics,
       log: this.log.child('api'),
     });
     if (channels.messageSocket) this.serial = new SerialChannel(channels.messageSocket, (m) => this.receive(m, 'serial'), this.log.child('serial'));
@@ -357,6 +361,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   }
 
   private onRevert(record: RevertRecord): void {
+    this.metrics.revert(record);
     this.emit('revert', record);
     if (!record.ok) return;
     // Without heartbeats a successful revert is all there is to wait for.

@@ -8,6 +8,8 @@ import type { Logger } from '../../log.js';
 import { WatchdogError } from '../errors.js';
 import { controlRoutes } from './control-routes.js';
 import { guestRestartRoute, guestRoutes } from './guest-routes.js';
+import type { WatchdogMetrics } from '../metrics.js';
+import { metricsRoute } from './metrics-route.js';
 import type { WatchdogPort } from './port.js';
 
 /** Small bodies only: the API takes a reason string at most. */
@@ -18,7 +20,7 @@ function isOpen(req: FastifyRequest): boolean {
   const path = req.url.split('?')[0] ?? '';
   if (path === '/api/v1/heartbeat') return true;
   if (path.startsWith('/docs') || path === '/openapi.json') return req.method === 'GET';
-  return req.method === 'GET' && ['/api/v1/status', '/api/v1/heartbeat/status', '/api/v1/snapshots'].includes(path);
+  return req.method === 'GET' && ['/api/v1/status', '/api/v1/heartbeat/status', '/api/v1/snapshots', '/metrics'].includes(path);
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -78,6 +80,8 @@ export interface ApiServersOptions {
   /** The guest listener's unix socket (the guest network relays to it). */
   guestSocket?: string;
   control: { host: string; port: number; token?: string } | false;
+  /** Served as `GET /metrics` on the control listener (never the guest's). */
+  metrics?: WatchdogMetrics;
   log: Logger;
 }
 
@@ -108,7 +112,7 @@ export class ApiServers {
       }
       let url: string | undefined;
       if (o.control) {
-        control = await controlServer(o.watchdog, o.control.token, o.log.child('control'));
+        control = await controlServer(o.watchdog, o.control.token, o.metrics, o.log.child('control'));
         await control.listen({ host: o.control.host, port: o.control.port });
         const address = control.server.address();
         const port = typeof address === 'object' && address ? address.port : o.control.port;
@@ -134,7 +138,7 @@ export class ApiServers {
   }
 }
 
-async function controlServer(watchdog: WatchdogPort, token: string | undefined, log: Logger): Promise<FastifyInstance> {
+async function controlServer(watchdog: WatchdogPort, token: string | undefined, metrics: WatchdogMetrics | undefined, log: Logger): Promise<FastifyInstance> {
   const app = base(log);
   await app.register(swagger, {
     openapi: {
@@ -154,5 +158,6 @@ async function controlServer(watchdog: WatchdogPort, token: string | undefined, 
     });
   await app.register(guestRoutes, { watchdog });
   await app.register(controlRoutes, { watchdog });
+  if (metrics) await app.register(metricsRoute, { metrics });
   return app;
 }
