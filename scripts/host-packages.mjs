@@ -99,3 +99,13 @@ export function browserPackages({ family, ids }) {
   if (family === 'apt' && ids.id === 'debian') return { install: ['chromium'], notes: [] };
   return { install: [], notes: ['no Debian chromium package here: the real-browser fixtures test skips without /usr/bin/chromium'] };
 }
+
+/**
+ * systemd-analyze, which tests/unit/deploy-systemd.spec.ts runs on the shipped unit
+ * (deploy/systemd/demotool-exhibit@.service). Debian's and Ubuntu's `systemd` package holds it
+ * and installs even where systemd is not PID 1 (containers, CI runners).
+ */
+export function unitCheckPackages({ family }) {
+  if (family === 'apt') return { install: ['systemd'], notes: [] };
+  return { install: [], notes: ['install systemd-analyze yourself: the systemd unit check (tests/unit/deploy-systemd.spec.ts) needs it'] };
+}

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BACKUP_SUFFIX, BLOCK_END, BLOCK_START, applyQemuConf } from './qemu-conf.mjs';
-import { bootKernels, browserPackages, busyboxState, osIds, tinyPackages } from './host-packages.mjs';
+import { bootKernels, browserPackages, busyboxState, osIds, tinyPackages, unitCheckPackages } from './host-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -142,8 +142,9 @@ function installOsPackages() {
   const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const tiny = tinyPackages({ family, ids: osIds(release), kernels: bootKernels(), busybox: busyboxState() });
   const browser = browserPackages({ family, ids: osIds(release) });
-  for (const note of [...tiny.notes, ...browser.notes]) say(note);
-  const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...(args.has('--bench') ? PACKAGES[family].bench : [])];
+  const unitCheck = unitCheckPackages({ family });
+  for (const note of [...tiny.notes, ...browser.notes, ...unitCheck.notes]) say(note);
+  const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...unitCheck.install, ...(args.has('--bench') ? PACKAGES[family].bench : [])];
   const missing = missingPackages(family, wanted);
   if (missing.length === 0) return say('OS packages: all present');
   const replaces = tiny.replaces && missing.includes(tiny.replaces.package) ? tiny.replaces : undefined;

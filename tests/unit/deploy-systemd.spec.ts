@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+// @ts-expect-error: a plain .mjs module (setup runs before node_modules and the build exist)
+import { unitCheckPackages } from '../../scripts/host-packages.mjs';
 
 // The shipped template unit, checked by systemd's own verifier. `npx demotool setup` installs the
 // `systemd` package on apt hosts for it (it installs even where systemd is not PID 1).
@@ -55,4 +57,11 @@ test('systemd-analyze verify would catch a broken unit (the check above can fail
   const missing = await verify(text.replace(`ExecStart=${INSTALLED_BINARY}`, 'ExecStart=/nonexistent/demotool'));
   expect(missing.status).not.toBe(0);
   expect(missing.output).toMatch(/nonexistent/);
+});
+
+test('setup installs systemd-analyze (the systemd package) on apt hosts, and says so elsewhere', () => {
+  expect(unitCheckPackages({ family: 'apt' })).toEqual({ install: ['systemd'], notes: [] });
+  const dnf = unitCheckPackages({ family: 'dnf' }) as { install: string[]; notes: string[] };
+  expect(dnf.install).toEqual([]);
+  expect(dnf.notes.join(' ')).toMatch(/systemd-analyze/);
 });
