@@ -12,6 +12,8 @@ import type { WatchdogPort } from '../../src/watchdog/http/port.js';
 import { WatchdogMetrics } from '../../src/watchdog/metrics.js';
 import type { HeartbeatStatus, WatchdogState, WatchdogStatus } from '../../src/watchdog/status.js';
 import type { RevertMethod, RevertReason, RevertRecord } from '../../src/watchdog/triggers.js';
+import { Watchdog } from '../../src/watchdog/watchdog.js';
+import type { Domain } from '../../src/libvirt/index.js';
 
 test.beforeAll(() => {
   process.env.DEMOTOOL_LOG_LEVEL = 'silent';
@@ -404,6 +406,65 @@ test('/metrics is in the OpenAPI document, as text/plain', async () => {
     paths: Record<string, { get?: { responses?: Record<string, { content?: Record<string, unknown> }> } }>;
   };
   expect(Object.keys(doc.paths['/metrics']?.get?.responses?.['200']?.content ?? {})).toEqual(['text/plain']);
+});
+
+// ---- the real watchdog's hooks --------------------------------------------------------------
+
+/** Just enough of a libvirt domain for a watchdog: one snapshot, always running, loadvm works. */
+function fakeDomain(): { domain: Domain; loadvms: string[] } {
+  const loadvms: string[] = [];
+  const domain = {
+    snapshots: async () => [{ name: 'ready', createdAt: '2026-01-01T00:00:00Z', state: 'running' }],
+    stateWithReason: async () => ({ state: 'running', reason: 'booted' }),
+    hmp: async (command: string) => {
+      if (command.startsWith('loadvm')) {
+        loadvms.push(command);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return '';
+      }
+      return 'VM status: running';
+    },
+  };
+  return { domain: domain as unknown as Domain, loadvms };
+}
+
+test('a real watchdog feeds its metrics: state, heartbeat age, and its reverts', async () => {
+  const { domain, loadvms } = fakeDomain();
+  const watchdog = await Watchdog.start(
+    { name: 'exhibit-real', domain, channels: {} },
+    { takeSnapshot: 'never', heartbeatTimeout: 60_000, idleTimeout: 0 },
+    createLogger('test'),
+  );
+  try {
+    const get = async () => {
+      const res = await fetch(`${watchdog.url}/metrics`);
+      expect(res.status).toBe(200);
+      return parseExposition(await res.text());
+    };
+    let families = await get();
+    expect(value(families, 'demotool_watchdog_state', { state: 'waiting', vm: 'exhibit-real' })).toBe(1);
+    expect(value(families, 'demotool_watchdog_heartbeat_age_seconds')).toBeUndefined();
+    expect(value(families, 'demotool_watchdog_heartbeat_timeout_seconds')).toBe(60);
+
+    watchdog.receive({ kind: 'heartbeat' }, 'serial');
+    families = await get();
+    expect(value(families, 'demotool_watchdog_state', { state: 'healthy' })).toBe(1);
+    expect(value(families, 'demotool_watchdog_state', { state: 'waiting' })).toBe(0);
+    expect(value(families, 'demotool_watchdog_heartbeat_age_seconds')).toBeLessThan(1);
+    expect(value(families, 'demotool_watchdog_heartbeats_total')).toBe(1);
+
+    const record = await watchdog.revert('from the test');
+    expect(loadvms).toEqual(['loadvm ready']);
+    families = await get();
+    expect(value(families, 'demotool_watchdog_reverts_total', { reason: 'manual', method: record.method, outcome: 'ok' })).toBe(1);
+    expect(value(families, 'demotool_watchdog_revert_duration_seconds_count', { method: record.method, outcome: 'ok' })).toBe(1);
+    expect(value(families, 'demotool_watchdog_revert_duration_seconds_sum', { method: record.method, outcome: 'ok' })).toBeCloseTo(record.durationMs / 1000);
+
+    watchdog.setAutoRevert(false);
+    expect(value(await get(), 'demotool_watchdog_auto_revert_enabled')).toBe(0);
+  } finally {
+    await watchdog.close();
+  }
 });
 
 // ---- the example Prometheus files ------------------------------------------------------------
