@@ -6,6 +6,7 @@ import { ImageCache, imageCacheName } from '../images/index.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
 import { runDir } from '../api/internal.js';
 import { doctor } from './doctor.js';
+import { registerExhibit } from './exhibit.js';
 import { formatMiB } from './image-size.js';
 import { packageRoot, packageVersion } from './package-root.js';
 
@@ -75,6 +76,8 @@ program
     const removed = await removeStaleVms(new Virsh(), { runDir: runDir() });
     console.log(removed.length ? `removed: ${removed.join(', ')}` : 'nothing left behind');
   });
+
+registerExhibit(program);
 
 program.parseAsync().catch((e: Error) => {
   console.error(`demotool: ${e.message}`);

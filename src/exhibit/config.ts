@@ -1,0 +1,231 @@
+/**
+ * Reading an exhibit config: YAML (with source positions) → environment overrides → durations in
+ * milliseconds → the strict schema → the token file → the watchdog's own check of the API. Every
+ * problem is collected and thrown together as one ExhibitConfigError, each with FILE:LINE:COL (or
+ * the environment variable), the field and the reason.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from '../option-schema.js';
+import { watchdogOptionsSchema, type ResolvedWatchdogOptions } from '../watchdog/index.js';
+import { ExhibitConfigError, type ConfigProblem } from './config-errors.js';
+import { DURATION_FIELDS, ENV_OVERRIDES, exhibitConfigSchema, knownKeys, type EnvKind } from './config-schema.js';
+import { parseDuration } from './duration.js';
+
+type Parsed = z.output<typeof exhibitConfigSchema>;
+
+/** A checked config, with its defaults; durations in milliseconds. */
+export interface ExhibitConfig {
+  file: string;
+  vm: { domain: string } | { image: string; name?: string };
+  resources: { cpus?: number; memoryMiB?: number };
+  /** Exactly what `vm.watchdog(options)` resolves to, the control API included. */
+  watchdog: ResolvedWatchdogOptions;
+  transport: 'http' | 'serial';
+  kiosk: { enabled: boolean; viewer?: string[] };
+  onStart: 'revert' | 'keep-if-healthy';
+  onStop: 'leave-running' | 'shutdown';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and checks `file`; the environment (default process.env) overrides it. */
+export async function loadExhibitConfig(file: string, env: Env = process.env): Promise<ExhibitConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ExhibitConfigError(file, [{ where: file, field: '', reason: `cannot read it: ${(e as Error).message}` }]);
+  }
+  return parseExhibitConfig(text, file, env);
+}
+
+/** Checks a config's text; `file` names it in errors and anchors a relative tokenFile. */
+export async function parseExhibitConfig(text: string, file: string, env: Env = {}): Promise<ExhibitConfig> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  if (doc.errors.length)
+    throw new ExhibitConfigError(
+      file,
+      doc.errors.map((e) => ({ where: at(e.pos[0]), field: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })),
+    );
+
+  const problems: ConfigProblem[] = [];
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw) || raw === null)
+    throw new ExhibitConfigError(file, [{ where: at(0), field: '', reason: 'the config must be a mapping of keys (vm:, watchdog:, api: ...)' }]);
+  const value = raw as Record<string, unknown>;
+
+  // The environment beats the file.
+  const fromEnv = new Map<string, string>();
+  for (const o of ENV_OVERRIDES) {
+    const text = env[o.variable];
+    if (text === undefined || text === '') continue;
+    const parsed = envValue(text, o.kind);
+    if (typeof parsed === 'object') {
+      problems.push({ where: `environment variable ${o.variable}`, field: o.field, reason: parsed.error });
+      continue;
+    }
+    for (const field of o.replaces ?? []) deleteIn(value, field.split('.'));
+    setIn(value, o.field.split('.'), parsed);
+    fromEnv.set(o.field, o.variable);
+  }
+
+  const where = (path: readonly PropertyKey[]) => {
+    const field = path.map(String).join('.');
+    for (const [f, variable] of fromEnv) if (field === f || field.startsWith(`${f}.`)) return `environment variable ${variable}`;
+    return at(offsetOf(doc, path));
+  };
+
+  for (const field of DURATION_FIELDS) {
+    const path = field.split('.');
+    const v = getIn(value, path);
+    if (typeof v !== 'string') continue;
+    const ms = parseDuration(v);
+    if (typeof ms === 'number') setIn(value, path, ms);
+    else problems.push({ where: where(path), field, reason: ms.error });
+  }
+
+  const result = exhibitConfigSchema.safeParse(value);
+  if (!result.success) {
+    // A field already named (an unreadable duration) is not named again for its type.
+    const named = new Set(problems.map((p) => p.field));
+    for (const issue of result.error.issues) problems.push(...describeIssue(issue, value, where).filter((p) => !named.has(p.field)));
+  }
+  if (problems.length || !result.success) throw new ExhibitConfigError(file, problems);
+
+  const config = result.data;
+  const token = await readToken(config.api, file, (field) => where(field.split('.')), problems);
+  // The watchdog's own rules for its API (a token of 16 characters or more; beyond loopback only with one).
+  const api = watchdogOptionsSchema.shape.api.safeParse({ host: config.api.host, port: config.api.port, ...(token !== undefined && { token }) });
+  if (!api.success)
+    for (const issue of api.error.issues) {
+      const path = issue.path[0] === 'token' && config.api.tokenFile !== undefined ? ['api', 'tokenFile'] : ['api', ...issue.path];
+      problems.push(...describeIssue({ ...issue, path }, value, where));
+    }
+  if (problems.length || !api.success) throw new ExhibitConfigError(file, problems);
+  return resolved(file, config, api.data);
+}
+
+function resolved(file: string, c: Parsed, api: ResolvedWatchdogOptions['api']): ExhibitConfig {
+  return {
+    file,
+    vm: c.vm,
+    resources: c.resources,
+    watchdog: { ...c.watchdog, api },
+    transport: c.transport,
+    kiosk: c.kiosk,
+    onStart: c.onStart,
+    onStop: c.onStop,
+  };
+}
+
+/** The config to print: the token replaced by '<redacted>'. */
+export function redactedConfig(config: ExhibitConfig): ExhibitConfig {
+  const api = config.watchdog.api;
+  if (!api || api.token === undefined) return config;
+  return { ...config, watchdog: { ...config.watchdog, api: { ...api, token: '<redacted>' } } };
+}
+
+async function readToken(api: Parsed['api'], file: string, where: (field: string) => string, problems: ConfigProblem[]): Promise<string | undefined> {
+  if (api.tokenFile === undefined) return api.token;
+  // A relative tokenFile is next to the config file.
+  try {
+    return (await readFile(path.resolve(path.dirname(file), api.tokenFile), 'utf8')).trim();
+  } catch (e) {
+    problems.push({ where: where('api.tokenFile'), field: 'api.tokenFile', reason: `cannot read the token: ${(e as Error).message}` });
+    return undefined;
+  }
+}
+
+function envValue(text: string, kind: EnvKind): string | number | boolean | { error: string } {
+  switch (kind) {
+    case 'string':
+      return text;
+    case 'integer':
+      return /^\d+$/.test(text.trim()) ? Number(text.trim()) : { error: `${JSON.stringify(text)} is not a whole number` };
+    case 'boolean': {
+      const t = text.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(t)) return true;
+      if (['false', '0', 'no', 'off'].includes(t)) return false;
+      return { error: `${JSON.stringify(text)} is not a boolean: use true or false` };
+    }
+    case 'duration':
+      return parseDuration(text, { bareMs: true });
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown, where: (path: readonly PropertyKey[]) => string): ConfigProblem[] {
+  const path = issue.path;
+  const field = path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(path.map((p) => (typeof p === 'symbol' ? String(p) : p)));
+    return issue.keys.map((key) => {
+      const guess = closest(key, known);
+      const reason = `unknown key ${JSON.stringify(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; known keys: ${known.join(', ')}`;
+      return { where: where([...path, key]), field: [...path.map(String), key].join('.'), reason };
+    });
+  }
+  const missing = issue.code === 'invalid_type' && getIn(value, path.map(String)) === undefined;
+  return [{ where: where(path), field, reason: missing ? `missing (required): ${issue.message}` : issue.message }];
+}
+
+/** The offset of the YAML node at `path` (a key's own position for the last step), or of its nearest ancestor present in the file. */
+function offsetOf(doc: Document, path: readonly PropertyKey[]): number {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as { range?: [number] } | null)?.range?.[0] ?? 0;
+  for (const step of path) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+    if (!pair) break;
+    offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+    node = pair.value;
+  }
+  return offset;
+}
+
+/** The nearest key to `key` by edit distance, when close enough to be a typo. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: { k: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (!best || d < best.d) best = { k, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(best.k.length / 3)) ? best.k : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+function getIn(value: unknown, path: readonly string[]): unknown {
+  let v = value;
+  for (const step of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[step] : undefined;
+  return v;
+}
+
+function setIn(value: Record<string, unknown>, path: readonly string[], v: unknown): void {
+  let o = value;
+  for (const step of path.slice(0, -1)) {
+    const next = o[step];
+    if (!next || typeof next !== 'object' || Array.isArray(next)) o[step] = {};
+    o = o[step] as Record<string, unknown>;
+  }
+  o[path[path.length - 1]!] = v;
+}
+
+function deleteIn(value: Record<string, unknown>, path: readonly string[]): void {
+  const parent = getIn(value, path.slice(0, -1));
+  if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[path[path.length - 1]!];
+}

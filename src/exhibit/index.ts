@@ -1,0 +1,6 @@
+/** The exhibition layer: `demotool exhibit`, one artwork run as a daemon. So far, its config file. */
+export { loadExhibitConfig, parseExhibitConfig, redactedConfig } from './config.js';
+export { ExhibitConfigError } from './config-errors.js';
+export { ENV_OVERRIDES, DURATION_FIELDS } from './config-schema.js';
+export { parseDuration } from './duration.js';
+export { EXAMPLE_CONFIG } from './example-config.js';
