@@ -216,3 +216,9 @@ test('the example config is the repository copy, and it is valid', async () => {
   const config = await parseExhibitConfig(EXAMPLE_CONFIG, 'exhibit.yaml');
   expect(config.watchdog).toMatchObject({ heartbeatTimeout: 15_000, idleTimeout: 720_000, grace: 5_000 });
 });
+
+test("the README's env table is the code's", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const rows = [...readme.matchAll(/^\| `(DEMOTOOL_EXHIBIT_\w+)` \| `([\w.]+)`/gm)].map((m) => `${m[1]} ${m[2]}`);
+  expect(rows).toEqual(ENV_OVERRIDES.map((o) => `${o.variable} ${o.field}`));
+});
