@@ -19,6 +19,8 @@ Global Const $SIBLING_CHECK_INTERVAL_S = 30
 ; The idle monitor reports the seconds since the last keyboard or mouse input this often.
 Global Const $IDLE_REPORT_INTERVAL_S = 5
 ; Ask for a revert after this many seconds without input; 0 leaves it to the host's idleTimeout.
+; The reports arm the host's idle timer: for an artwork nobody touches, set this to 0 and the
+; host's idleTimeout to 0, or it is reverted every idle spell.
 Global Const $IDLE_REVERT_AFTER_S = 720
 
 ; The artwork's process, as Task Manager names it. Empty: the process watchdog only waits.

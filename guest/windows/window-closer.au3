@@ -13,12 +13,14 @@ While 1
 	For $i = 1 To $g_aTitles[0]
 		Local $sTitle = StringStripWS($g_aTitles[$i], 3)
 		If $sTitle = "" Then ContinueLoop
-		While WinExists($sTitle)
+		; One window per title and sweep: a window nothing can close (an elevated one) must not
+		; hold up the others; the next sweep tries again.
+		If WinExists($sTitle) Then
 			Local $hWnd = WinGetHandle($sTitle)
 			_Demotool_Log("closing window: " & WinGetTitle($hWnd))
 			WinClose($hWnd)
 			If Not WinWaitClose($hWnd, "", $WINDOW_CLOSE_WAIT_S) Then WinKill($hWnd)
-		WEnd
+		EndIf
 	Next
 	Sleep($WINDOW_CHECK_INTERVAL_S * 1000)
 WEnd
