@@ -97,19 +97,29 @@ export async function parseExhibitConfig(text: string, file: string, env: Env = 
     const named = new Set(problems.map((p) => p.field));
     for (const issue of result.error.issues) problems.push(...describeIssue(issue, value, where).filter((p) => !named.has(p.field)));
   }
-  if (problems.length || !result.success) throw new ExhibitConfigError(file, problems);
+  // The API section on its own too, so its token and address problems are listed with the others.
+  const apiSection = exhibitConfigSchema.shape.api.safeParse(value.api);
+  const api = apiSection.success ? await checkApi(apiSection.data, file, value, where, problems) : undefined;
+  if (problems.length || !result.success || !api) throw new ExhibitConfigError(file, problems);
+  return resolved(file, result.data, api);
+}
 
-  const config = result.data;
-  const token = await readToken(config.api, file, (field) => where(field.split('.')), problems);
-  // The watchdog's own rules for its API (a token of 16 characters or more; beyond loopback only with one).
-  const api = watchdogOptionsSchema.shape.api.safeParse({ host: config.api.host, port: config.api.port, ...(token !== undefined && { token }) });
-  if (!api.success)
-    for (const issue of api.error.issues) {
-      const path = issue.path[0] === 'token' && config.api.tokenFile !== undefined ? ['api', 'tokenFile'] : ['api', ...issue.path];
-      problems.push(...describeIssue({ ...issue, path }, value, where));
-    }
-  if (problems.length || !api.success) throw new ExhibitConfigError(file, problems);
-  return resolved(file, config, api.data);
+/** The control API as the watchdog will take it: the token read, then the watchdog's own rules (a token of 16 characters or more; beyond loopback only with one). */
+async function checkApi(
+  section: Parsed['api'],
+  file: string,
+  value: unknown,
+  where: (path: readonly PropertyKey[]) => string,
+  problems: ConfigProblem[],
+): Promise<ResolvedWatchdogOptions['api'] | undefined> {
+  const token = await readToken(section, file, (field) => where(field.split('.')), problems);
+  const api = watchdogOptionsSchema.shape.api.safeParse({ host: section.host, port: section.port, ...(token !== undefined && { token }) });
+  if (api.success) return api.data;
+  for (const issue of api.error.issues) {
+    const path = issue.path[0] === 'token' && section.tokenFile !== undefined ? ['api', 'tokenFile'] : ['api', ...issue.path];
+    problems.push(...describeIssue({ ...issue, path }, value, where));
+  }
+  return undefined;
 }
 
 function resolved(file: string, c: Parsed, api: ResolvedWatchdogOptions['api']): ExhibitConfig {

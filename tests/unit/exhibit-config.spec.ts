@@ -142,6 +142,9 @@ test('missing vm, a name beside a domain, a bare-number duration string and the 
   expect(open.problems[0]).toMatchObject({ where: `${FILE}:3:3`, field: 'api.host', reason: expect.stringContaining('only with a token') });
   expect((await failure('vm: { domain: a }\napi: { token: short }\n')).problems[0]).toMatchObject({ field: 'api.token' });
   expect((await failure('- just\n- a list\n')).problems[0]!.reason).toContain('mapping');
+  // The API's own rules are checked beside the other problems, not after them.
+  const both = await failure('vm: { domain: a, image: b }\napi:\n  host: 0.0.0.0\n');
+  expect(both.problems.map((p) => `${p.where} ${p.field}`)).toEqual([`${FILE}:1:18 vm.image`, `${FILE}:3:3 api.host`]);
 });
 
 test('environment variables beat the file; a bad one names the variable', async () => {
