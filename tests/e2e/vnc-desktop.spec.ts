@@ -1,12 +1,13 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../../fixtures/index.js';
+import type { Vm } from '../../src/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { sharedVm } from './support/vm.js';
 import { virsh } from './support/host.js';
 
 test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
-const { vm } = sharedVm('debian-12-desktop', 'vnc-desktop');
+// One desktop VM for the file, from the fixtures (our tests are their first users).
+test.use({ vmImage: 'debian-12-desktop', demoOutputDir: 'test-results/demo-videos' });
 
 interface Geometry {
   x: number;
@@ -16,8 +17,8 @@ interface Geometry {
 }
 
 /** The first xterm's client area on screen, from xwininfo (xdotool's Y is off under a reparenting WM). */
-async function xtermGeometry(): Promise<Geometry> {
-  const r = await vm().exec('xwininfo -id $(xdotool search --class xterm | head -1)');
+async function xtermGeometry(vm: Vm): Promise<Geometry> {
+  const r = await vm.exec('xwininfo -id $(xdotool search --class xterm | head -1)');
   expect(r.exitCode, r.stderr).toBe(0);
   const v = (label: string) => Number(r.stdout.match(new RegExp(`${label}:\\s+(-?\\d+)`))![1]);
   return { x: v('Absolute upper-left X'), y: v('Absolute upper-left Y'), width: v('Width'), height: v('Height') };
@@ -27,22 +28,22 @@ async function raw(png: Buffer) {
   return sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
 }
 
-test('the desktop is up: 1280x800, not black, guest agent answers as demo', async ({}, testInfo) => {
-  const png = await vm().screenshot({ path: testInfo.outputPath('desktop.png') });
+test('the desktop is up: 1280x800, not black, guest agent answers as demo', async ({ vm }, testInfo) => {
+  const png = await vm.screenshot({ path: testInfo.outputPath('desktop.png') });
   const { info, data } = await raw(png);
   expect([info.width, info.height]).toEqual([1280, 800]);
   const nonBlack = data.filter((v, i) => i % 4 !== 3 && v > 16).length;
   expect(nonBlack / (data.length * 0.75)).toBeGreaterThan(0.5);
-  const r = await vm().exec('id -un');
+  const r = await vm.exec('id -un');
   expect(r).toEqual({ stdout: 'demo\n', stderr: '', exitCode: 0 });
 });
 
-test('vm.screenshot() equals virsh screenshot of the same still screen, pixel for pixel', async ({}, testInfo) => {
-  await vm().waitForStableScreen({ duration: 1000 });
-  const before = await raw(await vm().screenshot());
+test('vm.screenshot() equals virsh screenshot of the same still screen, pixel for pixel', async ({ vm }, testInfo) => {
+  await vm.waitForStableScreen({ duration: 1000 });
+  const before = await raw(await vm.screenshot());
   const ppm = testInfo.outputPath('virsh.ppm');
-  await virsh('screenshot', vm().name, ppm);
-  const after = await raw(await vm().screenshot());
+  await virsh('screenshot', vm.name, ppm);
+  const after = await raw(await vm.screenshot());
   expect(Buffer.compare(before.data, after.data), 'the screen changed during the comparison').toBe(0);
   const theirs = await sharp(ppm).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   expect([theirs.info.width, theirs.info.height]).toEqual([before.info.width, before.info.height]);
@@ -51,39 +52,39 @@ test('vm.screenshot() equals virsh screenshot of the same still screen, pixel fo
   expect(differing).toBe(0);
 });
 
-test('click the xterm to focus it and type into it', async () => {
-  const g = await xtermGeometry();
-  await vm().mouse.click(g.x + g.width / 2, g.y + g.height / 2);
-  const from = vm().serial.mark();
-  await vm().keyboard.type('echo typed-into-xterm > /dev/ttyS0\n', { delay: 20 });
-  await vm().waitForSerial(/typed-into-xterm/, { from });
+test('click the xterm to focus it and type into it', async ({ vm }) => {
+  const g = await xtermGeometry(vm);
+  await vm.mouse.click(g.x + g.width / 2, g.y + g.height / 2);
+  const from = vm.serial.mark();
+  await vm.keyboard.type('echo typed-into-xterm > /dev/ttyS0\n', { delay: 20 });
+  await vm.waitForSerial(/typed-into-xterm/, { from });
 });
 
-test('drag the xterm by its title bar: the window moves', async ({}, testInfo) => {
-  const before = await xtermGeometry();
+test('drag the xterm by its title bar: the window moves', async ({ vm }, testInfo) => {
+  const before = await xtermGeometry(vm);
   const grab = { x: before.x + 80, y: before.y - 8 };
-  await vm().mouse.drag(grab, { x: grab.x + 200, y: grab.y + 120 }, { steps: 20 });
-  await vm().waitForStableScreen({ duration: 500 });
-  const after = await xtermGeometry();
-  await vm().screenshot({ path: testInfo.outputPath('after-drag.png') });
+  await vm.mouse.drag(grab, { x: grab.x + 200, y: grab.y + 120 }, { steps: 20 });
+  await vm.waitForStableScreen({ duration: 500 });
+  const after = await xtermGeometry(vm);
+  await vm.screenshot({ path: testInfo.outputPath('after-drag.png') });
   expect(after.x - before.x).toBeGreaterThan(150);
   expect(after.y - before.y).toBeGreaterThan(80);
 });
 
-test('waitForScreen matches a region after a 5-pixel shift, and ignores a masked area', async () => {
-  const id = (await vm().exec('xdotool search --class xterm | head -1')).stdout.trim();
+test('waitForScreen matches a region after a 5-pixel shift, and ignores a masked area', async ({ vm }) => {
+  const id = (await vm.exec('xdotool search --class xterm | head -1')).stdout.trim();
   // xdotool places the frame, the client lands offset by the decorations: measure that offset once.
-  const g0 = await xtermGeometry();
-  await vm().exec(`xdotool windowmove ${id} ${g0.x} ${g0.y}`);
-  const g = await xtermGeometry();
+  const g0 = await xtermGeometry(vm);
+  await vm.exec(`xdotool windowmove ${id} ${g0.x} ${g0.y}`);
+  const g = await xtermGeometry(vm);
   const offset = { x: g.x - g0.x, y: g.y - g0.y };
-  await vm().waitForStableScreen({ duration: 500 });
+  await vm.waitForStableScreen({ duration: 500 });
   const region = { x: g.x, y: g.y, width: 200, height: 120 };
-  const needle = await vm().screenshot({ clip: region });
-  await vm().exec(`xdotool windowmove ${id} ${g.x - offset.x + 5} ${g.y - offset.y + 5}`);
-  const moved = await xtermGeometry();
+  const needle = await vm.screenshot({ clip: region });
+  await vm.exec(`xdotool windowmove ${id} ${g.x - offset.x + 5} ${g.y - offset.y + 5}`);
+  const moved = await xtermGeometry(vm);
   expect([moved.x - g.x, moved.y - g.y]).toEqual([5, 5]);
-  const m = await vm().waitForScreen(needle, { region, timeout: 10_000 });
+  const m = await vm.waitForScreen(needle, { region, timeout: 10_000 });
   expect([m.x - region.x, m.y - region.y]).toEqual([5, 5]);
   expect(m.similarity).toBeGreaterThan(0.98);
 
@@ -93,23 +94,21 @@ test('waitForScreen matches a region after a 5-pixel shift, and ignores a masked
   const damaged = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } })
     .png()
     .toBuffer();
-  const masked = await vm().waitForScreen(damaged, { region, exclude: [{ x: 20, y: 20, width: 100, height: 60 }], timeout: 10_000 });
+  const masked = await vm.waitForScreen(damaged, { region, exclude: [{ x: 20, y: 20, width: 100, height: 60 }], timeout: 10_000 });
   expect([masked.x - region.x, masked.y - region.y]).toEqual([5, 5]);
   expect(masked.similarity).toBeGreaterThan(0.98);
-  const unmasked = await vm().findImage(damaged, { region, threshold: 0 });
+  const unmasked = await vm.findImage(damaged, { region, threshold: 0 });
   expect(unmasked!.similarity).toBeLessThan(0.9);
 });
 
-test('waitForScreen times out naming the best similarity, with actual and diff images written', async () => {
-  const g = await xtermGeometry();
+test('waitForScreen times out naming the best similarity, with actual and diff images written', async ({ vm }) => {
+  const g = await xtermGeometry(vm);
   const region = { x: g.x, y: g.y, width: 160, height: 100 };
-  const inverted = await sharp(await vm().screenshot({ clip: region }))
+  const inverted = await sharp(await vm.screenshot({ clip: region }))
     .negate({ alpha: false })
     .png()
     .toBuffer();
-  const error = (await vm()
-    .waitForScreen(inverted, { region, timeout: 2000 })
-    .catch((e: unknown) => e)) as Error & {
+  const error = (await vm.waitForScreen(inverted, { region, timeout: 2000 }).catch((e: unknown) => e)) as Error & {
     bestSimilarity: number;
     actualPath: string;
     diffPath: string;
@@ -119,32 +118,32 @@ test('waitForScreen times out naming the best similarity, with actual and diff i
   expect(error.bestSimilarity).toBeLessThan(0.9);
   expect(existsSync(error.actualPath)).toBe(true);
   expect(existsSync(error.diffPath)).toBe(true);
-  expect(error.actualPath.startsWith(vm().demo.artifactsDir())).toBe(true);
+  expect(error.actualPath.startsWith(vm.demo.artifactsDir())).toBe(true);
   expect(readFileSync(error.diffPath).subarray(1, 4).toString()).toBe('PNG');
 });
 
-test("right-click on the desktop opens openbox's menu, matched with waitForScreen", async ({}, testInfo) => {
+test("right-click on the desktop opens openbox's menu, matched with waitForScreen", async ({ vm }, testInfo) => {
   const needle = join(import.meta.dirname, 'needles', 'openbox-root-menu.png');
-  await vm().mouse.click(1100, 650, { button: 'right' });
-  const m = await vm().waitForScreen(needle, { timeout: 15_000 });
-  await vm().screenshot({ path: testInfo.outputPath('menu.png') });
+  await vm.mouse.click(1100, 650, { button: 'right' });
+  const m = await vm.waitForScreen(needle, { timeout: 15_000 });
+  await vm.screenshot({ path: testInfo.outputPath('menu.png') });
   expect(m.similarity).toBeGreaterThan(0.95);
   // The menu opens at the pointer.
   expect(Math.abs(m.x - 1100)).toBeLessThan(40);
-  await vm().keyboard.press('Escape');
+  await vm.keyboard.press('Escape');
 });
 
-test('a recorded section draws the pointer where it was at each moment', async ({}, testInfo) => {
+test('a recorded section draws the pointer where it was at each moment', async ({ vm }, testInfo) => {
   const { frameAt } = await import('./record-helpers.js');
   const marks: { at: number; x: number; y: number }[] = [];
   let t0 = 0;
-  const result = await vm().record('pointer', async () => {
+  const result = await vm.record('pointer', async () => {
     t0 = performance.now();
     for (const [x, y] of [
       [700, 600],
       [1000, 300],
     ] as const) {
-      await vm().mouse.move(x, y, { duration: 300 });
+      await vm.mouse.move(x, y, { duration: 300 });
       await new Promise((r) => setTimeout(r, 1500));
       // Near the end of the hold: the pointer has long arrived (moves are slower on a busy host).
       marks.push({ at: (performance.now() - t0) / 1000 - 0.25, x, y });
