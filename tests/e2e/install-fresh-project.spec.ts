@@ -52,7 +52,7 @@ test('npm pack → a fresh project with another Playwright → demotool setup �
       'scripts/host-setup.mjs',
       'scripts/host-packages.mjs',
       'scripts/qemu-conf.mjs',
-      'src/images/names.ts',
+      'src/images/image-names.ts',
     ])
       expect(files).toContain(f);
     expect(files).not.toContain('scripts/setup.mjs');
