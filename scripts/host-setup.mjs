@@ -30,12 +30,13 @@ const t0 = Date.now();
 // `npm run setup --` (prepareHost's argument).
 let rerun = 'npx demotool setup';
 
-const say = (msg) => console.log(`[setup] ${msg}`);
-const fail = (msg) => {
+export const say = (msg) => console.log(`[setup] ${msg}`);
+export const fail = (msg) => {
   console.error(`[setup] ERROR: ${msg}`);
   process.exit(1);
 };
-function run(cmd, argv, opts = {}) {
+/** Runs a command from the package root; `quiet` captures its output instead of showing it. */
+export function run(cmd, argv, opts = {}) {
   const r = spawnSync(cmd, argv, { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8', cwd: root, ...opts });
   return { ok: r.status === 0, out: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status };
 }

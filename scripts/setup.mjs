@@ -5,24 +5,13 @@
 // The host part (OS packages, qemu.conf, libvirtd, images) is host-setup.mjs, the same code
 // `npx demotool setup` runs; in between, this installs the npm dependencies and builds the
 // package, since the images are built with the built CLI.
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildImages, prepareHost, ready } from './host-setup.mjs';
+import { buildImages, fail, prepareHost, ready, run, say } from './host-setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const isRoot = process.getuid?.() === 0;
-
-const say = (msg) => console.log(`[setup] ${msg}`);
-const fail = (msg) => {
-  console.error(`[setup] ERROR: ${msg}`);
-  process.exit(1);
-};
-function run(cmd, argv, opts = {}) {
-  const r = spawnSync(cmd, argv, { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8', cwd: root, ...opts });
-  return { ok: r.status === 0, out: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status };
-}
 
 function newer(a, b) {
   return existsSync(a) && (!existsSync(b) || statSync(a).mtimeMs > statSync(b).mtimeMs);
