@@ -85,3 +85,32 @@ export const snapshotParams = {
   properties: { snapshot_name: { type: 'string', pattern: SNAPSHOT_NAME_PATTERN } },
   required: ['snapshot_name'],
 } as const;
+
+/** One recovery of `GET /api/v1/reverts` (never its screens). */
+const revert = {
+  type: 'object',
+  properties: {
+    reason: { type: 'string' },
+    detail: { type: 'string' },
+    method: { type: 'string', enum: ['in-place', 'snapshot-revert', 'restart'] },
+    snapshot: { type: 'string' },
+    started_at: { type: 'string', format: 'date-time' },
+    duration_ms: { type: 'number' },
+    ok: { type: 'boolean' },
+    error: { type: 'string' },
+    recovered_at: { type: 'string', format: 'date-time' },
+  },
+  required: ['reason', 'method', 'snapshot', 'started_at', 'duration_ms', 'ok'],
+  additionalProperties: false,
+} as const;
+
+export const revertList = {
+  type: 'object',
+  properties: {
+    vm_name: { type: 'string' },
+    /** How many the watchdog keeps; the list holds the last 100 of them. */
+    total: { type: 'integer' },
+    reverts: { type: 'array', items: revert },
+  },
+  required: ['vm_name', 'total', 'reverts'],
+} as const;

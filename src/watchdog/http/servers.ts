@@ -11,16 +11,30 @@ import { guestRestartRoute, guestRoutes } from './guest-routes.js';
 import type { WatchdogMetrics } from '../metrics.js';
 import { metricsRoute } from './metrics-route.js';
 import type { WatchdogPort } from './port.js';
+import { statusPageRoutes } from './status-page-routes.js';
+import { statusStream } from './status-stream.js';
 
 /** Small bodies only: the API takes a reason string at most. */
 const BODY_LIMIT = 16 * 1024;
 
-/** Reads without control rights: status, heartbeats and the API's own documentation. */
+/** What anyone who reaches the control listener may read: it tells no more than the status does. */
+const OPEN_READS = [
+  '/',
+  '/api/v1/status',
+  '/api/v1/heartbeat/status',
+  '/api/v1/snapshots',
+  '/api/v1/events',
+  '/api/v1/screen.png',
+  '/api/v1/reverts',
+  '/metrics',
+];
+
+/** Reads without control rights: status, the status page, heartbeats and the API's own documentation. */
 function isOpen(req: FastifyRequest): boolean {
   const path = req.url.split('?')[0] ?? '';
   if (path === '/api/v1/heartbeat') return true;
   if (path.startsWith('/docs') || path === '/openapi.json') return req.method === 'GET';
-  return req.method === 'GET' && ['/api/v1/status', '/api/v1/heartbeat/status', '/api/v1/snapshots', '/metrics'].includes(path);
+  return req.method === 'GET' && OPEN_READS.includes(path);
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -159,5 +173,7 @@ async function controlServer(watchdog: WatchdogPort, token: string | undefined, 
   await app.register(guestRoutes, { watchdog });
   await app.register(controlRoutes, { watchdog });
   if (metrics) await app.register(metricsRoute, { metrics });
+  await app.register(statusPageRoutes, { watchdog });
+  await app.register(statusStream, { watchdog });
   return app;
 }
