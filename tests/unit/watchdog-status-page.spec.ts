@@ -87,6 +87,8 @@ function record(i: number): RevertRecord {
 /** One open event stream: its `status` events as they arrive, and its comments. */
 class Stream {
   readonly statuses: WatchdogStatus[] = [];
+  /** The `reverts` events' counts. */
+  readonly histories: number[] = [];
   comments = 0;
   ended = false;
   private buffer = '';
@@ -116,6 +118,8 @@ class Stream {
       if (block.startsWith(':')) this.comments++;
       const data = /^event: status\ndata: (.*)$/m.exec(block);
       if (data) this.statuses.push(JSON.parse(data[1]!) as WatchdogStatus);
+      const history = /^event: reverts\ndata: (.*)$/m.exec(block);
+      if (history) this.histories.push((JSON.parse(history[1]!) as { reverts: number }).reverts);
     }
   }
 
@@ -186,7 +190,7 @@ test('the event stream sends the status at once, on every watchdog event, and ev
   stream.close();
 });
 
-test('revert, recovered and heartbeat events are sent too', async () => {
+test("revert, recovered and heartbeat events are sent too; a revert or a recovery also sends 'reverts' (the history changed)", async () => {
   const stream = await Stream.open(base);
   await stream.next(1);
   for (const event of ['revert', 'recovered', 'heartbeat'] as const) {
@@ -196,6 +200,9 @@ test('revert, recovered and heartbeat events are sent too', async () => {
     await expect.poll(() => stream.statuses.at(-1)?.reverts, { timeout: 300, intervals: [5] }).toBe(fake.reverts.length);
     expect(stream.statuses.length).toBeGreaterThan(seen);
   }
+  await new Promise((r) => setTimeout(r, 50));
+  // The third was a heartbeat: the history did not change.
+  expect(stream.histories).toEqual([1, 2]);
   stream.close();
 });
 

@@ -114,12 +114,14 @@ var STATES = {
   closed: ["off", "The watchdog has shut down."]
 };
 var $ = function (id) { return document.getElementById(id); };
-var revertsShown = -1;
+var historyCount = -1;
 
 function seconds(s) {
   if (s < 60) return s.toFixed(1) + " s";
   var m = Math.floor(s / 60);
-  return m < 60 ? m + " min " + Math.floor(s % 60) + " s" : Math.floor(m / 60) + " h " + (m % 60) + " min";
+  var rest = Math.floor(s % 60);
+  if (m < 60) return m + " min" + (rest ? " " + rest + " s" : "");
+  return Math.floor(m / 60) + " h " + (m % 60) + " min";
 }
 
 function showStatus(s) {
@@ -136,7 +138,8 @@ function showStatus(s) {
   $("snapshot").textContent = s.snapshot_name + (s.snapshot_exists ? "" : " (missing!)");
   $("revert-count").textContent = String(s.reverts);
   document.title = s.vm_name + ": " + s.state;
-  if (s.reverts !== revertsShown) loadHistory(s.reverts);
+  // A missed 'reverts' event (a reconnect) still shows a new revert.
+  if (s.reverts !== historyCount) loadHistory(s.reverts);
 }
 
 function connect() {
@@ -146,10 +149,21 @@ function connect() {
     $("connection").className = "live";
     showStatus(JSON.parse(e.data));
   });
+  // After a reconnect the history is fetched again: a recovery may have been missed.
+  events.onopen = function () { historyCount = -1; };
+  events.addEventListener("reverts", function (e) { loadHistory(JSON.parse(e.data).reverts); });
   events.onerror = function () {
     $("connection").textContent = "connection lost: retrying…";
     $("connection").className = "lost";
   };
+}
+
+function pad(n) { return (n < 10 ? "0" : "") + n; }
+/** Local time, 24 hours, the date first: unambiguous in every locale. */
+function when(iso, withDate) {
+  var d = new Date(iso);
+  var time = pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  return withDate ? d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + time : time;
 }
 
 function cell(row, text, cls) {
@@ -160,7 +174,7 @@ function cell(row, text, cls) {
 }
 
 function loadHistory(count) {
-  revertsShown = count;
+  historyCount = count;
   fetch("api/v1/reverts", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (list) {
     var body = $("history");
     body.textContent = "";
@@ -172,16 +186,16 @@ function loadHistory(count) {
     }
     list.reverts.forEach(function (r) {
       var row = document.createElement("tr");
-      cell(row, new Date(r.started_at).toLocaleString(), "num");
+      cell(row, when(r.started_at, true), "num");
       cell(row, r.reason);
       cell(row, r.detail || "");
       cell(row, r.method);
       cell(row, (r.duration_ms / 1000).toFixed(1) + " s", "num");
       if (!r.ok) cell(row, "failed: " + (r.error || "unknown error"), "failed");
-      else cell(row, r.recovered_at ? "recovered " + new Date(r.recovered_at).toLocaleTimeString() : "reverted");
+      else cell(row, r.recovered_at ? "recovered at " + when(r.recovered_at) : "reverted");
       body.appendChild(row);
     });
-  }).catch(function () { revertsShown = -1; });
+  }).catch(function () { historyCount = -1; });
 }
 
 var screenUrl = null;
@@ -195,7 +209,7 @@ function refreshScreen() {
       screenUrl = URL.createObjectURL(png);
       $("screen").src = screenUrl;
       if (old) URL.revokeObjectURL(old);
-      $("screen-caption").textContent = "updated " + new Date().toLocaleTimeString();
+      $("screen-caption").textContent = "updated " + when(new Date().toISOString());
     });
   }).catch(function () {
     $("screen-caption").textContent = "the screen could not be loaded (showing the last picture)";

@@ -3,12 +3,15 @@ import type { ServerResponse } from 'node:http';
 import type { LiveEvent, WatchdogPort } from './port.js';
 
 const LIVE_EVENTS: readonly LiveEvent[] = ['state', 'heartbeat', 'revert', 'recovered'];
+/** After these the revert history changed too (a new record, or one that recovered). */
+const HISTORY_EVENTS: ReadonlySet<LiveEvent> = new Set(['revert', 'recovered']);
 /** The heartbeat age changes every second: the status is sent at least that often. */
 const TICK_MS = 1000;
 
 /**
  * `GET /api/v1/events`: server-sent events for the status page. A `status` event with
- * `watchdog.status()` at once, after every change the watchdog reports and every second.
+ * `watchdog.status()` at once, after every change the watchdog reports and every second; a
+ * `reverts` event when the revert history changed (read it from /api/v1/reverts).
  * Each stream removes its listeners and timer when the client goes or the server closes,
  * so a page left open for months (or reloaded thousands of times) leaks nothing.
  */
@@ -40,15 +43,17 @@ export const statusStream: FastifyPluginAsync<{ watchdog: WatchdogPort }> = asyn
       });
       res.write('retry: 2000\n\n');
       const send = coalesced(res, () => `event: status\ndata: ${JSON.stringify(watchdog.status())}\n\n`);
+      const history = coalesced(res, () => `event: reverts\ndata: ${JSON.stringify({ reverts: watchdog.reverts?.length ?? 0 })}\n\n`);
+      const listeners = new Map(LIVE_EVENTS.map((event) => [event, HISTORY_EVENTS.has(event) ? () => (send(), history()) : send]));
       const timer = setInterval(() => {
         write(res, ': ping\n\n');
         send();
       }, TICK_MS);
-      for (const event of LIVE_EVENTS) watchdog.on?.(event, send);
+      for (const [event, listener] of listeners) watchdog.on?.(event, listener);
       const end = () => {
         if (!open.delete(end)) return;
         clearInterval(timer);
-        for (const event of LIVE_EVENTS) watchdog.off?.(event, send);
+        for (const [event, listener] of listeners) watchdog.off?.(event, listener);
         res.end();
       };
       open.add(end);
