@@ -21,7 +21,7 @@ export const STATUS_PAGE = `<!doctype html>
   #connection { margin-left: auto; font-size: .9rem; color: var(--off); }
   #connection.live::before { content: "\\25CF  "; color: var(--ok); }
   #connection.lost { color: var(--bad); font-weight: 600; }
-  main { display: grid; grid-template-columns: minmax(18rem, 1fr) minmax(18rem, 1.3fr); gap: 1rem; padding: 1rem 1.5rem 2rem; max-width: 80rem; }
+  main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.3fr); gap: 1rem; padding: 1rem 1.5rem 2rem; max-width: 80rem; }
   section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.25rem; }
   section.wide { grid-column: 1 / -1; }
   h2 { margin: 0 0 .75rem; font-size: 1.1rem; }
@@ -32,6 +32,7 @@ export const STATUS_PAGE = `<!doctype html>
   dt { color: #4a4f57; } dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
   figure { margin: 0; }
   #screen { display: block; width: 100%; max-height: 26rem; object-fit: contain; background: #000; border-radius: 4px; min-height: 8rem; }
+  #screen[hidden] { display: none; }
   figcaption { margin-top: .4rem; font-size: .9rem; color: var(--off); }
   .controls { display: flex; flex-wrap: wrap; gap: .6rem; margin: .75rem 0; }
   button { font: inherit; padding: .45rem 1rem; border-radius: 6px; border: 1px solid #9aa0a6; background: #fff; cursor: pointer; }
@@ -48,7 +49,8 @@ export const STATUS_PAGE = `<!doctype html>
   th { background: #f8f9fa; }
   td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
   td.failed { color: var(--bad); font-weight: 600; }
-  @media (max-width: 50rem) { main { grid-template-columns: 1fr; } }
+  .scroll { overflow-x: auto; }
+  @media (max-width: 50rem) { main { grid-template-columns: minmax(0, 1fr); padding: 1rem .75rem 2rem; } }
 </style>
 </head>
 <body>
@@ -73,7 +75,7 @@ export const STATUS_PAGE = `<!doctype html>
   <section aria-labelledby="screen-heading">
     <h2 id="screen-heading">Screen</h2>
     <figure>
-      <img id="screen" alt="The guest's screen">
+      <img id="screen" alt="The guest's screen" hidden>
       <figcaption id="screen-caption">loading…</figcaption>
     </figure>
   </section>
@@ -94,10 +96,10 @@ export const STATUS_PAGE = `<!doctype html>
   </section>
   <section class="wide" aria-labelledby="history-heading">
     <h2 id="history-heading">Revert history</h2>
-    <table aria-labelledby="history-heading">
+    <div class="scroll"><table aria-labelledby="history-heading">
       <thead><tr><th scope="col">Time</th><th scope="col">Reason</th><th scope="col">Detail</th><th scope="col">Method</th><th scope="col">Duration</th><th scope="col">Outcome</th></tr></thead>
       <tbody id="history"><tr><td colspan="6">No reverts yet.</td></tr></tbody>
-    </table>
+    </table></div>
   </section>
 </main>
 <script>
@@ -202,12 +204,17 @@ var screenUrl = null;
 function refreshScreen() {
   if (document.hidden) return setTimeout(refreshScreen, 2000);
   fetch("api/v1/screen.png", { cache: "no-store" }).then(function (r) {
-    if (r.status === 404) { $("screen-caption").textContent = "This VM has no screen to show."; return "stop"; }
+    if (r.status === 404) {
+      $("screen").hidden = true;
+      $("screen-caption").textContent = "This VM has no screen to show.";
+      return "stop";
+    }
     if (!r.ok) return r.json().then(function (e) { $("screen-caption").textContent = e.detail + " (showing the last picture)"; });
     return r.blob().then(function (png) {
       var old = screenUrl;
       screenUrl = URL.createObjectURL(png);
       $("screen").src = screenUrl;
+      $("screen").hidden = false;
       if (old) URL.revokeObjectURL(old);
       $("screen-caption").textContent = "updated " + when(new Date().toISOString());
     });
