@@ -54,6 +54,15 @@ export interface BootRequest {
   artifactsDir: () => string;
   log: Logger;
   slot?: number;
+  /** An exhibit's VM: its files in `directory` for good, its domain marked as the exhibit's (never swept), its network outliving this process. */
+  exhibit?: ExhibitBoot;
+}
+
+export interface ExhibitBoot {
+  /** The exhibit config's absolute path, recorded in the domain's metadata. */
+  config: string;
+  /** Where the overlay (with its snapshots) and the serial log are kept. */
+  directory: string;
 }
 
 /** The address and port the guest's scripts call (the exhibition controller's default: 192.168.122.1:8000). */
@@ -139,8 +148,9 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   );
   const deadline = new Deadline(req.timeoutMs, `VM ${req.name} booting ${req.image.name}`);
   const timer = new StepTimer();
-  const overlay = join(runDir(), `${req.name}.qcow2`);
-  const serial = new SerialConsole(join(runDir(), `${req.name}.serial.log`));
+  const files = req.exhibit?.directory ?? runDir();
+  const overlay = join(files, `${req.name}.qcow2`);
+  const serial = new SerialConsole(join(files, `${req.name}.serial.log`));
   const domain = new Domain(req.name, virsh, req.uuid);
   const channels = guestChannels(req);
   let client: VncClient | undefined;
@@ -150,7 +160,9 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     await refuseExisting(domain);
     await preparePrivateDir();
     // Before the overlay: no file in the run directory is ever without a record of its owner.
-    await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
+    if (!req.exhibit)
+      await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
+    else await mkdir(files, { recursive: true, mode: 0o700 });
     await createOverlay(req.image.path, overlay);
     timer.mark('overlay');
     network = await startGuestNetwork(req, channels);
@@ -211,7 +223,13 @@ async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Pro
       forwards: [{ port: channels.api.port, socket: channels.apiSocket }],
     },
     req.log.child('net'),
+    req.exhibit && { pidFile: exhibitNetworkPidFile(req.exhibit.directory, req.name) },
   );
+}
+
+/** Where an exhibit VM's network helper, which outlives the daemon, records its pid. */
+export function exhibitNetworkPidFile(directory: string, name: string): string {
+  return join(directory, `${name}.net.pid`);
 }
 
 /** The guest's own address: .15 of the gateway's /24 (.16 when the gateway is .15). */
@@ -258,7 +276,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
       messageSocket: io.channels.messageSocket,
       vnc: io.vnc,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
-      owner: currentOwner({ overlay, image: req.image.name }),
+      owner: req.exhibit ? { exhibit: req.exhibit.config, image: req.image.name } : currentOwner({ overlay, image: req.image.name }),
     });
     const xmlPath = overlay.replace(/\.qcow2$/, '.xml');
     await writeFile(xmlPath, xml);
@@ -311,7 +329,10 @@ async function failBoot(
   await vm.domain.remove().catch(() => undefined);
   // Every file of this VM: overlay, serial log, sockets, owner record, a definition left by a failed define.
   // Not when the name was taken by someone else's domain: those files would be theirs.
-  if ((error as DemotoolError).code !== 'EVMEXISTS') await removeRunFiles(runDir(), req.name);
+  if ((error as DemotoolError).code !== 'EVMEXISTS') {
+    await removeRunFiles(runDir(), req.name);
+    if (req.exhibit) await removeRunFiles(req.exhibit.directory, req.name);
+  }
   const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
   const what = timedOut
     ? `VM ${req.name} (${req.image.name}) was not ready within ${req.timeoutMs} ms`

@@ -13,7 +13,9 @@ import { packageRoot, packageVersion } from './package-root.js';
 const program = new Command()
   .name('demotool')
   .description('Scripted demos and screen tests of whole desktops in VMs')
-  .version(packageVersion(), '-V, --version', 'print the demotool version');
+  .version(packageVersion(), '-V, --version', 'print the demotool version')
+  // `demotool exhibit --config F` and `demotool exhibit check --config F`: an option belongs to the command it follows.
+  .enablePositionalOptions();
 
 program
   .command('setup')

@@ -11,7 +11,10 @@ const vmSchema = z
   .strictObject({
     domain: z.string().min(1).optional(),
     image: z.string().min(1).optional(),
-    name: z.string().min(1).optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/, 'a VM name: letters, digits, . _ -, starting with a letter or digit, at most 48 characters')
+      .optional(),
   })
   .superRefine((vm, ctx) => {
     if (vm.domain !== undefined && vm.image !== undefined)

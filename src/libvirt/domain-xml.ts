@@ -10,7 +10,7 @@ export interface KernelBoot {
   cmdline: string;
 }
 import { UsageError } from '../errors.js';
-import { ownerMetadataXml, readOwner, type OwnerRecord } from './owner.js';
+import { ownerMetadataXml, readOwner, type Ownership } from './owner.js';
 
 /** Everything that goes into one VM's libvirt definition. */
 export interface DomainSpec {
@@ -50,8 +50,8 @@ export interface DomainSpec {
   video?: 'vga' | 'virtio';
   /** Host cores to pin the vCPUs to, one per vCPU. */
   pinning?: number[];
-  /** Recorded in <metadata> so a later run can find VMs left by a killed one. */
-  owner: OwnerRecord;
+  /** Recorded in <metadata> so a later run can find VMs left by a killed one (an exhibit's VM is marked as such, and kept). */
+  owner: Ownership;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');

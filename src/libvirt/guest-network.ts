@@ -11,8 +11,8 @@
  * guestfwd can't do, and no process is spawned by QEMU (libvirt's seccomp forbids that).
  */
 import { isIPv4 } from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createLogger, type Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
@@ -76,24 +76,37 @@ wait
 `;
 }
 
-/** One VM's closed network: the namespaces, passt and the relays. Dies with this process. */
+/**
+ * Where a network that outlives this process records itself: an exhibit's VM keeps running
+ * across daemon restarts, and so must the network its QEMU is connected to (QEMU can't
+ * reconnect its NIC to a new passt).
+ */
+export interface OutlivingNetwork {
+  /** The helper's pid is written here; its stderr goes to `${pidFile}.log`. */
+  pidFile: string;
+}
+
+/** One VM's closed network: the namespaces, passt and the relays. Dies with this process, unless started to outlive it. */
 export class GuestNetwork {
+  private closing = false;
+
   private constructor(
     readonly socket: string,
     readonly spec: GuestNetworkSpec,
-    private readonly child: ChildProcess,
+    private readonly pid: number,
+    private readonly pidFile?: string,
   ) {}
 
-  static async start(socket: string, spec: GuestNetworkSpec, log: Logger = createLogger('guest-network')): Promise<GuestNetwork> {
+  static async start(socket: string, spec: GuestNetworkSpec, log: Logger = createLogger('guest-network'), outlive?: OutlivingNetwork): Promise<GuestNetwork> {
     checkGuestNetwork(spec);
     if (/['\\\s]/.test(socket)) throw new VmError('EGUESTNET', `passt socket path ${JSON.stringify(socket)} has characters it can't take`);
     await rm(socket, { force: true });
     const asRoot = process.getuid?.() === 0;
     // --pdeathsig: if this process dies, unshare dies; --kill-child: then the namespace's init
-    // dies, and with it every process in the PID namespace (passt and the relays).
+    // dies, and with it every process in the PID namespace (passt and the relays). A network
+    // that outlives us has no parent-death signal and a session of its own (Ctrl-C spares it).
     const argv = [
-      '--pdeathsig',
-      'SIGKILL',
+      ...(outlive ? [] : ['--pdeathsig', 'SIGKILL']),
       'unshare',
       ...(asRoot ? [] : ['--map-root-user']),
       '--net',
@@ -104,40 +117,87 @@ export class GuestNetwork {
       '-c',
       namespaceScript(spec, socket),
     ];
-    const child = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const errorLog = outlive ? openSync(`${outlive.pidFile}.log`, 'w', 0o600) : undefined;
+    const child = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', errorLog ?? 'pipe'], detached: !!outlive });
+    if (errorLog !== undefined) closeSync(errorLog);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    const net = new GuestNetwork(socket, spec, child);
+    child.once('error', (e) => (stderr += e.message));
+    const net = new GuestNetwork(socket, spec, child.pid ?? -1, outlive?.pidFile);
     for (let i = 0; i < 100 && !existsSync(socket); i++) {
       if (child.exitCode !== null || child.signalCode !== null) break;
       await sleep(20);
     }
+    if (outlive) stderr += readFileSync(`${outlive.pidFile}.log`, 'utf8').slice(-2000);
     if (!existsSync(socket)) {
       await net.close();
       throw new VmError('EGUESTNET', `the guest network did not start: ${stderr.trim() || 'passt made no socket'}`, {
         hint: 'install passt, socat and util-linux (`npx demotool setup --yes`), or boot with network: "open"',
       });
     }
-    child.once('exit', (code, signal) => {
-      if (!net.closing) log.warn('guest network helper exited', { code, signal, stderr: stderr.trim() || undefined });
-    });
-    log.debug('guest network up', { socket, gateway: spec.gateway, ports: spec.forwards.map((f) => f.port) });
+    if (outlive) {
+      writeFileSync(outlive.pidFile, `${child.pid}\n`, { mode: 0o600 });
+      child.unref();
+    } else
+      child.once('exit', (code, signal) => {
+        if (!net.closing) log.warn('guest network helper exited', { code, signal, stderr: stderr.trim() || undefined });
+      });
+    log.debug('guest network up', { socket, gateway: spec.gateway, ports: spec.forwards.map((f) => f.port), outlives: !!outlive });
     return net;
   }
 
-  private closing = false;
+  /**
+   * The network a previous process started to outlive it, when it still runs: its pid file
+   * names a live helper that serves `socket`. Else undefined (and a stale pid file is removed).
+   */
+  static adopt(socket: string, spec: GuestNetworkSpec, outlive: OutlivingNetwork): GuestNetwork | undefined {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(outlive.pidFile, 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+    const net = new GuestNetwork(socket, spec, pid, outlive.pidFile);
+    if (Number.isSafeInteger(pid) && pid > 0 && net.alive && existsSync(socket) && commandLineOf(pid).includes(socket)) return net;
+    rmSync(outlive.pidFile, { force: true });
+    return undefined;
+  }
 
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    if (this.pid <= 0) return false;
+    try {
+      process.kill(this.pid, 0);
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {
     this.closing = true;
     if (this.alive) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGKILL');
-      await Promise.race([exited, sleep(2000)]);
+      // The helper is the namespace's init's parent: killing it takes passt and the relays along.
+      killQuietly(this.pid);
+      if (this.pidFile) killQuietly(-this.pid);
+      for (let i = 0; i < 100 && this.alive; i++) await sleep(20);
     }
     await rm(this.socket, { force: true });
+    if (this.pidFile) for (const f of [this.pidFile, `${this.pidFile}.log`]) await rm(f, { force: true });
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
   }
 }

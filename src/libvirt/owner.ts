@@ -34,6 +34,19 @@ export interface OwnerFile extends ParsedOwner {
 
 export const METADATA_NS = 'https://demotool.dev/xmlns/vm/1';
 
+/**
+ * An exhibit's VM is owned by its config, not by a process: it outlives every daemon that
+ * runs it, so the stale sweep never removes it and closing a daemon never undefines it.
+ */
+export interface ExhibitMark {
+  /** The exhibit config file (absolute path) that runs this VM. */
+  exhibit: string;
+  image: string;
+}
+
+/** Who a domain belongs to: a demotool process (removed when it is gone), or an exhibit config (kept). */
+export type Ownership = OwnerRecord | ExhibitMark;
+
 /** This process's id for owner records. */
 const RUN_ID = randomUUID();
 
@@ -118,8 +131,17 @@ const escAttr = (s: string) =>
     .replace(/\n/g, '&#10;')
     .replace(/\r/g, '&#13;');
 
-/** The domain's <metadata> element with the owner record. */
-export function ownerMetadataXml(o: OwnerRecord, indent = '  '): string {
+/** The domain's <metadata> element with the owner record (or the exhibit mark). */
+export function ownerMetadataXml(o: Ownership, indent = '  '): string {
+  if ('exhibit' in o)
+    return [
+      `${indent}<metadata>`,
+      `${indent}  <demotool:vm xmlns:demotool='${METADATA_NS}'>`,
+      `${indent}    <demotool:exhibit config='${escAttr(o.exhibit)}'/>`,
+      `${indent}    <demotool:image name='${escAttr(o.image)}'/>`,
+      `${indent}  </demotool:vm>`,
+      `${indent}</metadata>`,
+    ].join('\n');
   const attrs: [string, string | number | undefined][] = [
     ['pid', o.pid],
     ['pidStart', o.pidStart],
@@ -167,8 +189,8 @@ const attr = (n: Node | undefined, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
-/** The domain's name, UUID and owner record, from libvirt's XML (any quoting, any entity form). */
-export function readDomainXml(xml: string): { name?: string; uuid?: string; owner?: ParsedOwner } {
+/** The domain's name, UUID and owner record (or exhibit config), from libvirt's XML (any quoting, any entity form). */
+export function readDomainXml(xml: string): { name?: string; uuid?: string; owner?: ParsedOwner; exhibit?: string } {
   let doc: Node;
   try {
     doc = parser.parse(xml) as Node;
@@ -177,10 +199,13 @@ export function readDomainXml(xml: string): { name?: string; uuid?: string; owne
   }
   const domain = nodes(doc.domain)[0];
   if (!domain) return {};
-  return { name: text(domain.name)?.trim(), uuid: text(domain.uuid)?.trim(), owner: ownerIn(domain) };
+  const mark = demotoolMetadata(domain);
+  const exhibit = mark && attr(mark.child('exhibit'), 'config');
+  return { name: text(domain.name)?.trim(), uuid: text(domain.uuid)?.trim(), owner: mark && ownerIn(mark.child), ...(exhibit !== undefined && { exhibit }) };
 }
 
-function ownerIn(domain: Node): ParsedOwner | undefined {
+/** demotool's element in the domain's <metadata>, with a lookup for its children. */
+function demotoolMetadata(domain: Node): { child: (name: string) => Node | undefined } | undefined {
   for (const metadata of nodes(domain.metadata)) {
     for (const [tag, value] of Object.entries(metadata)) {
       if (tag.startsWith('@') || tag.startsWith('#')) continue;
@@ -191,27 +216,29 @@ function ownerIn(domain: Node): ParsedOwner | undefined {
       for (const vm of nodes(value)) {
         // The namespace is declared on the element itself (libvirt keeps it there) or on an ancestor.
         const ns = attr(vm, nsAttr) ?? attr(metadata, nsAttr) ?? attr(domain, nsAttr);
-        if (ns !== METADATA_NS) continue;
-        const child = (name: string) => nodes(vm[prefix ? `${prefix}:${name}` : name])[0];
-        const owner = child('owner');
-        const pid = attr(owner, 'pid');
-        const host = attr(owner, 'hostname');
-        if (!pid || !/^\d+$/.test(pid) || host === undefined) return undefined;
-        const record: ParsedOwner = { pid: Number(pid), hostname: host };
-        const optional = {
-          pidStart: attr(owner, 'pidStart'),
-          pidNamespace: attr(owner, 'pidNamespace'),
-          runId: attr(owner, 'runId'),
-          startedAt: attr(owner, 'startedAt'),
-          overlay: attr(child('overlay'), 'path'),
-          image: attr(child('image'), 'name'),
-        };
-        for (const [k, v] of Object.entries(optional)) if (v !== undefined) (record as Record<string, unknown>)[k] = v;
-        return record;
+        if (ns === METADATA_NS) return { child: (name: string) => nodes(vm[prefix ? `${prefix}:${name}` : name])[0] };
       }
     }
   }
   return undefined;
+}
+
+function ownerIn(child: (name: string) => Node | undefined): ParsedOwner | undefined {
+  const owner = child('owner');
+  const pid = attr(owner, 'pid');
+  const host = attr(owner, 'hostname');
+  if (!pid || !/^\d+$/.test(pid) || host === undefined) return undefined;
+  const record: ParsedOwner = { pid: Number(pid), hostname: host };
+  const optional = {
+    pidStart: attr(owner, 'pidStart'),
+    pidNamespace: attr(owner, 'pidNamespace'),
+    runId: attr(owner, 'runId'),
+    startedAt: attr(owner, 'startedAt'),
+    overlay: attr(child('overlay'), 'path'),
+    image: attr(child('image'), 'name'),
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (record as Record<string, unknown>)[k] = v;
+  return record;
 }
 
 /** Reads the owner record back out of a domain's XML. */

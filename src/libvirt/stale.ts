@@ -37,8 +37,9 @@ export async function removeStaleVms(virsh: Virsh = new Virsh(), options: SweepO
   for (const name of domains.filter((n) => n.startsWith(prefix))) {
     try {
       const xml = await new Domain(name, virsh).xml().catch(() => '');
-      const { owner, uuid } = readDomainXml(xml);
-      if (!owner) continue;
+      const { owner, uuid, exhibit } = readDomainXml(xml);
+      // An exhibit's VM belongs to its config, not to a process: no dead process makes it stale.
+      if (!owner || exhibit !== undefined) continue;
       const verdict = ownerState(owner);
       if (verdict.state !== 'dead') continue;
       // By UUID: if the name was taken over since dumpxml, the newcomer is not touched.

@@ -1,0 +1,195 @@
+/**
+ * An exhibit's VM: the one VM a `demotool exhibit` daemon runs for an artwork. Unlike a demo's
+ * VM it outlives the daemon: its domain stays defined, QEMU and the guest network keep running
+ * when the daemon stops or restarts, and the next daemon picks it up where it is.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ImageCache } from '../images/index.js';
+import { DEFAULT_GUEST_NETWORK, Domain, GuestNetwork, Virsh, VmError, readDomainXml, type Resources } from '../libvirt/index.js';
+import type { Logger } from '../log.js';
+import { defaultTimeout } from '../timeouts.js';
+import type { WatchedVm } from '../watchdog/index.js';
+import { decideAccel } from './accel.js';
+import { DEFAULT_GUEST_API, bootVm, exhibitNetworkPidFile, type GuestChannels } from './boot.js';
+import { domainScreenshot } from './domain-screenshot.js';
+import { guestMonitorArgs } from './guest-monitors.js';
+import { removeRunFiles } from './run-files.js';
+import { stateDir } from './state-directories.js';
+import { vncSocketDir, vncSocketPath } from './vnc-access.js';
+
+/** Where the exhibit's VM comes from: an existing libvirt domain, run as it is, or an image demotool defines a VM from. */
+export type ExhibitVmSource = { domain: string } | { image: string; name: string };
+
+export interface ExhibitVmSpec {
+  source: ExhibitVmSource;
+  /** The exhibit config's absolute path: the VM is marked as this config's. */
+  config: string;
+  /** How the guest's monitors reach the watchdog (set on the kernel command line of a VM defined from a built-in image). */
+  transport: 'http' | 'serial';
+  resources?: Partial<Resources>;
+  log: Logger;
+}
+
+/** What the daemon found when it opened the VM: booted just now, already running, or defined and stopped. */
+export type ExhibitVmFound = 'booted' | 'running' | 'stopped';
+
+/** An exhibit VM's overlay (with its snapshots) and serial log live here, for good. */
+export function exhibitDirectory(): string {
+  return join(stateDir(), 'exhibit');
+}
+
+export class ExhibitVm implements WatchedVm {
+  private constructor(
+    readonly name: string,
+    readonly domain: Domain,
+    readonly channels: GuestChannels | Record<string, never>,
+    private network: GuestNetwork | undefined,
+    private readonly log: Logger,
+    /** The VM was defined by demotool from an image (not an operator's own domain). */
+    readonly definedByDemotool: boolean,
+  ) {}
+
+  /**
+   * Finds the exhibit's VM, or boots it from its image when it is not defined yet.
+   * @throws {@link VmError} ENODOMAIN for a named domain that does not exist, EVMNOTEXHIBIT for a
+   * domain of that name that some other config or tool owns; a BootError when the boot fails.
+   */
+  static async open(spec: ExhibitVmSpec): Promise<{ vm: ExhibitVm; found: ExhibitVmFound }> {
+    const virsh = new Virsh({ log: spec.log.child('virsh') });
+    if ('domain' in spec.source) {
+      const domain = new Domain(spec.source.domain, virsh);
+      if (!(await domain.exists()))
+        throw new VmError('ENODOMAIN', `there is no libvirt domain named ${spec.source.domain} (on ${virsh.uri})`, {
+          hint: 'check `virsh list --all` (and DEMOTOOL_LIBVIRT_URI), or define the VM from an image with vm.image',
+        });
+      const vm = new ExhibitVm(domain.name, domain, {}, undefined, spec.log, false);
+      return { vm, found: (await vm.running()) ? 'running' : 'stopped' };
+    }
+    const { name, image } = spec.source;
+    const domain = new Domain(name, virsh);
+    if (await domain.exists()) {
+      await checkMark(domain, spec.config);
+      const xml = await domain.xml();
+      const vm = new ExhibitVm(name, domain, exhibitChannels(name, xml.includes(networkSocket(name))), undefined, spec.log, true);
+      const running = await vm.running();
+      await vm.connectNetwork(running);
+      return { vm, found: running ? 'running' : 'stopped' };
+    }
+    return { vm: await ExhibitVm.boot(spec, name, image, virsh), found: 'booted' };
+  }
+
+  private static async boot(spec: ExhibitVmSpec, name: string, imageName: string, virsh: Virsh): Promise<ExhibitVm> {
+    const cache = new ImageCache({ log: spec.log.child('images') });
+    const image = await cache.ensure(imageName);
+    const kernelArgs = image.boot ? guestMonitorArgs({ transport: spec.transport }, 'closed', DEFAULT_GUEST_API) : [];
+    const directory = exhibitDirectory();
+    const booted = await bootVm({
+      name,
+      uuid: randomUUID(),
+      image,
+      accel: (await decideAccel(cache)).accel,
+      resources: spec.resources,
+      kernelArgs,
+      timeoutMs: defaultTimeout('boot'),
+      timeoutSetBy: process.env.DEMOTOOL_BOOT_TIMEOUT ? 'env' : 'default',
+      artifactsDir: () => directory,
+      log: spec.log,
+      exhibit: { config: spec.config, directory },
+    });
+    // The daemon watches the screen through libvirt; it keeps no VNC connection of its own.
+    await booted.client.close();
+    return new ExhibitVm(name, new Domain(name, virsh, booted.domain.uuid), booted.channels, booted.network, spec.log, true);
+  }
+
+  /** Running, or paused (a fault the watchdog deals with): QEMU is there. */
+  async running(): Promise<boolean> {
+    const state = await this.domain.state().catch(() => 'unknown');
+    return state === 'running' || state === 'paused';
+  }
+
+  /** A PNG of the screen now, through libvirt. */
+  screenshot(): Promise<Buffer> {
+    return domainScreenshot(this.domain);
+  }
+
+  /**
+   * Leaves the VM and its network running for the next daemon (the daemon stopped or restarts).
+   * Nothing of this process keeps them alive.
+   */
+  detach(): void {
+    this.network = undefined;
+  }
+
+  /** Shuts the VM off (it stays defined, with its snapshots) and stops its network. */
+  async shutdown(): Promise<void> {
+    await this.domain.powerOff();
+    await this.network?.close();
+    this.network = undefined;
+    this.log.info('vm shut off', { vm: this.name });
+  }
+
+  /**
+   * Removes an exhibit's own VM for good: powered off, undefined with its snapshots, its overlay,
+   * serial log, sockets and network gone. An operator's own domain is never removed.
+   * @throws {@link VmError} EVMNOTEXHIBIT when the domain is not this config's.
+   */
+  static async remove(name: string, config: string, log: Logger): Promise<boolean> {
+    const domain = new Domain(name, new Virsh({ log: log.child('virsh') }));
+    if (await domain.exists()) {
+      await checkMark(domain, config);
+      await domain.remove();
+    }
+    const directory = exhibitDirectory();
+    await GuestNetwork.adopt(networkSocket(name), { ...DEFAULT_GUEST_NETWORK, forwards: [] }, { pidFile: exhibitNetworkPidFile(directory, name) })?.close();
+    await removeRunFiles(directory, name);
+    await rm(vncSocketPath(name), { force: true });
+    for (const suffix of ['msg', 'api', 'net']) await rm(join(vncSocketDir(), `${name}.${suffix}.sock`), { force: true });
+    return true;
+  }
+
+  /**
+   * The guest network of a VM this daemon did not boot: the previous daemon's, when it still runs,
+   * else a new one. A running QEMU can't reconnect its NIC to a new one: it needs a restart (a revert).
+   */
+  private async connectNetwork(running: boolean): Promise<void> {
+    const channels = this.channels as GuestChannels;
+    if (!channels.apiSocket || !channels.api) return;
+    const directory = exhibitDirectory();
+    const spec = { ...DEFAULT_GUEST_NETWORK, forwards: [{ port: channels.api.port, socket: channels.apiSocket }] };
+    const socket = networkSocket(this.name);
+    const outlive = { pidFile: exhibitNetworkPidFile(directory, this.name) };
+    this.network = GuestNetwork.adopt(socket, spec, outlive);
+    if (this.network) return;
+    this.network = await GuestNetwork.start(socket, spec, this.log.child('net'), outlive);
+    if (running) this.networkRestarted = true;
+  }
+
+  /** The guest network was started anew under a running QEMU: the guest can't reach the watchdog until QEMU restarts. */
+  networkRestarted = false;
+}
+
+/** The sockets an exhibit VM defined from an image has (the same paths every boot); the guest API when it was booted with the closed network. */
+function exhibitChannels(name: string, withNetwork: boolean): GuestChannels {
+  const base = join(vncSocketDir(), name);
+  return withNetwork ? { messageSocket: `${base}.msg.sock`, apiSocket: `${base}.api.sock`, api: DEFAULT_GUEST_API } : { messageSocket: `${base}.msg.sock` };
+}
+
+/** passt's socket, which QEMU's NIC connects to. */
+function networkSocket(name: string): string {
+  return join(vncSocketDir(), `${name}.net.sock`);
+}
+
+/** A domain of the exhibit's name must carry this config's mark: never take over someone else's VM. */
+async function checkMark(domain: Domain, config: string): Promise<void> {
+  const { exhibit } = readDomainXml(await domain.xml());
+  if (exhibit === config) return;
+  throw new VmError(
+    'EVMNOTEXHIBIT',
+    exhibit === undefined
+      ? `a libvirt domain named ${domain.name} exists and was not defined by demotool exhibit`
+      : `the VM ${domain.name} belongs to another exhibit config (${exhibit})`,
+    { hint: 'give vm.name another name, or run that domain as it is with vm.domain' },
+  );
+}

@@ -1,0 +1,165 @@
+/**
+ * `demotool exhibit --config FILE` as an operator runs it: a real daemon process on a real tiny
+ * VM (heartbeats over its serial port). One VM for the file, defined from the image by the first
+ * test and kept by the daemon's restarts, as an exhibit's VM is; removed at the end.
+ */
+import { test, expect } from '@playwright/test';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeStaleVms, Virsh } from '../../src/libvirt/index.js';
+import { exhibitDirectory, runDir } from '../../src/api/internal.js';
+import { DaemonProcess } from './support/exhibit-daemon.js';
+import { parseExposition, value } from './support/prometheus-text.js';
+import { domains, qemuPid, virsh } from './support/host.js';
+
+test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
+
+const NAME = `exhibit-e2e-${process.pid}`;
+const HEARTBEAT_TIMEOUT_S = 6;
+let dir = '';
+let configFile = '';
+let daemon: DaemonProcess | undefined;
+
+/** The config the tests start from. */
+function config(o: { onStart?: string; onStop?: string; heartbeatTimeout?: string } = {}): string {
+  return `# exhibit e2e
+vm:
+  image: tiny
+  name: ${NAME}
+resources:
+  memoryMiB: 512
+watchdog:
+  heartbeatTimeout: ${o.heartbeatTimeout ?? `${HEARTBEAT_TIMEOUT_S}s`}
+  grace: 3s
+  idleTimeout: 0ms
+  guestRequestInterval: 0ms
+transport: serial
+api:
+  port: 0
+onStart: ${o.onStart ?? 'keep-if-healthy'}
+onStop: ${o.onStop ?? 'leave-running'}
+`;
+}
+
+async function startDaemon(text: string): Promise<{ daemon: DaemonProcess; url: string }> {
+  await writeFile(configFile, text);
+  daemon = new DaemonProcess(configFile);
+  const url = await daemon.url(180_000);
+  return { daemon, url };
+}
+
+async function healthy(d: DaemonProcess, url: string): Promise<void> {
+  await expect.poll(async () => (await d.status(url)).state, { timeout: 60_000 }).toBe('healthy');
+}
+
+test.beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'demotool-exhibit-e2e-'));
+  configFile = join(dir, 'artwork.yaml');
+});
+
+test.afterAll(async () => {
+  await daemon?.stop('SIGKILL');
+  // However the tests ended: the VM, its overlay and its network go.
+  await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', configFile], { reject: false });
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a bad config fails at start with file, line and field, and nothing is defined', async () => {
+  const bad = join(dir, 'bad.yaml');
+  await writeFile(bad, config({ heartbeatTimeout: 'soon' }));
+  const r = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', '--config', bad], { reject: false, all: true });
+  expect(r.exitCode, r.all).toBe(1);
+  expect(r.stderr).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}:8:\\d+: watchdog\\.heartbeatTimeout: `));
+  expect(await domains()).not.toContain(NAME);
+});
+
+test('the daemon boots the VM, reverts an injected fault, counts it in /metrics, and stops on SIGTERM leaving the VM running', async () => {
+  const { daemon: d, url } = await startDaemon(config());
+  await healthy(d, url);
+  const before = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  const labels = { reason: 'domain-paused', method: 'in-place', outcome: 'ok', vm: NAME };
+  expect(value(before, 'demotool_watchdog_reverts_total', labels)).toBe(0);
+
+  await virsh('suspend', NAME);
+  await expect.poll(async () => (await d.status(url)).reverts, { timeout: 60_000 }).toBe(1);
+  const status = await d.status(url);
+  expect(status.last_revert).toMatchObject({ reason: 'domain-paused', ok: true });
+  await healthy(d, url);
+  const after = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  expect(value(after, 'demotool_watchdog_reverts_total', labels)).toBe(1);
+
+  expect(await d.stop('SIGTERM'), d.log).toBe(0);
+  expect(d.log).toMatch(/exhibit stopped .*vm_left=running/);
+  expect(await virsh('domstate', NAME)).toBe('running');
+  await expect(fetch(`${url}/api/v1/status`)).rejects.toThrow();
+  // The stale sweep of a demo run leaves an exhibit's VM alone, though the daemon that ran it is gone.
+  expect(await removeStaleVms(new Virsh(), { runDir: runDir() })).not.toContain(NAME);
+  expect(await domains()).toContain(NAME);
+});
+
+test('a restart with onStart: keep-if-healthy leaves the healthy VM alone', async () => {
+  const pid = await qemuPid(NAME);
+  const snapshotBefore = await virsh('snapshot-info', NAME, 'ready');
+  const { daemon: d, url } = await startDaemon(config({ onStart: 'keep-if-healthy' }));
+  await healthy(d, url);
+  // Longer than a heartbeat timeout: had the guest been cut off from the new daemon, it would have been reverted by now.
+  await new Promise((r) => setTimeout(r, (HEARTBEAT_TIMEOUT_S + 2) * 1000));
+  const status = await d.status(url);
+  expect(status.state).toBe('healthy');
+  expect(status.reverts).toBe(0);
+  expect(d.log).toContain('vm left running (onStart: keep-if-healthy)');
+  expect(await qemuPid(NAME)).toBe(pid);
+  // The known-good snapshot is the one taken at the first boot, not a new one.
+  expect(await virsh('snapshot-info', NAME, 'ready')).toBe(snapshotBefore);
+  expect(await d.stop('SIGTERM'), d.log).toBe(0);
+});
+
+test('SIGHUP: an invalid config is refused and the running one stays; a valid one is applied', async () => {
+  const { daemon: d, url } = await startDaemon(config({ onStart: 'keep-if-healthy' }));
+  await healthy(d, url);
+  expect((await d.status(url)).heartbeat.timeout).toBe(HEARTBEAT_TIMEOUT_S);
+
+  await writeFile(configFile, config({ heartbeatTimeout: '-3s' }));
+  let mark = d.log.length;
+  d.child.kill('SIGHUP');
+  await d.waitForLog(/reload refused; the running config stays: invalid exhibit config .*\n.*artwork\.yaml:8:\d+: watchdog\.heartbeatTimeout/, 20_000, mark);
+  const kept = await d.status(url);
+  expect(kept.heartbeat.timeout).toBe(HEARTBEAT_TIMEOUT_S);
+  expect(kept.state).toBe('healthy');
+
+  // Another VM is not a reload: refused too.
+  await writeFile(configFile, config().replace(`name: ${NAME}`, `name: ${NAME}-other`));
+  mark = d.log.length;
+  d.child.kill('SIGHUP');
+  await d.waitForLog(/reload refused; .*vm changed: that takes a restart of the daemon/, 20_000, mark);
+
+  await writeFile(configFile, config({ heartbeatTimeout: '9s' }));
+  mark = d.log.length;
+  d.child.kill('SIGHUP');
+  await d.waitForLog(/config reloaded/, 30_000, mark);
+  // The new watchdog listens where the old one did (port 0 picked a port once, at start).
+  await expect.poll(async () => (await d.status(url)).heartbeat.timeout, { timeout: 10_000 }).toBe(9);
+  await healthy(d, url);
+  expect(await d.stop('SIGTERM'), d.log).toBe(0);
+});
+
+test('onStop: shutdown shuts the VM off; the next start brings it back from its snapshot; exhibit remove deletes it', async () => {
+  let { daemon: d, url } = await startDaemon(config({ onStop: 'shutdown' }));
+  await healthy(d, url);
+  expect(await d.stop('SIGTERM'), d.log).toBe(0);
+  expect(await virsh('domstate', NAME)).toBe('shut off');
+
+  ({ daemon: d, url } = await startDaemon(config()));
+  await healthy(d, url);
+  expect(d.log).toContain('vm started from its snapshot');
+  expect(await d.stop('SIGTERM'), d.log).toBe(0);
+
+  const r = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', configFile], { reject: false, all: true });
+  expect(r.exitCode, r.all).toBe(0);
+  expect(await domains()).not.toContain(NAME);
+  expect(existsSync(join(exhibitDirectory(), `${NAME}.qcow2`))).toBe(false);
+  expect((await execa('pgrep', ['-f', `${NAME}.net.sock`], { reject: false })).stdout).toBe('');
+});
