@@ -54,7 +54,9 @@ class FakeWatchdog extends EventEmitter implements WatchdogPort {
     return { accepted: true };
   }
   async revert(): Promise<RevertRecord> {
-    throw new Error('not in these tests');
+    const done = record(this.reverts.length);
+    this.reverts.push(done);
+    return done;
   }
   async start(): Promise<RevertRecord> {
     throw new Error('not in these tests');
@@ -325,4 +327,28 @@ test('the new reads are in the OpenAPI document; the actions the page calls stil
   expect((await fetch(`${base}/api/v1/vm/restart`, { method: 'POST' })).status).toBe(401);
   expect((await fetch(`${base}/api/v1/reverts`, { method: 'POST' })).status).toBe(401);
   expect((await fetch(`${base}/api/v1/events`, { method: 'HEAD' })).status).toBe(401);
+});
+
+test('actions asked for by another web site are refused, token or not; the page itself and plain clients are served', async () => {
+  const open = await ApiServers.start({ watchdog: fake, control: { host: '127.0.0.1', port: 0 }, log });
+  try {
+    const url = `${open.controlUrl}/api/v1/vm/restart`;
+    const before = fake.reverts.length;
+    // What a browser sends for an <img> or a form on another site: no token needed here, and still refused.
+    const img = await fetch(url, { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(img.status).toBe(403);
+    expect(((await img.json()) as { code: string }).code).toBe('ECROSSSITE');
+    expect((await fetch(url, { method: 'POST', headers: { origin: 'http://example.invalid' } })).status).toBe(403);
+    expect(fake.reverts.length).toBe(before);
+    // Reads stay open to any site; the status page's own requests and curl-like clients act.
+    expect((await fetch(`${open.controlUrl}/api/v1/status`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(200);
+    expect((await fetch(url, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin', origin: open.controlUrl! } })).status).toBe(200);
+    expect((await fetch(url, { method: 'POST' })).status).toBe(200);
+    expect(fake.reverts.length).toBe(before + 2);
+  } finally {
+    await open.close();
+  }
+  // With a token, the token does not make a cross-site request acceptable.
+  const withToken = await fetch(`${base}/api/v1/vm/restart`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'sec-fetch-site': 'cross-site' } });
+  expect(withToken.status).toBe(403);
 });

@@ -7,6 +7,7 @@ import { DemotoolError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { WatchdogError } from '../errors.js';
 import { controlRoutes } from './control-routes.js';
+import { isCrossSite, refuseCrossSite } from './cross-site.js';
 import { guestRestartRoute, guestRoutes } from './guest-routes.js';
 import type { WatchdogMetrics } from '../metrics.js';
 import { metricsRoute } from './metrics-route.js';
@@ -162,6 +163,9 @@ async function controlServer(watchdog: WatchdogPort, token: string | undefined, 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.addHook('onRequest', async (req, reply) => {
+    if (!isOpen(req) && isCrossSite(req)) await refuseCrossSite(req, reply);
+  });
   if (token)
     app.addHook('onRequest', async (req, reply) => {
       if (isOpen(req) || tokenMatches(req.headers.authorization, token)) return;
