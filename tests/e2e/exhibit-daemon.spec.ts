@@ -6,7 +6,7 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeStaleVms, Virsh } from '../../src/libvirt/index.js';
@@ -102,6 +102,7 @@ test('the daemon boots the VM, reverts an injected fault, counts it in /metrics,
 
 test('a restart with onStart: keep-if-healthy leaves the healthy VM alone', async () => {
   const pid = await qemuPid(NAME);
+  const networkPid = await readFile(join(exhibitDirectory(), `${NAME}.net.pid`), 'utf8');
   const snapshotBefore = await virsh('snapshot-info', NAME, 'ready');
   const { daemon: d, url } = await startDaemon(config({ onStart: 'keep-if-healthy' }));
   await healthy(d, url);
@@ -112,6 +113,8 @@ test('a restart with onStart: keep-if-healthy leaves the healthy VM alone', asyn
   expect(status.reverts).toBe(0);
   expect(d.log).toContain('vm left running (onStart: keep-if-healthy)');
   expect(await qemuPid(NAME)).toBe(pid);
+  // The guest network the first daemon started is the one QEMU is still connected to.
+  expect(await readFile(join(exhibitDirectory(), `${NAME}.net.pid`), 'utf8')).toBe(networkPid);
   // The known-good snapshot is the one taken at the first boot, not a new one.
   expect(await virsh('snapshot-info', NAME, 'ready')).toBe(snapshotBefore);
   expect(await d.stop('SIGTERM'), d.log).toBe(0);
@@ -144,6 +147,31 @@ test('SIGHUP: an invalid config is refused and the running one stays; a valid on
   await expect.poll(async () => (await d.status(url)).heartbeat.timeout, { timeout: 10_000 }).toBe(9);
   await healthy(d, url);
   expect(await d.stop('SIGTERM'), d.log).toBe(0);
+});
+
+test('vm.domain: an existing domain is watched as it is (the screen through libvirt), and never removed by demotool', async () => {
+  // The exhibit's VM stands in for an operator's own domain: this config did not define it.
+  const foreign = join(dir, 'foreign.yaml');
+  await writeFile(
+    foreign,
+    `vm:\n  domain: ${NAME}\nwatchdog:\n  heartbeatTimeout: 0ms\n  idleTimeout: 0ms\n  takeSnapshot: never\napi:\n  port: 0\nonStart: keep-if-healthy\n`,
+  );
+  const d = new DaemonProcess(foreign);
+  daemon = d;
+  const url = await d.url(60_000);
+  await expect.poll(async () => (await d.status(url)).state, { timeout: 20_000 }).toBe('watching');
+  const screen = await fetch(`${url}/api/v1/screen.png`);
+  expect(screen.status).toBe(200);
+  const png = Buffer.from(await screen.arrayBuffer());
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  await virsh('suspend', NAME);
+  await expect.poll(async () => (await d.status(url)).last_revert?.reason, { timeout: 60_000 }).toBe('domain-paused');
+  expect(await d.stop('SIGTERM'), d.log).toBe(0);
+  expect(await virsh('domstate', NAME)).toBe('running');
+  const remove = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', foreign], { reject: false, all: true });
+  expect(remove.exitCode).toBe(1);
+  expect(remove.stderr).toContain(`runs the existing domain ${NAME}; demotool did not define it and does not remove it`);
+  expect(await domains()).toContain(NAME);
 });
 
 test('onStop: shutdown shuts the VM off; the next start brings it back from its snapshot; exhibit remove deletes it', async () => {

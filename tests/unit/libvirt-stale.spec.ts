@@ -207,3 +207,26 @@ test("a VM's files: <vm>.<suffix>, not those of a longer name; the owner file la
   ];
   expect(filesOf('demo-a', entries, ['demo-a', 'demo-a.b'])).toEqual(['demo-a.qcow2', 'demo-a.serial.log', 'vnc/demo-a.sock', 'demo-a.owner.json']);
 });
+
+test("an exhibit's VM is never stale: no owner process, a config instead; it and its files stay", async () => {
+  await domain('demo-dead', deadOwner(path.join(run, 'demo-dead.qcow2')));
+  const xml = domainXml({
+    name: 'demo-artwork',
+    uuid: 'uuid-demo-artwork',
+    disk: '/var/cache/demotool/exhibit/demo-artwork.qcow2',
+    memoryMiB: 64,
+    cpus: 1,
+    accel: 'tcg',
+    serialLog: path.join(run, 'demo-artwork.serial.log'),
+    guestAgent: false,
+    network: 'closed',
+    owner: { exhibit: '/etc/demotool/exhibit/artwork.yaml', image: 'tiny' },
+  });
+  await fs.writeFile(path.join(state, 'demo-artwork.xml'), xml);
+  await fs.writeFile(path.join(run, 'demo-artwork.serial.log'), 'x');
+
+  expect(await sweep()).toEqual(['demo-dead']);
+  expect(await exists(path.join(state, 'demo-artwork.xml'))).toBe(true);
+  expect(await exists(path.join(run, 'demo-artwork.serial.log'))).toBe(true);
+  expect((await calls()).filter((c) => /destroy|undefine/.test(c) && c.includes('artwork'))).toEqual([]);
+});
