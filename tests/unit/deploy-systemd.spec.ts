@@ -33,6 +33,8 @@ test('the template unit runs `demotool exhibit` on the instance config, restarte
   const lines = text.split('\n');
   expect(lines).toContain(`ExecStart=${INSTALLED_BINARY} exhibit --config /etc/demotool/exhibit/%i.yaml`);
   expect(lines).toContain('Restart=always');
+  // Stopping the daemon leaves the VM's guest network running, as the VM is (a restart must not cut the guest off).
+  expect(lines).toContain('KillMode=process');
   expect(lines).toContain('ProtectSystem=strict');
   // Every address family the daemon needs: libvirt's socket, the API listeners, the guest network.
   const families = lines
