@@ -135,7 +135,7 @@ export class ExhibitVm implements WatchedVm {
    * serial log, sockets and network gone. An operator's own domain is never removed.
    * @throws {@link VmError} EVMNOTEXHIBIT when the domain is not this config's.
    */
-  static async remove(name: string, config: string, log: Logger): Promise<boolean> {
+  static async remove(name: string, config: string, log: Logger): Promise<void> {
     const domain = new Domain(name, new Virsh({ log: log.child('virsh') }));
     if (await domain.exists()) {
       await checkMark(domain, config);
@@ -146,7 +146,6 @@ export class ExhibitVm implements WatchedVm {
     await removeRunFiles(directory, name);
     await rm(vncSocketPath(name), { force: true });
     for (const suffix of ['msg', 'api', 'net']) await rm(join(vncSocketDir(), `${name}.${suffix}.sock`), { force: true });
-    return true;
   }
 
   /**

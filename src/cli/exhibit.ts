@@ -57,7 +57,8 @@ export function registerExhibit(program: Command): void {
         return;
       }
       const name = exhibitVmName(config);
-      await ExhibitVm.remove(name, config.file, createLogger('exhibit'));
+      // The mark on the VM names the config by its absolute path, as the daemon wrote it.
+      await ExhibitVm.remove(name, path.resolve(config.file), createLogger('exhibit'));
       console.log(`removed ${name}`);
     });
 }
@@ -65,7 +66,7 @@ export function registerExhibit(program: Command): void {
 /** The config, or undefined after printing its problems (exit code 1). */
 async function configOrExit(file: string) {
   try {
-    return await loadExhibitConfig(path.resolve(file));
+    return await loadExhibitConfig(file);
   } catch (e) {
     if (!(e instanceof ExhibitConfigError)) throw e;
     console.error(e.message);

@@ -42,7 +42,7 @@ export const exhibitConfigSchema = z.strictObject({
   transport: z.enum(['http', 'serial']).default('http'),
   api: apiSchema.prefault({}),
   kiosk: z.strictObject({ enabled: z.boolean().default(false), viewer: z.array(z.string().min(1)).min(1).optional() }).prefault({}),
-  onStart: z.enum(['revert', 'keep-if-healthy']).default('revert'),
+  onStart: z.enum(['revert', 'keep-if-healthy']).default('keep-if-healthy'),
   onStop: z.enum(['leave-running', 'shutdown']).default('leave-running'),
 });
 

@@ -58,8 +58,9 @@ kiosk:
   # The viewer command, instead of virt-viewer --kiosk --reconnect:
   # viewer: [virt-viewer, --kiosk, --reconnect, artwork]
 
-# On start: 'revert' brings the VM to its snapshot; 'keep-if-healthy' leaves a running, healthy VM alone.
-onStart: revert
+# On start: 'keep-if-healthy' leaves a running, healthy VM alone (a daemon restart is invisible);
+# 'revert' brings it to its snapshot every time the daemon starts.
+onStart: keep-if-healthy
 # On stop: 'leave-running' or 'shutdown'.
 onStop: leave-running
 `;

@@ -100,7 +100,7 @@ test('the daemon boots the VM, reverts an injected fault, counts it in /metrics,
   expect(await domains()).toContain(NAME);
 });
 
-test('a restart with onStart: keep-if-healthy leaves the healthy VM alone', async () => {
+test('a restart with onStart: keep-if-healthy leaves the healthy VM alone; onStart: revert reverts it', async () => {
   const pid = await qemuPid(NAME);
   const networkPid = await readFile(join(exhibitDirectory(), `${NAME}.net.pid`), 'utf8');
   const snapshotBefore = await virsh('snapshot-info', NAME, 'ready');
@@ -118,6 +118,12 @@ test('a restart with onStart: keep-if-healthy leaves the healthy VM alone', asyn
   // The known-good snapshot is the one taken at the first boot, not a new one.
   expect(await virsh('snapshot-info', NAME, 'ready')).toBe(snapshotBefore);
   expect(await d.stop('SIGTERM'), d.log).toBe(0);
+
+  // onStart: revert is what the config says to do with a running VM: one revert at start.
+  const again = await startDaemon(config({ onStart: 'revert' }));
+  await healthy(again.daemon, again.url);
+  expect((await again.daemon.status(again.url)).last_revert).toMatchObject({ reason: 'manual', detail: 'daemon start (onStart: revert)', ok: true });
+  expect(await again.daemon.stop('SIGTERM'), again.daemon.log).toBe(0);
 });
 
 test('SIGHUP: an invalid config is refused and the running one stays; a valid one is applied', async () => {

@@ -89,7 +89,7 @@ test('a good config resolves to the watchdog options vm.watchdog() would resolve
 
   const minimal = await parseExhibitConfig('vm: { domain: art }\n', FILE);
   expect(minimal.vm).toEqual({ domain: 'art' });
-  expect(minimal).toMatchObject({ transport: 'http', onStart: 'revert', onStop: 'leave-running', kiosk: { enabled: false } });
+  expect(minimal).toMatchObject({ transport: 'http', onStart: 'keep-if-healthy', onStop: 'leave-running', kiosk: { enabled: false } });
   expect(minimal.watchdog).toMatchObject({ snapshot: 'ready', heartbeatTimeout: 10_000, api: { host: '127.0.0.1', port: 8080 } });
 });
 
