@@ -178,7 +178,11 @@ export class RevertCoordinator extends EventEmitter<CoordinatorEvents> {
     return record;
   }
 
+  /** Every recovery since the start, also those no longer in `reverts`. */
+  total = 0;
+
   private remember(record: RevertRecord): void {
+    this.total++;
     this.reverts.push(record);
     if (this.reverts.length > this.historyLimit) this.reverts.splice(0, this.reverts.length - this.historyLimit);
   }

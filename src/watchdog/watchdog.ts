@@ -145,7 +145,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     return this.heartbeat.state;
   }
 
-  /** Every recovery so far, oldest first. */
+  /** The recoveries so far, oldest first: the newest 1000 (`status().reverts` counts them all); the newest 20 keep their `screenAfter`. */
   get reverts(): readonly RevertRecord[] {
     return this.coordinator.reverts;
   }
@@ -168,7 +168,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
       state: this.state,
       vm_state_reason: vmState.reason,
       idle: { enabled: this.idle.enabled, timeout: this.options.idleTimeout / 1000, idle_seconds: round(this.idle.idleMs / 1000) },
-      reverts: this.reverts.length,
+      reverts: this.coordinator.total,
       last_revert: last
         ? { reason: last.reason, detail: last.detail, started_at: last.startedAt, duration_ms: last.durationMs, method: last.method, ok: last.ok }
         : null,
@@ -381,6 +381,8 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     // The screen first: whoever waits for recoveredAt (toHaveRecovered) then finds it attached.
     record.screenAfter = await this.screen();
     record.recoveredAt = new Date().toISOString();
+    // A screen per recovery, kept for months, would grow without end: only the newest keep theirs.
+    for (const old of this.reverts.slice(0, -SCREENS_KEPT)) old.screenAfter = undefined;
     this.log.info('recovered', { reason: record.reason, method: record.method, durationMs: record.durationMs });
     this.emit('recovered', record);
   }
@@ -396,6 +398,9 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     this.emit('state', state);
   }
 }
+
+/** Recoveries that keep their screen after (toHaveRecovered attaches it); older ones drop it. */
+const SCREENS_KEPT = 20;
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;

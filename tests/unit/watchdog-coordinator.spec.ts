@@ -326,6 +326,8 @@ test.describe('RevertCoordinator', () => {
       await coordinator.handle({ reason, detail: `#${i}`, automatic: true });
     }
     expect(coordinator.reverts).toHaveLength(3);
+    // The count goes on past the kept history (the status and the page show it).
+    expect(coordinator.total).toBe(5);
     expect(coordinator.reverts.map((r) => ({ reason: r.reason, detail: r.detail, method: r.method, durationMs: r.durationMs, snapshot: r.snapshot }))).toEqual([
       { reason: 'guest-request', detail: '#2', method: 'in-place', durationMs: 300, snapshot: 'ready.staged' },
       { reason: 'domain-crashed', detail: '#3', method: 'in-place', durationMs: 400, snapshot: 'ready.staged' },
