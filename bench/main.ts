@@ -22,3 +22,4 @@ if (want('screenshot'))
   );
 if (want('record')) await (await import('./record.js')).benchRecord();
 if (want('watchdog')) await (await import('./watchdog.js')).benchWatchdog();
+if (want('exhibit-soak')) await (await import('./exhibit-soak.js')).benchExhibitSoak();
