@@ -145,7 +145,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     return this.heartbeat.state;
   }
 
-  /** The recoveries so far, oldest first: the newest 1000 (`status().reverts` counts them all); the newest 20 keep their `screenAfter`. */
+  /** The recoveries so far, oldest first: the newest 1000 (`status().reverts` counts them all); the newest 20 keep their screens. */
   get reverts(): readonly RevertRecord[] {
     return this.coordinator.reverts;
   }
@@ -382,7 +382,10 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     record.screenAfter = await this.screen();
     record.recoveredAt = new Date().toISOString();
     // A screen per recovery, kept for months, would grow without end: only the newest keep theirs.
-    for (const old of this.reverts.slice(0, -SCREENS_KEPT)) old.screenAfter = undefined;
+    for (const old of this.reverts.slice(0, -SCREENS_KEPT)) {
+      old.screenBefore = undefined;
+      old.screenAfter = undefined;
+    }
     this.log.info('recovered', { reason: record.reason, method: record.method, durationMs: record.durationMs });
     this.emit('recovered', record);
   }
@@ -399,7 +402,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   }
 }
 
-/** Recoveries that keep their screen after (toHaveRecovered attaches it); older ones drop it. */
+/** Recoveries that keep their screens (toHaveRecovered attaches them); older ones drop them. */
 const SCREENS_KEPT = 20;
 
 function round(n: number): number {
