@@ -362,6 +362,11 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
 
   private onRevert(record: RevertRecord): void {
     this.metrics.revert(record);
+    // A screen per recovery, kept for months, would grow without end: only the newest keep theirs.
+    for (const old of this.reverts.slice(0, -SCREENS_KEPT)) {
+      old.screenBefore = undefined;
+      old.screenAfter = undefined;
+    }
     this.emit('revert', record);
     if (!record.ok) return;
     // Without heartbeats a successful revert is all there is to wait for.
@@ -381,11 +386,6 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     // The screen first: whoever waits for recoveredAt (toHaveRecovered) then finds it attached.
     record.screenAfter = await this.screen();
     record.recoveredAt = new Date().toISOString();
-    // A screen per recovery, kept for months, would grow without end: only the newest keep theirs.
-    for (const old of this.reverts.slice(0, -SCREENS_KEPT)) {
-      old.screenBefore = undefined;
-      old.screenAfter = undefined;
-    }
     this.log.info('recovered', { reason: record.reason, method: record.method, durationMs: record.durationMs });
     this.emit('recovered', record);
   }
