@@ -13,7 +13,7 @@ import { WatchdogMetrics } from '../../src/watchdog/metrics.js';
 import type { HeartbeatStatus, WatchdogState, WatchdogStatus } from '../../src/watchdog/status.js';
 import type { RevertMethod, RevertReason, RevertRecord } from '../../src/watchdog/triggers.js';
 import { Watchdog } from '../../src/watchdog/watchdog.js';
-import type { Domain } from '../../src/libvirt/index.js';
+import { fakeDomain } from './support/fake-domain.js';
 import { parseExposition, value, type Family } from '../e2e/support/prometheus-text.js';
 
 test.beforeAll(() => {
@@ -298,24 +298,6 @@ test('/metrics is in the OpenAPI document, as text/plain', async () => {
 });
 
 // ---- the real watchdog's hooks --------------------------------------------------------------
-
-/** Just enough of a libvirt domain for a watchdog: one snapshot, always running, loadvm works. */
-function fakeDomain(): { domain: Domain; loadvms: string[] } {
-  const loadvms: string[] = [];
-  const domain = {
-    snapshots: async () => [{ name: 'ready', createdAt: '2026-01-01T00:00:00Z', state: 'running' }],
-    stateWithReason: async () => ({ state: 'running', reason: 'booted' }),
-    hmp: async (command: string) => {
-      if (command.startsWith('loadvm')) {
-        loadvms.push(command);
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        return '';
-      }
-      return 'VM status: running';
-    },
-  };
-  return { domain: domain as unknown as Domain, loadvms };
-}
 
 test('a real watchdog feeds its metrics: state, heartbeat age, and its reverts', async () => {
   const { domain, loadvms } = fakeDomain();
