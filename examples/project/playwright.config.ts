@@ -7,5 +7,6 @@ export default defineConfig<DemotoolOptions>({
   timeout: 5 * 60_000,
   // One VM per worker: keep workers at or below half the host's cores.
   workers: 1,
-  use: { vmImage: 'tiny' },
+  // The VM's video in every test's report, and its screen when a test fails (Playwright's own options).
+  use: { vmImage: 'tiny', video: 'on', screenshot: 'only-on-failure' },
 });
