@@ -6,6 +6,7 @@ import { FFMPEG_HINT, RecordingStartError } from './errors.js';
 import { ffmpegArgs, NO_SPACE } from './ffmpeg-run.js';
 import { frameTicks, mkvFramePrefix, mkvHeader } from './mkv.js';
 import type { SegmentArgs } from './encoding.js';
+import { YuvConverter } from './yuv.js';
 
 export interface EncoderExit {
   code: number | null;
@@ -34,6 +35,10 @@ export class Encoder {
   private killedByUs = false;
   private ending = false;
   private noSpace = false;
+  /** Makes I420 from the caller's RGBA when the segment takes I420. */
+  private readonly yuv?: YuvConverter;
+  /** Buffers ffmpeg's pipe has finished with: each picture is copied into one, so the caller may reuse its own at once. */
+  private readonly spare: Buffer[] = [];
   /** Called once if ffmpeg exits before finish() was asked for. */
   onUnexpectedExit?: (exit: EncoderExit) => void;
 
@@ -42,7 +47,9 @@ export class Encoder {
     private readonly args: SegmentArgs,
     private readonly frame: { width: number; height: number; fps: number },
     private readonly log: Logger,
-  ) {}
+  ) {
+    if (args.pixels === 'I420') this.yuv = new YuvConverter(frame.width, frame.height);
+  }
 
   get pid(): number | undefined {
     return this.exited ? undefined : this.proc?.pid;
@@ -98,7 +105,7 @@ export class Encoder {
       });
     });
     this.log.debug('ffmpeg started', { pid: proc.pid, command: ['ffmpeg', ...args].join(' ') });
-    proc.stdin.write(mkvHeader(this.frame.width, this.frame.height, this.frame.fps));
+    proc.stdin.write(mkvHeader(this.frame.width, this.frame.height, this.frame.fps, this.args.pixels));
     this.write(0, first);
     await ready;
   }
@@ -127,12 +134,22 @@ export class Encoder {
     if (!this.ending && !this.killedByUs) this.onUnexpectedExit?.(this.exited);
   }
 
-  /** Writes picture `index` of this segment. False: ffmpeg is behind, wait for drain(). */
+  /**
+   * Writes picture `index` of this segment; `rgba` is not kept (copied or converted), so the caller
+   * may reuse it. False: ffmpeg is behind, wait for drain().
+   */
   write(index: number, rgba: Buffer): boolean {
     const stdin = this.proc?.stdin;
     if (!stdin || this.exited || stdin.destroyed) return true;
-    stdin.write(mkvFramePrefix(frameTicks(index, this.frame.fps), rgba.length));
-    return stdin.write(rgba);
+    const bytes = this.yuv ? this.yuv.frameBytes : this.frame.width * this.frame.height * 4;
+    // Reused buffers: a fresh 4 MB one a frame costs ~4 ms of page faults.
+    const out = this.spare.pop() ?? Buffer.allocUnsafeSlow(bytes);
+    if (this.yuv) this.yuv.convert(rgba, out);
+    else rgba.copy(out, 0, 0, bytes);
+    stdin.write(mkvFramePrefix(frameTicks(index, this.frame.fps), bytes));
+    return stdin.write(out, () => {
+      if (this.spare.length < 4) this.spare.push(out);
+    });
   }
 
   /** Resolves when ffmpeg has taken what was written, or has gone. */

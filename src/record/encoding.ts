@@ -50,6 +50,8 @@ export function outputGeometry(width: number, height: number, format: VideoForma
 }
 
 export interface SegmentArgs {
+  /** What we send ffmpeg: I420 converted in Node (changed rows only), or RGBA for ffmpeg to convert. */
+  pixels: 'I420' | 'RGBA';
   inputOptions: string[];
   outputOptions: string[];
   /** Container of the segment files. */
@@ -80,17 +82,19 @@ export function codecOptions(spec: EncodingSpec): string[] {
 export function segmentArgs(spec: EncodingSpec): SegmentArgs {
   const geometry = outputGeometry(spec.width, spec.height, spec.format, spec.scale);
   const pixFmt = spec.format === 'gif' ? 'yuv444p' : 'yuv420p';
+  // Unscaled 4:2:0 video gets I420 from Node; scaling and the gif's 4:4:4 start from RGBA in ffmpeg.
+  const pixels = pixFmt === 'yuv420p' && geometry.filters.length === 0 ? 'I420' : 'RGBA';
   // Scale and convert each picture we send once, then the fps filter places it in its exact
   // slot and repeats it (by reference) until the next: repeats cost no conversion.
-  const vf = [...geometry.filters, `format=${pixFmt}`, `fps=${spec.fps}`].join(',');
+  const vf = [...geometry.filters, ...(pixels === 'RGBA' ? [`format=${pixFmt}`] : []), `fps=${spec.fps}`].join(',');
   // Tiny probe: the Matroska header says everything, and the second frame may be seconds away.
   const inputOptions = ['-probesize', '32', '-analyzeduration', '0'];
   // flush_packets: each encoded frame goes to disk at once, so a killed ffmpeg leaves
   // everything it encoded in the (crash-tolerant) segment.
   const outputOptions = ['-vf', vf, '-an', '-flush_packets', '1', ...codecOptions(spec)];
   return spec.format === 'webm'
-    ? { inputOptions, outputOptions, geometry, container: 'webm', ext: 'webm' }
-    : { inputOptions, outputOptions, geometry, container: 'mpegts', ext: 'ts' };
+    ? { pixels, inputOptions, outputOptions, geometry, container: 'webm', ext: 'webm' }
+    : { pixels, inputOptions, outputOptions, geometry, container: 'mpegts', ext: 'ts' };
 }
 
 /** Escapes a path for an ffmpeg concat list line. */

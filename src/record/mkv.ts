@@ -5,8 +5,12 @@
  * picture would have to be re-sent (4 MB per frame at 1280x800). Wrapping frames in
  * Matroska lets us send a picture only when it changed, stamped with its true slot;
  * ffmpeg (`-fps_mode cfr`) repeats it until the next one. The element layout mirrors
- * what ffmpeg itself writes for `-c:v rawvideo -pix_fmt rgba` (V_UNCOMPRESSED + ColourSpace "RGBA").
+ * what ffmpeg itself writes for `-c:v rawvideo -pix_fmt rgba` (V_UNCOMPRESSED + ColourSpace "RGBA");
+ * ColourSpace "I420" carries yuv420p pictures the same way.
  */
+
+/** The pixel layouts we send: ColourSpace FourCCs ffmpeg's raw video decoder knows. */
+export type MkvPixels = 'RGBA' | 'I420';
 
 /** Timestamps are in units of 100 µs: fine enough that every frame of any sane rate lands in its slot. */
 export const MKV_TIMESCALE_NS = 100_000;
@@ -42,14 +46,14 @@ function str(elementId: number, value: string): Buffer {
   return element(elementId, Buffer.from(value, 'utf8'));
 }
 
-/** EBML header + Segment (unknown size, we stream) + Info + Tracks for one RGBA video track. */
-export function mkvHeader(width: number, height: number, fps: number): Buffer {
+/** EBML header + Segment (unknown size, we stream) + Info + Tracks for one raw video track. */
+export function mkvHeader(width: number, height: number, fps: number, pixels: MkvPixels = 'RGBA'): Buffer {
   const ebml = element(
     0x1a45dfa3,
     Buffer.concat([uint(0x4286, 1), uint(0x42f7, 1), uint(0x42f2, 4), uint(0x42f3, 8), str(0x4282, 'matroska'), uint(0x4287, 4), uint(0x4285, 2)]),
   );
   const info = element(0x1549a966, Buffer.concat([uint(0x2ad7b1, MKV_TIMESCALE_NS), str(0x4d80, 'demotool'), str(0x5741, 'demotool')]));
-  const video = element(0xe0, Buffer.concat([uint(0xb0, width), uint(0xba, height), element(0x2eb524, Buffer.from('RGBA', 'ascii'))]));
+  const video = element(0xe0, Buffer.concat([uint(0xb0, width), uint(0xba, height), element(0x2eb524, Buffer.from(pixels, 'ascii'))]));
   const track = element(
     0xae,
     Buffer.concat([
