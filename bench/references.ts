@@ -1,8 +1,7 @@
 // What the bench compares against must be there before the first measurement (a missing VLC
 // used to end `npm run bench` after 11 minutes of boots), and the suites' wall times on request.
 import { execa } from 'execa';
-import { mkdir } from 'node:fs/promises';
-import { openSync, closeSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { fmtMs, table } from './stats.js';
 
 interface Reference {
@@ -75,10 +74,9 @@ async function timeSuites(): Promise<void> {
   const rows: string[][] = [];
   for (const script of ['test', 'demo']) {
     const log = `bench-results/npm-${script}.log`;
-    const fd = openSync(log, 'w');
     const t = performance.now();
-    const r = await execa('npm', ['run', script], { reject: false, stdin: 'ignore', stdout: fd, stderr: fd });
-    closeSync(fd);
+    const r = await execa('npm', ['run', script], { reject: false, stdin: 'ignore', all: true });
+    await writeFile(log, r.all ?? '');
     rows.push([
       `npm ${script === 'test' ? 'test' : 'run demo'}`,
       fmtMs(performance.now() - t),
