@@ -120,6 +120,11 @@ function graphics(spec: DomainSpec): string {
   return '';
 }
 
+/**
+ * Two keyboards. QEMU hands VNC keys to the most recently activated one: the virtio keyboard once
+ * the guest's virtio_input driver is bound (it has no PS/2 16-byte queue to overflow, so keys can
+ * come at full speed), the PS/2 one before that, and in guests without the driver.
+ */
 function devices(spec: DomainSpec): string {
   const agent = spec.guestAgent ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n` : '';
   return `  <devices>
@@ -131,6 +136,7 @@ function devices(spec: DomainSpec): string {
     <controller type='usb' model='qemu-xhci'/>
     <input type='tablet' bus='usb'/>
     <input type='keyboard' bus='ps2'/>
+    <input type='keyboard' bus='virtio'/>
 ${graphics(spec)}    <video>${(spec.video ?? 'virtio') === 'virtio' ? "<model type='virtio' heads='1' primary='yes'/>" : "<model type='vga' vram='16384' heads='1' primary='yes'/>"}</video>
     <serial type='pty'>
       <log file='${esc(spec.serialLog)}' append='on'/>
@@ -152,10 +158,18 @@ function messagePort(spec: DomainSpec): string {
 `;
 }
 
+/**
+ * QEMU's VNC server spaces key events 10 ms apart by default (key-delay-ms, on QEMU's clock) and
+ * drops what overflows that queue: a cap of ~33 typed characters a second, whatever the keyboard.
+ * Off: keys reach the keyboard device as they come, and the client paces them (src/vnc/keyboard.ts).
+ * libvirt has no attribute for it; -set works as libvirt's -vnc (id 'default') comes before these args.
+ */
+const VNC_KEY_DELAY_ARGS = ['-set', 'vnc.default.key-delay-ms=0'];
+
 /** The libvirt domain XML for a demo VM. */
 export function domainXml(spec: DomainSpec): string {
   const o = spec.owner;
-  const qemuArgs = networkArgs(spec)
+  const qemuArgs = [...networkArgs(spec), ...(spec.vnc ? VNC_KEY_DELAY_ARGS : [])]
     .map((a) => `    <qemu:arg value='${esc(a)}'/>`)
     .join('\n');
   return `<domain type='${spec.accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>

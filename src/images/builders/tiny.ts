@@ -28,7 +28,7 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 # Drivers, in dependency order (the list is in /lib/modules/order): the virtio disk (/dev/vda),
-# and pvpanic, so a kernel panic reaches the host at once (libvirt reports the domain as panicked).
+# the virtio keyboard, and pvpanic, so a kernel panic reaches the host at once (libvirt reports the domain as panicked).
 if [ -f /lib/modules/order ]; then
   for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m" 2>/dev/null; done
 fi
@@ -124,7 +124,7 @@ async function readHostFile(ctx: BuildContext, step: string, file: string, aptPa
   }
 }
 
-/** Host modules tiny loads at boot, in order: a virtio disk, then pvpanic. Each group is optional. */
+/** Host modules tiny loads at boot, in order: a virtio disk, the virtio keyboard, then pvpanic. Each group is optional. */
 const MODULE_GROUPS: { what: string; files: string[] }[] = [
   {
     what: 'the virtio disk (/dev/vda)',
@@ -137,6 +137,8 @@ const MODULE_GROUPS: { what: string; files: string[] }[] = [
       'drivers/block/virtio_blk.ko',
     ],
   },
+  // QEMU sends VNC keys to the virtio keyboard once this binds, instead of the PS/2 queue that drops keys past ~30 a second.
+  { what: 'the virtio keyboard (fast lossless typing)', files: ['drivers/virtio/virtio_input.ko'] },
   { what: 'pvpanic (panics reported at once)', files: ['drivers/misc/pvpanic/pvpanic.ko', 'drivers/misc/pvpanic/pvpanic-mmio.ko'] },
 ];
 
