@@ -10,6 +10,7 @@ import { ImageCache } from '../images/index.js';
 import { DEFAULT_GUEST_NETWORK, Domain, GuestNetwork, Virsh, VmError, readDomainXml, type Resources } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
+import { onCleanup } from '../process-exit.js';
 import type { WatchedVm } from '../watchdog/index.js';
 import { decideAccel } from './accel.js';
 import { DEFAULT_GUEST_API, bootVm, exhibitNetworkPidFile, type GuestChannels } from './boot.js';
@@ -26,6 +27,8 @@ export interface ExhibitVmSpec {
   source: ExhibitVmSource;
   /** The exhibit config's absolute path: the VM is marked as this config's. */
   config: string;
+  /** The snapshot recoveries return to: a VM of ours without it never finished its first start. */
+  snapshot: string;
   /** How the guest's monitors reach the watchdog (set on the kernel command line of a VM defined from a built-in image). */
   transport: 'http' | 'serial';
   resources?: Partial<Resources>;
@@ -71,6 +74,12 @@ export class ExhibitVm implements WatchedVm {
     const domain = new Domain(name, virsh);
     if (await domain.exists()) {
       await checkMark(domain, spec.config);
+      if (!(await domain.snapshots()).some((s) => s.name === spec.snapshot)) {
+        // Interrupted before its snapshot was taken: what it holds was never checked. Start over.
+        spec.log.warn('the VM never finished its first start (it has no snapshot): defining it anew', { vm: name, snapshot: spec.snapshot });
+        await ExhibitVm.remove(name, spec.config, spec.log);
+        return { vm: await ExhibitVm.boot(spec, name, image, virsh), found: 'booted' };
+      }
       const xml = await domain.xml();
       const vm = new ExhibitVm(name, domain, exhibitChannels(name, xml.includes(networkSocket(name))), undefined, spec.log, true);
       const running = await vm.running();
@@ -85,6 +94,8 @@ export class ExhibitVm implements WatchedVm {
     const image = await cache.ensure(imageName);
     const kernelArgs = image.boot ? guestMonitorArgs({ transport: spec.transport }, 'closed', DEFAULT_GUEST_API) : [];
     const directory = exhibitDirectory();
+    // Ctrl-C or SIGTERM during the first boot removes the half-made VM (bootVm cleans up its own failures).
+    const unregister = onCleanup(() => ExhibitVm.remove(name, spec.config, spec.log));
     const booted = await bootVm({
       name,
       uuid: randomUUID(),
@@ -97,7 +108,7 @@ export class ExhibitVm implements WatchedVm {
       artifactsDir: () => directory,
       log: spec.log,
       exhibit: { config: spec.config, directory },
-    });
+    }).finally(unregister);
     // The daemon watches the screen through libvirt; it keeps no VNC connection of its own.
     await booted.client.close();
     return new ExhibitVm(name, new Domain(name, virsh, booted.domain.uuid), booted.channels, booted.network, spec.log, true);

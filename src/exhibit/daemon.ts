@@ -40,7 +40,14 @@ export class ExhibitDaemon {
   static async start(configFile: string, log: Logger): Promise<ExhibitDaemon> {
     const config = await loadExhibitConfig(path.resolve(configFile));
     const source = 'domain' in config.vm ? { domain: config.vm.domain } : { image: config.vm.image, name: exhibitVmName(config) };
-    const { vm, found } = await ExhibitVm.open({ source, config: config.file, transport: config.transport, resources: config.resources, log: log.child('vm') });
+    const { vm, found } = await ExhibitVm.open({
+      source,
+      config: config.file,
+      snapshot: config.watchdog.snapshot,
+      transport: config.transport,
+      resources: config.resources,
+      log: log.child('vm'),
+    });
     let watchdog: Watchdog | undefined;
     try {
       const state = await settleNetwork(vm, found, log);

@@ -63,7 +63,8 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await daemon?.stop('SIGKILL');
   // However the tests ended: the VM, its overlay and its network go.
-  await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', configFile], { reject: false });
+  for (const file of [configFile, join(dir, 'interrupted.yaml')])
+    await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', file], { reject: false });
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -74,6 +75,18 @@ test('a bad config fails at start with file, line and field, and nothing is defi
   expect(r.exitCode, r.all).toBe(1);
   expect(r.stderr).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}:8:\\d+: watchdog\\.heartbeatTimeout: `));
   expect(await domains()).not.toContain(NAME);
+});
+
+test('Ctrl-C during the first boot removes the half-made VM, its network and its files', async () => {
+  const interrupted = join(dir, 'interrupted.yaml');
+  await writeFile(interrupted, config().replace(`name: ${NAME}`, `name: ${NAME}-int`));
+  const d = new DaemonProcess(interrupted);
+  await expect.poll(async () => (await domains()).includes(`${NAME}-int`), { timeout: 60_000, intervals: [100] }).toBe(true);
+  d.child.kill('SIGINT');
+  await d.stop('SIGINT', 30_000);
+  expect(await domains()).not.toContain(`${NAME}-int`);
+  expect(existsSync(join(exhibitDirectory(), `${NAME}-int.qcow2`))).toBe(false);
+  expect((await execa('pgrep', ['-f', `${NAME}-int.net.sock`], { reject: false })).stdout).toBe('');
 });
 
 test('the daemon boots the VM, reverts an injected fault, counts it in /metrics, and stops on SIGTERM leaving the VM running', async () => {
@@ -178,6 +191,16 @@ test('vm.domain: an existing domain is watched as it is (the screen through libv
   expect(remove.exitCode).toBe(1);
   expect(remove.stderr).toContain(`runs the existing domain ${NAME}; demotool did not define it and does not remove it`);
   expect(await domains()).toContain(NAME);
+});
+
+test('a VM of ours without its snapshot never finished its first start: it is defined anew', async () => {
+  await virsh('snapshot-delete', NAME, 'ready');
+  const { daemon: d, url } = await startDaemon(config());
+  await healthy(d, url);
+  expect(d.log).toContain('the VM never finished its first start');
+  expect(d.log).toMatch(/exhibit running .*found=booted/);
+  expect(await virsh('snapshot-list', NAME, '--name')).toBe('ready');
+  expect(await d.stop('SIGTERM'), d.log).toBe(0);
 });
 
 test('onStop: shutdown shuts the VM off; the next start brings it back from its snapshot; exhibit remove deletes it', async () => {
