@@ -1,12 +1,16 @@
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { probeVideo } from '../src/record/index.js';
 import { startDemo, type Vm } from '../src/index.js';
-import { table } from './stats.js';
+import { vlcCommand } from './references.js';
+import { median, table } from './stats.js';
 
 const SECONDS = 20;
 const TICKS = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
+/** Where both videos are compared for sharpness: the same moment of the same activity. */
+const STILL_AT = 12;
 
 /** CPU seconds of a process (own + reaped children), from /proc. */
 function cpuSeconds(pid: number | 'self'): number {
@@ -25,36 +29,61 @@ async function activity(vm: Vm): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
-async function recordWithVlc(vm: Vm, out: string) {
+/** One recording's figures. */
+interface Run {
+  fps: number;
+  durationSec: number;
+  wallSec: number;
+  cpuSec: number;
+  sizeBytes: number;
+  dropped?: number;
+  path?: string;
+}
+
+async function recordWithVlc(vm: Vm, out: string): Promise<Run & { nodeBaseline: number }> {
   await rm(out, { force: true });
   await execa('sh', ['-c', `touch ${out} && chmod 666 ${out}`]);
   const endpoint = vm.vncEndpoint;
   if (!('port' in endpoint)) throw new Error('VLC needs the VM on TCP (DEMOTOOL_VNC_TCP=1)');
-  const vlc = execa(
-    'runuser',
-    [
-      '-u',
-      'nobody',
-      '--',
-      'cvlc',
-      '-q',
-      `vnc://127.0.0.1:${endpoint.port}`,
-      '--rfb-fps=30',
-      '--sout',
-      `#transcode{vcodec=h264,vb=2000}:std{access=file,mux=mp4,dst=${out}}`,
-    ],
-    { reject: false, all: true },
-  );
+  const sout = `#transcode{vcodec=h264,vb=2000}:std{access=file,mux=mp4,dst=${out}}`;
+  const vlc = execa(...vlcCommand(['-q', `vnc://127.0.0.1:${endpoint.port}`, '--rfb-fps=30', '--sout', sout]), { reject: false, all: true });
   await new Promise((r) => setTimeout(r, 1500)); // let VLC connect before the activity starts
-  const pid = Number((await execa('pgrep', ['-P', String(vlc.pid)], { reject: false })).stdout.split('\n')[0]) || vlc.pid!;
   if (vlc.exitCode !== null) throw new Error(`VLC exited at once:\n${(await vlc).all}`);
+  // As root, VLC runs under runuser: its child is VLC.
+  const child = Number((await execa('pgrep', ['-P', String(vlc.pid)], { reject: false })).stdout.split('\n')[0]);
+  const pid = child || vlc.pid!;
   const nodeBefore = cpuSeconds('self');
   const wall = await activity(vm);
-  const vlcCpu = cpuSeconds(pid);
-  const nodeCpu = cpuSeconds('self') - nodeBefore;
+  const cpuSec = cpuSeconds(pid);
+  const nodeBaseline = cpuSeconds('self') - nodeBefore;
   process.kill(pid, 'SIGINT');
   await vlc;
-  return { wall: wall + 1.5, cpu: vlcCpu, nodeBaseline: nodeCpu };
+  const probe = await probeVideo(out);
+  const frames = probe.frames ?? probe.fps * probe.durationSec;
+  return { fps: frames / probe.durationSec, durationSec: probe.durationSec, wallSec: wall + 1.5, cpuSec, sizeBytes: readFileSync(out).length, nodeBaseline };
+}
+
+async function recordWithUs(vm: Vm, name: string, nodeBaseline: number): Promise<Run> {
+  const before = cpuSeconds('self');
+  const r = await vm.record(name, async () => void (await activity(vm)));
+  // Node's own share (the mirror, the activity) is what it spends without recording too.
+  const cpuSec = cpuSeconds('self') - before - nodeBaseline;
+  return {
+    fps: r.frames / r.durationSec,
+    durationSec: r.durationSec,
+    wallSec: r.wallSec,
+    cpuSec,
+    sizeBytes: r.sizeBytes,
+    dropped: r.droppedFrames,
+    path: r.path,
+  };
+}
+
+/** The picture at STILL_AT seconds, for looking at the text side by side. */
+async function still(video: string): Promise<string> {
+  const png = video.replace(/\.[^.]+$/, `-at-${STILL_AT}s.png`);
+  await execa('ffmpeg', ['-v', 'error', '-y', '-ss', String(STILL_AT), '-i', video, '-frames:v', '1', png]);
+  return png;
 }
 
 export async function benchRecord(): Promise<void> {
@@ -69,34 +98,88 @@ export async function benchRecord(): Promise<void> {
   }
 }
 
+const fmt = {
+  error: (r: Run) => `${(((r.durationSec - r.wallSec) / r.wallSec) * 100).toFixed(1)}%`,
+  perVideoMinute: (r: Run) => (r.cpuSec / (r.durationSec / 60)).toFixed(1),
+  perWallMinute: (r: Run) => (r.cpuSec / (r.wallSec / 60)).toFixed(1),
+  size: (r: Run) => `${(r.sizeBytes / 1024).toFixed(0)} KB`,
+};
+
+/** The median run by each figure (each column's own median). */
+function medianRun(runs: Run[]): Run {
+  const m = (f: (r: Run) => number) => median(runs.map(f));
+  const dropped = runs.every((r) => r.dropped !== undefined) ? m((r) => r.dropped ?? 0) : undefined;
+  return {
+    fps: m((r) => r.fps),
+    durationSec: m((r) => r.durationSec),
+    wallSec: m((r) => r.wallSec),
+    cpuSec: m((r) => r.cpuSec),
+    sizeBytes: m((r) => r.sizeBytes),
+    dropped,
+  };
+}
+
 async function benchRecordOverTcp(): Promise<void> {
+  const rounds = Math.max(1, Number(process.env.BENCH_RECORD_RUNS ?? 3));
   await startDemo('bench-record', { outputDir: 'bench-results', joinSections: false }, (demo) =>
     demo.vm('debian-12-desktop', async (vm) => {
       await vm.mouse.click(300, 200);
-      const vlcFile = `${demo.directory}/vlc.mp4`;
       await demo.ensureDirectory();
-      const v = await recordWithVlc(vm, vlcFile);
-      const vlcProbe = await probeVideo(vlcFile);
-      const before = cpuSeconds('self');
-      const ours = await vm.record('ours', async () => void (await activity(vm)));
-      const oursCpu = cpuSeconds('self') - before - v.nodeBaseline;
-      const row = (name: string, frames: number, dur: number, wall: number, cpu: number, size: number) => [
-        name,
-        (frames / dur).toFixed(1),
-        `${(((dur - wall) / wall) * 100).toFixed(1)}%`,
-        (cpu / (dur / 60)).toFixed(1),
-        `${(size / 1024).toFixed(0)} KB`,
+      const load = [loadavg()[0]!];
+      const vlc: Run[] = [];
+      const ours: Run[] = [];
+      const files = { vlc: '', ours: '' };
+      // Interleaved, the order alternating, so the machine's other load falls on both alike.
+      // Node's own CPU without recording (the mirror, the activity) is measured in VLC's runs.
+      const baselines: number[] = [];
+      const vlcRun = async (i: number) => {
+        files.vlc = `${demo.directory}/vlc-${i + 1}.mp4`;
+        const { nodeBaseline, ...v } = await recordWithVlc(vm, files.vlc);
+        baselines.push(nodeBaseline);
+        vlc.push(v);
+      };
+      for (let i = 0; i < rounds; i++) {
+        if (i % 2 === 0) await vlcRun(i);
+        const o = await recordWithUs(vm, `ours-${i + 1}`, baselines.at(-1) ?? 0);
+        ours.push(o);
+        files.ours = o.path ?? '';
+        if (i % 2 === 1) await vlcRun(i);
+        load.push(loadavg()[0]!);
+      }
+      const header = [
+        'recorder',
+        'run',
+        'effective fps',
+        'duration error vs wall',
+        'CPU s per video minute',
+        'CPU s per wall minute',
+        'file size',
+        'new pictures dropped',
       ];
-      const vlcFrames = vlcProbe.frames ?? vlcProbe.fps * vlcProbe.durationSec;
+      const row = (name: string, run: string, r: Run) => [
+        name,
+        run,
+        r.fps.toFixed(1),
+        fmt.error(r),
+        fmt.perVideoMinute(r),
+        fmt.perWallMinute(r),
+        fmt.size(r),
+        r.dropped ?? '-',
+      ];
       table(
-        `Recording ${SECONDS} s of typing and pointer motion, ${vm.image.name} 1280x800`,
-        ['recorder', 'effective fps', 'duration error vs wall', 'CPU s per video minute', 'file size'],
-        [
-          row('VLC vnc:// (original design)', vlcFrames, vlcProbe.durationSec, v.wall, v.cpu, readFileSync(vlcFile).length),
-          row('demotool (mirror → ffmpeg)', ours.frames, ours.durationSec, ours.wallSec, oursCpu, ours.sizeBytes),
-        ],
+        `Recording ${SECONDS} s of typing and pointer motion, ${vm.image.name} 1280x800: each run (interleaved, load average ${load.map((l) => l.toFixed(2)).join(' → ')} on ${cpus().length} cores)`,
+        header,
+        vlc.flatMap((v, i) => [row('VLC vnc:// (original design)', String(i + 1), v), row('demotool (mirror → I420 → ffmpeg)', String(i + 1), ours[i]!)]),
       );
-      console.log(`CPU ratio demotool/VLC: ${(oursCpu / ours.durationSec / (v.cpu / vlcProbe.durationSec)).toFixed(2)}`);
+      const mv = medianRun(vlc);
+      const mo = medianRun(ours);
+      table(`Recording, median of ${rounds} runs each`, header, [
+        row('VLC vnc:// (original design)', 'median', mv),
+        row('demotool (mirror → I420 → ffmpeg)', 'median', mo),
+      ]);
+      const ratio = (a: Run, b: Run) => (a.cpuSec / a.durationSec / (b.cpuSec / b.durationSec)).toFixed(2);
+      console.log(`CPU per video minute, demotool/VLC: ${ratio(mo, mv)} (per run: ${ours.map((o, i) => ratio(o, vlc[i]!)).join(', ')})`);
+      console.log(`The same moment (${STILL_AT} s) from both, to compare the text: ${await still(files.vlc)}  ${await still(files.ours)}`);
     }),
   );
 }
