@@ -117,7 +117,7 @@ export async function benchTyping(vm: Vm, n = 1000): Promise<void> {
   rows.push(["openQA's default", '-', OPENQA_KEYS_PER_SEC, '-']);
   table(
     `Typing ${n} random printable characters at delay 0 into ${vm.image.name} (host load ${load})`,
-    ['keyboard', 'pause per key event', 'keys/s', 'read back'],
+    ['keyboard', 'time per key event (average)', 'keys/s', 'read back'],
     rows,
   );
   for (const [device, rate] of Object.entries(best))
