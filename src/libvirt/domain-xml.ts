@@ -169,9 +169,7 @@ const VNC_KEY_DELAY_ARGS = ['-set', 'vnc.default.key-delay-ms=0'];
 /** The libvirt domain XML for a demo VM. */
 export function domainXml(spec: DomainSpec): string {
   const o = spec.owner;
-  const qemuArgs = [...networkArgs(spec), ...(spec.vnc ? VNC_KEY_DELAY_ARGS : [])]
-    .map((a) => `    <qemu:arg value='${esc(a)}'/>`)
-    .join('\n');
+  const qemuArgs = [...networkArgs(spec), ...(spec.vnc ? VNC_KEY_DELAY_ARGS : [])].map((a) => `    <qemu:arg value='${esc(a)}'/>`).join('\n');
   return `<domain type='${spec.accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${esc(spec.name)}</name>
 ${spec.uuid ? `  <uuid>${esc(spec.uuid)}</uuid>\n` : ''}
