@@ -86,7 +86,9 @@ async function typeAndCheck(vm: Vm, n: number, type: (text: string) => Promise<v
     await vm.keyboard.press('Control+C');
   }
   const [got = ''] = vm.serial.text().slice(from).split('BENCH-END');
-  return { ok: got.split(/\r?\n/).includes(text), keysPerSec: (n / ms) * 1000 };
+  const ok = got.split(/\r?\n/).includes(text);
+  if (!ok) console.log(`typing bench: sent ${JSON.stringify(text.slice(0, 40))}… (${n}), the guest read back ${JSON.stringify(got.slice(0, 400))}`);
+  return { ok, keysPerSec: (n / ms) * 1000 };
 }
 
 /**
