@@ -98,26 +98,31 @@ export async function benchRecord(): Promise<void> {
   }
 }
 
-const fmt = {
-  error: (r: Run) => `${(((r.durationSec - r.wallSec) / r.wallSec) * 100).toFixed(1)}%`,
-  perVideoMinute: (r: Run) => (r.cpuSec / (r.durationSec / 60)).toFixed(1),
-  perWallMinute: (r: Run) => (r.cpuSec / (r.wallSec / 60)).toFixed(1),
-  size: (r: Run) => `${(r.sizeBytes / 1024).toFixed(0)} KB`,
-};
-
-/** The median run by each figure (each column's own median). */
-function medianRun(runs: Run[]): Run {
-  const m = (f: (r: Run) => number) => median(runs.map(f));
-  const dropped = runs.every((r) => r.dropped !== undefined) ? m((r) => r.dropped ?? 0) : undefined;
-  return {
-    fps: m((r) => r.fps),
-    durationSec: m((r) => r.durationSec),
-    wallSec: m((r) => r.wallSec),
-    cpuSec: m((r) => r.cpuSec),
-    sizeBytes: m((r) => r.sizeBytes),
-    dropped,
-  };
+/** A run's figures, as numbers: fps, duration error %, CPU s per video and per wall minute, KB, dropped. */
+function figures(r: Run): number[] {
+  return [
+    r.fps,
+    ((r.durationSec - r.wallSec) / r.wallSec) * 100,
+    r.cpuSec / (r.durationSec / 60),
+    r.cpuSec / (r.wallSec / 60),
+    r.sizeBytes / 1024,
+    r.dropped ?? NaN,
+  ];
 }
+
+/** Each figure's own median over the runs. */
+function medians(runs: Run[]): number[] {
+  const all = runs.map(figures);
+  return (all[0] ?? []).map((_, i) => median(all.map((f) => f[i] ?? NaN)));
+}
+
+function row(name: string, run: string, [fps, error, perVideo, perWall, kb, dropped]: number[]): string[] {
+  const n = (v: number | undefined, digits = 1) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
+  return [name, run, n(fps), `${n(error)}%`, n(perVideo), n(perWall), `${n(kb, 0)} KB`, n(dropped, 0)];
+}
+
+const VLC = 'VLC vnc:// (original design)';
+const OURS = 'demotool (mirror → I420 → ffmpeg)';
 
 async function benchRecordOverTcp(): Promise<void> {
   const rounds = Math.max(1, Number(process.env.BENCH_RECORD_RUNS ?? 3));
@@ -156,29 +161,16 @@ async function benchRecordOverTcp(): Promise<void> {
         'file size',
         'new pictures dropped',
       ];
-      const row = (name: string, run: string, r: Run) => [
-        name,
-        run,
-        r.fps.toFixed(1),
-        fmt.error(r),
-        fmt.perVideoMinute(r),
-        fmt.perWallMinute(r),
-        fmt.size(r),
-        r.dropped ?? '-',
-      ];
       table(
         `Recording ${SECONDS} s of typing and pointer motion, ${vm.image.name} 1280x800: each run (interleaved, load average ${load.map((l) => l.toFixed(2)).join(' → ')} on ${cpus().length} cores)`,
         header,
-        vlc.flatMap((v, i) => [row('VLC vnc:// (original design)', String(i + 1), v), row('demotool (mirror → I420 → ffmpeg)', String(i + 1), ours[i]!)]),
+        vlc.flatMap((v, i) => [row(VLC, String(i + 1), figures(v)), row(OURS, String(i + 1), figures(ours[i]!))]),
       );
-      const mv = medianRun(vlc);
-      const mo = medianRun(ours);
-      table(`Recording, median of ${rounds} runs each`, header, [
-        row('VLC vnc:// (original design)', 'median', mv),
-        row('demotool (mirror → I420 → ffmpeg)', 'median', mo),
-      ]);
-      const ratio = (a: Run, b: Run) => (a.cpuSec / a.durationSec / (b.cpuSec / b.durationSec)).toFixed(2);
-      console.log(`CPU per video minute, demotool/VLC: ${ratio(mo, mv)} (per run: ${ours.map((o, i) => ratio(o, vlc[i]!)).join(', ')})`);
+      const mv = medians(vlc);
+      const mo = medians(ours);
+      table(`Recording, median of ${rounds} runs each`, header, [row(VLC, 'median', mv), row(OURS, 'median', mo)]);
+      const perRun = ours.map((o, i) => (figures(o)[2]! / figures(vlc[i]!)[2]!).toFixed(2));
+      console.log(`CPU per video minute, demotool/VLC: ${(mo[2]! / mv[2]!).toFixed(2)} (medians; per run: ${perRun.join(', ')})`);
       console.log(`The same moment (${STILL_AT} s) from both, to compare the text: ${await still(files.vlc)}  ${await still(files.ours)}`);
     }),
   );
