@@ -119,11 +119,13 @@ test('a restart with onStart: keep-if-healthy leaves the healthy VM alone; onSta
   const snapshotBefore = await virsh('snapshot-info', NAME, 'ready');
   const { daemon: d, url } = await startDaemon(config({ onStart: 'keep-if-healthy' }));
   await healthy(d, url);
+  const beatsWhenHealthy = (await d.status(url)).guest.heartbeats;
   // Longer than a heartbeat timeout: had the guest been cut off from the new daemon, it would have been reverted by now.
   await new Promise((r) => setTimeout(r, (HEARTBEAT_TIMEOUT_S + 2) * 1000));
   const status = await d.status(url);
   expect(status.state).toBe('healthy');
   expect(status.reverts).toBe(0);
+  expect(status.guest.heartbeats).toBeGreaterThan(beatsWhenHealthy + 1);
   expect(d.log).toContain('vm left running (onStart: keep-if-healthy)');
   expect(await qemuPid(NAME)).toBe(pid);
   // The guest network the first daemon started is the one QEMU is still connected to.

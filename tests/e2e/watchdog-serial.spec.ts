@@ -140,6 +140,19 @@ test('idle: resets from the guest postpone the idle timeout; without them it rev
   expect(watchdog.reverts[0]!.detail).toMatch(/no user activity for \d+ s/);
 });
 
+test('idle monitor: keys typed on the virtio keyboard are activity; without them it reverts', async ({ vm }) => {
+  await using watchdog = await vm.watchdog({ heartbeatTimeout: HEARTBEAT_TIMEOUT, grace: GRACE, idleTimeout: 8_000 });
+  // The guest's idle monitor, by hand: this file's guest runs heartbeats only. It counts the input devices' interrupts.
+  await sh(vm, 'DEMOTOOL_TRANSPORT=serial demotool-guest idle-monitor >/dev/null 2>&1 &');
+  // A key every 2 s for 14 s: longer than the idle timeout, and no revert.
+  for (let i = 0; i < 7; i++) {
+    await vm.keyboard.press('Shift');
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+  expect(watchdog.reverts).toHaveLength(0);
+  await expect(watchdog).toHaveRecovered({ reason: 'idle-timeout', within: 8_000 + RECOVERY_SLACK });
+});
+
 test('auto-revert off: the timeout is logged and nothing reverts; on again: recovery resumes; a stop through the API stays stopped', async ({ vm }) => {
   const token = 'test-token-0123456789abcdef';
   await using watchdog = await vm.watchdog({ heartbeatTimeout: HEARTBEAT_TIMEOUT, grace: GRACE, autoRevert: false, api: { token } });

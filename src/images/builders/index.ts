@@ -14,8 +14,8 @@ const builtIns: Record<string, Builder> = {
  * holding an older build then rebuild it on the next ensure().
  */
 const recipes: Record<string, number> = {
-  tiny: 10,
-  'debian-12-desktop': 6,
+  tiny: 11,
+  'debian-12-desktop': 7,
 };
 
 export function recipeFor(name: string): number | undefined {

@@ -28,7 +28,7 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 # Drivers, in dependency order (the list is in /lib/modules/order): the virtio disk (/dev/vda),
-# the virtio keyboard, and pvpanic, so a kernel panic reaches the host at once (libvirt reports the domain as panicked).
+# the virtio keyboard, the virtio network card, and pvpanic, so a kernel panic reaches the host at once (libvirt reports the domain as panicked).
 if [ -f /lib/modules/order ]; then
   for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m" 2>/dev/null; done
 fi
@@ -40,10 +40,31 @@ hostname tiny
 # Only emergencies reach the consoles from now on.
 dmesg -n 1
 echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
+ip link set lo up
+# The network card, when it has a driver: an address by DHCP (the closed network's passt answers
+# it), in the background so the console is ready without waiting. The guest API over HTTP needs it.
+if [ -e /sys/class/net/eth0 ]; then
+  setsid udhcpc -i eth0 -q -n -t 10 -T 1 -s /etc/udhcpc.script </dev/null >/dev/null 2>&1 &
+fi
 # The watchdog's guest monitors, when the kernel command line asks (demotool.watchdog=serial).
 if grep -q 'demotool.watchdog=' /proc/cmdline; then
   setsid /usr/local/bin/demotool-guest start </dev/null >/dev/null 2>&1 &
 fi
+`;
+
+// busybox udhcpc calls this: 'deconfig' before asking (the link goes up), 'bound' or 'renew' with the lease in its environment.
+const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig)
+    ip link set "$interface" up
+    ip addr flush dev "$interface"
+    ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/\${mask:-24}" dev "$interface"
+    for r in $router; do ip route add default via "$r" dev "$interface"; break; done
+    ;;
+esac
 `;
 
 const INITTAB = `::sysinit:/etc/init.d/rcS
@@ -100,6 +121,7 @@ function initramfsEntries(busybox: Buffer, modules: CpioEntry[]): CpioEntry[] {
     { path: 'sbin/init', type: 'symlink', target: '../bin/busybox' },
     { path: 'init', type: 'file', data: INIT, mode: 0o755 },
     { path: 'etc/init.d/rcS', type: 'file', data: RCS, mode: 0o755 },
+    { path: 'etc/udhcpc.script', type: 'file', data: UDHCPC_SCRIPT, mode: 0o755 },
     { path: 'etc/inittab', type: 'file', data: INITTAB },
     { path: 'etc/profile', type: 'file', data: PROFILE },
     { path: 'etc/shrc', type: 'file', data: SHRC },
@@ -124,7 +146,7 @@ async function readHostFile(ctx: BuildContext, step: string, file: string, aptPa
   }
 }
 
-/** Host modules tiny loads at boot, in order: a virtio disk, the virtio keyboard, then pvpanic. Each group is optional. */
+/** Host modules tiny loads at boot, in order: a virtio disk, the virtio keyboard, the virtio network card, then pvpanic. Each group is optional. */
 const MODULE_GROUPS: { what: string; files: string[] }[] = [
   {
     what: 'the virtio disk (/dev/vda)',
@@ -139,6 +161,11 @@ const MODULE_GROUPS: { what: string; files: string[] }[] = [
   },
   // QEMU sends VNC keys to the virtio keyboard once this binds, instead of the PS/2 queue that drops keys past ~30 a second.
   { what: 'the virtio keyboard (fast lossless typing)', files: ['drivers/virtio/virtio_input.ko'] },
+  // After the virtio core above. Without it there is no eth0, and no guest API over HTTP (serial still works).
+  {
+    what: 'the virtio network card (the guest API over HTTP)',
+    files: ['net/core/failover.ko', 'drivers/net/net_failover.ko', 'drivers/net/virtio_net.ko'],
+  },
   { what: 'pvpanic (panics reported at once)', files: ['drivers/misc/pvpanic/pvpanic.ko', 'drivers/misc/pvpanic/pvpanic-mmio.ko'] },
 ];
 

@@ -8,6 +8,7 @@ export interface ExhibitStatus {
   reverts: number;
   heartbeat: { timeout: number; has_received_heartbeat: boolean };
   last_revert: { reason: string; detail?: string; ok: boolean } | null;
+  guest: { http: string | null; serial: boolean; heartbeats: number };
 }
 
 /** `demotool exhibit --config FILE` as a real child process, as systemd would run it. */
