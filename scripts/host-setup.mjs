@@ -137,13 +137,15 @@ function missingPackages(family, wanted) {
   return wanted.filter((p) => !run('rpm', ['-q', p], { quiet: true }).ok);
 }
 
-function installOsPackages() {
+/** forTests: also what demotool's own tests use (Debian's chromium, systemd-analyze); a user's `npx demotool setup` needs neither. */
+function installOsPackages(forTests) {
   const family = osFamily();
   if (!family) return say('unknown OS: install qemu, libvirt, ffmpeg, mmdebstrap, a static busybox, a kernel and tesseract yourself');
   const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const tiny = tinyPackages({ family, ids: osIds(release), kernels: bootKernels(), busybox: busyboxState() });
-  const browser = browserPackages({ family, ids: osIds(release) });
-  const unitCheck = unitCheckPackages({ family });
+  const none = { install: [], notes: [] };
+  const browser = forTests ? browserPackages({ family, ids: osIds(release) }) : none;
+  const unitCheck = forTests ? unitCheckPackages({ family }) : none;
   for (const note of [...tiny.notes, ...browser.notes, ...unitCheck.notes]) say(note);
   const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...unitCheck.install, ...(args.has('--bench') ? PACKAGES[family].bench : [])];
   const missing = missingPackages(family, wanted);
@@ -292,9 +294,9 @@ export function buildImages() {
 }
 
 /** OS packages, qemu.conf and libvirtd. `command`: how the user runs setup, for the messages. */
-export function prepareHost(command = rerun) {
+export function prepareHost(command = rerun, { forTests = false } = {}) {
   rerun = command;
-  installOsPackages();
+  installOsPackages(forTests);
   configureLibvirt();
   startLibvirt();
 }

@@ -48,7 +48,8 @@ function giveBackToSudoUser(paths) {
   else say(`could not give ${present.join(', ')} back to uid ${uid}: run  sudo chown -R ${uid}:${gid} ${present.join(' ')}`);
 }
 
-prepareHost('npm run setup --');
+// The repository's setup prepares for its own tests too: a real browser and systemd-analyze.
+prepareHost('npm run setup --', { forTests: true });
 installNpmDependencies();
 build();
 buildImages();
