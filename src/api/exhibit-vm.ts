@@ -50,8 +50,6 @@ export class ExhibitVm implements WatchedVm {
     readonly channels: GuestChannels | Record<string, never>,
     private network: GuestNetwork | undefined,
     private readonly log: Logger,
-    /** The VM was defined by demotool from an image (not an operator's own domain). */
-    readonly definedByDemotool: boolean,
   ) {}
 
   /**
@@ -67,7 +65,7 @@ export class ExhibitVm implements WatchedVm {
         throw new VmError('ENODOMAIN', `there is no libvirt domain named ${spec.source.domain} (on ${virsh.uri})`, {
           hint: 'check `virsh list --all` (and DEMOTOOL_LIBVIRT_URI), or define the VM from an image with vm.image',
         });
-      const vm = new ExhibitVm(domain.name, domain, {}, undefined, spec.log, false);
+      const vm = new ExhibitVm(domain.name, domain, {}, undefined, spec.log);
       return { vm, found: (await vm.running()) ? 'running' : 'stopped' };
     }
     const { name, image } = spec.source;
@@ -81,7 +79,7 @@ export class ExhibitVm implements WatchedVm {
         return { vm: await ExhibitVm.boot(spec, name, image, virsh), found: 'booted' };
       }
       const xml = await domain.xml();
-      const vm = new ExhibitVm(name, domain, exhibitChannels(name, xml.includes(networkSocket(name))), undefined, spec.log, true);
+      const vm = new ExhibitVm(name, domain, exhibitChannels(name, xml.includes(networkSocket(name))), undefined, spec.log);
       const running = await vm.running();
       await vm.connectNetwork(running);
       return { vm, found: running ? 'running' : 'stopped' };
@@ -111,7 +109,7 @@ export class ExhibitVm implements WatchedVm {
     }).finally(unregister);
     // The daemon watches the screen through libvirt; it keeps no VNC connection of its own.
     await booted.client.close();
-    return new ExhibitVm(name, new Domain(name, virsh, booted.domain.uuid), booted.channels, booted.network, spec.log, true);
+    return new ExhibitVm(name, new Domain(name, virsh, booted.domain.uuid), booted.channels, booted.network, spec.log);
   }
 
   /** Running, or paused (a fault the watchdog deals with): QEMU is there. */
