@@ -582,6 +582,25 @@ test.describe('load and files', () => {
     expect(fake.heartbeats).toBe(1000);
   });
 
+  test('1,000 heartbeats at once, each on its own connection as guests send them, to both listeners: none lost', async () => {
+    const port = Number(new URL(base).port);
+    const one = (target: { socketPath: string } | { host: string; port: number }) =>
+      new Promise<number>((resolve) => {
+        const req = http.request({ ...target, path: '/api/v1/heartbeat', method: 'GET', agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', () => resolve(0));
+        req.end();
+      });
+    for (const target of [{ socketPath: socket }, { host: '127.0.0.1', port }]) {
+      fake.reset();
+      const statuses = await Promise.all(Array.from({ length: 1000 }, () => one(target)));
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      expect(fake.heartbeats).toBe(1000);
+    }
+  });
+
   test('the guest socket is private to its owner (0600)', async () => {
     const s = await stat(socket);
     expect(s.isSocket()).toBe(true);

@@ -15,6 +15,9 @@ import type { WatchdogPort } from './port.js';
 import { statusPageRoutes } from './status-page-routes.js';
 import { statusStream } from './status-stream.js';
 
+/** Pending connections the guest socket holds (the kernel caps it at net.core.somaxconn). */
+const GUEST_BACKLOG = 4096;
+
 /** Small bodies only: the API takes a reason string at most. */
 const BODY_LIMIT = 16 * 1024;
 
@@ -122,7 +125,8 @@ export class ApiServers {
         await guest.register(guestRoutes, { watchdog: o.watchdog });
         await guest.register(guestRestartRoute, { watchdog: o.watchdog });
         await rm(o.guestSocket, { force: true });
-        await guest.listen({ path: o.guestSocket });
+        // A full unix-socket backlog refuses connects at once (EAGAIN; TCP would retry): Node's 511 lost half of 1,000 beats sent together.
+        await guest.listen({ path: o.guestSocket, backlog: GUEST_BACKLOG });
         await chmod(o.guestSocket, 0o600);
       }
       let url: string | undefined;
