@@ -12,12 +12,13 @@ import { createLogger, type Logger } from '../log.js';
 import { Deadline, defaultTimeout, now, sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
 import { ScreenMatchTimeoutError } from './errors.js';
-import { cropFrame, decodeImage, encodePng } from './image.js';
+import { cropFrame, decodeImage } from './image.js';
 import { findBest, searchArea } from './match.js';
 import { referenceName, writeMatchArtifacts } from './match-artifacts.js';
 import { makeNeedle, type Needle } from './needle.js';
 import { recognise } from './ocr.js';
 import { clipRegion } from './region.js';
+import { screenPng } from './screen-png.js';
 import { ChangeDetector, StabilityTracker } from './stability.js';
 
 export interface ScreenMatch {
@@ -66,9 +67,10 @@ export class Screen {
     this.log = options.log ?? createLogger('screen');
   }
 
-  /** PNG of the screen (or `clip`), from the mirror; also written to `path` when given. */
+  /** PNG of the screen (or `clip`), from the mirror; also written to `path` when given. Matching and OCR read capture() instead: no PNG. */
   async screenshot(options: { path?: string; clip?: Region } = {}): Promise<Buffer> {
-    const png = await encodePng(this.capture(options.clip));
+    const frame = this.client.frame();
+    const png = await screenPng(frame, clipRegion(options.clip, frame));
     if (options.path) {
       await mkdir(dirname(options.path), { recursive: true });
       await writeFile(options.path, png);
