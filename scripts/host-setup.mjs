@@ -11,6 +11,8 @@
 // setup prints the exact commands and stops.
 // qemu.conf gets one marked block at its end, after a backup, and never where the admin set
 // user/group; only a libvirtd that setup itself started is ever restarted.
+// The paths and flags it acts on are one `host` object (hostOf): tests pass temp paths and a PATH
+// of fake commands, so they never touch this host's configuration.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,20 +22,36 @@ import { bootKernels, browserPackages, busyboxState, osIds, tinyPackages, unitCh
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
-const isRoot = process.getuid?.() === 0;
-const hasSystemd = existsSync('/run/systemd/system');
-const yes = args.has('--yes') || args.has('-y') || /^(1|true|yes)$/i.test(process.env.DEMOTOOL_SETUP_YES ?? '');
-// Where setup notes the libvirtd it started (a pid means nothing after a reboot: /run is emptied).
-const LIBVIRTD_STATE = '/run/demotool/setup-libvirtd.json';
 const t0 = Date.now();
-// How the user runs setup again, for the messages: `npx demotool setup`, or in the repository
-// `npm run setup --` (prepareHost's argument).
-let rerun = 'npx demotool setup';
+
+/**
+ * What setup acts on: this host's paths and the command line's flags, unless overridden.
+ * `rerun`: how the user runs setup again, for the messages (`npm run setup --` in the repository).
+ * `env`: the commands' environment (its PATH finds them).
+ */
+export function hostOf(overrides = {}) {
+  return {
+    qemuConf: '/etc/libvirt/qemu.conf',
+    // Where setup notes the libvirtd it started (a pid means nothing after a reboot: /run is emptied).
+    libvirtdNote: '/run/demotool/setup-libvirtd.json',
+    // What `libvirtd -d` writes.
+    libvirtdPidFile: '/run/libvirtd.pid',
+    osRelease: '/etc/os-release',
+    isRoot: process.getuid?.() === 0,
+    hasSystemd: existsSync('/run/systemd/system'),
+    yes: args.has('--yes') || args.has('-y') || /^(1|true|yes)$/i.test(process.env.DEMOTOOL_SETUP_YES ?? ''),
+    bench: args.has('--bench'),
+    rerun: 'npx demotool setup',
+    env: process.env,
+    ...overrides,
+  };
+}
 
 export const say = (msg) => console.log(`[setup] ${msg}`);
+/** Setup stops: what to tell the user is the message; the entry point prints it and exits 1 (setupMain). */
+export class SetupStop extends Error {}
 export const fail = (msg) => {
-  console.error(`[setup] ERROR: ${msg}`);
-  process.exit(1);
+  throw new SetupStop(`[setup] ERROR: ${msg}`);
 };
 /** Runs a command from the package root; `quiet` captures its output instead of showing it. */
 export function run(cmd, argv, opts = {}) {
@@ -41,20 +59,38 @@ export function run(cmd, argv, opts = {}) {
   return { ok: r.status === 0, out: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status };
 }
 
-/** Host changes need the user's yes: without it, print the exact commands and stop. */
-function consent(what, commands) {
-  if (yes) return;
-  console.error(`[setup] ${what}: this changes the host, so setup stops here. Run it yourself:`);
-  for (const c of commands) console.error(`    ${c}`);
-  console.error(`  then run setup again; or let setup do it: add --yes (\`${rerun} --yes\`) or set DEMOTOOL_SETUP_YES=1.`);
-  process.exit(1);
+/** Runs the setup steps; a SetupStop is printed and ends the process with status 1. */
+export function setupMain(steps) {
+  try {
+    steps();
+  } catch (e) {
+    if (!(e instanceof SetupStop)) throw e;
+    console.error(e.message);
+    process.exit(1);
+  }
 }
 
-/** /proc/PID/stat field 22 (start time): with the pid, it names one process for good. */
+/** Host changes need the user's yes: without it, stop with the exact commands to run. */
+function consent(host, what, commands) {
+  if (host.yes) return;
+  throw new SetupStop(
+    [
+      `[setup] ${what}: this changes the host, so setup stops here. Run it yourself:`,
+      ...commands.map((c) => `    ${c}`),
+      `  then run setup again; or let setup do it: add --yes (\`${host.rerun} --yes\`) or set DEMOTOOL_SETUP_YES=1.`,
+    ].join('\n'),
+  );
+}
+
+/**
+ * /proc/PID/stat field 22 (start time): with the pid, it names one process for good. undefined
+ * once it has exited, zombies included (where PID 1 does not reap, as in some containers).
+ */
 function processStart(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const after = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+    return after[0] === 'Z' ? undefined : after[22 - 3];
   } catch {
     return undefined;
   }
@@ -124,31 +160,35 @@ const PACKAGES = {
 // The tiny image's kernel (/boot/vmlinuz-*) and static /bin/busybox come from the host: their
 // packages are chosen from what is there (host-packages.mjs).
 
-function osFamily() {
-  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+function osRelease(host) {
+  return existsSync(host.osRelease) ? readFileSync(host.osRelease, 'utf8') : '';
+}
+
+function osFamily(release) {
   const ids = (release.match(/^ID(?:_LIKE)?=(.*)$/gm) ?? []).join(' ');
   if (/debian|ubuntu/.test(ids)) return 'apt';
   if (/fedora|rhel|centos/.test(ids)) return 'dnf';
   return undefined;
 }
 
-function missingPackages(family, wanted) {
-  if (family === 'apt') return wanted.filter((p) => !run('dpkg-query', ['-W', '-f=${Status}', p], { quiet: true }).out.includes('install ok installed'));
-  return wanted.filter((p) => !run('rpm', ['-q', p], { quiet: true }).ok);
+function missingPackages(host, family, wanted) {
+  const opts = { quiet: true, env: host.env };
+  if (family === 'apt') return wanted.filter((p) => !run('dpkg-query', ['-W', '-f=${Status}', p], opts).out.includes('install ok installed'));
+  return wanted.filter((p) => !run('rpm', ['-q', p], opts).ok);
 }
 
 /** forTests: also what demotool's own tests use (Debian's chromium, systemd-analyze); a user's `npx demotool setup` needs neither. */
-function installOsPackages(forTests) {
-  const family = osFamily();
+export function installOsPackages(host, forTests = false) {
+  const release = osRelease(host);
+  const family = osFamily(release);
   if (!family) return say('unknown OS: install qemu, libvirt, ffmpeg, mmdebstrap, a static busybox, a kernel and tesseract yourself');
-  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const tiny = tinyPackages({ family, ids: osIds(release), kernels: bootKernels(), busybox: busyboxState() });
   const none = { install: [], notes: [] };
   const browser = forTests ? browserPackages({ family, ids: osIds(release) }) : none;
   const unitCheck = forTests ? unitCheckPackages({ family }) : none;
   for (const note of [...tiny.notes, ...browser.notes, ...unitCheck.notes]) say(note);
-  const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...unitCheck.install, ...(args.has('--bench') ? PACKAGES[family].bench : [])];
-  const missing = missingPackages(family, wanted);
+  const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...unitCheck.install, ...(host.bench ? PACKAGES[family].bench : [])];
+  const missing = missingPackages(host, family, wanted);
   if (missing.length === 0) return say('OS packages: all present');
   const replaces = tiny.replaces && missing.includes(tiny.replaces.package) ? tiny.replaces : undefined;
   const replaceNote = replaces ? `\n  note: ${replaces.package} replaces the ${replaces.removes} package (${replaces.why})` : '';
@@ -156,31 +196,31 @@ function installOsPackages(forTests) {
     family === 'apt'
       ? `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing.join(' ')}`
       : `dnf install -y ${missing.join(' ')}`;
-  if (!isRoot) fail(`missing OS packages: ${missing.join(' ')}${replaceNote}\n  run as root:\n    sudo sh -c '${cmd}'\n  then run this again.`);
+  if (!host.isRoot) fail(`missing OS packages: ${missing.join(' ')}${replaceNote}\n  run as root:\n    sudo sh -c '${cmd}'\n  then run this again.`);
   if (replaceNote) say(replaceNote.trim());
-  consent(`missing OS packages: ${missing.join(' ')}`, [cmd]);
+  consent(host, `missing OS packages: ${missing.join(' ')}`, [cmd]);
   say(`installing OS packages: ${missing.join(' ')}${replaces ? ` (removes ${replaces.removes})` : ''}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const before = libvirtdPids();
+  const env = { ...host.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const before = libvirtdPids(host);
   if (family === 'apt') {
     if (!run('apt-get', ['update', '-q'], { env }).ok) fail('apt-get update failed (see above)');
     if (!run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env }).ok) fail('apt-get install failed (see above)');
-  } else if (!run('dnf', ['install', '-y', ...missing]).ok) fail('dnf install failed (see above)');
+  } else if (!run('dnf', ['install', '-y', ...missing], { env }).ok) fail('dnf install failed (see above)');
   // A libvirtd that the packages' install scripts just started was started by this setup too.
-  const started = libvirtdPids().filter((pid) => !before.includes(pid));
-  if (started.length === 1) noteOwnLibvirtd(started[0]);
+  const started = libvirtdPids(host).filter((pid) => !before.includes(pid));
+  if (started.length === 1) noteOwnLibvirtd(host, started[0]);
 }
 
-function libvirtdPids() {
-  const r = run('pgrep', ['-x', 'libvirtd'], { quiet: true });
+function libvirtdPids(host) {
+  const r = run('pgrep', ['-x', 'libvirtd'], { quiet: true, env: host.env });
   return r.ok ? r.out.trim().split(/\s+/).map(Number).filter(Number.isInteger) : [];
 }
 
 // As root without systemd, libvirt re-probes QEMU at every domain start (56 s instead of 0.4 s)
 // unless QEMU runs as root: qemu.conf gets a marked block at its end (qemu-conf.mjs).
-function configureLibvirt() {
-  const conf = '/etc/libvirt/qemu.conf';
-  if (!isRoot || hasSystemd || !existsSync(conf)) return;
+export function configureLibvirt(host) {
+  const conf = host.qemuConf;
+  if (!host.isRoot || host.hasSystemd || !existsSync(conf)) return;
   const plan = applyQemuConf(conf, { dryRun: true });
   if (plan.action === 'ok') return say(`libvirt: ${plan.reason}`);
   if (plan.action === 'admin') {
@@ -188,7 +228,7 @@ function configureLibvirt() {
     say(`  ${plan.advice}`);
   }
   if (!plan.wouldChange) return;
-  if (!yes) {
+  if (!host.yes) {
     for (const note of plan.notes ?? []) say(`libvirt: with --yes, setup would also ${note}`);
     if (plan.text.includes(BLOCK_START)) {
       say(`libvirt: QEMU should run as root here (root, no systemd: else about a minute per VM start). With --yes, setup appends to ${conf}`);
@@ -203,13 +243,13 @@ function configureLibvirt() {
     say(`libvirt: appended a marked demotool block to ${conf}: user = "root", group = "root" (QEMU runs as root; avoids a 56 s re-probe per VM start)`);
     say(`  backup: ${done.backup}; to undo, delete the lines from "${BLOCK_START.slice(0, 22)}..." to "${BLOCK_END}"`);
   } else say(`libvirt: updated ${conf} (backup: ${done.backup})`);
-  if (done.before.user !== done.after.user || done.before.group !== done.after.group) restartOwnLibvirtd();
+  if (done.before.user !== done.after.user || done.before.group !== done.after.group) restartOwnLibvirtd(host);
 }
 
 /** The libvirtd setup started earlier (pid and start time match its note), else undefined. */
-function ownLibvirtd() {
+function ownLibvirtd(host) {
   try {
-    const { pid, start } = JSON.parse(readFileSync(LIBVIRTD_STATE, 'utf8'));
+    const { pid, start } = JSON.parse(readFileSync(host.libvirtdNote, 'utf8'));
     if (Number.isInteger(pid) && processName(pid) === 'libvirtd' && processStart(pid) === start) return pid;
   } catch {
     // no note, or an unreadable one: not ours
@@ -218,13 +258,14 @@ function ownLibvirtd() {
 }
 
 /** Notes a libvirtd that setup started (`libvirtd -d`: its pid file), so that only it is ever restarted. */
-function noteOwnLibvirtd(known) {
+function noteOwnLibvirtd(host, known) {
+  const pidFile = host.libvirtdPidFile;
   for (let i = 0; i < 20; i++) {
-    const pid = known ?? Number(existsSync('/run/libvirtd.pid') ? readFileSync('/run/libvirtd.pid', 'utf8').trim() : NaN);
+    const pid = known ?? Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : NaN);
     if (Number.isInteger(pid) && processName(pid) === 'libvirtd') {
       try {
-        mkdirSync(dirname(LIBVIRTD_STATE), { recursive: true });
-        writeFileSync(LIBVIRTD_STATE, JSON.stringify({ pid, start: processStart(pid) }) + '\n');
+        mkdirSync(dirname(host.libvirtdNote), { recursive: true });
+        writeFileSync(host.libvirtdNote, JSON.stringify({ pid, start: processStart(pid) }) + '\n');
       } catch (e) {
         say(`libvirt: could not note the libvirtd setup started (${e.message}): it will not be restarted by setup`);
       }
@@ -235,10 +276,10 @@ function noteOwnLibvirtd(known) {
 }
 
 /** qemu.conf is read when libvirtd starts: restart it, if setup started it; else say what to do. */
-function restartOwnLibvirtd() {
-  const running = run('pgrep', ['-x', 'libvirtd'], { quiet: true });
+function restartOwnLibvirtd(host) {
+  const running = run('pgrep', ['-x', 'libvirtd'], { quiet: true, env: host.env });
   if (!running.ok) return; // started below, with the new settings
-  const pid = ownLibvirtd();
+  const pid = ownLibvirtd(host);
   if (!pid) {
     say(`libvirt: libvirtd (pid ${running.out.trim().split('\n').join(', ')}) was not started by this setup, so it is left alone;`);
     say('  it reads qemu.conf when it starts: restart it yourself to apply the change (VMs keep running)');
@@ -248,35 +289,34 @@ function restartOwnLibvirtd() {
   const start = processStart(pid);
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 60 && processStart(pid) === start; i++) spawnSync('sleep', ['0.25']);
-  rmSync(LIBVIRTD_STATE, { force: true });
+  rmSync(host.libvirtdNote, { force: true });
 }
 
-function startLibvirt() {
-  const uri = process.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session';
-  if (run('virsh', ['-c', uri, 'version'], { quiet: true }).ok) return say(`libvirt: ${uri} answers`);
-  if (hasSystemd) {
-    if (!isRoot) fail(`libvirt does not answer at ${uri}: run  sudo systemctl start libvirtd virtlogd`);
-    consent(`libvirt does not answer at ${uri}`, ['systemctl start virtlogd libvirtd']);
+export function startLibvirt(host) {
+  const uri = host.env.DEMOTOOL_LIBVIRT_URI || 'qemu:///session';
+  const quiet = { quiet: true, env: host.env };
+  if (run('virsh', ['-c', uri, 'version'], quiet).ok) return say(`libvirt: ${uri} answers`);
+  if (host.hasSystemd) {
+    if (!host.isRoot) fail(`libvirt does not answer at ${uri}: run  sudo systemctl start libvirtd virtlogd`);
+    consent(host, `libvirt does not answer at ${uri}`, ['systemctl start virtlogd libvirtd']);
     say('libvirt: starting virtlogd and libvirtd (systemctl start virtlogd libvirtd)');
-    run('systemctl', ['start', 'virtlogd', 'libvirtd']);
+    run('systemctl', ['start', 'virtlogd', 'libvirtd'], { env: host.env });
   } else {
-    if (!isRoot) fail(`libvirt does not answer at ${uri}: start it as root:  virtlogd -d; libvirtd -d`);
-    const start = [
-      ...(run('pgrep', ['-x', 'virtlogd'], { quiet: true }).ok ? [] : ['virtlogd']),
-      ...(run('pgrep', ['-x', 'libvirtd'], { quiet: true }).ok ? [] : ['libvirtd']),
-    ];
+    if (!host.isRoot) fail(`libvirt does not answer at ${uri}: start it as root:  virtlogd -d; libvirtd -d`);
+    const start = [...(run('pgrep', ['-x', 'virtlogd'], quiet).ok ? [] : ['virtlogd']), ...(run('pgrep', ['-x', 'libvirtd'], quiet).ok ? [] : ['libvirtd'])];
     if (start.length) {
       consent(
+        host,
         `libvirt does not answer at ${uri}`,
         start.map((d) => `${d} -d`),
       );
-      for (const daemon of start) run(daemon, ['-d']);
-      if (start.includes('libvirtd')) noteOwnLibvirtd();
+      for (const daemon of start) run(daemon, ['-d'], { env: host.env });
+      if (start.includes('libvirtd')) noteOwnLibvirtd(host);
       say(`libvirt: started ${start.join(' and ')} (no systemd on this machine)`);
     }
   }
   for (let i = 0; i < 40; i++) {
-    if (run('virsh', ['-c', uri, 'version'], { quiet: true }).ok) return say(`libvirt: ${uri} answers`);
+    if (run('virsh', ['-c', uri, 'version'], quiet).ok) return say(`libvirt: ${uri} answers`);
     spawnSync('sleep', ['0.5']);
   }
   fail(`libvirt does not answer at ${uri} after starting it; see /var/log/libvirt/ and \`demotool doctor\``);
@@ -294,11 +334,11 @@ export function buildImages() {
 }
 
 /** OS packages, qemu.conf and libvirtd. `command`: how the user runs setup, for the messages. */
-export function prepareHost(command = rerun, { forTests = false } = {}) {
-  rerun = command;
-  installOsPackages(forTests);
-  configureLibvirt();
-  startLibvirt();
+export function prepareHost(command = 'npx demotool setup', { forTests = false } = {}) {
+  const host = hostOf({ rerun: command });
+  installOsPackages(host, forTests);
+  configureLibvirt(host);
+  startLibvirt(host);
 }
 
 export function ready() {
@@ -306,7 +346,9 @@ export function ready() {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  prepareHost();
-  buildImages();
-  ready();
+  setupMain(() => {
+    prepareHost();
+    buildImages();
+    ready();
+  });
 }

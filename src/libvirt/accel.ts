@@ -44,11 +44,16 @@ export async function probeKvm(boot: KernelBoot & { marker: string }, options: {
   return decision;
 }
 
-async function runProbe(boot: KernelBoot & { marker: string }, timeoutMs: number): Promise<AccelDecision> {
+/** The probe itself. `host`: the KVM device and the QEMU it runs (tests pass a fake device file and a fake QEMU). */
+export async function runProbe(
+  boot: KernelBoot & { marker: string },
+  timeoutMs: number,
+  host = { device: '/dev/kvm', qemu: 'qemu-system-x86_64' },
+): Promise<AccelDecision> {
   try {
-    await access('/dev/kvm', constants.R_OK | constants.W_OK);
+    await access(host.device, constants.R_OK | constants.W_OK);
   } catch {
-    return { accel: 'tcg', reason: '/dev/kvm is missing or not accessible' };
+    return { accel: 'tcg', reason: `${host.device} is missing or not accessible` };
   }
   const serial = join(tmpdir(), `demotool-kvm-probe-${process.pid}.log`);
   // setpriv --pdeathsig: the probe's QEMU dies with this process, even on SIGKILL.
@@ -57,7 +62,7 @@ async function runProbe(boot: KernelBoot & { marker: string }, timeoutMs: number
     [
       '--pdeathsig',
       'SIGKILL',
-      'qemu-system-x86_64',
+      host.qemu,
       '-accel',
       'kvm',
       '-cpu',
