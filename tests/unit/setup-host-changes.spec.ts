@@ -31,9 +31,9 @@ exit $found`,
   echo $! > "$FAKE_DIR/libvirtd.pid"
   exit 0
 fi
-trap 'kill $child; exit 0' TERM
-sleep 300 & child=$!
-wait`,
+# Short sleeps: a sleep orphaned by a SIGKILL ends within a second.
+trap 'kill $child 2>/dev/null; exit 0' TERM
+while :; do sleep 1 & child=$!; wait $child; done`,
   virtlogd: 'exit 0',
   // libvirt answers while the daemon setup started (its pid file) runs.
   virsh: `pid=$(cat "$FAKE_DIR/libvirtd.pid" 2>/dev/null) && [ -n "$pid" ] || exit 1
@@ -64,7 +64,9 @@ test.beforeEach(async () => {
   started = [];
 });
 test.afterEach(async () => {
-  for (const pid of fakeDaemons()) process.kill(pid, 'SIGTERM');
+  const daemons = fakeDaemons();
+  for (const pid of daemons) process.kill(pid, 'SIGTERM');
+  await expect.poll(() => daemons.filter(alive)).toEqual([]);
   for (const child of started) child.kill('SIGKILL');
   await fs.rm(dir, { recursive: true, force: true });
 });
