@@ -28,9 +28,11 @@ import type { Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
 import { Deadline, StepTimer } from '../timeouts.js';
 import { runDir } from './state-directories.js';
-import { waitUntilReady, type ReadyOptions } from './readiness.js';
+import { READY_DEFAULTS, waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';
 import { removeRunFiles } from './run-files.js';
+import { savedBootFor } from './saved-boots.js';
+import { saveForNextTime, setGuestClock, tryWarmStart, type StartKind } from './warm-start.js';
 import { checkSocketPath, preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, vncSocketDir, type VncListen } from './vnc-access.js';
 
 export interface BootRequest {
@@ -54,6 +56,8 @@ export interface BootRequest {
   artifactsDir: () => string;
   log: Logger;
   slot?: number;
+  /** 'warm' (default): restore the shape's saved boot when there is one, and save a cold boot for next time. 'cold': always boot. */
+  start?: StartKind;
   /** An exhibit's VM: its files in `directory` for good, its domain marked as the exhibit's (never swept), its network outliving this process. */
   exhibit?: ExhibitBoot;
 }
@@ -93,8 +97,10 @@ export interface BootedVm {
   serial: SerialConsole;
   overlay: string;
   resources: Resources;
-  /** Milliseconds per step: overlay, define, start, running, vnc, ready. */
+  /** Milliseconds per step: overlay, define, start (or restore), running, vnc, ready (and save, after a first cold boot). */
   timings: Record<string, number>;
+  /** Booted from the image, or restored from a saved boot of the same shape. */
+  started: StartKind;
 }
 
 /** The boot failed or timed out; the VM is already cleaned up. */
@@ -163,25 +169,53 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     if (!req.exhibit)
       await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
     else await mkdir(files, { recursive: true, mode: 0o700 });
-    await createOverlay(req.image.path, overlay);
-    timer.mark('overlay');
     network = await startGuestNetwork(req, channels);
     vnc = await prepareVncListen(req.name);
-    const resources = await defineAndStart(domain, req, { overlay, serialLog: serial.path, channels, passtSocket: network?.socket, vnc }, timer);
+    const io: DiskAndChannels = { overlay, serialLog: serial.path, channels, passtSocket: network?.socket, vnc };
+    const plan = await planDomain(req, io);
+    const saved = warmAllowed(req) ? await savedBootFor(plan.xmls[0]!.xml, req.name, req.uuid) : undefined;
+    const warm =
+      saved !== undefined &&
+      (await tryWarmStart(
+        saved,
+        { domain, uuid: req.uuid, overlay, xml: plan.xmls[0]!.xml, define: () => define(domain, overlay, plan.xmls[0]!.xml) },
+        timer,
+        deadline,
+        req.log,
+      ));
+    let resources = plan.xmls[0]!.resources;
+    if (!warm) {
+      await createOverlay(req.image.path, overlay);
+      timer.mark('overlay');
+      resources = await defineAndStart(domain, plan.xmls, overlay, req.log, timer);
+    }
     await waitRunning(domain, deadline);
     timer.mark('running');
-    client = await VncClient.connect({
-      locate: vncLocator(domain, vnc),
-      connectTimeout: deadline.remaining(),
-      log: req.log.child('vnc'),
-      name: req.name,
-    });
+    const connect = async (listen: VncListen) => {
+      client = await VncClient.connect({ locate: vncLocator(domain, listen), connectTimeout: deadline.remaining(), log: req.log.child('vnc'), name: req.name });
+      return { client, screen: new Screen(client, { artifactsDir: req.artifactsDir, log: req.log.child('screen') }) };
+    };
+    let { screen } = await connect(vnc);
     timer.mark('vnc');
-    const screen = new Screen(client, { artifactsDir: req.artifactsDir, log: req.log.child('screen') });
-    await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
+    const clockVia = req.image.guestAgent ? 'agent' : 'console';
+    if (warm) {
+      await Promise.all([
+        setGuestClock(domain, clockVia, req.log),
+        waitUntilReady({ screen, serial, deadline }, { strategy: 'settle', settleMs: READY_DEFAULTS.settleAfterMarkerMs }),
+      ]);
+    } else await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
     timer.mark('ready');
-    req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, ...timer.steps });
-    return { domain, channels, network, client, screen, serial, overlay, resources, timings: timer.steps };
+    if (saved && !warm && worthSaving(req) && resources === plan.xmls[0]!.resources) {
+      // The save stops QEMU: close VNC first rather than let the client see a drop, and connect again after.
+      await client!.close();
+      client = undefined;
+      await saveForNextTime(saved, domain, overlay, timer, req.log);
+      ({ screen } = await connect(vnc));
+      await setGuestClock(domain, clockVia, req.log);
+    }
+    const started: StartKind = warm ? 'warm' : 'cold';
+    req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, started, ...timer.steps });
+    return { domain, channels, network, client: client!, screen, serial, overlay, resources, timings: timer.steps, started };
   } catch (error) {
     const failure = await failBoot(req, { domain, client, overlay, serial, deadline }, error);
     await network?.close();
@@ -253,21 +287,22 @@ interface DiskAndChannels {
   vnc: VncListen;
 }
 
-async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChannels, timer: StepTimer): Promise<Resources> {
-  const { overlay, serialLog } = io;
+/** The definitions to try in order: the planned resources, then less when QEMU can't get them. */
+async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<{ xmls: { resources: Resources; xml: string }[] }> {
   const host = await hostSize();
-  const first = planResources(host, req.resources);
+  const memoryMiB = req.resources?.memoryMiB ?? req.image.memoryMiB;
+  const first = planResources(host, { ...req.resources, ...(memoryMiB !== undefined ? { memoryMiB } : {}) });
   const floor = req.image.minMemoryMiB ?? 256;
   const attempts = req.resources?.memoryMiB ? [first] : resourceAttempts(first, floor);
-  let lastError: unknown;
-  for (const resources of attempts) {
-    const xml = domainXml({
+  const xmls = attempts.map((resources) => ({
+    resources,
+    xml: domainXml({
       name: req.name,
       uuid: req.uuid,
-      disk: overlay,
+      disk: io.overlay,
       accel: req.accel,
       boot: bootWithArgs(req),
-      serialLog,
+      serialLog: io.serialLog,
       guestAgent: req.image.guestAgent,
       network: req.network ?? 'closed',
       video: req.video,
@@ -276,12 +311,39 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
       messageSocket: io.channels.messageSocket,
       vnc: io.vnc,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
-      owner: req.exhibit ? { exhibit: req.exhibit.config, image: req.image.name } : currentOwner({ overlay, image: req.image.name }),
-    });
-    const xmlPath = overlay.replace(/\.qcow2$/, '.xml');
-    await writeFile(xmlPath, xml);
-    await domain.define(xmlPath);
-    await rm(xmlPath, { force: true });
+      owner: req.exhibit ? { exhibit: req.exhibit.config, image: req.image.name } : currentOwner({ overlay: io.overlay, image: req.image.name }),
+    }),
+  }));
+  return { xmls };
+}
+
+/** Exhibit VMs are persistent and keep their own snapshot, so they always boot. */
+function warmAllowed(req: BootRequest): boolean {
+  return (req.start ?? 'warm') === 'warm' && !req.exhibit;
+}
+
+/** Only a boot found ready by the default rule is saved: a fixed wait may have stopped half-way through the guest's boot. */
+function worthSaving(req: BootRequest): boolean {
+  return (req.ready?.strategy ?? 'auto') === 'auto';
+}
+
+async function define(domain: Domain, overlay: string, xml: string): Promise<void> {
+  const xmlPath = overlay.replace(/\.qcow2$/, '.xml');
+  await writeFile(xmlPath, xml);
+  await domain.define(xmlPath);
+  await rm(xmlPath, { force: true });
+}
+
+async function defineAndStart(
+  domain: Domain,
+  xmls: { resources: Resources; xml: string }[],
+  overlay: string,
+  log: Logger,
+  timer: StepTimer,
+): Promise<Resources> {
+  let lastError: unknown;
+  for (const { resources, xml } of xmls) {
+    await define(domain, overlay, xml);
     timer.mark('define');
     try {
       await domain.start();
@@ -291,7 +353,7 @@ async function defineAndStart(domain: Domain, req: BootRequest, io: DiskAndChann
       lastError = e;
       await domain.undefine();
       if (!isAllocationFailure((e as Error).message)) throw e;
-      req.log.warn('allocation failed, retrying with 25% less', { ...resources });
+      log.warn('allocation failed, retrying with 25% less', { ...resources });
     }
   }
   throw lastError;

@@ -2,6 +2,7 @@
 export { startDemo, recordDemo } from './start-demo.js';
 export { DemoSession, type DemoOptions } from './session.js';
 export type { VmOptions } from './vm-options.js';
+export type { StartKind } from './warm-start.js';
 export { Vm, type VmOwner, type WaitOptions } from './vm.js';
 export { backendsOf, type VmBackends } from './vm-backends.js';
 export type { SerialLog } from './serial.js';

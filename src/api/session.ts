@@ -164,6 +164,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       kernelArgs,
       video: options.video,
       ready: options.ready,
+      start: options.start,
       timeoutMs: bootTimeout ?? bootTimeoutMs(),
       timeoutSetBy: bootTimeout !== undefined ? 'option' : process.env.DEMOTOOL_BOOT_TIMEOUT ? 'env' : 'default',
       artifactsDir: () => this.artifactsDir(),

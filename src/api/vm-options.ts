@@ -9,7 +9,7 @@ import type { ReadyOptions } from './readiness.js';
 
 /** How `demo.vm(image, options)` boots a VM. Every option is checked before anything happens. */
 export interface VmOptions {
-  /** CPUs and memory; default: 50% of the host (1–8 CPUs, 4–32 GiB). */
+  /** CPUs and memory; default: 50% of the host's CPUs (1–8), and the memory the image asks for (tiny 512 MiB, debian-12-desktop 2 GiB), else 50% of the host's (4–32 GiB). */
   resources?: Partial<Resources>;
   /** Whole boot sequence, ms. Default `Timeouts.boot` (DEMOTOOL_BOOT_TIMEOUT seconds when set). */
   bootTimeout?: number;
@@ -28,6 +28,12 @@ export interface VmOptions {
   video?: 'vga' | 'virtio';
   /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
   accel?: Accel;
+  /**
+   * 'warm' (default): restore a saved boot of the same image and shape when there is one (seconds
+   * instead of a whole boot), and save the first cold boot of each shape for the next VMs.
+   * 'cold': always boot from the image. `vm.started` says which one happened.
+   */
+  start?: 'warm' | 'cold';
 }
 
 const whole = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -48,6 +54,7 @@ const vmOptionsSchema = z.strictObject({
   guestMonitors: z.unknown().optional(),
   video: z.enum(['virtio', 'vga']).optional(),
   accel: z.enum(['kvm', 'tcg']).optional(),
+  start: z.enum(['warm', 'cold']).optional(),
 });
 
 /**

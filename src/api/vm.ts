@@ -10,6 +10,7 @@ import type { Watchdog, WatchdogOptions } from '../watchdog/index.js';
 import { WatchdogSlot } from './watchdog-slot.js';
 import { removeVm } from './vm-removal.js';
 import type { BootedVm, GuestChannels } from './boot.js';
+import type { StartKind } from './warm-start.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';
 import type { SerialConsole, SerialLog } from './serial.js';
@@ -66,8 +67,10 @@ export class Vm implements AsyncDisposable {
   readonly resources: Resources;
   /** 'kvm' or 'tcg'. */
   readonly accel: Accel;
-  /** Milliseconds per boot step (overlay, define, start, running, vnc, ready). */
+  /** Milliseconds per boot step: overlay, define, start (cold) or restore (warm), running, vnc, ready, and save after the first cold boot of a shape. */
   readonly timings: Record<string, number>;
+  /** 'cold': booted from the image; 'warm': restored from a saved boot of the same image and shape. */
+  readonly started: StartKind;
   /** Host ends of the guest's channels to a watchdog: HTTP (closed network) and ttyS1. */
   readonly channels: GuestChannels;
   private readonly backends: VmBackends;
@@ -95,6 +98,7 @@ export class Vm implements AsyncDisposable {
     this.resources = parts.resources;
     this.accel = parts.accel;
     this.timings = parts.timings;
+    this.started = parts.started;
     this.overlay = parts.overlay;
     this.channels = parts.channels;
     this.network = parts.network;

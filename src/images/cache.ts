@@ -5,7 +5,7 @@ import { builderFor, builderName, recipeFor } from './builders/index.js';
 import { removeTree } from './builders/rootfs.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
 import { ImageInUseError, ImageValidationError } from './errors.js';
-import { filesInUse, isInUse } from './in-use.js';
+import { filesInUse, isInUse, qcow2BackingFile } from './in-use.js';
 import { acquireBuildLock } from './lock.js';
 import {
   VIRT_BUILDER_PREFIX,
@@ -34,6 +34,12 @@ export interface ImageCacheOptions {
    * by a process (a running QEMU) are kept too, wherever its overlay is.
    */
   runDirs?: string[];
+  /**
+   * Saved boots (warm starts): one directory each, with a `disk.qcow2` standing on a build.
+   * They are made from a build and go with it, unless an overlay stands on them. Default: `warm`
+   * beside the cache dir.
+   */
+  savedBootsDir?: string;
 }
 
 export interface EnsureOptions {
@@ -78,11 +84,13 @@ export class ImageCache {
   readonly builtInImageNames = builtInImageNames;
   private readonly log: Logger;
   private readonly runDirs: string[];
+  private readonly savedBootsDir: string;
 
   constructor(options: ImageCacheOptions = {}) {
     this.dir = path.resolve(options.dir ?? defaultImageDir());
     this.log = options.log ?? createLogger('images');
     this.runDirs = (options.runDirs ?? [path.join(path.dirname(this.dir), 'run')]).map((d) => path.resolve(d));
+    this.savedBootsDir = path.resolve(options.savedBootsDir ?? path.join(path.dirname(this.dir), 'warm'));
   }
 
   /**
@@ -171,7 +179,12 @@ export class ImageCache {
     await fs.mkdir(this.dir, { recursive: true });
     const release = await acquireBuildLock(this.dir, imageFiles(this.dir, name).lock, name, this.log);
     try {
-      const used = await filesInUse(this.runDirs);
+      const disks = [...(await this.builds(name)).values()]
+        .flat()
+        .filter((f) => f.endsWith('.qcow2'))
+        .map((f) => path.join(this.dir, f));
+      await this.dropSavedBootsOn(disks);
+      const used = await filesInUse([...this.runDirs, this.savedBootsDir]);
       const busy: string[] = [];
       for (const files of (await this.builds(name)).values())
         for (const f of files) if (f.endsWith('.qcow2') && (await isInUse(used, path.join(this.dir, f)))) busy.push(path.join(this.dir, f));
@@ -373,7 +386,8 @@ export class ImageCache {
     const builds = await this.builds(name);
     const stale = [...builds.entries()].filter(([, files]) => !files.some((file) => current.has(file)));
     if (stale.length === 0) return;
-    const used = await filesInUse(this.runDirs);
+    await this.dropSavedBootsOn(stale.flatMap(([, files]) => files.filter((f) => f.endsWith('.qcow2')).map((f) => path.join(this.dir, f))));
+    const used = await filesInUse([...this.runDirs, this.savedBootsDir]);
     for (const [id, files] of stale) {
       const disk = files.find((file) => file.endsWith('.qcow2'));
       if (disk && (await isInUse(used, path.join(this.dir, disk)))) {
@@ -382,6 +396,20 @@ export class ImageCache {
       }
       for (const file of files) await fs.rm(path.join(this.dir, file), { force: true });
       this.log.info('removed an old build', { image: name, build: id || '(unversioned)' });
+    }
+  }
+
+  /** Deletes the saved boots made from these disks, except those a VM's overlay stands on. */
+  private async dropSavedBootsOn(disks: string[]): Promise<void> {
+    if (disks.length === 0) return;
+    const builds = new Set(disks.map((d) => path.resolve(d)));
+    const usedByVms = await filesInUse(this.runDirs);
+    for (const entry of await fs.readdir(this.savedBootsDir).catch(() => [] as string[])) {
+      const disk = path.join(this.savedBootsDir, entry, 'disk.qcow2');
+      const base = await qcow2BackingFile(disk);
+      if (!base || !builds.has(base) || (await isInUse(usedByVms, disk))) continue;
+      await fs.rm(path.join(this.savedBootsDir, entry), { recursive: true, force: true });
+      this.log.info('removed a saved boot of an old build', { savedBoot: entry, build: path.basename(base) });
     }
   }
 

@@ -26,7 +26,11 @@ export interface Sidecar {
   guestAgent: boolean;
   user?: { name: string; password: string };
   minMemoryMiB?: number;
+  memoryMiB?: number;
 }
+
+/** What built-in images of earlier recipes, whose sidecars don't say, are given by default. */
+const BUILT_IN_MEMORY_MIB: Record<string, number> = { tiny: 512, 'debian-12-desktop': 2048 };
 
 export function toSidecar(image: BaseImage, builder: string, builtAt = new Date()): Sidecar {
   const dir = path.dirname(image.path);
@@ -42,6 +46,7 @@ export function toSidecar(image: BaseImage, builder: string, builtAt = new Date(
     guestAgent: image.guestAgent,
     user: image.user,
     minMemoryMiB: image.minMemoryMiB,
+    memoryMiB: image.memoryMiB,
   };
 }
 
@@ -54,6 +59,8 @@ export function fromSidecar(s: Sidecar, qcow2Path: string): BaseImage {
   if (s.readyMarker !== undefined) image.readyMarker = s.readyMarker;
   if (s.user) image.user = s.user;
   if (s.minMemoryMiB !== undefined) image.minMemoryMiB = s.minMemoryMiB;
+  const memory = s.memoryMiB ?? BUILT_IN_MEMORY_MIB[s.builder];
+  if (memory !== undefined) image.memoryMiB = memory;
   return image;
 }
 

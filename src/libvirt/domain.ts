@@ -41,6 +41,21 @@ export class Domain {
     await this.virsh.run(['start', this.ref]);
   }
 
+  /** Writes the running guest's memory and devices to `file` (libvirt's save image) and stops it; the disk is left as it was at that moment. */
+  async save(file: string, timeout = 300_000): Promise<void> {
+    await this.virsh.run(['save', this.ref, file], { quiet: true, timeout });
+  }
+
+  /** Starts this domain from a save image whose XML names it (see save-image.ts), running. */
+  async restore(file: string, timeout = 300_000): Promise<void> {
+    await this.virsh.run(['restore', file], { quiet: true, timeout });
+  }
+
+  /** The host end of the guest's serial console (a pty), for typing into a console shell. */
+  async consolePty(): Promise<string> {
+    return (await this.virsh.run(['ttyconsole', this.ref], { quiet: true, timeout: 10_000 })).trim();
+  }
+
   async state(): Promise<DomainState> {
     const out = await this.virsh.run(['domstate', this.ref], { quiet: true });
     return (out.trim() as DomainState) || 'unknown';

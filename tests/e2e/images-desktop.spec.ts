@@ -57,7 +57,7 @@ test('it boots to its desktop through startDemo: marker, 1280x800 background, xt
   test.setTimeout(10 * 60_000);
   const demo = await startDemo('images-desktop', { outputDir: testInfo.outputPath('videos'), artifactsDir: testInfo.outputPath('artifacts') });
   try {
-    const vm = await demo.vm(NAME, { resources: { cpus: 2 } });
+    const vm = await demo.vm(NAME, { resources: { cpus: 2 }, start: 'cold' });
     await testInfo.attach('timings', { body: JSON.stringify(vm.timings, null, 2), contentType: 'application/json' });
     expect(vm.serial.text()).toContain('DEMOTOOL-DESKTOP-READY');
 

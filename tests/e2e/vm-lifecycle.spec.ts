@@ -5,12 +5,13 @@ import { domains, runFiles, tcpGreeting, virsh } from './support/host.js';
 
 test.describe.configure({ timeout: 5 * 60_000 });
 
-test('tiny boots through libvirt: VNC answers, the serial log shows the shell, cleanup is complete', async ({}, testInfo) => {
+test('tiny boots cold through libvirt: VNC answers, the serial log shows the shell, cleanup is complete', async ({}, testInfo) => {
   let name = '';
   let socket = '';
   await startDemo('lifecycle-tiny', { outputDir: testInfo.outputPath('videos') }, async (demo) => {
-    await demo.vm('tiny', async (vm) => {
+    await demo.vm('tiny', { start: 'cold' }, async (vm) => {
       name = vm.name;
+      expect(vm.started).toBe('cold');
       expect(name).toMatch(/^demo-lifecycle-tiny/);
       expect(await domains()).toContain(name);
       // VNC on the VM's own unix socket (owner only), not on a TCP port.

@@ -180,5 +180,5 @@ export const buildDesktop: Builder = async (ctx) => {
   } finally {
     await cleanup(ctx, p);
   }
-  return { cmdline: DESKTOP_CMDLINE, readyMarker: DESKTOP_READY_MARKER, guestAgent: true, user: { ...DESKTOP_USER }, minMemoryMiB: 1024 };
+  return { cmdline: DESKTOP_CMDLINE, readyMarker: DESKTOP_READY_MARKER, guestAgent: true, user: { ...DESKTOP_USER }, minMemoryMiB: 1024, memoryMiB: 2048 };
 };

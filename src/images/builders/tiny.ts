@@ -207,5 +207,5 @@ export const buildTiny: Builder = async (ctx) => {
   ctx.progress('disk', 80);
   await qemuImgCreate(ctx.out.qcow2, DISK_BYTES);
   ctx.progress('done', 100);
-  return { cmdline: TINY_CMDLINE, readyMarker: TINY_READY_MARKER, guestAgent: false, minMemoryMiB: 256 };
+  return { cmdline: TINY_CMDLINE, readyMarker: TINY_READY_MARKER, guestAgent: false, minMemoryMiB: 256, memoryMiB: 512 };
 };

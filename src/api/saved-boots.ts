@@ -1,0 +1,149 @@
+/**
+ * Saved boots: the running state of a VM right after its first cold boot (memory and devices
+ * in a libvirt save image, the disk frozen at that moment), from which later VMs of the same
+ * shape start in seconds. Each copy gets its own overlay on the frozen disk, and its own name,
+ * UUID and sockets written into the save image's XML just before `virsh restore`.
+ *
+ * One directory per shape under $XDG_CACHE_HOME/demotool/warm/KEY: state.sav, disk.qcow2 and
+ * saved.json. KEY hashes the domain XML without what differs between copies (name, UUID,
+ * owner, CPU pinning) together with the QEMU and libvirt versions, so a new image version,
+ * other resources, video or network, or an upgraded QEMU all get a boot of their own.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain } from '../libvirt/index.js';
+import type { Logger } from '../log.js';
+import { sleep } from '../timeouts.js';
+import { stateDir } from './state-directories.js';
+import { hostVersions } from './host-versions.js';
+
+/** Bump when the way copies are made changes: older saved boots are then left unused. */
+const FORMAT = 1;
+const LOCK_WAIT_MS = 300_000;
+
+/** Where saved boots live. The image cache counts their disks as users of the base images. */
+export function savedBootsDir(): string {
+  return join(stateDir(), 'warm');
+}
+
+/** The parts of a domain XML that differ between copies of one shape, blanked. */
+export function shapeOf(xml: string, name: string, uuid: string): string {
+  return xml
+    .split(name)
+    .join('{NAME}')
+    .split(uuid)
+    .join('{UUID}')
+    .replace(/<metadata>[\s\S]*?<\/metadata>/, '')
+    .replace(/<cputune>[\s\S]*?<\/cputune>/, '');
+}
+
+export interface SavedBoot {
+  key: string;
+  dir: string;
+  state: string;
+  disk: string;
+}
+
+/** The saved boot for a domain XML (whether it exists yet or not). */
+export async function savedBootFor(xml: string, name: string, uuid: string): Promise<SavedBoot> {
+  const versions = await hostVersions();
+  const key = createHash('sha256')
+    .update(`${FORMAT}\n${versions}\n${shapeOf(xml, name, uuid)}`)
+    .digest('hex')
+    .slice(0, 20);
+  const dir = join(savedBootsDir(), key);
+  return { key, dir, state: join(dir, 'state.sav'), disk: join(dir, 'disk.qcow2') };
+}
+
+/** Is it there and whole? A damaged one is removed (and made again by the next cold boot). */
+export async function usable(saved: SavedBoot, log: Logger): Promise<boolean> {
+  const meta = await readFile(join(saved.dir, 'saved.json'), 'utf8').catch(() => undefined);
+  if (!meta) return false;
+  try {
+    await readSaveImage(saved.state);
+    if (!(await stat(saved.disk)).isFile()) throw new Error(`${saved.disk} is not a file`);
+    return true;
+  } catch (e) {
+    log.warn('a saved boot is damaged: booting cold, and saving it again', { dir: saved.dir, error: (e as Error).message });
+    await discard(saved);
+    return false;
+  }
+}
+
+export async function discard(saved: SavedBoot): Promise<void> {
+  await rm(saved.dir, { recursive: true, force: true });
+}
+
+/** One process at a time per saved boot: its XML is rewritten in place for each copy. */
+export async function withSavedBootLock<T>(saved: SavedBoot, body: () => Promise<T>): Promise<T> {
+  await mkdir(saved.dir, { recursive: true, mode: 0o700 });
+  const started = Date.now();
+  for (;;) {
+    try {
+      const release = await lockfile.lock(saved.dir, { lockfilePath: `${saved.dir}.lock`, realpath: false, stale: 60_000, update: 10_000 });
+      try {
+        return await body();
+      } finally {
+        await release().catch(() => undefined);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() - started > LOCK_WAIT_MS) throw e;
+      await sleep(100);
+    }
+  }
+}
+
+/**
+ * Makes the saved XML this copy's: its name, UUID, owner record and CPU pinning from the copy's
+ * own definition, everything else (devices, addresses: the guest's view) exactly as saved.
+ */
+export function copyXml(saved: string, savedName: string, copy: { xml: string; name: string; uuid: string }): string {
+  const part = (xml: string, tag: string) => new RegExp(`<${tag}>[\\s\\S]*?</${tag}>`).exec(xml)?.[0] ?? '';
+  let xml = saved.split(savedName).join(copy.name);
+  xml = xml.replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${copy.uuid}</uuid>`);
+  xml = xml.replace(/<metadata>[\s\S]*?<\/metadata>/, part(copy.xml, 'metadata'));
+  xml = xml.replace(/\s*<cputune>[\s\S]*?<\/cputune>/, '');
+  const pins = part(copy.xml, 'cputune');
+  return pins ? xml.replace(/(<vcpu[^>]*>[^<]*<\/vcpu>)/, `$1\n  ${pins}`) : xml;
+}
+
+/** Restores a copy of the saved boot as `domain` (defined already, with its overlay on the saved disk). */
+export async function restoreCopy(saved: SavedBoot, domain: Domain, copy: { xml: string; uuid: string }, timeoutMs: number): Promise<void> {
+  await withSavedBootLock(saved, async () => {
+    // The file holds the XML of the copy made last (or of the saved VM): its name is what to replace.
+    const { xml } = await readSaveImage(saved.state);
+    const savedName = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
+    if (!savedName) throw new VmError('ESAVEIMAGE', `${saved.state} holds a domain XML without a name`);
+    await rewriteSaveImageXml(saved.state, copyXml(xml, savedName, { xml: copy.xml, name: domain.name, uuid: copy.uuid }));
+    await domain.restore(saved.state, timeoutMs);
+  });
+}
+
+/**
+ * Saves a VM that has just booted as the shape's saved boot, and puts it back: `virsh save`
+ * stops it, its overlay becomes the frozen disk, a new overlay on it takes its place, and the
+ * VM is restored from the state it was saved in. The guest never sees the gap.
+ */
+export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string, timeoutMs: number, log: Logger): Promise<boolean> {
+  return withSavedBootLock(saved, async () => {
+    if (await usable(saved, log)) return false;
+    const state = `${saved.state}.part`;
+    await domain.save(state, timeoutMs);
+    try {
+      await rename(overlay, saved.disk);
+      await createOverlay(saved.disk, overlay);
+      await domain.restore(state, timeoutMs);
+    } catch (e) {
+      // Put the VM back as it was: the state and the disk it was saved with.
+      await rename(saved.disk, overlay).catch(() => undefined);
+      await domain.restore(state, timeoutMs).catch(() => undefined);
+      await discard(saved);
+      throw e;
+    }
+    await rename(state, saved.state);
+    await writeFile(join(saved.dir, 'saved.json'), JSON.stringify({ name: domain.name, savedAt: new Date().toISOString(), format: FORMAT }, null, 2));
+    return true;
+  });
+}

@@ -1,0 +1,96 @@
+import { test, expect } from '@playwright/test';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { startDemo, type Vm } from '../../src/index.js';
+import { savedBootsDir } from '../../src/api/saved-boots.js';
+
+// Warm starts of tiny: a shape of its own (an odd memory size), so the first boot is cold here
+// whatever other tests saved, and the saved boot is removed afterwards.
+test.describe.configure({ mode: 'serial', timeout: 300_000 });
+
+const memoryMiB = 520 + Math.floor(Math.random() * 200);
+const options = { resources: { memoryMiB } };
+let before: Set<string>;
+
+test.beforeAll(async () => {
+  before = new Set(await fs.readdir(savedBootsDir()).catch(() => []));
+});
+
+test.afterAll(async () => {
+  for (const entry of await fs.readdir(savedBootsDir()).catch(() => []))
+    if (!before.has(entry)) await fs.rm(path.join(savedBootsDir(), entry), { recursive: true, force: true });
+});
+
+/** Runs a shell line on tiny's tty1 (through VNC keys) and reads what it prints to ttyS0. */
+async function run(vm: Vm, line: string, answer: RegExp): Promise<RegExpMatchArray> {
+  await vm.keyboard.type(`${line} > /dev/ttyS0\n`);
+  return vm.waitForSerial(answer, { timeout: 30_000 });
+}
+
+async function clockOffset(vm: Vm): Promise<number> {
+  const token = Math.random().toString(36).slice(2, 8);
+  const m = await run(vm, `echo ${token}-$(date +%s)`, new RegExp(`${token}-(\\d{9,})`));
+  return Number(m[1]) - Date.now() / 1000;
+}
+
+test('the first boot of a shape is cold and saved; later ones are warm, take keys, keep time and are isolated from each other', async () => {
+  await startDemo('warm-start', async (demo) => {
+    const first = await demo.vm('tiny', options);
+    expect(first.started).toBe('cold');
+    expect(first.timings.save).toBeGreaterThan(0);
+    const saved = (await fs.readdir(savedBootsDir())).filter((e) => !before.has(e) && !e.endsWith('.lock'));
+    expect(saved).toHaveLength(1);
+    // The saved VM goes on after the save: it still takes keys.
+    await run(first, 'echo first-after-save', /first-after-save/);
+    await first.close();
+
+    const [a, b] = await Promise.all([demo.vm('tiny', options), demo.vm('tiny', options)]);
+    for (const vm of [a, b]) {
+      expect(vm.started).toBe('warm');
+      expect(vm.timings.restore).toBeGreaterThan(0);
+      expect(vm.timings.start).toBeUndefined();
+      expect(vm.resources.memoryMiB).toBe(memoryMiB);
+      // The clock stood still from the save; it is set again at restore.
+      expect(Math.abs(await clockOffset(vm))).toBeLessThan(5);
+    }
+    expect(a.name).not.toBe(b.name);
+
+    // Memory: a file made in one copy is not in the other.
+    await run(a, 'echo only-in-a > /tmp/mine; cat /tmp/mine', /only-in-a/);
+    await run(b, 'echo b-sees-$(cat /tmp/mine 2>/dev/null || echo nothing)', /b-sees-(\S+)/).then((m) => expect(m[1]).toBe('nothing'));
+    // Disk: a block written by one copy is not on the other's disk (each has its own overlay).
+    await run(a, 'echo DISK-OF-A | dd of=/dev/vda bs=512 seek=2048 conv=notrunc,fsync 2>/dev/null; echo written', /written/);
+    const onB = await run(b, 'echo b-disk-$(dd if=/dev/vda bs=512 skip=2048 count=1 2>/dev/null | head -c 9 | tr -cd A-Z-)-end', /b-disk-(\S*)-end/);
+    expect(onB[1]).not.toContain('DISK-OF-A');
+    // Serial logs and screens are their own: what A printed is not in B's log.
+    expect(b.serial.text()).not.toContain('only-in-a');
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
+test('a damaged saved boot is refused with a warning: the VM boots cold and the boot is saved again', async () => {
+  const [dir] = (await fs.readdir(savedBootsDir())).filter((e) => !before.has(e) && !e.endsWith('.lock'));
+  expect(dir).toBeDefined();
+  const state = path.join(savedBootsDir(), dir!, 'state.sav');
+  const file = await fs.open(state, 'r+');
+  await file.write(Buffer.from('NotALibvirtSave!'), 0, 16, 0);
+  await file.close();
+  await startDemo('warm-start-damaged', async (demo) => {
+    await demo.vm('tiny', options, async (vm) => {
+      expect(vm.started).toBe('cold');
+      expect(vm.timings.save).toBeGreaterThan(0);
+      await run(vm, 'echo cold-again', /cold-again/);
+    });
+    await demo.vm('tiny', options, async (vm) => expect(vm.started).toBe('warm'));
+  });
+});
+
+test("start: 'cold' boots from the image even with a saved boot, and saves nothing", async () => {
+  await startDemo('warm-start-cold', async (demo) => {
+    await demo.vm('tiny', { ...options, start: 'cold' }, async (vm) => {
+      expect(vm.started).toBe('cold');
+      expect(vm.timings.start).toBeGreaterThan(0);
+      expect(vm.timings.save).toBeUndefined();
+    });
+  });
+});
