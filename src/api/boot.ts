@@ -189,6 +189,9 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
       timer.mark('overlay');
       resources = await defineAndStart(domain, plan.xmls, overlay, req.log, timer);
     }
+    const clockVia = req.image.guestAgent ? 'agent' : 'console';
+    // Started before VNC: setting the clock through the console takes a second that can overlap the rest.
+    const clockSet = warm ? setGuestClock(domain, clockVia, req.log) : undefined;
     await waitRunning(domain, deadline);
     timer.mark('running');
     const connect = async (listen: VncListen) => {
@@ -197,10 +200,9 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     };
     let { screen } = await connect(vnc);
     timer.mark('vnc');
-    const clockVia = req.image.guestAgent ? 'agent' : 'console';
     if (warm) {
       await Promise.all([
-        setGuestClock(domain, clockVia, req.log),
+        clockSet,
         waitUntilReady({ screen, serial, deadline }, { strategy: 'settle', settleMs: READY_DEFAULTS.settleAfterMarkerMs }),
       ]);
     } else await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);

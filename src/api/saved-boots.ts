@@ -4,12 +4,13 @@
  * shape start in seconds. Each copy gets its own overlay on the frozen disk, and its own name,
  * UUID and sockets written into the save image's XML just before `virsh restore`.
  *
- * One directory per shape under $XDG_CACHE_HOME/demotool/warm/KEY: state.sav, disk.qcow2 and
- * saved.json. KEY hashes the domain XML without what differs between copies (name, UUID,
+ * One directory per shape under $XDG_CACHE_HOME/demotool/warm/KEY: state.sav, saved.json and
+ * the disk it names. Each save has a disk file of its own name (disk-ID.qcow2): a saved boot
+ * made again never replaces a disk that running copies' overlays stand on. KEY hashes the domain XML without what differs between copies (name, UUID,
  * owner, CPU pinning) together with the QEMU and libvirt versions, so a new image version,
  * other resources, video or network, or an upgraded QEMU all get a boot of their own.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -20,7 +21,7 @@ import { stateDir } from './state-directories.js';
 import { hostVersions } from './host-versions.js';
 
 /** Bump when the way copies are made changes: older saved boots are then left unused. */
-const FORMAT = 1;
+const FORMAT = 2;
 const LOCK_WAIT_MS = 300_000;
 
 /** Where saved boots live. The image cache counts their disks as users of the base images. */
@@ -43,7 +44,14 @@ export interface SavedBoot {
   key: string;
   dir: string;
   state: string;
+  meta: string;
+}
+
+interface SavedBootMeta {
+  /** The frozen disk's file name in `dir`. */
   disk: string;
+  savedAt: string;
+  format: number;
 }
 
 /** The saved boot for a domain XML (whether it exists yet or not). */
@@ -54,26 +62,37 @@ export async function savedBootFor(xml: string, name: string, uuid: string): Pro
     .digest('hex')
     .slice(0, 20);
   const dir = join(savedBootsDir(), key);
-  return { key, dir, state: join(dir, 'state.sav'), disk: join(dir, 'disk.qcow2') };
+  return { key, dir, state: join(dir, 'state.sav'), meta: join(dir, 'saved.json') };
 }
 
-/** Is it there and whole? A damaged one is removed (and made again by the next cold boot). */
-export async function usable(saved: SavedBoot, log: Logger): Promise<boolean> {
-  const meta = await readFile(join(saved.dir, 'saved.json'), 'utf8').catch(() => undefined);
-  if (!meta) return false;
+/**
+ * The frozen disk of a saved boot that is there and whole, else undefined. A damaged one is
+ * discarded (and made again by the next cold boot).
+ */
+export async function usableDisk(saved: SavedBoot, log: Logger): Promise<string | undefined> {
+  const text = await readFile(saved.meta, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
   try {
+    const meta = JSON.parse(text) as Partial<SavedBootMeta>;
+    if (typeof meta.disk !== 'string' || !/^disk-[a-z0-9]+\.qcow2$/.test(meta.disk)) throw new Error(`saved.json names no disk`);
+    const disk = join(saved.dir, meta.disk);
+    if (!(await stat(disk)).isFile()) throw new Error(`${disk} is not a file`);
     await readSaveImage(saved.state);
-    if (!(await stat(saved.disk)).isFile()) throw new Error(`${saved.disk} is not a file`);
-    return true;
+    return disk;
   } catch (e) {
     log.warn('a saved boot is damaged: booting cold, and saving it again', { dir: saved.dir, error: (e as Error).message });
     await discard(saved);
-    return false;
+    return undefined;
   }
 }
 
+/**
+ * Makes it unusable for new copies: the state and its record go. Its disks stay, as copies may
+ * stand on them; the image cache removes the directory with the image build it was made from.
+ */
 export async function discard(saved: SavedBoot): Promise<void> {
-  await rm(saved.dir, { recursive: true, force: true });
+  await rm(saved.meta, { force: true });
+  await rm(saved.state, { force: true });
 }
 
 /** One process at a time per saved boot: its XML is rewritten in place for each copy. */
@@ -109,15 +128,29 @@ export function copyXml(saved: string, savedName: string, copy: { xml: string; n
   return pins ? xml.replace(/(<vcpu[^>]*>[^<]*<\/vcpu>)/, `$1\n  ${pins}`) : xml;
 }
 
-/** Restores a copy of the saved boot as `domain` (defined already, with its overlay on the saved disk). */
-export async function restoreCopy(saved: SavedBoot, domain: Domain, copy: { xml: string; uuid: string }, timeoutMs: number): Promise<void> {
-  await withSavedBootLock(saved, async () => {
+/**
+ * Restores a copy of the saved boot as `domain`, under the saved boot's lock: its overlay is put
+ * on the frozen disk by `prepare` (which also defines the domain), then the file's XML is made
+ * the copy's and `virsh restore` runs. False, with nothing done, when there is no usable one.
+ */
+export async function restoreCopy(
+  saved: SavedBoot,
+  domain: Domain,
+  copy: { xml: string; uuid: string; prepare: (disk: string) => Promise<void> },
+  timeoutMs: number,
+  log: Logger,
+): Promise<boolean> {
+  return withSavedBootLock(saved, async () => {
+    const disk = await usableDisk(saved, log);
+    if (!disk) return false;
+    await copy.prepare(disk);
     // The file holds the XML of the copy made last (or of the saved VM): its name is what to replace.
     const { xml } = await readSaveImage(saved.state);
     const savedName = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
     if (!savedName) throw new VmError('ESAVEIMAGE', `${saved.state} holds a domain XML without a name`);
     await rewriteSaveImageXml(saved.state, copyXml(xml, savedName, { xml: copy.xml, name: domain.name, uuid: copy.uuid }));
     await domain.restore(saved.state, timeoutMs);
+    return true;
   });
 }
 
@@ -128,22 +161,25 @@ export async function restoreCopy(saved: SavedBoot, domain: Domain, copy: { xml:
  */
 export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string, timeoutMs: number, log: Logger): Promise<boolean> {
   return withSavedBootLock(saved, async () => {
-    if (await usable(saved, log)) return false;
+    if (await usableDisk(saved, log)) return false;
     const state = `${saved.state}.part`;
+    const diskName = `disk-${randomBytes(4).toString('hex')}.qcow2`;
+    const disk = join(saved.dir, diskName);
     await domain.save(state, timeoutMs);
     try {
-      await rename(overlay, saved.disk);
-      await createOverlay(saved.disk, overlay);
+      await rename(overlay, disk);
+      await createOverlay(disk, overlay);
       await domain.restore(state, timeoutMs);
     } catch (e) {
       // Put the VM back as it was: the state and the disk it was saved with.
-      await rename(saved.disk, overlay).catch(() => undefined);
+      await rename(disk, overlay).catch(() => undefined);
       await domain.restore(state, timeoutMs).catch(() => undefined);
-      await discard(saved);
+      await rm(state, { force: true });
       throw e;
     }
     await rename(state, saved.state);
-    await writeFile(join(saved.dir, 'saved.json'), JSON.stringify({ name: domain.name, savedAt: new Date().toISOString(), format: FORMAT }, null, 2));
+    const meta: SavedBootMeta = { disk: diskName, savedAt: new Date().toISOString(), format: FORMAT };
+    await writeFile(saved.meta, JSON.stringify(meta, null, 2));
     return true;
   });
 }

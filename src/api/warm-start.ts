@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { createOverlay, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { sleep, type Deadline, type StepTimer } from '../timeouts.js';
-import { discard, restoreCopy, saveBoot, usable, type SavedBoot } from './saved-boots.js';
+import { discard, restoreCopy, saveBoot, withSavedBootLock, type SavedBoot } from './saved-boots.js';
 
 /** How a VM came up: booted from its image, or restored from a saved boot. */
 export type StartKind = 'cold' | 'warm';
@@ -30,20 +30,21 @@ export interface WarmCopy {
  * boots cold. A save image QEMU can't load is discarded.
  */
 export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: StepTimer, deadline: Deadline, log: Logger): Promise<boolean> {
-  if (!(await usable(saved, log))) return false;
-  try {
-    await createOverlay(saved.disk, copy.overlay);
+  const prepare = async (disk: string) => {
+    await createOverlay(disk, copy.overlay);
     timer.mark('overlay');
     await copy.define();
     timer.mark('define');
-    await restoreCopy(saved, copy.domain, copy, deadline.remaining());
+  };
+  try {
+    if (!(await restoreCopy(saved, copy.domain, { ...copy, prepare }, deadline.remaining(), log))) return false;
     timer.mark('restore');
     return true;
   } catch (e) {
     const message = (e as Error).message;
     log.warn('warm start failed: booting cold, and saving the boot again', { dir: saved.dir, error: message });
     await copy.domain.remove().catch(() => undefined);
-    await discard(saved);
+    await withSavedBootLock(saved, () => discard(saved)).catch(() => undefined);
     return false;
   }
 }

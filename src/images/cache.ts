@@ -405,11 +405,13 @@ export class ImageCache {
     const builds = new Set(disks.map((d) => path.resolve(d)));
     const usedByVms = await filesInUse(this.runDirs);
     for (const entry of await fs.readdir(this.savedBootsDir).catch(() => [] as string[])) {
-      const disk = path.join(this.savedBootsDir, entry, 'disk.qcow2');
-      const base = await qcow2BackingFile(disk);
-      if (!base || !builds.has(base) || (await isInUse(usedByVms, disk))) continue;
-      await fs.rm(path.join(this.savedBootsDir, entry), { recursive: true, force: true });
-      this.log.info('removed a saved boot of an old build', { savedBoot: entry, build: path.basename(base) });
+      const dir = path.join(this.savedBootsDir, entry);
+      const frozen = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.qcow2')).map((f) => path.join(dir, f));
+      const bases = await Promise.all(frozen.map((f) => qcow2BackingFile(f)));
+      if (!bases.some((b) => b && builds.has(b))) continue;
+      if ((await Promise.all(frozen.map((f) => isInUse(usedByVms, f)))).some(Boolean)) continue;
+      await fs.rm(dir, { recursive: true, force: true });
+      this.log.info('removed a saved boot of an old build', { savedBoot: entry });
     }
   }
 

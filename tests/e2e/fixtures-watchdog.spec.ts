@@ -35,8 +35,8 @@ test('each revert is a report step with the screens; a missing recovery fails wi
   // The recovery is a step, with the screen when the fault was seen and once the guest was back.
   const result = recovered!.results[0]!;
   expect(stepTitles(result.steps).map((t) => t.trim())).toContainEqual(expect.stringMatching(/^watchdog: reverted \(domain-paused\) by in-place in \d+ ms$/));
-  const before = png(result.attachments.find((a) => / before$/.test(a.name)));
-  const after = png(result.attachments.find((a) => / after$/.test(a.name)));
+  const before = png(result.attachments.find((a) => / before\.png$/.test(a.name)));
+  const after = png(result.attachments.find((a) => / after\.png$/.test(a.name)));
   expect(before.width).toBeGreaterThan(0);
   expect([after.width, after.height]).toEqual([before.width, before.height]);
   // Before: the marker typed after the snapshot; after: the snapshot's screen, without it.
@@ -45,7 +45,7 @@ test('each revert is a report step with the screens; a missing recovery fails wi
   // The HTML report holds both pictures.
   const data = join(out, 'html', 'data');
   const sizes = existsSync(data) ? readdirSync(data).map((f) => statSync(join(data, f)).size) : [];
-  for (const a of result.attachments.filter((a) => / (before|after)$/.test(a.name))) expect(sizes).toContain(bytes(a).length);
+  for (const a of result.attachments.filter((a) => / (before|after)\.png$/.test(a.name))) expect(sizes).toContain(bytes(a).length);
 
   // The failure names what was expected and lists the revert that did happen.
   const failed = missing!.results[0]!;

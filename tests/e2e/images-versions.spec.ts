@@ -156,3 +156,38 @@ test('a base held open by a process (a running QEMU, its overlay anywhere) is ke
   await cache.ensure('tiny', { rebuild: true });
   await expect(fs.access(first.path)).rejects.toThrow();
 });
+
+test('saved boots go with the build they were made from, unless a VM stands on them; remove takes them too', async () => {
+  const warm = path.join(root, 'warm');
+  const cache = new ImageCache({ dir: images, log: quiet });
+  const first = await cache.ensure('tiny');
+  /** A saved boot as warm starts leave it: a directory with a frozen disk on the build. */
+  const savedBoot = async (key: string, base: BaseImage) => {
+    await fs.mkdir(path.join(warm, key), { recursive: true });
+    const disk = path.join(warm, key, 'disk-0a1b2c3d.qcow2');
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base.path, disk]);
+    await fs.writeFile(path.join(warm, key, 'state.sav'), 'LibvirtQemudSave');
+    return disk;
+  };
+  const unused = await savedBoot('unused', first);
+  const standing = await savedBoot('standing', first);
+  // A warm-started VM's overlay stands on the second saved boot's disk.
+  const overlay = path.join(run, 'demo-w-ab12cd.qcow2');
+  await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', standing, overlay]);
+
+  // A rebuild: the saved boot nobody stands on goes; the other one, and the build under it, stay.
+  const second = await cache.ensure('tiny', { rebuild: true });
+  await expect(fs.access(path.dirname(unused))).rejects.toThrow();
+  expect(await backingChain(overlay)).toEqual([overlay, standing, first.path]);
+  // `images remove` is refused while the VM stands on it (through the saved boot), and deletes nothing.
+  await expect(cache.remove('tiny')).rejects.toBeInstanceOf(ImageInUseError);
+  await fs.access(standing);
+  await fs.access(first.path);
+
+  // The VM is gone: remove takes the image and its saved boots.
+  await fs.rm(overlay);
+  await savedBoot('on-second', second);
+  await cache.remove('tiny');
+  expect(await fs.readdir(warm)).toEqual([]);
+  expect((await fs.readdir(images)).filter((f) => f.startsWith('tiny'))).toEqual([]);
+});

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startDemo, type Vm } from '../../src/index.js';
 import { savedBootsDir } from '../../src/api/saved-boots.js';
+import { readSaveImage } from '../../src/libvirt/save-image.js';
 
 // Warm starts of tiny: a shape of its own (an odd memory size), so the first boot is cold here
 // whatever other tests saved, and the saved boot is removed afterwards.
@@ -16,9 +17,19 @@ test.beforeAll(async () => {
   before = new Set(await fs.readdir(savedBootsDir()).catch(() => []));
 });
 
+/** Saved boots made here: new since the tests began, of this file's memory size (other runs may save boots meanwhile). */
+async function ours(): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await fs.readdir(savedBootsDir()).catch(() => [])) {
+    if (before.has(entry) || entry.endsWith('.lock')) continue;
+    const header = await readSaveImage(path.join(savedBootsDir(), entry, 'state.sav')).catch(() => undefined);
+    if (!header || header.xml.includes(`<memory unit='KiB'>${memoryMiB * 1024}</memory>`)) found.push(entry);
+  }
+  return found;
+}
+
 test.afterAll(async () => {
-  for (const entry of await fs.readdir(savedBootsDir()).catch(() => []))
-    if (!before.has(entry)) await fs.rm(path.join(savedBootsDir(), entry), { recursive: true, force: true });
+  for (const entry of await ours()) await fs.rm(path.join(savedBootsDir(), entry), { recursive: true, force: true });
 });
 
 /** Runs a shell line on tiny's tty1 (through VNC keys) and reads what it prints to ttyS0. */
@@ -38,8 +49,7 @@ test('the first boot of a shape is cold and saved; later ones are warm, take key
     const first = await demo.vm('tiny', options);
     expect(first.started).toBe('cold');
     expect(first.timings.save).toBeGreaterThan(0);
-    const saved = (await fs.readdir(savedBootsDir())).filter((e) => !before.has(e) && !e.endsWith('.lock'));
-    expect(saved).toHaveLength(1);
+    expect(await ours()).toHaveLength(1);
     // The saved VM goes on after the save: it still takes keys.
     await run(first, 'echo first-after-save', /first-after-save/);
     await first.close();
@@ -69,7 +79,7 @@ test('the first boot of a shape is cold and saved; later ones are warm, take key
 });
 
 test('a damaged saved boot is refused with a warning: the VM boots cold and the boot is saved again', async () => {
-  const [dir] = (await fs.readdir(savedBootsDir())).filter((e) => !before.has(e) && !e.endsWith('.lock'));
+  const [dir] = await ours();
   expect(dir).toBeDefined();
   const state = path.join(savedBootsDir(), dir!, 'state.sav');
   const file = await fs.open(state, 'r+');

@@ -17,6 +17,7 @@ const desktop: BaseImage = {
   guestAgent: true,
   user: { name: 'demo', password: 'demokudasaidomo' },
   minMemoryMiB: 1024,
+  memoryMiB: 2048,
 };
 
 test('round-trips a BaseImage through the JSON sidecar', () => {
@@ -25,6 +26,15 @@ test('round-trips a BaseImage through the JSON sidecar', () => {
   expect(back).toEqual(desktop);
   expect(s.builtAt).toBe('2026-01-02T03:04:05.000Z');
   expect(s.builder).toBe('debian-12-desktop');
+});
+
+test("a built-in image's sidecar from before memoryMiB gets the image's memory; other images get none (half the host)", () => {
+  const { memoryMiB: _memory, ...older } = toSidecar(desktop, 'debian-12-desktop');
+  expect(fromSidecar(parseSidecar(JSON.stringify(older), 'x.json'), desktop.path).memoryMiB).toBe(2048);
+  const tiny = { ...older, name: 'tiny', builder: 'tiny' };
+  expect(fromSidecar(parseSidecar(JSON.stringify(tiny), 'x.json'), desktop.path).memoryMiB).toBe(512);
+  const other = { ...older, name: 'fedora-42', builder: 'virt-builder' };
+  expect(fromSidecar(parseSidecar(JSON.stringify(other), 'x.json'), desktop.path).memoryMiB).toBeUndefined();
 });
 
 test('kernel and initrd are stored relative, so a moved cache still works', () => {
