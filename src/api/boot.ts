@@ -201,10 +201,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     let { screen } = await connect(vnc);
     timer.mark('vnc');
     if (warm) {
-      await Promise.all([
-        clockSet,
-        waitUntilReady({ screen, serial, deadline }, { strategy: 'settle', settleMs: READY_DEFAULTS.settleAfterMarkerMs }),
-      ]);
+      await Promise.all([clockSet, waitUntilReady({ screen, serial, deadline }, { strategy: 'settle', settleMs: READY_DEFAULTS.settleAfterMarkerMs })]);
     } else await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
     timer.mark('ready');
     if (saved && !warm && worthSaving(req) && resources === plan.xmls[0]!.resources) {

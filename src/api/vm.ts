@@ -19,7 +19,7 @@ import { PendingActions } from './pending-actions.js';
 import { attachBackends, type VmBackends } from './vm-backends.js';
 import { explainTimeout } from './stopped-vm.js';
 import { recordingSource } from './recording-source.js';
-import { revertAndReconnect } from './vm-revert.js';
+import { revertAndReconnect, revertInPlace } from './vm-revert.js';
 import { vncAttachCommand } from './vnc-access.js';
 
 /** What a Vm needs from the session that owns it. */
@@ -315,15 +315,20 @@ export class Vm implements AsyncDisposable {
   }
 
   /**
-   * Reverts to the snapshot `name`. QEMU restarts; this returns once VNC is connected again.
-   * Default timeout: twice `Timeouts.vncConnect` for the reconnect.
+   * Reverts to the snapshot `name`. `method: 'restart'` (default): libvirt's revert, QEMU restarts
+   * and this returns once VNC is connected again. `method: 'in-place'`: QEMU's own loadvm, well
+   * under a second, VNC stays connected; where it can't (the VM not running, a snapshot without
+   * memory), the restarting revert. Default timeout: twice `Timeouts.vncConnect` for the reconnect.
    * @throws {@link VirshError} when the snapshot does not exist; {@link TimeoutError} when VNC does not come back.
    */
-  async revert(name: string, options: WaitOptions = {}): Promise<void> {
+  async revert(name: string, options: WaitOptions & { method?: 'restart' | 'in-place' } = {}): Promise<void> {
     const timeout = resolveTimeout('revert timeout', options.timeout, defaultTimeout('vncConnect') * 2);
-    return this.step(`revert to ${name}`, async () => {
-      await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
-      this.log.info('reverted', { vm: this.name, snapshot: name, vnc: this.vncEndpoint });
+    const method = options.method ?? 'restart';
+    if (method !== 'restart' && method !== 'in-place') throw new UsageError(`revert method must be 'restart' or 'in-place', not ${JSON.stringify(method)}`);
+    return this.step(`revert to ${name}${method === 'in-place' ? ' (in place)' : ''}`, async () => {
+      const inPlace = method === 'in-place' && (await revertInPlace(this.backends.domain, name, timeout));
+      if (!inPlace) await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
+      this.log.info('reverted', { vm: this.name, snapshot: name, inPlace, vnc: this.vncEndpoint });
     });
   }
 

@@ -48,8 +48,9 @@ test('a failed test does not poison the next; vmReset: snapshot reverts between 
   const second = byTitle['starts from the snapshot taken after boot']!;
   expect(first.mark).toBe('set-by-first');
   expect(second.mark).toBe('');
-  // Same VM (a revert restarts QEMU, so the domain id changes, but nothing was booted).
+  // Same VM, nothing booted, and the same QEMU: the reset is an in-place loadvm (a restart would change the domain id).
   expect(second.vm).toBe(first.vm);
+  expect(second.domid).toBe(first.domid);
   expect(second.pid).toBe(first.pid);
   expect(second.boots).toBe(first.boots);
 
