@@ -6,6 +6,7 @@ import { ImageCache, imageCacheName } from '../images/index.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
 import { runDir } from '../api/internal.js';
 import { doctor } from './doctor.js';
+import { parseDuration } from './duration.js';
 import { registerExhibit } from './exhibit.js';
 import { formatMiB } from './image-size.js';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -61,10 +62,30 @@ images
     console.log(`[${name}] ready: ${image.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   });
 images
+  .command('import <file>')
+  .description('convert a local disk file (qcow2, raw, vmdk, vdi) into the cache once, and print the image name to use')
+  .action(async (file: string) => {
+    const image = await new ImageCache().importFile(file);
+    console.log(image.name);
+  });
+images
   .command('list')
-  .description('list cached images')
+  .description('list cached images: name, size, last use, source, disk')
   .action(async () => {
-    for (const i of await new ImageCache().list()) console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${i.path}`);
+    for (const i of await new ImageCache().list()) {
+      const used = i.lastUsed ? i.lastUsed.toISOString().slice(0, 16).replace('T', ' ') : '-';
+      console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${used.padEnd(16)}  ${i.source}  ${i.path}`);
+    }
+  });
+images
+  .command('prune')
+  .description('remove images not used for a while (never one a VM stands on)')
+  .requiredOption('--unused-for <duration>', 'e.g. 30d, 12h, 2w')
+  .action(async (opts: { unusedFor: string }) => {
+    const { removed, inUse } = await new ImageCache().prune({ unusedForMs: parseDuration(opts.unusedFor) });
+    for (const name of removed) console.log(`removed ${name}`);
+    for (const name of inUse) console.log(`kept ${name}: in use`);
+    if (!removed.length && !inUse.length) console.log('nothing to prune');
   });
 images
   .command('remove <name>')

@@ -21,6 +21,7 @@ import {
   versionOf,
 } from './image-names.js';
 import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
+import { LOCAL_NAME_RE, checkLocalFile, convertToQcow2, localFilePath, localImageName, sha256File, type LocalSource } from './local-file.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import type { BaseImage } from './types.js';
 
@@ -57,6 +58,10 @@ export interface CachedImage {
   name: string;
   path: string;
   sizeBytes: number;
+  /** Where it came from: 'built-in', 'virt-builder', the local file it was converted from, or 'placed by hand'. */
+  source: string;
+  /** When a VM boot last asked for it; else when it was built. */
+  lastUsed?: Date;
   /** Set by list({ validate: true }). */
   valid?: boolean;
 }
@@ -108,10 +113,70 @@ export class ImageCache {
 
   /**
    * The image, built first if it is missing or broken. Safe to call from many processes at once.
-   * `spec`: a built-in name ('tiny'), `virt-builder:TEMPLATE`, or an image already in the cache.
+   * `spec`: a built-in name ('tiny'), `virt-builder:TEMPLATE`, `file:PATH` (a local disk file,
+   * converted once; see importFile), or an image already in the cache.
    * @throws {@link UsageError} for an unknown name, before anything is built or downloaded.
    */
   async ensure(spec: string, options: EnsureOptions = {}): Promise<BaseImage> {
+    const file = localFilePath(spec);
+    const image = file ? await this.importFile(file) : await this.ensureNamed(spec, options);
+    await this.markUsed(image.name);
+    return image;
+  }
+
+  /**
+   * A local disk file (qcow2, raw, vmdk or vdi) converted into the cache as qcow2, once per
+   * content: the image is named `file-` + 16 hex digits of its sha256. The file is only read.
+   * @throws {@link UsageError} for a missing file or a directory; {@link ImageValidationError}
+   * for an unsupported format or a missing backing file.
+   */
+  async importFile(file: string): Promise<BaseImage> {
+    const abs = path.resolve(file);
+    const format = await checkLocalFile(abs);
+    const sha256 = await sha256File(abs);
+    const name = localImageName(sha256);
+    await fs.mkdir(this.dir, { recursive: true });
+    if ((await this.inspect(name)).validation.ok) return this.load(name);
+    const files = imageFiles(this.dir, name);
+    const release = await acquireBuildLock(this.dir, files.lock, name, this.log);
+    try {
+      const found = await this.inspect(name);
+      if (found.validation.ok) return await this.load(name);
+      if (found.exists) await this.deleteFiles(name);
+      await this.removeLeftovers(name);
+      const { size } = await fs.stat(abs);
+      return await this.convert(name, { path: abs, sha256, format, sizeBytes: size });
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  /** Converts a local file into a new build of `name` and makes it current (call with the lock held). */
+  private async convert(name: string, source: LocalSource): Promise<BaseImage> {
+    const out = versionFiles(this.dir, name, newBuildId()).qcow2;
+    // A temp name isBuildLeftover knows, so a conversion that dies is cleaned up next time.
+    const tmp = `${imageFiles(this.dir, name).qcow2}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    this.log.info('converting a local disk file', { image: name, file: source.path, format: source.format });
+    try {
+      await convertToQcow2(source.path, source.format, tmp);
+      await fs.rename(tmp, out);
+      const image: BaseImage = { name, path: out, guestAgent: false };
+      const v = await this.checkDisk(out);
+      if (!v.ok) throw new ImageValidationError({ image: name, step: 'validate converted image', reason: v.reason });
+      await writeSidecar(imageFiles(this.dir, name).sidecar, { ...toSidecar(image, 'file'), source });
+      return image;
+    } catch (e) {
+      await Promise.all([tmp, out].map((p) => fs.rm(p, { force: true })));
+      throw e;
+    }
+  }
+
+  /** Records that a VM boot asked for the image (a small file's mtime; no lock). */
+  private async markUsed(name: string): Promise<void> {
+    await fs.writeFile(imageFiles(this.dir, name).used, '').catch((e: Error) => this.log.debug('could not record last use', { image: name, error: e.message }));
+  }
+
+  private async ensureNamed(spec: string, options: EnsureOptions): Promise<BaseImage> {
     const name = await this.checkName(spec);
     await fs.mkdir(this.dir, { recursive: true });
     if (!options.rebuild) {
@@ -125,6 +190,14 @@ export class ImageCache {
       const found = await this.inspect(name);
       const plan = planEnsure(found, options.rebuild);
       if (plan === 'reuse') return await this.load(name);
+      // A converted local file has no builder: only its file can make it again.
+      if (LOCAL_NAME_RE.test(name))
+        throw new ImageValidationError({
+          image: name,
+          step: 'validate',
+          reason: found.validation.ok ? 'a converted local file can not be rebuilt' : found.validation.reason,
+          hint: 'import the disk file again: demotool images import FILE (or boot file:PATH)',
+        });
       if (found.validation.outdated) {
         this.log.info('cached image was built by an older recipe: rebuilding', { image: name, reason: found.validation.ok ? '' : found.validation.reason });
       }
@@ -163,11 +236,43 @@ export class ImageCache {
       const file = await this.currentDisk(name);
       const st = await fs.stat(file).catch(() => undefined);
       if (!st) continue;
-      const item: CachedImage = { name, path: file, sizeBytes: st.size };
+      const item: CachedImage = { name, path: file, sizeBytes: st.size, ...(await this.history(name)) };
       if (options.validate) item.valid = (await this.validate(name)).ok;
       out.push(item);
     }
     return out;
+  }
+
+  /** Where an image came from and when it was last used (its last boot, else its build, else its disk's mtime). */
+  private async history(name: string): Promise<{ source: string; lastUsed?: Date }> {
+    const sidecar = await this.readSidecarOrUndefined(name);
+    const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : sidecar.builder) : 'placed by hand');
+    const used = await fs.stat(imageFiles(this.dir, name).used).catch(() => undefined);
+    const built = sidecar ? new Date(sidecar.builtAt) : (await fs.stat(await this.currentDisk(name)).catch(() => undefined))?.mtime;
+    const lastUsed = used?.mtime ?? (built && !isNaN(built.getTime()) ? built : undefined);
+    return lastUsed ? { source, lastUsed } : { source };
+  }
+
+  /**
+   * Removes the images not used for `unusedForMs` (by their last boot, else their build).
+   * Images that VM overlays stand on are kept, whatever their age.
+   * @returns the names removed, and those kept because they are in use.
+   */
+  async prune(options: { unusedForMs: number; now?: Date }): Promise<{ removed: string[]; inUse: string[] }> {
+    const now = (options.now ?? new Date()).getTime();
+    const removed: string[] = [];
+    const inUse: string[] = [];
+    for (const image of await this.list()) {
+      if (!image.lastUsed || now - image.lastUsed.getTime() < options.unusedForMs) continue;
+      try {
+        await this.remove(image.name);
+        removed.push(image.name);
+      } catch (e) {
+        if (!(e instanceof ImageInUseError)) throw e;
+        inUse.push(image.name);
+      }
+    }
+    return { removed, inUse };
   }
 
   /**
@@ -344,7 +449,7 @@ export class ImageCache {
         });
       await writeSidecar(f.sidecar, { ...toSidecar(image, builderName(name)), recipe: recipeFor(name) });
       published = true;
-      await this.prune(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
+      await this.pruneBuilds(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
       const size = (await fs.stat(out.qcow2)).size;
       this.log.info('image ready', { image: name, path: out.qcow2, seconds: Math.round((Date.now() - started) / 1000), sizeMiB: Math.round(size / 2 ** 20) });
       return image;
@@ -376,7 +481,7 @@ export class ImageCache {
    * Deletes the builds of `name` that are not current and whose disk no overlay stands on (nor
    * a process holds open). With `current` undefined, none is current. Call with the lock held.
    */
-  private async prune(name: string, current: Set<string> | undefined = undefined): Promise<void> {
+  private async pruneBuilds(name: string, current: Set<string> | undefined = undefined): Promise<void> {
     if (current === undefined) {
       const sidecar = await this.readSidecarOrUndefined(name);
       if (!sidecar) return; // nothing says which build is current: leave them all
@@ -418,7 +523,8 @@ export class ImageCache {
   /** Sidecar first (without it a half-deleted image never looks valid), then every build no overlay uses. */
   private async deleteFiles(name: string): Promise<void> {
     await fs.rm(imageFiles(this.dir, name).sidecar, { force: true });
-    await this.prune(name, new Set());
+    await this.pruneBuilds(name, new Set());
+    await fs.rm(imageFiles(this.dir, name).used, { force: true });
   }
 
   /** Temp files and build directories of builds of this image that died (we hold the lock, so nobody writes them). */

@@ -19,7 +19,7 @@ const NAME_RE = /^[a-z0-9][a-z0-9.-]*$/;
 
 const NAMES_HINT =
   `built-in images: ${builtInImageNames.join(', ')}; a virt-builder template is written ` +
-  `${VIRT_BUILDER_PREFIX}TEMPLATE (e.g. ${VIRT_BUILDER_PREFIX}fedora-42; \`virt-builder --list\` lists them)`;
+  `${VIRT_BUILDER_PREFIX}TEMPLATE (e.g. ${VIRT_BUILDER_PREFIX}fedora-42; \`virt-builder --list\` lists them); a local disk file is written file:PATH`;
 
 export function assertImageName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > 100 || name.includes('..')) {
@@ -33,6 +33,8 @@ export function assertImageName(name: unknown): asserts name is string {
  * whether a name is known).
  */
 export function cacheName(spec: unknown): string {
+  if (typeof spec === 'string' && spec.startsWith('file:'))
+    throw new UsageError(`${JSON.stringify(spec)}: a local file has no cache name until it is imported`, 'use the name `demotool images import FILE` prints');
   if (typeof spec === 'string' && spec.startsWith(VIRT_BUILDER_PREFIX)) {
     const template = spec.slice(VIRT_BUILDER_PREFIX.length);
     assertImageName(template);
@@ -121,6 +123,8 @@ export function imageFiles(dir: string, name: string) {
     kernel: at('.vmlinuz'),
     initrd: at('.initrd'),
     lock: at('.lock'),
+    /** Touched when a VM boot asks for the image: `images prune` goes by it. */
+    used: at('.used'),
   };
 }
 
