@@ -20,6 +20,7 @@ import {
   removeStaleVms,
   resourceAttempts,
   type Accel,
+  type Hardware,
   type Resources,
 } from '../libvirt/index.js';
 import { Screen, VncClient } from '../vnc/index.js';
@@ -48,6 +49,8 @@ export interface BootRequest {
   /** Appended to the image's kernel command line (direct kernel boot only). */
   kernelArgs?: string[];
   video?: 'vga' | 'virtio';
+  /** The guest's devices (resolveHardware()); default: modern-linux. */
+  hardware?: Hardware;
   ready?: ReadyOptions;
   timeoutMs: number;
   /** Who chose timeoutMs, so a timeout's hint names what to raise: the bootTimeout option, DEMOTOOL_BOOT_TIMEOUT or neither. */

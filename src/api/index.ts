@@ -1,7 +1,7 @@
 /** The public API: demo sessions and the VM object. */
 export { startDemo, recordDemo } from './start-demo.js';
 export { DemoSession, type DemoOptions } from './session.js';
-export type { VmOptions } from './vm-options.js';
+export type { VmOptions, HardwareChoice } from './vm-options.js';
 export type { StartKind } from './warm-start.js';
 export { Vm, type VmOwner, type WaitOptions } from './vm.js';
 export { backendsOf, type VmBackends } from './vm-backends.js';

@@ -14,7 +14,7 @@ import { slug } from './demo-name.js';
 import { vmName } from './vm-name.js';
 import { outputBase } from './output-directory.js';
 import { runDir } from './state-directories.js';
-import { checkVmOptions, type VmOptions } from './vm-options.js';
+import { checkVmOptions, vmHardware, type VmOptions } from './vm-options.js';
 import { checkDemoOptions, type DemoOptions } from './demo-options.js';
 import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
@@ -125,7 +125,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
 
   private async boot(imageName: string, options: VmOptions): Promise<Vm> {
     const { kernelArgs, bootTimeout } = checkVmOptions(options);
-    const image = await this.cache.ensure(imageName);
+    const cached = await this.cache.ensure(imageName);
+    const hardware = vmHardware(options, cached.hardware);
+    // The guest agent's channel is virtio-serial: hardware without virtio has none.
+    const image = hardware.virtioExtras || !cached.guestAgent ? cached : { ...cached, guestAgent: false };
     if (kernelArgs.length && !image.boot)
       throw new UsageError(
         `guestMonitors need a built-in image; ${imageName} boots its own kernel`,
@@ -163,6 +166,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       guestApi: options.guestApi,
       kernelArgs,
       video: options.video,
+      hardware,
       ready: options.ready,
       start: options.start,
       timeoutMs: bootTimeout ?? bootTimeoutMs(),

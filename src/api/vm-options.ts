@@ -2,10 +2,12 @@ import { isIPv4 } from 'node:net';
 import { UsageError } from '../errors.js';
 import { parseOptions, z } from '../option-schema.js';
 import { resolveTimeout } from '../timeouts.js';
-import type { Resources, Accel } from '../libvirt/index.js';
-import { guestNetworkAvailable } from '../libvirt/index.js';
+import type { Resources, Accel, Hardware, HardwareChoice } from '../libvirt/index.js';
+import { CLOCKS, DISKS, HARDWARE_PROFILES, NICS, VIDEOS, guestNetworkAvailable, resolveHardware } from '../libvirt/index.js';
 import { guestMonitorArgs, type GuestMonitors } from './guest-monitors.js';
 import type { ReadyOptions } from './readiness.js';
+
+export type { HardwareChoice };
 
 /** How `demo.vm(image, options)` boots a VM. Every option is checked before anything happens. */
 export interface VmOptions {
@@ -26,6 +28,14 @@ export interface VmOptions {
   guestMonitors?: GuestMonitors;
   /** The display adapter: 'virtio' (default; the pointer reaches VNC as a shape, not in the pixels) or 'vga'. */
   video?: 'vga' | 'virtio';
+  /**
+   * The guest's devices (README, "Hardware profiles"): 'modern-linux' (virtio everywhere),
+   * 'legacy-windows' (IDE disk, e1000, standard VGA, PS/2, USB 1.1 tablet, local-time clock, no
+   * virtio) or 'uefi' (modern-linux on OVMF); or a profile with single devices replaced, e.g.
+   * `{ profile: 'legacy-windows', disk: 'sata', nic: 'rtl8139', video: 'cirrus', clock: 'utc' }`.
+   * Default: the profile the image's sidecar names, else 'modern-linux'.
+   */
+  hardware?: HardwareChoice;
   /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
   accel?: Accel;
   /**
@@ -53,6 +63,19 @@ const vmOptionsSchema = z.strictObject({
   guestApi: z.strictObject({ address: z.string().refine((a) => isIPv4(a), 'must be an IPv4 address'), port: whole(1, 65535) }).optional(),
   guestMonitors: z.unknown().optional(),
   video: z.enum(['virtio', 'vga']).optional(),
+  // A profile's name is short for { profile: name }.
+  hardware: z
+    .preprocess(
+      (v) => (typeof v === 'string' ? { profile: v } : v),
+      z.strictObject({
+        profile: z.enum(HARDWARE_PROFILES).optional(),
+        disk: z.enum(DISKS).optional(),
+        nic: z.enum(NICS).optional(),
+        video: z.enum(VIDEOS).optional(),
+        clock: z.enum(CLOCKS).optional(),
+      }),
+    )
+    .optional(),
   accel: z.enum(['kvm', 'tcg']).optional(),
   start: z.enum(['warm', 'cold']).optional(),
 });
@@ -67,6 +90,9 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
     throw new UsageError(`VM options must be an object, not ${JSON.stringify(options)}`);
   parseOptions(vmOptionsSchema, options, 'VM');
+  const hardware = hardwareChoice(options);
+  // A named profile is checked now (OVMF present for 'uefi'); one from the image's sidecar once the image is there.
+  if (typeof hardware === 'object' && hardware.profile) resolveHardware(hardware);
   const bootTimeout = options.bootTimeout === undefined ? undefined : resolveTimeout('bootTimeout', options.bootTimeout, 0);
   const network = options.network ?? 'closed';
   if (options.guestMonitors?.transport === 'http' && network === 'closed' && !guestNetworkAvailable())
@@ -75,4 +101,21 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
       "install passt and socat (`npx demotool setup --yes`), or use transport: 'serial'",
     );
   return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout };
+}
+
+/** The hardware option with the older `video` option folded in; both naming different adapters is a UsageError. */
+function hardwareChoice(options: VmOptions): HardwareChoice | undefined {
+  const choice = typeof options.hardware === 'string' ? { profile: options.hardware } : options.hardware;
+  if (options.video === undefined) return choice;
+  if (choice?.video !== undefined && choice.video !== options.video)
+    throw new UsageError(
+      `VM options video ${JSON.stringify(options.video)} and hardware.video ${JSON.stringify(choice.video)} disagree`,
+      'set only hardware.video',
+    );
+  return { ...choice, video: options.video };
+}
+
+/** The VM's devices: the options' choice over the profile the image's sidecar names (`imageProfile`). */
+export function vmHardware(options: VmOptions, imageProfile: string | undefined): Hardware {
+  return resolveHardware(hardwareChoice(options), imageProfile);
 }

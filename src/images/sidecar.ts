@@ -1,7 +1,6 @@
 import { ImageValidationError } from './errors.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { LocalSource } from './local-file.js';
 import type { BaseImage } from './types.js';
 
 /**
@@ -28,8 +27,8 @@ export interface Sidecar {
   user?: { name: string; password: string };
   minMemoryMiB?: number;
   memoryMiB?: number;
-  /** A local disk file's image (builder 'file'): the file it was converted from, its sha256, format and size. */
-  source?: LocalSource;
+  /** The hardware profile the guest needs, e.g. 'legacy-windows' (checked against the known profiles at boot). */
+  hardware?: string;
 }
 
 /** What built-in images of earlier recipes, whose sidecars don't say, are given by default. */
@@ -50,6 +49,7 @@ export function toSidecar(image: BaseImage, builder: string, builtAt = new Date(
     user: image.user,
     minMemoryMiB: image.minMemoryMiB,
     memoryMiB: image.memoryMiB,
+    hardware: image.hardware,
   };
 }
 
@@ -64,6 +64,7 @@ export function fromSidecar(s: Sidecar, qcow2Path: string): BaseImage {
   if (s.minMemoryMiB !== undefined) image.minMemoryMiB = s.minMemoryMiB;
   const memory = s.memoryMiB ?? BUILT_IN_MEMORY_MIB[s.builder];
   if (memory !== undefined) image.memoryMiB = memory;
+  if (s.hardware !== undefined) image.hardware = s.hardware;
   return image;
 }
 
@@ -80,6 +81,8 @@ export function parseSidecar(text: string, file: string): Sidecar {
   if (s.disk !== undefined && (typeof s.disk !== 'string' || !/^[a-z0-9][a-z0-9._-]*\.qcow2$/.test(s.disk))) {
     throw sidecarError(file, 'disk must be a .qcow2 file name in the cache dir');
   }
+  if (s.hardware !== undefined && (typeof s.hardware !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(s.hardware)))
+    throw sidecarError(file, "hardware must be a profile's name, such as 'legacy-windows'");
   return s;
 }
 

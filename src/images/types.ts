@@ -29,4 +29,6 @@ export interface BaseImage {
    * without it a VM gets half the host. Less memory is also a smaller, faster saved boot.
    */
   memoryMiB?: number;
+  /** The hardware profile the guest needs ('legacy-windows' for an old Windows), so users name only the image. Default: 'modern-linux'. */
+  hardware?: string;
 }

@@ -11,6 +11,7 @@ export interface KernelBoot {
 }
 import { UsageError } from '../errors.js';
 import { ownerMetadataXml, readOwner, type Ownership } from './owner.js';
+import { resolveHardware, type Hardware } from './hardware.js';
 
 /** Everything that goes into one VM's libvirt definition. */
 export interface DomainSpec {
@@ -48,6 +49,8 @@ export interface DomainSpec {
    * 'vga': QEMU's standard VGA, where X draws the pointer into the framebuffer itself.
    */
   video?: 'vga' | 'virtio';
+  /** The devices (resolveHardware()); default: modern-linux with `video`. Its video wins over `video`. */
+  hardware?: Hardware;
   /** Host cores to pin the vCPUs to, one per vCPU. */
   pinning?: number[];
   /** Recorded in <metadata> so a later run can find VMs left by a killed one (an exhibit's VM is marked as such, and kept). */
@@ -56,11 +59,19 @@ export interface DomainSpec {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
+/** The spec's devices: its hardware, else today's modern-linux set. */
+function hardwareOf(spec: DomainSpec): Hardware {
+  return spec.hardware ?? resolveHardware({ profile: 'modern-linux', video: spec.video ?? 'virtio' });
+}
+
 function osSection(spec: DomainSpec): string {
+  const firmware = hardwareOf(spec).firmware;
+  // OVMF's one-file image as the BIOS: no NVRAM file to create, keep or remove with the domain.
+  const loader = firmware ? `    <loader type='rom' readonly='yes'>${esc(firmware)}</loader>\n` : '';
   const boot = spec.boot
     ? `    <kernel>${esc(spec.boot.kernel)}</kernel>\n    <initrd>${esc(spec.boot.initrd)}</initrd>\n    <cmdline>${esc(spec.boot.cmdline)}</cmdline>\n`
     : `    <boot dev='hd'/>\n`;
-  return `  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n${boot}  </os>`;
+  return `  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n${loader}${boot}  </os>`;
 }
 
 function cpuSection(spec: DomainSpec): string {
@@ -72,21 +83,24 @@ function cpuSection(spec: DomainSpec): string {
   return pins ? `${cpu}\n  <cputune>\n${pins}\n  </cputune>` : cpu;
 }
 
+const NIC_DEVICES: Record<Hardware['nic'], string> = { virtio: 'virtio-net-pci', e1000: 'e1000', rtl8139: 'rtl8139' };
+const DISK_TARGETS: Record<Hardware['disk'], string> = { virtio: "dev='vda' bus='virtio'", ide: "dev='hda' bus='ide'", sata: "dev='sda' bus='sata'" };
+const VIDEO_MODELS: Record<Hardware['video'], string> = {
+  virtio: "<model type='virtio' heads='1' primary='yes'/>",
+  vga: "<model type='vga' vram='16384' heads='1' primary='yes'/>",
+  cirrus: "<model type='cirrus' vram='16384' heads='1' primary='yes'/>",
+};
+
 /** Usermode networking. A closed network is QEMU's restrict=on: the guest reaches nothing but explicit forwards. */
 function networkArgs(spec: DomainSpec): string[] {
-  const nic = ['-device', 'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile='];
+  // An explicit slot: QEMU would otherwise give this NIC the slot libvirt assigns to the VGA.
+  const nic = ['-device', `${NIC_DEVICES[hardwareOf(spec).nic]},netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile=`];
   // Fails closed: anything but exactly 'open' gets the closed network.
   if (spec.network !== 'open' && spec.passtSocket)
     return ['-netdev', `stream,id=dtnet0,server=off,addr.type=unix,addr.path=${spec.passtSocket.replace(/,/g, ',,')}`, ...nic];
   const forwards = (spec.guestForwards ?? []).map(guestForward);
   const restrict = spec.network === 'open' ? '' : ',restrict=on';
-  return [
-    '-netdev',
-    `user,id=dtnet0${restrict}${forwards.join('')}`,
-    '-device',
-    // An explicit slot: QEMU would otherwise give this NIC the slot libvirt assigns to the VGA.
-    'virtio-net-pci,netdev=dtnet0,id=dtnic0,bus=pci.0,addr=0x1e,romfile=',
-  ];
+  return ['-netdev', `user,id=dtnet0${restrict}${forwards.join('')}`, ...nic];
 }
 
 /**
@@ -121,23 +135,25 @@ function graphics(spec: DomainSpec): string {
 }
 
 /**
- * Two keyboards. QEMU hands VNC keys to the most recently activated one: the virtio keyboard once
- * the guest's virtio_input driver is bound (it has no PS/2 16-byte queue to overflow, so keys can
- * come at full speed), the PS/2 one before that, and in guests without the driver.
+ * Two keyboards, unless the hardware has no virtio. QEMU hands VNC keys to the most recently
+ * activated one: the virtio keyboard once the guest's virtio_input driver is bound (it has no
+ * PS/2 16-byte queue to overflow, so keys can come at full speed), the PS/2 one before that, and
+ * in guests without the driver. The guest agent's channel is virtio-serial, so it goes with them.
  */
 function devices(spec: DomainSpec): string {
-  const agent = spec.guestAgent ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n` : '';
+  const hw = hardwareOf(spec);
+  const agent = spec.guestAgent && hw.virtioExtras ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n` : '';
+  const virtioKeyboard = hw.virtioExtras ? `    <input type='keyboard' bus='virtio'/>\n` : '';
   return `  <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2' discard='unmap'/>
       <source file='${esc(spec.disk)}'/>
-      <target dev='vda' bus='virtio'/>
+      <target ${DISK_TARGETS[hw.disk]}/>
     </disk>
-    <controller type='usb' model='qemu-xhci'/>
+    <controller type='usb' model='${hw.usb}'/>
     <input type='tablet' bus='usb'/>
     <input type='keyboard' bus='ps2'/>
-    <input type='keyboard' bus='virtio'/>
-${graphics(spec)}    <video>${(spec.video ?? 'virtio') === 'virtio' ? "<model type='virtio' heads='1' primary='yes'/>" : "<model type='vga' vram='16384' heads='1' primary='yes'/>"}</video>
+${virtioKeyboard}${graphics(spec)}    <video>${VIDEO_MODELS[hw.video]}</video>
     <serial type='pty'>
       <log file='${esc(spec.serialLog)}' append='on'/>
       <target port='0'/>
@@ -179,7 +195,7 @@ ${ownerMetadataXml(o)}
 ${osSection(spec)}
   <features><acpi/><apic/></features>
 ${cpuSection(spec)}
-  <clock offset='utc'/>
+  <clock offset='${hardwareOf(spec).clock}'/>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <!-- pvpanic reports a guest kernel panic at once; preserve keeps QEMU, so the watchdog can load a snapshot in place -->

@@ -2,6 +2,7 @@
 export { Virsh, libvirtUri } from './virsh.js';
 export { Domain, type SnapshotInfo } from './domain.js';
 export { domainXml } from './domain-xml.js';
+export { resolveHardware, HARDWARE_PROFILES, DISKS, NICS, VIDEOS, CLOCKS, type Hardware, type HardwareChoice } from './hardware.js';
 export { VirshError, VmError } from './errors.js';
 export { planResources, resourceAttempts, isAllocationFailure, cpuPinning, type Resources } from './resources.js';
 export { accelOverride, probeKvm, type Accel, type AccelDecision } from './accel.js';
