@@ -1,6 +1,7 @@
 import { ImageValidationError } from './errors.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { LocalSource } from './local-file.js';
 import type { BaseImage } from './types.js';
 
 /**
@@ -29,6 +30,8 @@ export interface Sidecar {
   memoryMiB?: number;
   /** The hardware profile the guest needs, e.g. 'legacy-windows' (checked against the known profiles at boot). */
   hardware?: string;
+  /** A local disk file's image (builder 'file'): the file it was converted from, its sha256, format and size. */
+  source?: LocalSource;
 }
 
 /** What built-in images of earlier recipes, whose sidecars don't say, are given by default. */
