@@ -98,6 +98,55 @@ test("a write through the VM's overlay reaches neither the user's file nor the c
   await expect(cache.remove(image.name)).rejects.toMatchObject({ code: 'EIMAGEINUSE' });
 });
 
+/**
+ * A disk that boots by itself: tiny's kernel and initrd on a FAT file system with syslinux
+ * (tiny's own disk is blank; it boots by direct kernel boot). Needs syslinux, mtools and dosfstools.
+ */
+async function bootableDisk(format: 'qcow2' | 'raw'): Promise<string> {
+  const tiny = await new ImageCache().ensure('tiny');
+  const raw = path.join(work, `bootable-${format}.raw`);
+  await fs.writeFile(raw, '');
+  await fs.truncate(raw, 64 * 2 ** 20);
+  await execa('mkfs.vfat', ['-n', 'TINY', raw]);
+  await execa('syslinux', ['--install', raw]);
+  const cfg = path.join(work, 'syslinux.cfg');
+  await fs.writeFile(cfg, `DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initrd ${tiny.boot!.cmdline}\n`);
+  for (const [from, to] of [
+    [tiny.boot!.kernel, 'vmlinuz'],
+    [tiny.boot!.initrd, 'initrd'],
+    [cfg, 'syslinux.cfg'],
+  ] as const)
+    await execa('mcopy', ['-i', raw, from, `::${to}`]);
+  if (format === 'raw') return raw;
+  const qcow2 = path.join(work, 'bootable.qcow2');
+  await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2]);
+  return qcow2;
+}
+
+for (const format of ['qcow2', 'raw'] as const) {
+  test(`a ${format} file boots as file:PATH, and what the guest writes to its disk never reaches the file`, async ({}, info) => {
+    test.setTimeout(6 * 60_000);
+    const file = await bootableDisk(format);
+    const before = await sha256(file);
+    const imageCache = new ImageCache({ dir });
+    let cached = '';
+    await startDemo(`local-${format}`, { outputDir: info.outputPath('v'), imageCache }, (demo) =>
+      demo.vm(`file:${file}`, { start: 'cold', accel: 'tcg', resources: { memoryMiB: 512 } }, async (vm) => {
+        expect(vm.image.boot).toBeUndefined();
+        cached = vm.image.path;
+        // Readiness was a settled screen (no marker): wait for tiny's shell itself.
+        await vm.waitForSerial('DEMOTOOL-READY', { timeout: 120_000 });
+        const from = vm.serial.mark();
+        await vm.keyboard.type('echo guest-was-here > /dev/vda; sync; echo WROTE-$(head -c 14 /dev/vda) > /dev/ttyS0\n', { delay: 0 });
+        await vm.waitForSerial('WROTE-guest-was-here', { from, timeout: 30_000 });
+      }),
+    );
+    expect(await sha256(file)).toBe(before);
+    // The cached copy is as converted: the guest wrote to its overlay only.
+    expect((await execa('qemu-img', ['compare', '-f', format, '-F', 'qcow2', file, cached], { reject: false })).exitCode).toBe(0);
+  });
+}
+
 /** Puts a logging `virsh` on PATH in front of the real one. */
 function virshLog(): { calls: () => string[]; restore: () => void } {
   const real = ['/usr/bin/virsh', '/usr/local/bin/virsh'].find((p) => existsSync(p));
