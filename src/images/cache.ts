@@ -21,7 +21,7 @@ import {
   versionOf,
 } from './image-names.js';
 import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
-import { LOCAL_NAME_RE, checkLocalFile, convertToQcow2, localFilePath, localImageName, sha256File, type LocalSource } from './local-file.js';
+import { LOCAL_NAME_RE, checkLocalFile, contentKey, convertToQcow2, localFilePath, localImageName, sha256File, type LocalSource } from './local-file.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import type { BaseImage } from './types.js';
 
@@ -126,15 +126,16 @@ export class ImageCache {
 
   /**
    * A local disk file (qcow2, raw, vmdk or vdi) converted into the cache as qcow2, once per
-   * content: the image is named `file-` + 16 hex digits of its sha256. The file is only read.
+   * content: the image is named `file-` + 16 hex digits of its sha256 (with a backing chain, of
+   * every layer's). The file is only read.
    * @throws {@link UsageError} for a missing file or a directory; {@link ImageValidationError}
    * for an unsupported format or a missing backing file.
    */
   async importFile(file: string): Promise<BaseImage> {
     const abs = path.resolve(file);
-    const format = await checkLocalFile(abs);
+    const { format, backing } = await checkLocalFile(abs);
     const sha256 = await sha256File(abs);
-    const name = localImageName(sha256);
+    const name = localImageName(await contentKey(sha256, backing));
     await fs.mkdir(this.dir, { recursive: true });
     if ((await this.inspect(name)).validation.ok) return this.load(name);
     const files = imageFiles(this.dir, name);

@@ -52,9 +52,9 @@ const bad = (file: string, reason: string, hint: string) => new ImageValidationE
 /**
  * Checks that `file` is a disk image demotool can use, before anything is converted or defined:
  * a regular readable file in one of localFormats, whose backing files (if any) exist.
- * @returns its format.
+ * @returns its format, and the files of its backing chain (nearest first).
  */
-export async function checkLocalFile(file: string): Promise<string> {
+export async function checkLocalFile(file: string): Promise<{ format: string; backing: string[] }> {
   const st = await fs.stat(file).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`image file ${file} does not exist (${e.code})`, 'give the path of a qcow2, raw, vmdk or vdi disk image');
   });
@@ -69,8 +69,7 @@ export async function checkLocalFile(file: string): Promise<string> {
     throw bad(file, `its format is ${info.format}`, `demotool takes ${localFormats.join(', ')} disk images`);
   // qemu-img calls anything it does not recognise raw: refuse what is plainly not a disk.
   if (info.format === 'raw') await checkRawLooksLikeDisk(file, st.size);
-  if (info.backingFile) await checkBackingChain(file);
-  return info.format;
+  return { format: info.format, backing: info.backingFile ? await backingChain(file) : [] };
 }
 
 const SECTOR = 512;
@@ -94,7 +93,7 @@ function isText(b: Buffer): boolean {
   return b.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127));
 }
 
-async function checkBackingChain(file: string): Promise<void> {
+async function backingChain(file: string): Promise<string[]> {
   const r = await qemuImg(['info', '--backing-chain', '--output=json', file]);
   if (r.exitCode !== 0)
     throw bad(
@@ -102,6 +101,18 @@ async function checkBackingChain(file: string): Promise<void> {
       `its backing chain can't be opened: ${lastLines(r.stderr, 3)}`,
       'the backing file must exist where the image names it (qemu-img info shows it)',
     );
+  const chain = JSON.parse(r.stdout) as { filename: string }[];
+  return chain.slice(1).map((layer) => layer.filename);
+}
+
+/**
+ * The content key of a local image: the file's sha256, or with a backing chain, the sha256 of
+ * every layer's (a changed backing file changes what the guest sees, so it is a new image).
+ */
+export async function contentKey(fileSha256: string, backing: string[]): Promise<string> {
+  if (backing.length === 0) return fileSha256;
+  const layers = [fileSha256, ...(await Promise.all(backing.map((b) => sha256File(b))))];
+  return createHash('sha256').update(layers.join('\n')).digest('hex');
 }
 
 /**

@@ -78,6 +78,33 @@ test('a qcow2 and a raw file are each converted once into the cache, keyed by co
   for (const i of listed) expect(i.source).toMatch(/golden\.(qcow2|raw)$/);
 });
 
+test('vmdk and vdi files are converted too; a qcow2 on a backing file is flattened, and a changed backing file is a new image', async () => {
+  const cache = new ImageCache({ dir, runDirs: [path.join(work, 'run')], savedBootsDir: path.join(work, 'warm') });
+  const raw = await diskFrom('raw', 'source.raw');
+  for (const format of ['vmdk', 'vdi'] as const) {
+    const file = path.join(work, `appliance.${format}`);
+    await execa('qemu-img', ['convert', '-f', 'raw', '-O', format, raw, file]);
+    const image = await cache.ensure(`file:${file}`);
+    expect(JSON.parse(await fs.readFile(path.join(dir, `${image.name}.json`), 'utf8'))).toMatchObject({ source: { format } });
+    expect((await execa('qemu-img', ['compare', '-f', 'raw', '-F', 'qcow2', raw, image.path], { reject: false })).exitCode).toBe(0);
+  }
+
+  const base = await diskFrom('qcow2', 'base.qcow2');
+  const child = path.join(work, 'child.qcow2');
+  await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', child]);
+  await execa('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x44 3M 4k', child]);
+  const flat = await cache.ensure(`file:${child}`);
+  expect(JSON.parse((await execa('qemu-img', ['info', '--output=json', flat.path])).stdout)['backing-filename']).toBeUndefined();
+  expect((await execa('qemu-img', ['compare', '-f', 'qcow2', '-F', 'qcow2', child, flat.path], { reject: false })).exitCode).toBe(0);
+  // The child file itself is unchanged; its backing file changes: what the guest would see changed.
+  const childHash = await sha256(child);
+  await execa('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x11 5M 4k', base]);
+  expect(await sha256(child)).toBe(childHash);
+  const again = await cache.ensure(`file:${child}`);
+  expect(again.name).not.toBe(flat.name);
+  expect((await execa('qemu-img', ['compare', '-f', 'qcow2', '-F', 'qcow2', child, again.path], { reject: false })).exitCode).toBe(0);
+});
+
 test("a write through the VM's overlay reaches neither the user's file nor the cached copy", async () => {
   const cache = new ImageCache({ dir, runDirs: [path.join(work, 'run')], savedBootsDir: path.join(work, 'warm') });
   const file = await diskFrom('qcow2', 'golden.qcow2');
