@@ -28,7 +28,8 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /tmp
 # Drivers, in dependency order (the list is in /lib/modules/order): the virtio disk (/dev/vda),
-# the virtio keyboard, the virtio network card, and pvpanic, so a kernel panic reaches the host at once (libvirt reports the domain as panicked).
+# the virtio keyboard, the virtio network card, IDE and SATA disks (/dev/sda) and the e1000 and
+# RTL8139 cards of the legacy-windows hardware profile, and pvpanic, so a kernel panic reaches the host at once (libvirt reports the domain as panicked).
 if [ -f /lib/modules/order ]; then
   for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m" 2>/dev/null; done
 fi
@@ -146,7 +147,11 @@ async function readHostFile(ctx: BuildContext, step: string, file: string, aptPa
   }
 }
 
-/** Host modules tiny loads at boot, in order: a virtio disk, the virtio keyboard, the virtio network card, then pvpanic. Each group is optional. */
+/**
+ * Host modules tiny loads at boot, in order: a virtio disk, the virtio keyboard, the virtio network
+ * card, IDE/SATA disks and the e1000/RTL8139 cards (so tiny proves the legacy-windows profile's
+ * devices), then pvpanic. Each group is optional.
+ */
 const MODULE_GROUPS: { what: string; files: string[] }[] = [
   {
     what: 'the virtio disk (/dev/vda)',
@@ -165,6 +170,29 @@ const MODULE_GROUPS: { what: string; files: string[] }[] = [
   {
     what: 'the virtio network card (the guest API over HTTP)',
     files: ['net/core/failover.ko', 'drivers/net/net_failover.ko', 'drivers/net/virtio_net.ko'],
+  },
+  // sd_mod's checksum helpers first (t10-pi and its CRCs), then the SCSI core, libata and the two controllers.
+  {
+    what: 'IDE and SATA disks (/dev/sda, the legacy-windows hardware profile)',
+    files: [
+      'crypto/crct10dif_common.ko',
+      'lib/crc-t10dif.ko',
+      'lib/crc64.ko',
+      'lib/crc64-rocksoft.ko',
+      'block/t10-pi.ko',
+      'drivers/scsi/scsi_common.ko',
+      'drivers/scsi/scsi_mod.ko',
+      'drivers/scsi/sd_mod.ko',
+      'drivers/ata/libata.ko',
+      'drivers/ata/ata_piix.ko',
+      'drivers/ata/libahci.ko',
+      'drivers/ata/ahci.ko',
+    ],
+  },
+  // QEMU's rtl8139 is a C+ chip (revision 0x20): 8139cp drives it, 8139too refuses it.
+  {
+    what: 'the e1000 and RTL8139 network cards (the legacy-windows hardware profile)',
+    files: ['drivers/net/ethernet/intel/e1000/e1000.ko', 'drivers/net/mii.ko', 'drivers/net/ethernet/realtek/8139cp.ko'],
   },
   { what: 'pvpanic (panics reported at once)', files: ['drivers/misc/pvpanic/pvpanic.ko', 'drivers/misc/pvpanic/pvpanic-mmio.ko'] },
 ];
