@@ -70,11 +70,11 @@ images
   });
 images
   .command('list')
-  .description('list cached images: name, size, last use, source, disk')
+  .description('list cached images: name, size, last use, hardware profile, source, disk')
   .action(async () => {
     for (const i of await new ImageCache().list()) {
       const used = i.lastUsed ? i.lastUsed.toISOString().slice(0, 16).replace('T', ' ') : '-';
-      console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${used.padEnd(16)}  ${i.source}  ${i.path}`);
+      console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${used.padEnd(16)}  ${(i.hardware ?? '-').padEnd(14)}  ${i.source}  ${i.path}`);
     }
   });
 images

@@ -62,6 +62,8 @@ export interface CachedImage {
   source: string;
   /** When a VM boot last asked for it; else when it was built. */
   lastUsed?: Date;
+  /** The hardware profile its sidecar names, if any. */
+  hardware?: string;
   /** Set by list({ validate: true }). */
   valid?: boolean;
 }
@@ -159,7 +161,7 @@ export class ImageCache {
     const tmp = `${imageFiles(this.dir, name).qcow2}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`;
     this.log.info('converting a local disk file', { image: name, file: source.path, format: source.format });
     try {
-      await convertToQcow2(source.path, source.format, tmp);
+      await convertToQcow2(source.path, source.format, source.sizeBytes, tmp);
       await fs.rename(tmp, out);
       const image: BaseImage = { name, path: out, guestAgent: false };
       const v = await this.checkDisk(out);
@@ -245,13 +247,13 @@ export class ImageCache {
   }
 
   /** Where an image came from and when it was last used (its last boot, else its build, else its disk's mtime). */
-  private async history(name: string): Promise<{ source: string; lastUsed?: Date }> {
+  private async history(name: string): Promise<{ source: string; lastUsed?: Date; hardware?: string }> {
     const sidecar = await this.readSidecarOrUndefined(name);
     const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : sidecar.builder) : 'placed by hand');
     const used = await fs.stat(imageFiles(this.dir, name).used).catch(() => undefined);
     const built = sidecar ? new Date(sidecar.builtAt) : (await fs.stat(await this.currentDisk(name)).catch(() => undefined))?.mtime;
     const lastUsed = used?.mtime ?? (built && !isNaN(built.getTime()) ? built : undefined);
-    return lastUsed ? { source, lastUsed } : { source };
+    return { source, ...(lastUsed && { lastUsed }), ...(sidecar?.hardware && { hardware: sidecar.hardware }) };
   }
 
   /**

@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError, lastLines } from '../errors.js';
+import { execa } from 'execa';
+import { CommandTimeoutError, UsageError, lastLines } from '../errors.js';
+import { defaultTimeout } from '../timeouts.js';
 import { qemuImg, qemuImgInfo } from '../qemu-img.js';
 import { ImageValidationError } from './errors.js';
 
@@ -115,11 +117,19 @@ export async function contentKey(fileSha256: string, backing: string[]): Promise
   return createHash('sha256').update(layers.join('\n')).digest('hex');
 }
 
+/** The qemuImg timeout, plus a second per 20 MiB of the source: a golden image of many GiB takes minutes. */
+export function convertTimeoutMs(sizeBytes: number): number {
+  return defaultTimeout('qemuImg') + Math.ceil(sizeBytes / (20 * 2 ** 20)) * 1000;
+}
+
 /**
- * Converts `file` (format `format`) to a standalone qcow2 at `out` (the backing chain is
- * flattened). qemu-img opens the source read-only.
+ * Converts `file` (format `format`, `sizeBytes` long) to a standalone qcow2 at `out` (the
+ * backing chain is flattened). qemu-img opens the source read-only.
  */
-export async function convertToQcow2(file: string, format: string, out: string): Promise<void> {
-  const r = await qemuImg(['convert', '-q', '-f', format, '-O', 'qcow2', file, out]);
+export async function convertToQcow2(file: string, format: string, sizeBytes: number, out: string): Promise<void> {
+  const timeoutMs = convertTimeoutMs(sizeBytes);
+  const args = ['convert', '-q', '-f', format, '-O', 'qcow2', file, out];
+  const r = await execa('qemu-img', args, { reject: false, timeout: timeoutMs, killSignal: 'SIGKILL' });
+  if (r.timedOut) throw new CommandTimeoutError(`qemu-img ${args.join(' ')}`, timeoutMs);
   if (r.exitCode !== 0) throw bad(file, `qemu-img convert failed: ${lastLines(r.stderr, 5) || r.shortMessage}`, 'is the disk full?');
 }

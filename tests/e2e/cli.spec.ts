@@ -25,7 +25,7 @@ test('doctor names a libvirt that does not answer, with the fix', async () => {
 test('images list shows the cached tiny image; a bad image name is refused clearly', async () => {
   const list = await cli('images', 'list');
   // tiny.qcow2 from before versioned builds, or the current build tiny_{build id}.qcow2.
-  expect(list.stdout).toMatch(/^tiny\s+[\d.]+ MiB\s+(\d{4}-\d\d-\d\d \d\d:\d\d|-)\s+built-in\s+\/.*tiny(_\d{8}-\d{6}-[0-9a-f]{4})?\.qcow2$/m);
+  expect(list.stdout).toMatch(/^tiny\s+[\d.]+ MiB\s+(\d{4}-\d\d-\d\d \d\d:\d\d|-)\s+\S+\s+built-in\s+\/.*tiny(_\d{8}-\d{6}-[0-9a-f]{4})?\.qcow2$/m);
   const bad = await cli('images', 'build', 'Not/Valid');
   expect(bad.exitCode).toBe(1);
   expect(bad.stderr).toMatch(/demotool: .*Not\/Valid/);

@@ -277,8 +277,13 @@ test('images import prints the name to use; list shows source, size and last use
   expect(list.exitCode, list.stderr).toBe(0);
   const today = new Date().toISOString().slice(0, 10);
   expect(list.stdout).toMatch(
-    new RegExp(`^${name}\\s+[\\d.]+ MiB\\s+${today} \\d\\d:\\d\\d\\s+${file.replace(/[.]/g, '\\.')}\\s+${dir}/${name}_[0-9a-z-]+\\.qcow2$`, 'm'),
+    new RegExp(`^${name}\\s+[\\d.]+ MiB\\s+${today} \\d\\d:\\d\\d\\s+-\\s+${file.replace(/[.]/g, '\\.')}\\s+${dir}/${name}_[0-9a-z-]+\\.qcow2$`, 'm'),
   );
+
+  // An image whose sidecar names a hardware profile shows it.
+  const sidecarFile = path.join(dir, `${name}.json`);
+  await fs.writeFile(sidecarFile, JSON.stringify({ ...JSON.parse(await fs.readFile(sidecarFile, 'utf8')), hardware: 'legacy-windows' }));
+  expect((await cli(env, 'images', 'list')).stdout).toMatch(new RegExp(`^${name}\\s+[\\d.]+ MiB\\s+${today} \\d\\d:\\d\\d\\s+legacy-windows\\s+/`, 'm'));
 
   const bad = await cli(env, 'images', 'prune', '--unused-for', 'a month');
   expect(bad.exitCode).toBe(1);

@@ -1,7 +1,8 @@
 import { test, expect } from '@playwright/test';
 import { UsageError } from '../../src/errors.js';
 import { ImageCache } from '../../src/images/index.js';
-import { LOCAL_NAME_RE, localFilePath, localImageName } from '../../src/images/local-file.js';
+import { LOCAL_NAME_RE, convertTimeoutMs, localFilePath, localImageName } from '../../src/images/local-file.js';
+import { defaultTimeout } from '../../src/timeouts.js';
 import { parseDuration } from '../../src/cli/duration.js';
 
 test('file:PATH names a local disk file; a relative path is taken from the working directory', () => {
@@ -45,3 +46,9 @@ for (const bad of ['', '30', 'd', '30 days', '1.5d', '-1d', '30D', '3y']) {
     expect(() => parseDuration(bad)).toThrow(UsageError);
   });
 }
+
+test('conversion gets the qemuImg timeout plus a second per 20 MiB of the file', () => {
+  expect(convertTimeoutMs(0)).toBe(defaultTimeout('qemuImg'));
+  expect(convertTimeoutMs(10 * 2 ** 30) - convertTimeoutMs(0)).toBe(512_000);
+  expect(convertTimeoutMs(1) - convertTimeoutMs(0)).toBe(1000);
+});
