@@ -130,6 +130,8 @@ const PACKAGES = {
       'socat',
       'iproute2',
       'util-linux',
+      // UEFI firmware for the 'uefi' hardware profile
+      'ovmf',
     ],
     bench: ['vlc', 'vlc-plugin-access-extra'],
   },
@@ -153,6 +155,7 @@ const PACKAGES = {
       'socat',
       'iproute',
       'util-linux',
+      'edk2-ovmf',
     ],
     bench: ['vlc'],
   },
