@@ -174,9 +174,16 @@ export class ImageCache {
     }
   }
 
-  /** Records that a VM boot asked for the image (a small file's mtime; no lock). */
+  /**
+   * Records that a VM boot asked for the image: the sidecar's mtime (its content is never
+   * rewritten here, so no lock is needed and no build's sidecar is lost). Images placed by hand
+   * have none: their disk's mtime stays their last use.
+   */
   private async markUsed(name: string): Promise<void> {
-    await fs.writeFile(imageFiles(this.dir, name).used, '').catch((e: Error) => this.log.debug('could not record last use', { image: name, error: e.message }));
+    const now = new Date();
+    await fs
+      .utimes(imageFiles(this.dir, name).sidecar, now, now)
+      .catch((e: Error) => this.log.debug('could not record last use', { image: name, error: e.message }));
   }
 
   private async ensureNamed(spec: string, options: EnsureOptions): Promise<BaseImage> {
@@ -246,13 +253,11 @@ export class ImageCache {
     return out;
   }
 
-  /** Where an image came from and when it was last used (its last boot, else its build, else its disk's mtime). */
+  /** Where an image came from and when it was last used (the sidecar's mtime: its last boot, else its build; without one, its disk's mtime). */
   private async history(name: string): Promise<{ source: string; lastUsed?: Date; hardware?: string }> {
     const sidecar = await this.readSidecarOrUndefined(name);
     const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : sidecar.builder) : 'placed by hand');
-    const used = await fs.stat(imageFiles(this.dir, name).used).catch(() => undefined);
-    const built = sidecar ? new Date(sidecar.builtAt) : (await fs.stat(await this.currentDisk(name)).catch(() => undefined))?.mtime;
-    const lastUsed = used?.mtime ?? (built && !isNaN(built.getTime()) ? built : undefined);
+    const lastUsed = (await fs.stat(sidecar ? imageFiles(this.dir, name).sidecar : await this.currentDisk(name)).catch(() => undefined))?.mtime;
     return { source, ...(lastUsed && { lastUsed }), ...(sidecar?.hardware && { hardware: sidecar.hardware }) };
   }
 
@@ -527,7 +532,6 @@ export class ImageCache {
   private async deleteFiles(name: string): Promise<void> {
     await fs.rm(imageFiles(this.dir, name).sidecar, { force: true });
     await this.pruneBuilds(name, new Set());
-    await fs.rm(imageFiles(this.dir, name).used, { force: true });
   }
 
   /** Temp files and build directories of builds of this image that died (we hold the lock, so nobody writes them). */

@@ -123,8 +123,6 @@ export function imageFiles(dir: string, name: string) {
     kernel: at('.vmlinuz'),
     initrd: at('.initrd'),
     lock: at('.lock'),
-    /** Touched when a VM boot asks for the image: `images prune` goes by it. */
-    used: at('.used'),
   };
 }
 
