@@ -253,17 +253,21 @@ export class ImageCache {
     return out;
   }
 
-  /** Where an image came from and when it was last used (the sidecar's mtime: its last boot, else its build; without one, its disk's mtime). */
+  /**
+   * Where an image came from and when it was last used: the sidecar's mtime (its last boot, else
+   * its build). An image placed by hand has no sidecar, so no known last use (prune keeps it).
+   */
   private async history(name: string): Promise<{ source: string; lastUsed?: Date; hardware?: string }> {
     const sidecar = await this.readSidecarOrUndefined(name);
     const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : sidecar.builder) : 'placed by hand');
-    const lastUsed = (await fs.stat(sidecar ? imageFiles(this.dir, name).sidecar : await this.currentDisk(name)).catch(() => undefined))?.mtime;
+    const lastUsed = sidecar && (await fs.stat(imageFiles(this.dir, name).sidecar).catch(() => undefined))?.mtime;
     return { source, ...(lastUsed && { lastUsed }), ...(sidecar?.hardware && { hardware: sidecar.hardware }) };
   }
 
   /**
    * Removes the images not used for `unusedForMs` (by their last boot, else their build).
-   * Images that VM overlays stand on are kept, whatever their age.
+   * Images that VM overlays stand on are kept, whatever their age, and so are images placed by
+   * hand (without a sidecar, their use is not recorded).
    * @returns the names removed, and those kept because they are in use.
    */
   async prune(options: { unusedForMs: number; now?: Date }): Promise<{ removed: string[]; inUse: string[] }> {

@@ -318,10 +318,17 @@ test('images import prints the name to use; list shows source, size and last use
   expect(kept.stdout.trim()).toBe(`kept ${name}: in use`);
   expect(existsSync(disk)).toBe(true);
 
+  // An image placed by hand (no sidecar) has no recorded use: listed without one, never pruned.
+  const byHand = path.join(dir, 'byhand.qcow2');
+  await execa('qemu-img', ['create', '-q', '-f', 'qcow2', byHand, '16M']);
+  await fs.utimes(byHand, old, old);
+  expect((await cli(env, 'images', 'list')).stdout).toMatch(/^byhand\s+[\d.]+ MiB\s+-\s+-\s+placed by hand\s+\//m);
+
   // Without the overlay: removed, all its files.
   await fs.rm(overlay);
   const pruned = await cli(env, 'images', 'prune', '--unused-for', '30d');
   expect(pruned.stdout.trim()).toBe(`removed ${name}`);
   expect((await fs.readdir(dir)).filter((f) => f.startsWith(name))).toEqual([]);
+  expect(existsSync(byHand)).toBe(true);
   expect(existsSync(file)).toBe(true);
 });
