@@ -105,6 +105,11 @@ export function browserPackages({ family, ids }) {
  * (deploy/systemd/demotool-exhibit@.service). Debian's and Ubuntu's `systemd` package holds it
  * and installs even where systemd is not PID 1 (containers, CI runners).
  */
+/** tests/e2e/images-local.spec.ts makes a disk that boots by itself: syslinux on FAT (mkfs.vfat, mcopy). */
+export function bootableDiskPackages({ family }) {
+  return { install: family === 'apt' || family === 'dnf' ? ['syslinux', 'mtools', 'dosfstools'] : [], notes: [] };
+}
+
 export function unitCheckPackages({ family }) {
   if (family === 'apt') return { install: ['systemd'], notes: [] };
   return { install: [], notes: ['install systemd-analyze yourself: the systemd unit check (tests/unit/deploy-systemd.spec.ts) needs it'] };

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BACKUP_SUFFIX, BLOCK_END, BLOCK_START, applyQemuConf } from './qemu-conf.mjs';
-import { bootKernels, browserPackages, busyboxState, osIds, tinyPackages, unitCheckPackages } from './host-packages.mjs';
+import { bootKernels, bootableDiskPackages, browserPackages, busyboxState, osIds, tinyPackages, unitCheckPackages } from './host-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -189,8 +189,16 @@ export function installOsPackages(host, forTests = false) {
   const none = { install: [], notes: [] };
   const browser = forTests ? browserPackages({ family, ids: osIds(release) }) : none;
   const unitCheck = forTests ? unitCheckPackages({ family }) : none;
+  const disks = forTests ? bootableDiskPackages({ family }) : none;
   for (const note of [...tiny.notes, ...browser.notes, ...unitCheck.notes]) say(note);
-  const wanted = [...PACKAGES[family].base, ...tiny.install, ...browser.install, ...unitCheck.install, ...(host.bench ? PACKAGES[family].bench : [])];
+  const wanted = [
+    ...PACKAGES[family].base,
+    ...tiny.install,
+    ...browser.install,
+    ...unitCheck.install,
+    ...disks.install,
+    ...(host.bench ? PACKAGES[family].bench : []),
+  ];
   const missing = missingPackages(host, family, wanted);
   if (missing.length === 0) return say('OS packages: all present');
   const replaces = tiny.replaces && missing.includes(tiny.replaces.package) ? tiny.replaces : undefined;

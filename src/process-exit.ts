@@ -60,6 +60,11 @@ export async function runCleanups(): Promise<void> {
 }
 
 /** Is the signal handler installed? (Tests check that nothing is left behind.) */
+/** A signal's cleanups have started: work under way should stop, not look for another way to finish. */
+export function cleanupsStarted(): boolean {
+  return running !== undefined;
+}
+
 export function signalHandlersInstalled(): boolean {
   return process.listeners('SIGINT').includes(onSignal);
 }

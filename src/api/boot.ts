@@ -308,6 +308,7 @@ async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<{ xmls
       guestAgent: req.image.guestAgent,
       network: req.network ?? 'closed',
       video: req.video,
+      hardware: req.hardware,
       ...resources,
       passtSocket: io.passtSocket,
       messageSocket: io.channels.messageSocket,

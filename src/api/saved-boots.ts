@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
+import { cleanupsStarted } from '../process-exit.js';
 import { sleep } from '../timeouts.js';
 import { stateDir } from './state-directories.js';
 import { hostVersions } from './host-versions.js';
@@ -171,9 +172,9 @@ export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string
       await createOverlay(disk, overlay);
       await domain.restore(state, timeoutMs);
     } catch (e) {
-      // Put the VM back as it was: the state and the disk it was saved with.
+      // Put the VM back as it was: the state and the disk it was saved with (unless Ctrl-C's cleanup removed it).
       await rename(disk, overlay).catch(() => undefined);
-      await domain.restore(state, timeoutMs).catch(() => undefined);
+      if (!cleanupsStarted()) await domain.restore(state, timeoutMs).catch(() => undefined);
       await rm(state, { force: true });
       throw e;
     }

@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import { createOverlay, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
+import { cleanupsStarted } from '../process-exit.js';
 import { sleep, type Deadline, type StepTimer } from '../timeouts.js';
 import { discard, restoreCopy, saveBoot, withSavedBootLock, type SavedBoot } from './saved-boots.js';
 
@@ -41,12 +42,21 @@ export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: Step
     timer.mark('restore');
     return true;
   } catch (e) {
+    // Ctrl-C mid-restore: the cleanup removes the VM, which fails the restore; booting cold instead would undo the cleanup.
+    if (cleanupsStarted()) throw e;
     const message = (e as Error).message;
-    log.warn('warm start failed: booting cold, and saving the boot again', { dir: saved.dir, error: message });
     await copy.domain.remove().catch(() => undefined);
-    await withSavedBootLock(saved, () => discard(saved)).catch(() => undefined);
+    if (savedBootAtFault(message)) {
+      log.warn('warm start failed: booting cold, and saving the boot again', { dir: saved.dir, error: message });
+      await withSavedBootLock(saved, () => discard(saved)).catch(() => undefined);
+    } else log.warn('warm start failed: booting cold', { dir: saved.dir, error: message });
     return false;
   }
+}
+
+/** QEMU could not load it, or its file is damaged: not a timeout, a lack of memory or a name taken meanwhile. */
+function savedBootAtFault(message: string): boolean {
+  return /ESAVEIMAGE|not a usable libvirt save image|migration|savevm|load of|unexpectedly closed|incoming/i.test(message) && !/timed out/i.test(message);
 }
 
 /** After a cold boot: save it for the next VMs of this shape, unless another process did. Never fails the boot. */

@@ -43,12 +43,12 @@ export class Domain {
 
   /** Writes the running guest's memory and devices to `file` (libvirt's save image) and stops it; the disk is left as it was at that moment. */
   async save(file: string, timeout = 300_000): Promise<void> {
-    await this.virsh.run(['save', this.ref, file], { quiet: true, timeout });
+    await this.virsh.run(['save', this.ref, file], { quiet: true, timeout: boundedTimeout(timeout) });
   }
 
   /** Starts this domain from a save image whose XML names it (see save-image.ts), running. */
   async restore(file: string, timeout = 300_000): Promise<void> {
-    await this.virsh.run(['restore', file], { quiet: true, timeout });
+    await this.virsh.run(['restore', file], { quiet: true, timeout: boundedTimeout(timeout) });
   }
 
   /** The host end of the guest's serial console (a pty), for typing into a console shell. */
@@ -204,4 +204,9 @@ export class Domain {
     });
     return (JSON.parse(out) as { return: T }).return;
   }
+}
+
+/** A boot without a time limit (Infinity) still bounds each virsh call: an hour. */
+function boundedTimeout(ms: number): number {
+  return Number.isFinite(ms) ? Math.max(1, Math.round(ms)) : 3_600_000;
 }
