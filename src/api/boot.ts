@@ -325,9 +325,12 @@ function warmAllowed(req: BootRequest): boolean {
   return (req.start ?? 'warm') === 'warm' && !req.exhibit;
 }
 
-/** Only a boot found ready by the default rule is saved: a fixed wait may have stopped half-way through the guest's boot. */
+/**
+ * Only a boot found ready by the guest's own marker is saved: a fixed wait, or a screen that
+ * merely stood still for a while (a bootloader's pause), may be half-way through the boot.
+ */
 function worthSaving(req: BootRequest): boolean {
-  return (req.ready?.strategy ?? 'auto') === 'auto';
+  return (req.ready?.strategy ?? 'auto') === 'auto' && req.image.readyMarker !== undefined;
 }
 
 async function define(domain: Domain, overlay: string, xml: string): Promise<void> {
