@@ -175,22 +175,24 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     network = await startGuestNetwork(req, channels);
     vnc = await prepareVncListen(req.name);
     const io: DiskAndChannels = { overlay, serialLog: serial.path, channels, passtSocket: network?.socket, vnc };
-    const plan = await planDomain(req, io);
-    const saved = warmAllowed(req) ? await savedBootFor(plan.xmls[0]!.xml, req.name, req.uuid) : undefined;
+    const plans = await planDomain(req, io);
+    // A saved boot is of the planned shape; the smaller retries after an allocation failure are cold boots.
+    const planned = plans[0]!;
+    const saved = warmAllowed(req) ? await savedBootFor(planned.xml, req.name, req.uuid) : undefined;
     const warm =
       saved !== undefined &&
       (await tryWarmStart(
         saved,
-        { domain, uuid: req.uuid, overlay, xml: plan.xmls[0]!.xml, define: () => define(domain, overlay, plan.xmls[0]!.xml) },
+        { domain, uuid: req.uuid, overlay, xml: planned.xml, define: () => define(domain, overlay, planned.xml) },
         timer,
         deadline,
         req.log,
       ));
-    let resources = plan.xmls[0]!.resources;
+    let resources = planned.resources;
     if (!warm) {
       await createOverlay(req.image.path, overlay);
       timer.mark('overlay');
-      resources = await defineAndStart(domain, plan.xmls, overlay, req.log, timer);
+      resources = await defineAndStart(domain, plans, overlay, req.log, timer);
     }
     const clockVia = req.image.guestAgent ? 'agent' : 'console';
     // Started before VNC: setting the clock through the console takes a second that can overlap the rest.
@@ -207,7 +209,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
       await Promise.all([clockSet, waitUntilReady({ screen, serial, deadline }, { strategy: 'settle', settleMs: READY_DEFAULTS.settleAfterMarkerMs })]);
     } else await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
     timer.mark('ready');
-    if (saved && !warm && worthSaving(req) && resources === plan.xmls[0]!.resources) {
+    if (saved && !warm && worthSaving(req) && resources === planned.resources) {
       // The save stops QEMU: close VNC first rather than let the client see a drop, and connect again after.
       await client!.close();
       client = undefined;
@@ -289,14 +291,19 @@ interface DiskAndChannels {
   vnc: VncListen;
 }
 
+interface DomainPlan {
+  resources: Resources;
+  xml: string;
+}
+
 /** The definitions to try in order: the planned resources, then less when QEMU can't get them. */
-async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<{ xmls: { resources: Resources; xml: string }[] }> {
+async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<DomainPlan[]> {
   const host = await hostSize();
   const memoryMiB = req.resources?.memoryMiB ?? req.image.memoryMiB;
   const first = planResources(host, { ...req.resources, ...(memoryMiB !== undefined ? { memoryMiB } : {}) });
   const floor = req.image.minMemoryMiB ?? 256;
   const attempts = req.resources?.memoryMiB ? [first] : resourceAttempts(first, floor);
-  const xmls = attempts.map((resources) => ({
+  return attempts.map((resources) => ({
     resources,
     xml: domainXml({
       name: req.name,
@@ -317,7 +324,6 @@ async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<{ xmls
       owner: req.exhibit ? { exhibit: req.exhibit.config, image: req.image.name } : currentOwner({ overlay: io.overlay, image: req.image.name }),
     }),
   }));
-  return { xmls };
 }
 
 /** Exhibit VMs are persistent and keep their own snapshot, so they always boot. */
@@ -340,15 +346,9 @@ async function define(domain: Domain, overlay: string, xml: string): Promise<voi
   await rm(xmlPath, { force: true });
 }
 
-async function defineAndStart(
-  domain: Domain,
-  xmls: { resources: Resources; xml: string }[],
-  overlay: string,
-  log: Logger,
-  timer: StepTimer,
-): Promise<Resources> {
+async function defineAndStart(domain: Domain, plans: DomainPlan[], overlay: string, log: Logger, timer: StepTimer): Promise<Resources> {
   let lastError: unknown;
-  for (const { resources, xml } of xmls) {
+  for (const { resources, xml } of plans) {
     await define(domain, overlay, xml);
     timer.mark('define');
     try {

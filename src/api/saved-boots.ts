@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain } from '../libvirt/index.js';
+import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain, type SaveImageHeader } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
 import { sleep } from '../timeouts.js';
@@ -67,10 +67,10 @@ export async function savedBootFor(xml: string, name: string, uuid: string): Pro
 }
 
 /**
- * The frozen disk of a saved boot that is there and whole, else undefined. A damaged one is
- * discarded (and made again by the next cold boot).
+ * The frozen disk and the save file's header of a saved boot that is there and whole, else
+ * undefined. A damaged one is discarded (and made again by the next cold boot).
  */
-export async function usableDisk(saved: SavedBoot, log: Logger): Promise<string | undefined> {
+export async function usable(saved: SavedBoot, log: Logger): Promise<{ disk: string; header: SaveImageHeader } | undefined> {
   const text = await readFile(saved.meta, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   try {
@@ -78,8 +78,7 @@ export async function usableDisk(saved: SavedBoot, log: Logger): Promise<string 
     if (typeof meta.disk !== 'string' || !/^disk-[a-z0-9]+\.qcow2$/.test(meta.disk)) throw new Error(`saved.json names no disk`);
     const disk = join(saved.dir, meta.disk);
     if (!(await stat(disk)).isFile()) throw new Error(`${disk} is not a file`);
-    await readSaveImage(saved.state);
-    return disk;
+    return { disk, header: await readSaveImage(saved.state) };
   } catch (e) {
     log.warn('a saved boot is damaged: booting cold, and saving it again', { dir: saved.dir, error: (e as Error).message });
     await discard(saved);
@@ -142,14 +141,14 @@ export async function restoreCopy(
   log: Logger,
 ): Promise<boolean> {
   return withSavedBootLock(saved, async () => {
-    const disk = await usableDisk(saved, log);
-    if (!disk) return false;
-    await copy.prepare(disk);
+    const found = await usable(saved, log);
+    if (!found) return false;
+    await copy.prepare(found.disk);
     // The file holds the XML of the copy made last (or of the saved VM): its name is what to replace.
-    const { xml } = await readSaveImage(saved.state);
+    const { xml } = found.header;
     const savedName = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
     if (!savedName) throw new VmError('ESAVEIMAGE', `${saved.state} holds a domain XML without a name`);
-    await rewriteSaveImageXml(saved.state, copyXml(xml, savedName, { xml: copy.xml, name: domain.name, uuid: copy.uuid }));
+    await rewriteSaveImageXml(saved.state, copyXml(xml, savedName, { xml: copy.xml, name: domain.name, uuid: copy.uuid }), found.header);
     await domain.restore(saved.state, timeoutMs);
     return true;
   });
@@ -162,7 +161,7 @@ export async function restoreCopy(
  */
 export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string, timeoutMs: number, log: Logger): Promise<boolean> {
   return withSavedBootLock(saved, async () => {
-    if (await usableDisk(saved, log)) return false;
+    if (await usable(saved, log)) return false;
     const state = `${saved.state}.part`;
     const diskName = `disk-${randomBytes(4).toString('hex')}.qcow2`;
     const disk = join(saved.dir, diskName);

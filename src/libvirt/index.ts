@@ -12,4 +12,4 @@ export { hostSize } from './host.js';
 export { createOverlay } from './overlay.js';
 export { checkSnapshotName } from './snapshot-name.js';
 export { GuestNetwork, DEFAULT_GUEST_NETWORK, guestNetworkAvailable } from './guest-network.js';
-export { readSaveImage, rewriteSaveImageXml } from './save-image.js';
+export { readSaveImage, rewriteSaveImageXml, type SaveImageHeader } from './save-image.js';

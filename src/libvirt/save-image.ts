@@ -53,9 +53,12 @@ export async function readSaveImage(file: string): Promise<SaveImageHeader> {
   }
 }
 
-/** Replaces the domain XML inside a save image, in place (the cookie is kept); the migration stream is not touched. */
-export async function rewriteSaveImageXml(file: string, xml: string): Promise<void> {
-  const { cookie, capacity } = await readSaveImage(file);
+/**
+ * Replaces the domain XML inside a save image, in place (the cookie is kept); the migration
+ * stream is not touched. `header`: what readSaveImage() just gave for this file, if at hand.
+ */
+export async function rewriteSaveImageXml(file: string, xml: string, header?: SaveImageHeader): Promise<void> {
+  const { cookie, capacity } = header ?? (await readSaveImage(file));
   const xmlBytes = Buffer.from(`${xml}\0`, 'utf8');
   const cookieBytes = cookie ? Buffer.from(`${cookie}\0`, 'utf8') : Buffer.alloc(0);
   if (xmlBytes.length + cookieBytes.length > capacity)
