@@ -1,20 +1,21 @@
 /**
  * The layers' rules (README, "Design"): dependencies point one way, fixtures → api →
- * vnc/record/watchdog → libvirt/images, with the files directly in src/ (errors, log, timeouts,
+ * vnc/record/watchdog/network → libvirt/images, with the files directly in src/ (errors, log, timeouts,
  * geometry, frames, ...) as a foundation every layer may use. A layer is entered only through its
  * index.ts (the API layer also by internal.ts, for the fixtures, the CLI and compat). `npm run check` runs this.
  */
-const LAYERS = ['images', 'libvirt', 'vnc', 'record', 'watchdog', 'api', 'compat', 'exhibit', 'cli'];
+const LAYERS = ['images', 'libvirt', 'vnc', 'record', 'watchdog', 'network', 'api', 'compat', 'exhibit', 'cli'];
 const below = {
   images: [],
   libvirt: [],
   vnc: [],
   record: [],
   watchdog: ['libvirt'],
-  api: ['images', 'libvirt', 'vnc', 'record', 'watchdog'],
+  network: [],
+  api: ['images', 'libvirt', 'vnc', 'record', 'watchdog', 'network'],
   compat: ['api'],
-  exhibit: ['api', 'watchdog', 'libvirt', 'images'],
-  cli: ['api', 'exhibit', 'images', 'libvirt'],
+  exhibit: ['api', 'watchdog', 'network', 'libvirt', 'images'],
+  cli: ['api', 'exhibit', 'images', 'libvirt', 'network'],
 };
 
 const layerRules = LAYERS.map((layer) => {
