@@ -101,14 +101,21 @@ export function browserPackages({ family, ids }) {
 }
 
 /**
+ * tests/e2e/images-local.spec.ts makes a disk that boots by itself: syslinux on FAT (mkfs.vfat,
+ * mcopy). tests/e2e/images-iso.spec.ts makes a bootable ISO with grub-mkrescue, which needs
+ * xorriso, GRUB's BIOS modules (grub-pc-bin) and mtools.
+ */
+export function bootableDiskPackages({ family }) {
+  if (family === 'apt') return { install: ['syslinux', 'mtools', 'dosfstools', 'xorriso', 'grub-pc-bin', 'grub-common'], notes: [] };
+  if (family === 'dnf') return { install: ['syslinux', 'mtools', 'dosfstools', 'xorriso', 'grub2-tools-extra', 'grub2-pc-modules'], notes: [] };
+  return { install: [], notes: [] };
+}
+
+/**
  * systemd-analyze, which tests/unit/deploy-systemd.spec.ts runs on the shipped unit
  * (deploy/systemd/demotool-exhibit@.service). Debian's and Ubuntu's `systemd` package holds it
  * and installs even where systemd is not PID 1 (containers, CI runners).
  */
-/** tests/e2e/images-local.spec.ts makes a disk that boots by itself: syslinux on FAT (mkfs.vfat, mcopy). */
-export function bootableDiskPackages({ family }) {
-  return { install: family === 'apt' || family === 'dnf' ? ['syslinux', 'mtools', 'dosfstools'] : [], notes: [] };
-}
 
 export function unitCheckPackages({ family }) {
   if (family === 'apt') return { install: ['systemd'], notes: [] };
