@@ -9,6 +9,12 @@
  *
  * One connection per guest request works (HTTP as old guests speak it), which QEMU's
  * guestfwd can't do, and no process is spawned by QEMU (libvirt's seccomp forbids that).
+ *
+ * DNS: passt's DHCP always names the gateway as the guest's DNS server (so a saved boot is the
+ * same with or without network services), and passt forwards no query anywhere. With a DNS
+ * relay, the gateway's UDP port 53 lands on one more socat, which hands each datagram to a unix
+ * stream socket (one query per connection) and sends the answer back. Without one, nothing
+ * listens there: the guest's lookups fail at once, and no real resolver is ever asked.
  */
 import { isIPv4 } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -25,10 +31,12 @@ export interface GuestNetworkSpec {
   prefixLength: number;
   /** Gateway ports the guest may open, each relayed to a unix socket on the host. */
   forwards: { port: number; socket: string }[];
+  /** The guest's DNS queries (UDP to the gateway's port 53), each relayed to this unix stream socket. */
+  dnsSocket?: string;
 }
 
 /** What the watchdog's guest scripts expect (the exhibition controller's hard-coded host). */
-export const DEFAULT_GUEST_NETWORK: Omit<GuestNetworkSpec, 'forwards'> = {
+export const DEFAULT_GUEST_NETWORK: Omit<GuestNetworkSpec, 'forwards' | 'dnsSocket'> = {
   guestAddress: '192.168.122.15',
   gateway: '192.168.122.1',
   prefixLength: 24,
@@ -43,10 +51,19 @@ function checkGuestNetwork(spec: GuestNetworkSpec): void {
   if (spec.guestAddress === spec.gateway) throw new VmError('EGUESTNET', 'the guest address and the gateway must differ');
   if (!Number.isInteger(spec.prefixLength) || spec.prefixLength < 8 || spec.prefixLength > 30)
     throw new VmError('EGUESTNET', `guest network prefixLength ${spec.prefixLength} is not between 8 and 30`);
+  const ports = new Set<number>();
   for (const f of spec.forwards) {
     if (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535) throw new VmError('EGUESTNET', `forwarded port ${f.port} is not 1-65535`);
-    if (/[,:!\s'"\\]/.test(f.socket)) throw new VmError('EGUESTNET', `unix socket path ${JSON.stringify(f.socket)} has characters socat can't take`);
+    if (ports.has(f.port)) throw new VmError('EGUESTNET', `port ${f.port} is forwarded twice`);
+    ports.add(f.port);
+    checkRelaySocket(f.socket);
   }
+  if (spec.dnsSocket !== undefined) checkRelaySocket(spec.dnsSocket);
+}
+
+function checkRelaySocket(socket: string): void {
+  if (!socket.startsWith('/') || /[,:!\s'"\\]/.test(socket))
+    throw new VmError('EGUESTNET', `unix socket path ${JSON.stringify(socket)} is not absolute or has characters socat can't take`);
 }
 
 /** Are passt, socat and unshare installed? */
@@ -56,8 +73,11 @@ export function guestNetworkAvailable(): boolean {
   );
 }
 
-function namespaceScript(spec: GuestNetworkSpec, socket: string): string {
-  const relays = spec.forwards.map((f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:'${f.socket}' &`).join('\n');
+/** The shell that runs as the namespaces' init (exported for its unit test). */
+export function namespaceScript(spec: GuestNetworkSpec, socket: string): string {
+  const relays = spec.forwards.map((f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:'${f.socket}' &`);
+  // Each datagram forks a child that connects, writes the query, and sends what comes back to its sender.
+  if (spec.dnsSocket) relays.push(`socat UDP4-RECVFROM:53,bind=127.0.0.1,fork UNIX-CONNECT:'${spec.dnsSocket}' &`);
   // --runas 0:0 is the namespace's root: the caller's own user (or root, when run as root).
   // passt needs an interface to take its template from; the veth has a /30 and no route, so
   // nothing the guest sends to any other address leaves passt's sockets (ENETUNREACH).
@@ -66,9 +86,9 @@ ip link set lo up
 ip link add dt0 type veth peer name dt1
 ip link set dt0 up
 ip addr add 192.0.2.2/30 dev dt0
-${relays}
+${relays.join('\n')}
 passt --foreground --quiet --runas 0:0 --ipv4-only --interface dt0 --address ${spec.guestAddress} --netmask ${spec.prefixLength} \\
-  --gateway ${spec.gateway} --socket '${socket}' --no-dhcp-dns --no-dhcp-search --no-ndp --no-dhcpv6 --no-ra &
+  --gateway ${spec.gateway} --socket '${socket}' --dns ${spec.gateway} --no-dhcp-search --no-ndp --no-dhcpv6 --no-ra &
 # This shell stays the namespace's init: when it dies (its parent died, or close()), the
 # kernel kills every process in the namespace. passt's own drop of privileges would clear
 # a parent-death signal, so passt can't be the one to hold it.
