@@ -21,8 +21,11 @@ import { sleep } from '../timeouts.js';
 import { stateDir } from './state-directories.js';
 import { hostVersions } from './host-versions.js';
 
-/** Bump when the way copies are made changes: older saved boots are then left unused. */
-const FORMAT = 2;
+/**
+ * Bump when the way copies are made changes: older saved boots are then left unused.
+ * 3: the closed network's DHCP names the gateway as DNS server (older boots have no resolver).
+ */
+const FORMAT = 3;
 const LOCK_WAIT_MS = 300_000;
 
 /** Where saved boots live. The image cache counts their disks as users of the base images. */
