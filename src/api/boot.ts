@@ -336,7 +336,7 @@ function warmAllowed(req: BootRequest): boolean {
  * merely stood still for a while (a bootloader's pause), may be half-way through the boot.
  */
 function worthSaving(req: BootRequest): boolean {
-  return (req.ready?.strategy ?? 'auto') === 'auto' && req.image.readyMarker !== undefined;
+  return (req.ready?.strategy ?? 'auto') === 'auto' && !req.ready?.needle && req.image.readyMarker !== undefined;
 }
 
 async function define(domain: Domain, overlay: string, xml: string): Promise<void> {

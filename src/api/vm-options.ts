@@ -48,16 +48,29 @@ export interface VmOptions {
 
 const whole = (min: number, max: number) => z.number().int().min(min).max(max);
 
+const region = z.strictObject({ x: whole(0, 65_535), y: whole(0, 65_535), width: whole(1, 65_535), height: whole(1, 65_535) });
+
 /** The VM options' shapes and ranges; strict, so a typo is refused. Timeouts and guest monitors have checks of their own. */
 const vmOptionsSchema = z.strictObject({
   resources: z.strictObject({ cpus: whole(1, 64).optional(), memoryMiB: whole(128, 1024 * 1024).optional() }).optional(),
   bootTimeout: z.unknown().optional(),
   ready: z
     .strictObject({
-      strategy: z.enum(['auto', 'serial', 'settle', 'fixed']).optional(),
+      strategy: z.enum(['auto', 'serial', 'settle', 'fixed', 'needle']).optional(),
       settleMs: whole(0, 600_000).optional(),
       fixedMs: whole(0, 600_000).optional(),
+      needle: z.union([z.string().min(1), z.instanceof(Buffer)]).optional(),
+      needleMatch: z
+        .strictObject({
+          region: region.optional(),
+          exclude: z.array(region).optional(),
+          threshold: z.number().min(0).max(1).optional(),
+          margin: whole(0, 10_000).optional(),
+        })
+        .optional(),
     })
+    .refine((r) => r.strategy !== 'needle' || r.needle !== undefined, { message: "strategy 'needle' needs a needle (a PNG path or buffer)" })
+    .refine((r) => r.needle === undefined || r.strategy === undefined || r.strategy === 'needle', { message: "a needle is only used by strategy 'needle'" })
     .optional(),
   network: z.enum(['closed', 'open']).optional(),
   guestApi: z.strictObject({ address: z.string().refine((a) => isIPv4(a), 'must be an IPv4 address'), port: whole(1, 65535) }).optional(),
