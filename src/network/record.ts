@@ -1,0 +1,103 @@
+/**
+ * Record services: the guest's request goes to the live site (or `upstream`), the answer goes
+ * back to the guest and, with the request, into a WARC that an archive service can replay later.
+ * Only where the operator configures it: nothing else here reaches beyond the host.
+ */
+import { once } from 'node:events';
+import { createWriteStream, statSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { WARCRecord, WARCSerializer } from 'warcio';
+import { NetworkError } from './errors.js';
+import type { Answer, GuestRequest, Service } from './service.js';
+import { headerPairs, isHopByHop } from './service.js';
+
+const UPSTREAM_TIMEOUT_MS = 60_000;
+
+export function recordService(warcFile: string, upstream: string | undefined, host: string): Service {
+  const gzip = /\.gz$/i.test(warcFile);
+  const isNew = (statSync(warcFile, { throwIfNoEntry: false })?.size ?? 0) === 0;
+  const out = createWriteStream(warcFile, { flags: 'a' });
+  let writeError: Error | undefined;
+  out.on('error', (e) => (writeError = e));
+  // Records are appended one message at a time, in the order the answers came.
+  let queue: Promise<void> = isNew ? append(out, WARCRecord.createWARCInfo({ filename: warcFile }, { software: 'demotool', host })) : Promise.resolve();
+  function append(stream: NodeJS.WritableStream, record: WARCRecord): Promise<void> {
+    return WARCSerializer.serialize(record, { gzip }).then((bytes) => {
+      stream.write(bytes);
+    });
+  }
+  return {
+    kind: 'record',
+    async answer(request: GuestRequest): Promise<Answer> {
+      if (writeError) throw new NetworkError('ENETRECORD', `can't write ${warcFile}: ${writeError.message}`);
+      const target = upstream ? new URL(request.url.pathname.slice(1) + request.url.search, upstream.endsWith('/') ? upstream : `${upstream}/`) : request.url;
+      const answer = await forward(request, target);
+      const [req, res] = warcRecords(request, answer);
+      queue = queue.then(() => append(out, req)).then(() => append(out, res));
+      await queue;
+      return { ...answer, headers: answer.headers.filter(([k]) => !isHopByHop(k)) };
+    },
+    async close() {
+      await queue.catch(() => {});
+      out.end();
+      await once(out, 'close');
+    },
+  };
+}
+
+/** The request sent on as it came (its hop-by-hop headers dropped, Host set to the target's), its answer read whole. */
+function forward(request: GuestRequest, target: URL): Promise<Answer & { body: Buffer }> {
+  const headers = headerPairs(request.rawHeaders).filter(([k]) => !isHopByHop(k) && k.toLowerCase() !== 'host');
+  const client = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(target, { method: request.method, headers: [...headers.flat(), 'Host', target.host], timeout: UPSTREAM_TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 502,
+          statusText: res.statusMessage,
+          // Node has taken the chunking off: the body is stored and sent whole, with its length.
+          headers: headerPairs(res.rawHeaders).filter(([k]) => k.toLowerCase() !== 'transfer-encoding'),
+          body: Buffer.concat(chunks),
+        }),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${target.origin} within ${UPSTREAM_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(request.body);
+  });
+}
+
+/** The request and response records, under the URL the guest asked for (not the upstream's). */
+function warcRecords(request: GuestRequest, answer: Answer & { body: Buffer }): [WARCRecord, WARCRecord] {
+  const url = request.url.href;
+  const date = new Date().toISOString();
+  const response = WARCRecord.create(
+    {
+      url,
+      date,
+      type: 'response',
+      keepHeadersCase: true,
+      statusline: `HTTP/1.1 ${answer.status} ${answer.statusText ?? ''}`.trim(),
+      httpHeaders: answer.headers,
+    },
+    [answer.body],
+  );
+  const path = request.url.pathname + request.url.search;
+  const req = WARCRecord.create(
+    {
+      url,
+      date,
+      type: 'request',
+      keepHeadersCase: true,
+      statusline: `${request.method} ${path} HTTP/1.1`,
+      httpHeaders: headerPairs(request.rawHeaders),
+      warcHeaders: { 'WARC-Concurrent-To': response.warcHeader('WARC-Record-ID') ?? '' },
+    },
+    [request.body],
+  );
+  return [req, response];
+}
