@@ -8,6 +8,7 @@ import { ImageInUseError, ImageValidationError } from './errors.js';
 import { filesInUse, isInUse, qcow2BackingFile } from './in-use.js';
 import { acquireBuildLock } from './lock.js';
 import {
+  RECIPE_NAME_RE,
   VIRT_BUILDER_PREFIX,
   builtInImageNames,
   cacheName,
@@ -22,6 +23,7 @@ import {
 } from './image-names.js';
 import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
 import { LOCAL_NAME_RE, checkLocalFile, contentKey, convertToQcow2, localFilePath, localImageName, sha256File, type LocalSource } from './local-file.js';
+import { isRecipe, recipeSource, recipeSummary, resolveRecipe, type ImageRecipe, type ResolvedRecipe } from './recipe.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import type { BaseImage } from './types.js';
 
@@ -58,7 +60,7 @@ export interface CachedImage {
   name: string;
   path: string;
   sizeBytes: number;
-  /** Where it came from: 'built-in', 'virt-builder', the local file it was converted from, or 'placed by hand'. */
+  /** Where it came from: 'built-in', 'virt-builder', the local file it was converted from, `recipe tiny (+hello)`, or 'placed by hand'. */
   source: string;
   /** When a VM boot last asked for it; else when it was built. */
   lastUsed?: Date;
@@ -116,10 +118,12 @@ export class ImageCache {
   /**
    * The image, built first if it is missing or broken. Safe to call from many processes at once.
    * `spec`: a built-in name ('tiny'), `virt-builder:TEMPLATE`, `file:PATH` (a local disk file,
-   * converted once; see importFile), or an image already in the cache.
-   * @throws {@link UsageError} for an unknown name, before anything is built or downloaded.
+   * converted once; see importFile), an image already in the cache, or a recipe (a built-in image
+   * plus packages, files and first-boot commands; cached as `{base}-r-{hash}`, built when missing).
+   * @throws {@link UsageError} for an unknown name or a bad recipe, before anything is built or downloaded.
    */
-  async ensure(spec: string, options: EnsureOptions = {}): Promise<BaseImage> {
+  async ensure(spec: string | ImageRecipe, options: EnsureOptions = {}): Promise<BaseImage> {
+    if (isRecipe(spec)) return this.ensureRecipe(spec, options);
     const file = localFilePath(spec);
     const image = file ? await this.importFile(file) : await this.ensureNamed(spec, options);
     await this.markUsed(image.name);
@@ -187,7 +191,18 @@ export class ImageCache {
   }
 
   private async ensureNamed(spec: string, options: EnsureOptions): Promise<BaseImage> {
-    const name = await this.checkName(spec);
+    return this.ensureBuilt(await this.checkName(spec), options);
+  }
+
+  /** The recipe's image, built when no valid one has its name (a changed recipe has a new name). */
+  private async ensureRecipe(spec: ImageRecipe, options: EnsureOptions): Promise<BaseImage> {
+    const recipe = await resolveRecipe(spec, recipeFor);
+    const image = await this.ensureBuilt(recipe.name, options, recipe);
+    await this.markUsed(image.name);
+    return image;
+  }
+
+  private async ensureBuilt(name: string, options: EnsureOptions, recipe?: ResolvedRecipe): Promise<BaseImage> {
     await fs.mkdir(this.dir, { recursive: true });
     if (!options.rebuild) {
       const quick = await this.inspect(name);
@@ -208,6 +223,13 @@ export class ImageCache {
           reason: found.validation.ok ? 'a converted local file can not be rebuilt' : found.validation.reason,
           hint: 'import the disk file again: demotool images import FILE (or boot file:PATH)',
         });
+      if (RECIPE_NAME_RE.test(name) && !recipe)
+        throw new ImageValidationError({
+          image: name,
+          step: 'validate',
+          reason: found.validation.ok ? "a recipe's image is rebuilt from its recipe only" : found.validation.reason,
+          hint: 'boot the recipe itself (demo.vm(recipe)), or build it: demotool images build --recipe FILE',
+        });
       if (found.validation.outdated) {
         this.log.info('cached image was built by an older recipe: rebuilding', { image: name, reason: found.validation.ok ? '' : found.validation.reason });
       }
@@ -224,10 +246,12 @@ export class ImageCache {
           dir: this.dir,
           hint: isBuiltIn(name)
             ? '`npx demotool setup` builds the built-in images ahead of the tests'
-            : `\`npx demotool images build ${VIRT_BUILDER_PREFIX}${name}\` builds it ahead of the tests`,
+            : recipe
+              ? '`npx demotool images build --recipe FILE` builds a recipe ahead of the tests'
+              : `\`npx demotool images build ${VIRT_BUILDER_PREFIX}${name}\` builds it ahead of the tests`,
         });
       await this.removeLeftovers(name);
-      return await this.build(name, options, plan === 'build-keep-old');
+      return await this.build(name, options, plan === 'build-keep-old', recipe);
     } finally {
       await release().catch((e) => this.log.warn('image lock release failed', { image: name, error: String(e) }));
     }
@@ -259,7 +283,7 @@ export class ImageCache {
    */
   private async history(name: string): Promise<{ source: string; lastUsed?: Date; hardware?: string }> {
     const sidecar = await this.readSidecarOrUndefined(name);
-    const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : sidecar.builder) : 'placed by hand');
+    const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : builtBy(sidecar)) : 'placed by hand');
     const lastUsed = sidecar && (await fs.stat(imageFiles(this.dir, name).sidecar).catch(() => undefined))?.mtime;
     return { source, ...(lastUsed && { lastUsed }), ...(sidecar?.hardware && { hardware: sidecar.hardware }) };
   }
@@ -427,7 +451,9 @@ export class ImageCache {
    * sidecar (one rename). The files of the build before are never touched here: running VMs
    * may stand on them. Builds nobody uses any more are pruned afterwards.
    */
-  private async build(name: string, options: EnsureOptions, keepOld: boolean): Promise<BaseImage> {
+  private async build(name: string, options: EnsureOptions, keepOld: boolean, recipe?: ResolvedRecipe): Promise<BaseImage> {
+    // A recipe's image is made by its base's builder, given the recipe.
+    const builder = recipe?.base ?? name;
     const f = imageFiles(this.dir, name);
     const out = versionFiles(this.dir, name, newBuildId());
     const started = Date.now();
@@ -439,15 +465,16 @@ export class ImageCache {
       out,
       log: this.log,
       virtBuilder: options.virtBuilder,
+      ...(recipe && { recipe }),
       progress: (step, percent) => {
         if (step !== lastStep) this.log.info('image build step', { image: name, step });
         lastStep = step;
         options.onProgress?.({ image: name, step, percent });
       },
     };
-    this.log.info('building image', { image: name, builder: builderName(name), dir: this.dir });
+    this.log.info('building image', { image: name, builder: builderName(builder), dir: this.dir });
     try {
-      const result = await builderFor(name)(ctx);
+      const result = await builderFor(builder)(ctx);
       const { cmdline, ...meta } = result;
       const image: BaseImage = { name, path: out.qcow2, ...meta };
       if (cmdline !== undefined) image.boot = { kernel: out.kernel, initrd: out.initrd, cmdline };
@@ -459,7 +486,11 @@ export class ImageCache {
           reason: v.reason,
           hint: 'this is a demotool bug or a broken host tool; rerun with DEMOTOOL_LOG_LEVEL=debug',
         });
-      await writeSidecar(f.sidecar, { ...toSidecar(image, builderName(name)), recipe: recipeFor(name) });
+      await writeSidecar(f.sidecar, {
+        ...toSidecar(image, builderName(builder)),
+        recipe: recipeFor(builder),
+        ...(recipe && { imageRecipe: recipeSummary(recipe) }),
+      });
       published = true;
       await this.pruneBuilds(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
       const size = (await fs.stat(out.qcow2)).size;
@@ -547,6 +578,9 @@ export class ImageCache {
     }
   }
 }
+
+/** What made an image, for `images list`: its builder, or its recipe. */
+const builtBy = (s: Sidecar) => (s.imageRecipe ? recipeSource(s.imageRecipe) : s.builder);
 
 /** Bare template names already warned about in this process: one warning each. */
 const warnedBare = new Set<string>();

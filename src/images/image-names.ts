@@ -11,6 +11,13 @@ export function isBuiltIn(name: string): name is BuiltInImageName {
   return (builtInImageNames as readonly string[]).includes(name);
 }
 
+/** A recipe's image (src/images/recipe.ts): its base, `-r-` and 12 hex digits of the recipe's hash. */
+export const RECIPE_NAME_RE = /^(tiny|debian-12-desktop)-r-[0-9a-f]{12}$/;
+
+export function recipeImageName(base: BuiltInImageName, hash: string): string {
+  return `${base}-r-${hash}`;
+}
+
 /** The prefix that names a virt-builder template explicitly: `virt-builder:fedora-42`. */
 export const VIRT_BUILDER_PREFIX = 'virt-builder:';
 
@@ -98,6 +105,14 @@ export function imageNameKind(spec: unknown, isCached: (name: string) => boolean
   const name = cacheName(spec);
   if (spec !== name) return 'virt-builder';
   if (isBuiltIn(name)) return 'built-in';
+  // Only its recipe can build a recipe image: by name, it must be in the cache.
+  if (RECIPE_NAME_RE.test(name)) {
+    if (isCached(name)) return 'cached';
+    throw new UsageError(
+      `Image '${name}' is a recipe's image and is not in the cache`,
+      'boot the recipe itself (demo.vm(recipe)), or build it: demotool images build --recipe FILE',
+    );
+  }
   const closest = closestBuiltIn(name);
   if (closest) throw new UsageError(`Unknown image '${name}': did you mean '${closest}'?`, NAMES_HINT);
   if (VIRT_BUILDER_TEMPLATE_RE.test(name)) return 'virt-builder-bare';

@@ -2,6 +2,7 @@ import { ImageValidationError } from './errors.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalSource } from './local-file.js';
+import type { RecipeSummary } from './recipe.js';
 import type { BaseImage } from './types.js';
 
 /**
@@ -30,6 +31,8 @@ export interface Sidecar {
   memoryMiB?: number;
   /** The hardware profile the guest needs, e.g. 'legacy-windows' (checked against the known profiles at boot). */
   hardware?: string;
+  /** A recipe's image: its base, packages, files (guest paths) and first-boot commands. Its name holds the recipe's hash. */
+  imageRecipe?: RecipeSummary;
   /** A local disk file's image (builder 'file'): the file it was converted from, its sha256, format and size. */
   source?: LocalSource;
 }

@@ -6,6 +6,7 @@ import { run, type RunOptions } from '../run.js';
 import { bookwormSources, hostMirrors, type DebianMirrors } from './apt-mirror.js';
 import { configureScript, essentialScript, DESKTOP_CMDLINE, DESKTOP_PACKAGES, DESKTOP_READY_MARKER, DESKTOP_USER, DPKG_TRIM } from './desktop-guest.js';
 import { convertToQcow2, FINISH_SCRIPT, removeTree } from './rootfs.js';
+import { desktopRecipeScript } from '../recipe-desktop.js';
 import type { BuildContext, Builder } from './types.js';
 
 const MIRROR_HINT = "needs the Debian mirror from the host's apt configuration (/etc/apt/sources.list.d); run `npx demotool setup --yes`";
@@ -58,6 +59,10 @@ interface Plan {
   configure: string;
   finish: string;
   asRoot: boolean;
+  /** A recipe's packages, installed with the desktop's own. */
+  packages?: string[];
+  /** A recipe's script (its files and first-boot unit), run after configure. */
+  recipe?: string;
 }
 
 async function hasCommand(cmd: string): Promise<boolean> {
@@ -71,16 +76,17 @@ export function shellQuote(s: string): string {
 }
 
 /** mmdebstrap runs each hook with sh -c (as root): the script paths are quoted, the root is its "$1". */
-export function mmdebstrapArgs(p: Pick<Plan, 'asRoot' | 'essential' | 'configure'>, mirrors: DebianMirrors, target: string): string[] {
+export function mmdebstrapArgs(p: Pick<Plan, 'asRoot' | 'essential' | 'configure' | 'packages' | 'recipe'>, mirrors: DebianMirrors, target: string): string[] {
   return [
     `--mode=${p.asRoot ? 'root' : 'unshare'}`,
     '--variant=minbase',
     `--format=${p.asRoot ? 'directory' : 'tar'}`,
-    `--include=${DESKTOP_PACKAGES.join(',')}`,
+    `--include=${[...DESKTOP_PACKAGES, ...(p.packages ?? [])].join(',')}`,
     ...DPKG_TRIM.map((o) => `--dpkgopt=${o}`),
     '--aptopt=Acquire::Languages "none"',
     `--essential-hook=sh ${shellQuote(p.essential)} "$1"`,
     `--customize-hook=sh ${shellQuote(p.configure)} "$1"`,
+    ...(p.recipe ? [`--customize-hook=sh ${shellQuote(p.recipe)} "$1"`] : []),
     'bookworm',
     target,
     ...bookwormSources(mirrors),
@@ -110,7 +116,7 @@ async function bootstrap(ctx: BuildContext, p: Plan, mirrors: DebianMirrors, o: 
   }
   ctx.log.info('desktop build', { tool: 'debootstrap', note: 'mmdebstrap missing; slower and untrimmed', mirror: mirrors.main });
   ctx.progress('debootstrap', 5);
-  const include = `--include=${DESKTOP_PACKAGES.join(',')}`;
+  const include = `--include=${[...DESKTOP_PACKAGES, ...(p.packages ?? [])].join(',')}`;
   await run('debootstrap', ['--variant=minbase', include, '--components=main', 'bookworm', p.root, mirrors.main], {
     ...o,
     step: 'debootstrap',
@@ -121,6 +127,7 @@ async function bootstrap(ctx: BuildContext, p: Plan, mirrors: DebianMirrors, o: 
   await run('sh', [p.essential, p.root], { ...o, step: 'configure' });
   await run('chroot', [p.root, 'update-initramfs', '-u'], { ...o, step: 'initramfs' });
   await run('sh', [p.configure, p.root], { ...o, step: 'configure' });
+  if (p.recipe) await run('sh', [p.recipe, p.root], { ...o, step: 'recipe' });
   await run('sh', ['-c', 'cd "$1" && rm -rf usr/share/man/* usr/share/info/* usr/share/doc/* usr/share/locale/*', 'trim', p.root], {
     ...o,
     step: 'trim',
@@ -166,6 +173,7 @@ export const buildDesktop: Builder = async (ctx) => {
     configure: path.join(tmp, 'configure.sh'),
     finish: path.join(tmp, 'finish.sh'),
     asRoot: process.getuid?.() === 0,
+    ...(ctx.recipe && { packages: ctx.recipe.packages, recipe: path.join(tmp, 'recipe.sh') }),
   };
   const tool = await chooseTool();
   const o: RunOptions = { image: ctx.name, step: '', log: ctx.log, hint: MIRROR_HINT, timeoutMs: BOOTSTRAP_TIMEOUT_MS, ...outputSummary(ctx, tool) };
@@ -173,6 +181,7 @@ export const buildDesktop: Builder = async (ctx) => {
     await fs.writeFile(p.essential, essentialScript());
     await fs.writeFile(p.configure, configureScript());
     await fs.writeFile(p.finish, FINISH_SCRIPT);
+    if (p.recipe && ctx.recipe) await fs.writeFile(p.recipe, desktopRecipeScript(ctx.recipe, DESKTOP_USER.name));
     if (p.asRoot) await fs.mkdir(p.root);
     await bootstrap(ctx, p, mirrors, o, tool);
     await finish(ctx, p, { ...o, hint: undefined });

@@ -7,6 +7,7 @@ import { guestFile } from '../guest-files.js';
 import { guestKernel } from './guest-kernel.js';
 import { qemuImgCreate } from '../../qemu-img.js';
 import { cpioNewc, type CpioEntry } from './cpio.js';
+import { TINY_FIRST_BOOT_RCS, tinyFileEntries, tinyPackageEntries } from '../recipe-tiny.js';
 import type { Builder, BuildContext } from './types.js';
 
 const TINY_READY_MARKER = 'DEMOTOOL-READY';
@@ -90,7 +91,7 @@ if [ "$(tty)" = /dev/tty1 ] && [ ! -e /tmp/.demotool-ready ]; then
 fi
 `;
 
-function initramfsEntries(busybox: Buffer, modules: CpioEntry[]): CpioEntry[] {
+function initramfsEntries(busybox: Buffer, modules: CpioEntry[], rcs = RCS): CpioEntry[] {
   const dirs = [
     'bin',
     'sbin',
@@ -121,7 +122,7 @@ function initramfsEntries(busybox: Buffer, modules: CpioEntry[]): CpioEntry[] {
     { path: 'bin/sh', type: 'symlink', target: 'busybox' },
     { path: 'sbin/init', type: 'symlink', target: '../bin/busybox' },
     { path: 'init', type: 'file', data: INIT, mode: 0o755 },
-    { path: 'etc/init.d/rcS', type: 'file', data: RCS, mode: 0o755 },
+    { path: 'etc/init.d/rcS', type: 'file', data: rcs, mode: 0o755 },
     { path: 'etc/udhcpc.script', type: 'file', data: UDHCPC_SCRIPT, mode: 0o755 },
     { path: 'etc/inittab', type: 'file', data: INITTAB },
     { path: 'etc/profile', type: 'file', data: PROFILE },
@@ -217,6 +218,17 @@ async function kernelModules(modulesDir: string, ctx: BuildContext): Promise<Cpi
   return entries;
 }
 
+/**
+ * A recipe's packages go first, minus any path tiny has (its init, shell and busybox stay); its
+ * files go last, so they replace tiny's own.
+ */
+async function withRecipe(ctx: BuildContext, base: CpioEntry[]): Promise<CpioEntry[]> {
+  if (!ctx.recipe) return base;
+  const taken = new Set(base.filter((e) => e.type !== 'dir').map((e) => e.path));
+  const packages = (await tinyPackageEntries(ctx, ctx.recipe)).filter((e) => !taken.has(e.path));
+  return [...packages, ...base, ...tinyFileEntries(ctx.recipe)];
+}
+
 /** A Debian kernel + ~1 MB busybox initramfs + a small empty qcow2. Builds in well under a second. */
 export const buildTiny: Builder = async (ctx) => {
   ctx.progress('kernel', 0);
@@ -228,7 +240,12 @@ export const buildTiny: Builder = async (ctx) => {
   ctx.progress('initramfs', 40);
   const busybox = await readHostFile(ctx, 'initramfs', BUSYBOX, 'busybox-static');
   const modules = await kernelModules(modulesDir, ctx);
-  const initrd = await promisify(gzip)(cpioNewc(initramfsEntries(busybox, modules)), { level: 9 });
+  const initrd = await promisify(gzip)(
+    cpioNewc(await withRecipe(ctx, initramfsEntries(busybox, modules, ctx.recipe?.firstBoot.length ? RCS + TINY_FIRST_BOOT_RCS : RCS))),
+    {
+      level: 9,
+    },
+  );
   await fs.writeFile(ctx.out.initrd, initrd);
   ctx.log.info('tiny initramfs', { bytes: initrd.length });
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import type { ResolvedRecipe } from '../recipe.js';
 import type { BaseImage } from '../types.js';
 
 export interface BuildProgress {
@@ -28,6 +29,8 @@ export interface BuildContext {
   log: Logger;
   progress(step: string, percent?: number): void;
   virtBuilder?: VirtBuilderOptions;
+  /** A recipe's extra packages, files and first-boot commands (tiny and debian-12-desktop only). */
+  recipe?: ResolvedRecipe;
 }
 
 /** What a builder knows about the image it made (the cache adds name and paths). */
