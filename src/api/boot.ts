@@ -33,6 +33,8 @@ import { READY_DEFAULTS, waitUntilReady, type ReadyOptions } from './readiness.j
 import { SerialConsole } from './serial.js';
 import { removeRunFiles } from './run-files.js';
 import { savedBootFor } from './saved-boots.js';
+import { installLocalCa, startVmServices } from './network-services.js';
+import type { ServiceMap } from '../network/index.js';
 import { saveForNextTime, setGuestClock, tryWarmStart, type StartKind } from './warm-start.js';
 import { checkSocketPath, preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, vncSocketDir, type VncListen } from './vnc-access.js';
 
@@ -63,6 +65,10 @@ export interface BootRequest {
   start?: StartKind;
   /** An exhibit's VM: its files in `directory` for good, its domain marked as the exhibit's (never swept), its network outliving this process. */
   exhibit?: ExhibitBoot;
+  /** Network services the guest reaches on the closed network (hostnames → archive, mirror, mock, record). */
+  services?: ServiceMap;
+  /** Put demotool's local CA into the guest's trust store once it is ready (guest agent). */
+  installLocalCa?: boolean;
 }
 
 export interface ExhibitBoot {
@@ -93,8 +99,10 @@ export interface GuestChannels {
 export interface BootedVm {
   domain: Domain;
   channels: GuestChannels;
-  /** The closed network's helper, when one runs. */
+  /** The closed network's helper, when one runs (it closes the network services too). */
   network?: GuestNetwork;
+  /** The network services' request log, when the VM has services. */
+  requestLog?: string;
   client: VncClient;
   screen: Screen;
   serial: SerialConsole;
@@ -172,7 +180,8 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     if (!req.exhibit)
       await writeOwnerFile(ownerFilePath(runDir(), req.name), currentOwner({ overlay, image: req.image.name }), { vm: req.name, uri: virsh.uri });
     else await mkdir(files, { recursive: true, mode: 0o700 });
-    network = await startGuestNetwork(req, channels);
+    let requestLog: string | undefined;
+    network = await startGuestNetwork(req, channels, (log) => (requestLog = log));
     vnc = await prepareVncListen(req.name);
     const io: DiskAndChannels = { overlay, serialLog: serial.path, channels, passtSocket: network?.socket, vnc };
     const plans = await planDomain(req, io);
@@ -217,9 +226,11 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
       ({ screen } = await connect(vnc));
       await setGuestClock(domain, clockVia, req.log);
     }
+    // After the save: a saved boot never holds the CA, so it serves VMs with or without it.
+    if (req.installLocalCa) await installLocalCa(domain, req.log);
     const started: StartKind = warm ? 'warm' : 'cold';
     req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, started, ...timer.steps });
-    return { domain, channels, network, client: client!, screen, serial, overlay, resources, timings: timer.steps, started };
+    return { domain, channels, network, requestLog, client: client!, screen, serial, overlay, resources, timings: timer.steps, started };
   } catch (error) {
     const failure = await failBoot(req, { domain, client, overlay, serial, deadline }, error);
     await network?.close();
@@ -242,7 +253,7 @@ function guestChannels(req: BootRequest): GuestChannels {
 }
 
 /** The closed network through passt when it is installed; else QEMU's restrict=on (no guest API over HTTP). */
-async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Promise<GuestNetwork | undefined> {
+async function startGuestNetwork(req: BootRequest, channels: GuestChannels, onRequestLog: (path: string) => void): Promise<GuestNetwork | undefined> {
   if (!channels.apiSocket || !channels.api) return undefined;
   if (!guestNetworkAvailable()) {
     req.log.warn('passt or socat missing: the closed network has no guest API (serial only)', { hint: 'npx demotool setup --yes' });
@@ -252,17 +263,30 @@ async function startGuestNetwork(req: BootRequest, channels: GuestChannels): Pro
   }
   const gateway = channels.api.address;
   await preparePrivateDir();
-  return GuestNetwork.start(
-    join(vncSocketDir(), `${req.name}.net.sock`),
-    {
-      ...DEFAULT_GUEST_NETWORK,
-      guestAddress: guestAddressNear(gateway),
-      gateway,
-      forwards: [{ port: channels.api.port, socket: channels.apiSocket }],
-    },
-    req.log.child('net'),
-    req.exhibit && { pidFile: exhibitNetworkPidFile(req.exhibit.directory, req.name) },
-  );
+  const services =
+    req.services && (await startVmServices({ name: req.name, services: req.services, gateway, logDir: req.artifactsDir(), log: req.log.child('services') }));
+  try {
+    const network = await GuestNetwork.start(
+      join(vncSocketDir(), `${req.name}.net.sock`),
+      {
+        ...DEFAULT_GUEST_NETWORK,
+        guestAddress: guestAddressNear(gateway),
+        gateway,
+        forwards: [{ port: channels.api.port, socket: channels.apiSocket }, ...(services?.relays.forwards ?? [])],
+        dnsSocket: services?.relays.dnsSocket,
+      },
+      req.log.child('net'),
+      req.exhibit && { pidFile: exhibitNetworkPidFile(req.exhibit.directory, req.name) },
+    );
+    if (services) {
+      network.closeAlongside(services);
+      onRequestLog(services.requestLog);
+    }
+    return network;
+  } catch (e) {
+    await services?.close();
+    throw e;
+  }
 }
 
 /** Where an exhibit VM's network helper, which outlives the daemon, records its pid. */

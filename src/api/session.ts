@@ -169,6 +169,8 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       hardware,
       ready: options.ready,
       start: options.start,
+      services: options.services,
+      installLocalCa: options.installLocalCa,
       timeoutMs: bootTimeout ?? bootTimeoutMs(),
       timeoutSetBy: bootTimeout !== undefined ? 'option' : process.env.DEMOTOOL_BOOT_TIMEOUT ? 'env' : 'default',
       artifactsDir: () => this.artifactsDir(),

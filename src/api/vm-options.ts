@@ -6,6 +6,7 @@ import type { Resources, Accel, Hardware, HardwareChoice } from '../libvirt/inde
 import { CLOCKS, DISKS, HARDWARE_PROFILES, NICS, VIDEOS, guestNetworkAvailable, resolveHardware } from '../libvirt/index.js';
 import { guestMonitorArgs, type GuestMonitors } from './guest-monitors.js';
 import type { ReadyOptions } from './readiness.js';
+import { parseServiceMap, type ServiceMap } from '../network/index.js';
 
 export type { HardwareChoice };
 
@@ -44,6 +45,15 @@ export interface VmOptions {
    * 'cold': always boot from the image. `vm.started` says which one happened.
    */
   start?: 'warm' | 'cold';
+  /**
+   * Network services on the closed network (README, "Network services"): hostnames (exact, or
+   * `*.example.org`) → `{ archive: 'site.warc.gz' }`, `{ mirror: 'dir' }`, `{ mock: routes | 'module.ts' }`
+   * or `{ record: 'out.warc', upstream? }`. The guest's DNS answers these names with the gateway
+   * (ports 80 and 443 only), and no other name.
+   */
+  services?: ServiceMap;
+  /** Put demotool's local CA into the guest's trust store (and /etc/demotool/ca.pem), so its https names are trusted. Needs the guest agent. */
+  installLocalCa?: boolean;
 }
 
 const whole = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -91,6 +101,8 @@ const vmOptionsSchema = z.strictObject({
     .optional(),
   accel: z.enum(['kvm', 'tcg']).optional(),
   start: z.enum(['warm', 'cold']).optional(),
+  services: z.unknown().optional(),
+  installLocalCa: z.boolean().optional(),
 });
 
 /**
@@ -113,7 +125,20 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
       "guestMonitors over 'http' need the closed guest network, and passt or socat is missing",
       "install passt and socat (`npx demotool setup --yes`), or use transport: 'serial'",
     );
+  checkServices(options, network);
   return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout };
+}
+
+/** Services live on the closed network only, and are checked (files included) before anything starts. */
+function checkServices(options: VmOptions, network: 'closed' | 'open'): void {
+  if (options.services === undefined) return;
+  parseServiceMap(options.services, 'VM option services');
+  if (network === 'open') throw new UsageError("VM option services need the closed network, not network: 'open'", "remove network: 'open'");
+  if (!guestNetworkAvailable())
+    throw new UsageError('VM option services need the closed guest network, and passt or socat is missing', 'npx demotool setup --yes');
+  const port = options.guestApi?.port;
+  if (port === 80 || port === 443)
+    throw new UsageError(`guestApi port ${port} is the network services' port`, 'keep the guest API on another port (default 8000)');
 }
 
 /** The hardware option with the older `video` option folded in; both naming different adapters is a UsageError. */

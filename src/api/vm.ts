@@ -73,6 +73,8 @@ export class Vm implements AsyncDisposable {
   readonly started: StartKind;
   /** Host ends of the guest's channels to a watchdog: HTTP (closed network) and ttyS1. */
   readonly channels: GuestChannels;
+  /** The network services' log of every guest request (JSON lines: served, missing, refused), when the VM has `services`. */
+  readonly requestLog?: string;
   private readonly backends: VmBackends;
   private readonly serialConsole: SerialConsole;
   private readonly network?: GuestNetwork;
@@ -101,6 +103,7 @@ export class Vm implements AsyncDisposable {
     this.started = parts.started;
     this.overlay = parts.overlay;
     this.channels = parts.channels;
+    this.requestLog = parts.requestLog;
     this.network = parts.network;
     this.log = parts.log;
     this.onClose = parts.onClose;

@@ -109,6 +109,7 @@ export interface OutlivingNetwork {
 /** One VM's closed network: the namespaces, passt and the relays. Dies with this process, unless started to outlive it. */
 export class GuestNetwork {
   private closing = false;
+  private readonly companions: { close(): Promise<void> }[] = [];
 
   private constructor(
     readonly socket: string,
@@ -193,6 +194,11 @@ export class GuestNetwork {
     }
   }
 
+  /** Closes `companion` (what the relays lead to, e.g. the network services) after the network. */
+  closeAlongside(companion: { close(): Promise<void> }): void {
+    this.companions.push(companion);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     if (this.alive) {
@@ -203,6 +209,7 @@ export class GuestNetwork {
     }
     await rm(this.socket, { force: true });
     if (this.pidFile) for (const f of [this.pidFile, `${this.pidFile}.log`]) await rm(f, { force: true });
+    for (const companion of this.companions.splice(0)) await companion.close();
   }
 }
 

@@ -1,0 +1,82 @@
+/**
+ * A VM's network services on the host side (archives, mirrors, mocks, a DNS responder) and
+ * where the closed guest network meets them: the guest's DNS server and its ports 80 and 443 on
+ * the gateway are relayed to the services' unix sockets. Nothing else is reachable.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalCa, NetworkServices, type ServiceMap } from '../network/index.js';
+import type { Domain } from '../libvirt/index.js';
+import type { Logger } from '../log.js';
+import { GuestAgent, GuestAgentError } from './guest-agent.js';
+import { vncSocketDir } from './vnc-access.js';
+
+/** Where the guest finds the local CA after `installLocalCa` (for `wget --ca-certificate=`, Java or NSS imports). */
+export const GUEST_CA_PATH = '/etc/demotool/ca.pem';
+
+/** A VM's running services and the relays the guest network adds for them. */
+export interface VmServices {
+  services: NetworkServices;
+  /** The JSON-lines log of every guest request: served, missing or refused. */
+  requestLog: string;
+  /** What the guest network relays to them: the gateway's ports 80 and 443, and its DNS. */
+  relays: { forwards: { port: number; socket: string }[]; dnsSocket: string };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `services` for VM `name`: sockets in a directory of its own beside its other sockets,
+ * DNS answers pointing at `gateway`, the request log in `logDir`.
+ */
+export async function startVmServices(o: { name: string; services: ServiceMap; gateway: string; logDir: string; log: Logger }): Promise<VmServices> {
+  const socketDir = join(vncSocketDir(), `${o.name}.services`);
+  await mkdir(socketDir, { recursive: true, mode: 0o700 });
+  await mkdir(o.logDir, { recursive: true });
+  const requestLog = join(o.logDir, `${o.name}.requests.jsonl`);
+  let services: NetworkServices;
+  try {
+    services = await NetworkServices.start({ services: o.services, socketDir, address: o.gateway, requestLog, log: o.log });
+  } catch (e) {
+    await rm(socketDir, { recursive: true, force: true });
+    throw e;
+  }
+  o.log.debug('network services up', { names: Object.keys(o.services), requestLog });
+  return {
+    services,
+    requestLog,
+    relays: {
+      forwards: [
+        { port: 80, socket: services.httpSocket },
+        { port: 443, socket: services.httpsSocket },
+      ],
+      dnsSocket: services.dnsSocket,
+    },
+    close: async () => {
+      await services.close();
+      await rm(socketDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Puts the local CA into the guest's trust store through the guest agent (Debian's
+ * update-ca-certificates), and at {@link GUEST_CA_PATH}.
+ */
+export async function installLocalCa(domain: Domain, log: Logger): Promise<void> {
+  const ca = await LocalCa.load();
+  const pem = ca.certPem.trim();
+  if (!/^[-A-Za-z0-9+/=\s]+$/.test(pem)) throw new GuestAgentError('ELOCALCA', `the local CA certificate ${ca.certPath} is not PEM`);
+  const script = `set -e
+mkdir -p /etc/demotool /usr/local/share/ca-certificates
+cat > ${GUEST_CA_PATH} <<'DEMOTOOL_EOF'
+${pem}
+DEMOTOOL_EOF
+cp ${GUEST_CA_PATH} /usr/local/share/ca-certificates/demotool.crt
+update-ca-certificates >/dev/null`;
+  const result = await new GuestAgent(domain, true).exec(script, { user: 'root' });
+  if (result.exitCode !== 0)
+    throw new GuestAgentError('ELOCALCA', `installing the local CA in the guest failed (exit ${result.exitCode}): ${result.stderr.trim()}`, {
+      hint: 'installLocalCa needs a Debian-like guest with update-ca-certificates (the debian-12-desktop image has it)',
+    });
+  log.debug('local CA installed in the guest', { path: GUEST_CA_PATH });
+}
