@@ -7,6 +7,7 @@ import {
   GuestNetwork,
   Virsh,
   VmError,
+  createBlankDisk,
   createOverlay,
   cpuPinning,
   domainXml,
@@ -53,6 +54,8 @@ export interface BootRequest {
   video?: 'vga' | 'virtio';
   /** The guest's devices (resolveHardware()); default: modern-linux. */
   hardware?: Hardware;
+  /** An ISO image's blank disk, in bytes (VmOptions.blankDisk): made in the run files, removed with the VM. Without it the VM has only the CD. */
+  blankDiskBytes?: number;
   ready?: ReadyOptions;
   timeoutMs: number;
   /** Who chose timeoutMs, so a timeout's hint names what to raise: the bootTimeout option, DEMOTOOL_BOOT_TIMEOUT or neither. */
@@ -199,7 +202,8 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
       ));
     let resources = planned.resources;
     if (!warm) {
-      await createOverlay(req.image.path, overlay);
+      if (req.image.cdrom) await createBlankDiskFor(req, overlay);
+      else await createOverlay(req.image.path, overlay);
       timer.mark('overlay');
       resources = await defineAndStart(domain, plans, overlay, req.log, timer);
     }
@@ -332,7 +336,9 @@ async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<Domain
     xml: domainXml({
       name: req.name,
       uuid: req.uuid,
-      disk: io.overlay,
+      // An ISO's VM: its blank disk takes the overlay's place, if it has one.
+      disk: req.image.cdrom && req.blankDiskBytes === undefined ? undefined : io.overlay,
+      cdrom: req.image.cdrom,
       accel: req.accel,
       boot: bootWithArgs(req),
       serialLog: io.serialLog,
@@ -350,9 +356,14 @@ async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<Domain
   }));
 }
 
-/** Exhibit VMs are persistent and keep their own snapshot, so they always boot. */
+/** Exhibit VMs are persistent and keep their own snapshot, so they always boot. So do ISO images: a saved boot with a CD-ROM is untried. */
 function warmAllowed(req: BootRequest): boolean {
-  return (req.start ?? 'warm') === 'warm' && !req.exhibit;
+  return (req.start ?? 'warm') === 'warm' && !req.exhibit && !req.image.cdrom;
+}
+
+/** An ISO image's VM: a fresh blank disk where the overlay would be (so it goes with the VM's other files), if it asked for one. */
+async function createBlankDiskFor(req: BootRequest, overlay: string): Promise<void> {
+  if (req.blankDiskBytes !== undefined) await createBlankDisk(overlay, req.blankDiskBytes);
 }
 
 /**

@@ -124,9 +124,11 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   }
 
   private async boot(imageName: string, options: VmOptions): Promise<Vm> {
-    const { kernelArgs, bootTimeout } = checkVmOptions(options);
+    const { kernelArgs, bootTimeout, blankDiskBytes } = checkVmOptions(options);
     const cached = await this.cache.ensure(imageName);
     const hardware = vmHardware(options, cached.hardware);
+    if (blankDiskBytes !== undefined && !cached.cdrom)
+      throw new UsageError(`blankDisk is for ISO images; ${imageName} boots from a disk of its own`, 'remove blankDisk, or boot an ISO image (file:PATH)');
     // The guest agent's channel is virtio-serial: hardware without virtio has none.
     const image = hardware.virtioExtras || !cached.guestAgent ? cached : { ...cached, guestAgent: false };
     if (kernelArgs.length && !image.boot)
@@ -167,6 +169,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       kernelArgs,
       video: options.video,
       hardware,
+      blankDiskBytes,
       ready: options.ready,
       start: options.start,
       services: options.services,

@@ -5,6 +5,7 @@ import { resolveTimeout } from '../timeouts.js';
 import type { Resources, Accel, Hardware, HardwareChoice } from '../libvirt/index.js';
 import { CLOCKS, DISKS, HARDWARE_PROFILES, NICS, VIDEOS, guestNetworkAvailable, resolveHardware } from '../libvirt/index.js';
 import { guestMonitorArgs, type GuestMonitors } from './guest-monitors.js';
+import { parseDiskSize } from './disk-size.js';
 import type { ReadyOptions } from './readiness.js';
 import { parseServiceMap, type ServiceMap } from '../network/index.js';
 
@@ -37,6 +38,11 @@ export interface VmOptions {
    * Default: the profile the image's sidecar names, else 'modern-linux'.
    */
   hardware?: HardwareChoice;
+  /**
+   * ISO images only: a fresh, empty disk of this size for the VM ('2G', '512M', or bytes; K, M, G, T are powers of 1024),
+   * made beside the VM's other files and removed with it. Without it the VM has only its CD. Default: none.
+   */
+  blankDisk?: string | number;
   /** Force KVM or TCG (default: DEMOTOOL_ACCEL, else a real probe). */
   accel?: Accel;
   /**
@@ -100,6 +106,7 @@ const vmOptionsSchema = z.strictObject({
     )
     .optional(),
   accel: z.enum(['kvm', 'tcg']).optional(),
+  blankDisk: z.union([z.string(), z.number()]).optional(),
   start: z.enum(['warm', 'cold']).optional(),
   services: z.unknown().optional(),
   installLocalCa: z.boolean().optional(),
@@ -111,7 +118,7 @@ const vmOptionsSchema = z.strictObject({
  * closed: only exactly 'open' opens it.
  * @returns the kernel arguments the guest monitors need, and the boot timeout when one was given.
  */
-export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; bootTimeout?: number } {
+export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; bootTimeout?: number; blankDiskBytes?: number } {
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
     throw new UsageError(`VM options must be an object, not ${JSON.stringify(options)}`);
   parseOptions(vmOptionsSchema, options, 'VM');
@@ -126,7 +133,8 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
       "install passt and socat (`npx demotool setup --yes`), or use transport: 'serial'",
     );
   checkServices(options, network);
-  return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout };
+  const blankDiskBytes = options.blankDisk === undefined ? undefined : parseDiskSize(options.blankDisk);
+  return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout, blankDiskBytes };
 }
 
 /** Services live on the closed network only, and are checked (files included) before anything starts. */

@@ -25,6 +25,7 @@ import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
 import { LOCAL_NAME_RE, checkLocalFile, contentKey, convertToQcow2, localFilePath, localImageName, sha256File, type LocalSource } from './local-file.js';
 import { isRecipe, recipeSource, recipeSummary, resolveRecipe, type ImageRecipe, type ResolvedRecipe } from './recipe.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
+import { ISO_NAME_RE, checkIso, copyIsoInto, isoImageName, looksLikeIso } from './iso.js';
 import type { BaseImage } from './types.js';
 
 export interface ImageCacheOptions {
@@ -139,6 +140,7 @@ export class ImageCache {
    */
   async importFile(file: string): Promise<BaseImage> {
     const abs = path.resolve(file);
+    if (await looksLikeIso(abs)) return this.importIso(abs);
     const { format, backing } = await checkLocalFile(abs);
     const sha256 = await sha256File(abs);
     const name = localImageName(await contentKey(sha256, backing));
@@ -153,6 +155,33 @@ export class ImageCache {
       await this.removeLeftovers(name);
       const { size } = await fs.stat(abs);
       return await this.convert(name, { path: abs, sha256, format, sizeBytes: size });
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * An ISO image (an ISO 9660 file, found by its content) copied into the cache once per content,
+   * read-only, as `iso-` + 16 hex digits of its sha256; VMs boot it as a CD-ROM. The file is only read.
+   */
+  private async importIso(file: string): Promise<BaseImage> {
+    const sizeBytes = await checkIso(file);
+    const sha256 = await sha256File(file);
+    const name = isoImageName(sha256);
+    await fs.mkdir(this.dir, { recursive: true });
+    if ((await this.inspect(name)).validation.ok) return this.load(name);
+    const files = imageFiles(this.dir, name);
+    const release = await acquireBuildLock(this.dir, files.lock, name, this.log);
+    try {
+      const found = await this.inspect(name);
+      if (found.validation.ok) return await this.load(name);
+      if (found.exists) await this.deleteFiles(name);
+      await this.removeLeftovers(name);
+      this.log.info('copying an ISO image into the cache', { image: name, file });
+      await copyIsoInto(file, `${files.iso}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`, files.iso);
+      const image: BaseImage = { name, path: files.iso, cdrom: files.iso, guestAgent: false };
+      await writeSidecar(files.sidecar, { ...toSidecar(image, 'iso'), source: { path: file, sha256, format: 'iso', sizeBytes } });
+      return image;
     } finally {
       await release().catch(() => undefined);
     }
@@ -216,7 +245,7 @@ export class ImageCache {
       const plan = planEnsure(found, options.rebuild);
       if (plan === 'reuse') return await this.load(name);
       // A converted local file has no builder: only its file can make it again.
-      if (LOCAL_NAME_RE.test(name))
+      if (LOCAL_NAME_RE.test(name) || ISO_NAME_RE.test(name))
         throw new ImageValidationError({
           image: name,
           step: 'validate',
@@ -285,7 +314,7 @@ export class ImageCache {
     const sidecar = await this.readSidecarOrUndefined(name);
     const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : builtBy(sidecar)) : 'placed by hand');
     const lastUsed = sidecar && (await fs.stat(imageFiles(this.dir, name).sidecar).catch(() => undefined))?.mtime;
-    return { source, ...(lastUsed && { lastUsed }), ...(sidecar?.hardware && { hardware: sidecar.hardware }) };
+    return { source: sidecar?.iso ? `ISO ${source}` : source, ...(lastUsed && { lastUsed }), ...(sidecar?.hardware && { hardware: sidecar.hardware }) };
   }
 
   /**
@@ -328,7 +357,7 @@ export class ImageCache {
       const used = await filesInUse([...this.runDirs, this.savedBootsDir]);
       const busy: string[] = [];
       for (const files of (await this.builds(name)).values())
-        for (const f of files) if (f.endsWith('.qcow2') && (await isInUse(used, path.join(this.dir, f)))) busy.push(path.join(this.dir, f));
+        for (const f of files) if (isBase(f) && (await isInUse(used, path.join(this.dir, f)))) busy.push(path.join(this.dir, f));
       if (busy.length) throw new ImageInUseError(name, busy);
       await this.deleteFiles(name);
       await this.removeLeftovers(name);
@@ -365,7 +394,8 @@ export class ImageCache {
       const sidecar = await this.checkSidecar(name);
       if (!sidecar.ok) return sidecar;
     }
-    const disk = await this.checkDisk(await this.currentDisk(name));
+    const current = await this.currentDisk(name);
+    const disk = current.endsWith('.iso') ? await checkIso(current).then(okIso, notIso) : await this.checkDisk(current);
     if (!disk.ok) return disk;
     return structural ? { ok: true } : this.checkRecipe(name);
   }
@@ -537,7 +567,7 @@ export class ImageCache {
     await this.dropSavedBootsOn(stale.flatMap(([, files]) => files.filter((f) => f.endsWith('.qcow2')).map((f) => path.join(this.dir, f))));
     const used = await filesInUse([...this.runDirs, this.savedBootsDir]);
     for (const [id, files] of stale) {
-      const disk = files.find((file) => file.endsWith('.qcow2'));
+      const disk = files.find(isBase);
       if (disk && (await isInUse(used, path.join(this.dir, disk)))) {
         this.log.info('keeping an old build: VM overlays still use it', { image: name, build: id || '(unversioned)', disk });
         continue;
@@ -581,6 +611,12 @@ export class ImageCache {
 
 /** What made an image, for `images list`: its builder, or its recipe. */
 const builtBy = (s: Sidecar) => (s.imageRecipe ? recipeSource(s.imageRecipe) : s.builder);
+
+/** A build's file that VMs use directly: a base disk (overlays stand on it) or an ISO (a CD-ROM). */
+const isBase = (file: string) => file.endsWith('.qcow2') || file.endsWith('.iso');
+
+const okIso = (): Checked => ({ ok: true });
+const notIso = (e: Error): Checked => ({ ok: false, reason: e.message });
 
 /** Bare template names already warned about in this process: one warning each. */
 const warnedBare = new Set<string>();

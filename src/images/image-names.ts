@@ -138,6 +138,8 @@ export function imageFiles(dir: string, name: string) {
     kernel: at('.vmlinuz'),
     initrd: at('.initrd'),
     lock: at('.lock'),
+    /** An ISO image's copy (src/images/iso.ts): content-addressed, so never versioned. */
+    iso: at('.iso'),
   };
 }
 
@@ -166,10 +168,10 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /**
  * Which build of `name` a file in the cache dir belongs to: its build id, '' for the
  * unversioned `{name}.qcow2|.vmlinuz|.initrd` (images from before versioning, or placed by
- * hand), undefined when it is not one of this image's disk, kernel or initrd files.
+ * hand), undefined when it is not one of this image's disk, kernel, initrd or ISO files.
  */
 export function versionOf(name: string, file: string): string | undefined {
-  const m = new RegExp(`^${escapeRe(name)}(?:_([0-9a-z-]+))?\\.(qcow2|vmlinuz|initrd)$`).exec(file);
+  const m = new RegExp(`^${escapeRe(name)}(?:_([0-9a-z-]+))?\\.(qcow2|vmlinuz|initrd|iso)$`).exec(file);
   return m ? (m[1] ?? '') : undefined;
 }
 
@@ -181,5 +183,5 @@ export function versionOf(name: string, file: string): string | undefined {
  */
 export function isBuildLeftover(name: string, file: string): boolean {
   const n = escapeRe(name);
-  return new RegExp(`^${n}\\.((qcow2|vmlinuz|initrd)\\.tmp-\\d+-[0-9a-f]+|json\\.tmp-\\d+|build-[A-Za-z0-9]+)$`).test(file);
+  return new RegExp(`^${n}\\.((qcow2|vmlinuz|initrd|iso)\\.tmp-\\d+-[0-9a-f]+|json\\.tmp-\\d+|build-[A-Za-z0-9]+)$`).test(file);
 }

@@ -21,6 +21,8 @@ export interface Sidecar {
    * in sidecars from before versioned builds: the disk is then `{name}.qcow2`.
    */
   disk?: string;
+  /** An ISO image's file in the cache dir (`iso-….iso`), booted as a CD-ROM; such an image has no `disk`. */
+  iso?: string;
   /** Version of the built-in builder's recipe; a newer demotool rebuilds older images. */
   recipe?: number;
   boot?: { kernel: string; initrd: string; cmdline: string };
@@ -48,7 +50,7 @@ export function toSidecar(image: BaseImage, builder: string, builtAt = new Date(
     name: image.name,
     builder,
     builtAt: builtAt.toISOString(),
-    disk: rel(image.path),
+    ...(image.cdrom ? { iso: rel(image.cdrom) } : { disk: rel(image.path) }),
     boot: image.boot && { kernel: rel(image.boot.kernel), initrd: rel(image.boot.initrd), cmdline: image.boot.cmdline },
     readyMarker: image.readyMarker,
     guestAgent: image.guestAgent,
@@ -64,6 +66,7 @@ export function fromSidecar(s: Sidecar, qcow2Path: string): BaseImage {
   const dir = path.dirname(qcow2Path);
   const abs = (p: string) => path.resolve(dir, p);
   const image: BaseImage = { name: s.name, path: s.disk ? abs(s.disk) : qcow2Path, guestAgent: !!s.guestAgent };
+  if (s.iso) image.path = image.cdrom = abs(s.iso);
   if (s.boot) image.boot = { kernel: abs(s.boot.kernel), initrd: abs(s.boot.initrd), cmdline: s.boot.cmdline };
   if (s.readyMarker !== undefined) image.readyMarker = s.readyMarker;
   if (s.user) image.user = s.user;
@@ -87,6 +90,8 @@ export function parseSidecar(text: string, file: string): Sidecar {
   if (s.disk !== undefined && (typeof s.disk !== 'string' || !/^[a-z0-9][a-z0-9._-]*\.qcow2$/.test(s.disk))) {
     throw sidecarError(file, 'disk must be a .qcow2 file name in the cache dir');
   }
+  if (s.iso !== undefined && (typeof s.iso !== 'string' || !/^[a-z0-9][a-z0-9._-]*\.iso$/.test(s.iso) || s.disk !== undefined))
+    throw sidecarError(file, 'iso must be an .iso file name in the cache dir (an ISO image has no disk)');
   if (s.hardware !== undefined && (typeof s.hardware !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(s.hardware)))
     throw sidecarError(file, "hardware must be a profile's name, such as 'legacy-windows'");
   return s;

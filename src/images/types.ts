@@ -14,6 +14,11 @@ export interface BaseImage {
   name: string;
   /** Absolute path of the qcow2 base. */
   path: string;
+  /**
+   * An ISO image (src/images/iso.ts): the ISO file, booted as a read-only CD-ROM; `path` is this file too. There is no
+   * base disk to put an overlay on: the VM gets a blank disk of its own when asked (VmOptions.blankDisk), else none.
+   */
+  cdrom?: string;
   /** Present for built-in images that boot their kernel directly. */
   boot?: BootSpec;
   /** A regex source that the guest prints on its serial console once it is ready for input. */

@@ -18,8 +18,10 @@ export interface DomainSpec {
   name: string;
   /** Chosen by the caller, so that every later call can address this very domain. */
   uuid?: string;
-  /** The qcow2 overlay the VM writes to. */
-  disk: string;
+  /** The qcow2 overlay the VM writes to (of an ISO image: its blank disk, if any). */
+  disk?: string;
+  /** An ISO file, attached as a read-only CD-ROM and booted first. */
+  cdrom?: string;
   memoryMiB: number;
   cpus: number;
   accel: 'kvm' | 'tcg';
@@ -70,7 +72,9 @@ function osSection(spec: DomainSpec): string {
   const loader = firmware ? `    <loader type='rom' readonly='yes'>${esc(firmware)}</loader>\n` : '';
   const boot = spec.boot
     ? `    <kernel>${esc(spec.boot.kernel)}</kernel>\n    <initrd>${esc(spec.boot.initrd)}</initrd>\n    <cmdline>${esc(spec.boot.cmdline)}</cmdline>\n`
-    : `    <boot dev='hd'/>\n`;
+    : spec.cdrom
+      ? `    <boot dev='cdrom'/>\n    <boot dev='hd'/>\n`
+      : `    <boot dev='hd'/>\n`;
   return `  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n${loader}${boot}  </os>`;
 }
 
@@ -85,6 +89,8 @@ function cpuSection(spec: DomainSpec): string {
 
 const NIC_DEVICES: Record<Hardware['nic'], string> = { virtio: 'virtio-net-pci', e1000: 'e1000', rtl8139: 'rtl8139' };
 const DISK_TARGETS: Record<Hardware['disk'], string> = { virtio: "dev='vda' bus='virtio'", ide: "dev='hda' bus='ide'", sata: "dev='sda' bus='sata'" };
+/** The CD-ROM on a bus of the disk's kind: IDE beside an IDE disk, else SATA (old and new guests alike have its drivers). */
+const CDROM_TARGETS: Record<Hardware['disk'], string> = { virtio: "dev='sda' bus='sata'", ide: "dev='hdc' bus='ide'", sata: "dev='sdb' bus='sata'" };
 const VIDEO_MODELS: Record<Hardware['video'], string> = {
   virtio: "<model type='virtio' heads='1' primary='yes'/>",
   vga: "<model type='vga' vram='16384' heads='1' primary='yes'/>",
@@ -145,12 +151,7 @@ function devices(spec: DomainSpec): string {
   const agent = spec.guestAgent && hw.virtioExtras ? `    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n` : '';
   const virtioKeyboard = hw.virtioExtras ? `    <input type='keyboard' bus='virtio'/>\n` : '';
   return `  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2' discard='unmap'/>
-      <source file='${esc(spec.disk)}'/>
-      <target ${DISK_TARGETS[hw.disk]}/>
-    </disk>
-    <controller type='usb' model='${hw.usb}'/>
+${disks(spec, hw)}    <controller type='usb' model='${hw.usb}'/>
     <input type='tablet' bus='usb'/>
     <input type='keyboard' bus='ps2'/>
 ${virtioKeyboard}${graphics(spec)}    <video>${VIDEO_MODELS[hw.video]}</video>
@@ -162,6 +163,28 @@ ${virtioKeyboard}${graphics(spec)}    <video>${VIDEO_MODELS[hw.video]}</video>
 ${messagePort(spec)}${agent}    <panic model='isa'><address type='isa' iobase='0x505'/></panic>
     <memballoon model='none'/>
   </devices>`;
+}
+
+/** The VM's disk (none for an ISO booted without a blank disk), and the ISO as a read-only CD-ROM. */
+function disks(spec: DomainSpec, hw: Hardware): string {
+  const disk = spec.disk
+    ? `    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' discard='unmap'/>
+      <source file='${esc(spec.disk)}'/>
+      <target ${DISK_TARGETS[hw.disk]}/>
+    </disk>
+`
+    : '';
+  const cdrom = spec.cdrom
+    ? `    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='${esc(spec.cdrom)}'/>
+      <target ${CDROM_TARGETS[hw.disk]}/>
+      <readonly/>
+    </disk>
+`
+    : '';
+  return disk + cdrom;
 }
 
 /** ttyS1 on a unix socket QEMU listens on: the host connects (and reconnects after a QEMU restart). */

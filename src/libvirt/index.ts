@@ -10,6 +10,7 @@ export { removeStaleVms } from './stale.js';
 export { currentOwner, ownerFilePath, readDomainXml, writeOwnerFile } from './owner.js';
 export { hostSize } from './host.js';
 export { createOverlay } from './overlay.js';
+export { createBlankDisk } from './blank-disk.js';
 export { checkSnapshotName } from './snapshot-name.js';
 export { GuestNetwork, DEFAULT_GUEST_NETWORK, guestNetworkAvailable } from './guest-network.js';
 export { readSaveImage, rewriteSaveImageXml, type SaveImageHeader } from './save-image.js';
