@@ -203,7 +203,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     let resources = planned.resources;
     if (!warm) {
       if (req.image.cdrom) await createBlankDiskFor(req, overlay);
-      else await createOverlay(req.image.path, overlay);
+      else await createOverlay(req.image.path, overlay, req.image.format);
       timer.mark('overlay');
       resources = await defineAndStart(domain, plans, overlay, req.log, timer);
     }

@@ -7,6 +7,7 @@ export { startRecording, type Recording } from './test-recording.js';
 export { openViewer, viewerRequested, type Viewer } from './viewer.js';
 export { runDir } from './state-directories.js';
 export { decideAccel } from './accel.js';
+export { importDomain, isDomainSpec } from './domain-source.js';
 export { ExhibitVm, exhibitDirectory, type ExhibitVmFound } from './exhibit-vm.js';
 export {
   compareScreenshots,

@@ -18,6 +18,7 @@ import { checkVmOptions, vmHardware, type VmOptions } from './vm-options.js';
 import { checkDemoOptions, type DemoOptions } from './demo-options.js';
 import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
+import { domainImage, isDomainSpec } from './domain-source.js';
 
 export type { DemoOptions };
 
@@ -123,9 +124,12 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     }
   }
 
-  private async boot(imageName: string, options: VmOptions): Promise<Vm> {
-    const { kernelArgs, bootTimeout, blankDiskBytes } = checkVmOptions(options);
-    const cached = await this.cache.ensure(imageName);
+  private async boot(imageName: string, given: VmOptions): Promise<Vm> {
+    const { kernelArgs, bootTimeout, blankDiskBytes } = checkVmOptions(given);
+    // An existing domain gives the defaults the user's options leave out (domain-source.ts).
+    const { image: cached, options } = isDomainSpec(imageName)
+      ? await domainImage(this.cache, imageName, given, this.log)
+      : { image: await this.cache.ensure(imageName), options: given };
     const hardware = vmHardware(options, cached.hardware);
     if (blankDiskBytes !== undefined && !cached.cdrom)
       throw new UsageError(`blankDisk is for ISO images; ${imageName} boots from a disk of its own`, 'remove blankDisk, or boot an ISO image (file:PATH)');

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { ImageCache, imageCacheName } from '../images/index.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
-import { runDir } from '../api/internal.js';
+import { importDomain, isDomainSpec, runDir } from '../api/internal.js';
+import { createLogger } from '../log.js';
 import { doctor } from './doctor.js';
 import { parseDuration } from './duration.js';
 import { registerExhibit } from './exhibit.js';
@@ -62,11 +63,16 @@ images
     console.log(`[${name}] ready: ${image.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   });
 images
-  .command('import <file>')
-  .description('convert a local disk file (qcow2, raw, vmdk, vdi) into the cache once, and print the image name to use')
-  .action(async (file: string) => {
-    const image = await new ImageCache().importFile(file);
-    console.log(image.name);
+  .command('import <source>')
+  .description(
+    'convert a local disk file (qcow2, raw, vmdk, vdi) into the cache once, or record an existing libvirt domain (domain:NAME; its disk is never copied); print the image name to use',
+  )
+  .action(async (source: string) => {
+    if (!isDomainSpec(source)) return console.log((await new ImageCache().importFile(source)).name);
+    const { image, found } = await importDomain(new ImageCache(), source, createLogger('images'));
+    const profile = found.hardware?.profile ?? 'modern-linux';
+    console.error(`${image.name}: ${found.disk.path} (${found.disk.format}, never copied), ${profile}, ${found.memoryMiB} MiB, ${found.cpus} vCPUs`);
+    console.log(source);
   });
 images
   .command('list')

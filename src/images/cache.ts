@@ -27,6 +27,8 @@ import { isRecipe, recipeSource, recipeSummary, resolveRecipe, type ImageRecipe,
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import { ISO_NAME_RE, checkIso, copyIsoInto, isoImageName, looksLikeIso } from './iso.js';
 import type { BaseImage } from './types.js';
+import { DOMAIN_PREFIX, domainImageName, domainSpecName, isDomainSource, type DomainSource } from './domain-image.js';
+import { UsageError } from '../errors.js';
 
 export interface ImageCacheOptions {
   /** Cache dir; default $XDG_CACHE_HOME/demotool/images (read when the cache is constructed). */
@@ -126,6 +128,7 @@ export class ImageCache {
   async ensure(spec: string | ImageRecipe, options: EnsureOptions = {}): Promise<BaseImage> {
     if (isRecipe(spec)) return this.ensureRecipe(spec, options);
     const file = localFilePath(spec);
+    if (!file) await this.refuseDomain(spec);
     const image = file ? await this.importFile(file) : await this.ensureNamed(spec, options);
     await this.markUsed(image.name);
     return image;
@@ -205,6 +208,47 @@ export class ImageCache {
       await Promise.all([tmp, out].map((p) => fs.rm(p, { force: true })));
       throw e;
     }
+  }
+
+  /**
+   * Records an existing libvirt domain's disk as the image `domain-NAME` (found through libvirt
+   * by the API layer): a sidecar that points to the disk, which is never copied, written or
+   * deleted. Recorded again at each boot, so the entry follows the domain and its last use is
+   * the sidecar's mtime.
+   */
+  async recordDomain(source: DomainSource, meta: { hardware?: string; memoryMiB?: number } = {}): Promise<BaseImage> {
+    const name = domainImageName(source.domain);
+    const image: BaseImage = { name, path: source.path, format: source.format, guestAgent: false, ...meta };
+    await fs.mkdir(this.dir, { recursive: true });
+    const files = imageFiles(this.dir, name);
+    const release = await acquireBuildLock(this.dir, files.lock, name, this.log);
+    try {
+      await writeSidecar(files.sidecar, { ...toSidecar(image, 'domain'), disk: undefined, source });
+    } finally {
+      await release().catch(() => undefined);
+    }
+    return image;
+  }
+
+  /** The domain an entry stands for, if `name` is a domain's entry. */
+  private async domainEntry(name: string): Promise<DomainSource | undefined> {
+    const source = (await this.readSidecarOrUndefined(name))?.source;
+    return isDomainSource(source) ? source : undefined;
+  }
+
+  /** A domain is found through libvirt, which this layer does not use: the API layer boots it (see recordDomain). */
+  private async refuseDomain(spec: string): Promise<void> {
+    let domain = domainSpecName(spec);
+    try {
+      domain ??= (await this.domainEntry(cacheName(spec)))?.domain;
+    } catch {
+      return; // not a name the cache knows: ensureNamed says why
+    }
+    if (domain !== undefined)
+      throw new UsageError(
+        `${JSON.stringify(spec)} is an existing libvirt domain's disk: the image cache can't boot it by itself`,
+        `boot it as demo.vm('${DOMAIN_PREFIX}${domain}'), which checks the domain through libvirt each time`,
+      );
   }
 
   /**
@@ -298,8 +342,9 @@ export class ImageCache {
     for (const name of [...names].sort()) {
       const file = await this.currentDisk(name);
       const st = await fs.stat(file).catch(() => undefined);
-      if (!st) continue;
-      const item: CachedImage = { name, path: file, sizeBytes: st.size, ...(await this.history(name)) };
+      // A domain's entry is listed even when its disk is gone, so it can be seen and removed.
+      if (!st && !(await this.domainEntry(name))) continue;
+      const item: CachedImage = { name, path: file, sizeBytes: st?.size ?? 0, ...(await this.history(name)) };
       if (options.validate) item.valid = (await this.validate(name)).ok;
       out.push(item);
     }
@@ -312,7 +357,10 @@ export class ImageCache {
    */
   private async history(name: string): Promise<{ source: string; lastUsed?: Date; hardware?: string }> {
     const sidecar = await this.readSidecarOrUndefined(name);
-    const source = sidecar?.source?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : builtBy(sidecar)) : 'placed by hand');
+    const origin = sidecar?.source;
+    const source = isDomainSource(origin)
+      ? `${DOMAIN_PREFIX}${origin.domain}`
+      : (origin?.path ?? (sidecar ? (isBuiltIn(name) ? 'built-in' : builtBy(sidecar)) : 'placed by hand'));
     const lastUsed = sidecar && (await fs.stat(imageFiles(this.dir, name).sidecar).catch(() => undefined))?.mtime;
     return { source: sidecar?.iso ? `ISO ${source}` : source, ...(lastUsed && { lastUsed }), ...(sidecar?.hardware && { hardware: sidecar.hardware }) };
   }
@@ -349,6 +397,8 @@ export class ImageCache {
     await fs.mkdir(this.dir, { recursive: true });
     const release = await acquireBuildLock(this.dir, imageFiles(this.dir, name).lock, name, this.log);
     try {
+      // A domain's entry owns no file but its sidecar: the disk is the domain's, never deleted.
+      if (await this.domainEntry(name)) return await fs.rm(imageFiles(this.dir, name).sidecar, { force: true });
       const disks = [...(await this.builds(name)).values()]
         .flat()
         .filter((f) => f.endsWith('.qcow2'))
@@ -389,6 +439,8 @@ export class ImageCache {
 
   /** Full check; `structural` skips the recipe version (is the old image still usable?). */
   private async check(name: string, structural = false): Promise<Checked> {
+    const domain = await this.domainEntry(name);
+    if (domain) return (await exists_(domain.path)) ? { ok: true } : { ok: false, reason: `${domain.path}, the disk of domain ${domain.domain}, is missing` };
     // The sidecar first: it names the disk (a built-in image without one is broken).
     if (isBuiltIn(name) || (await exists_(imageFiles(this.dir, name).sidecar))) {
       const sidecar = await this.checkSidecar(name);

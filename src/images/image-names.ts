@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { xdgCache } from 'xdg-basedir';
 import { UsageError } from '../errors.js';
+import { domainImageName, domainSpecName } from './domain-image.js';
 
 /** Images demotool builds itself. A virt-builder template is named `virt-builder:TEMPLATE`. */
 export const builtInImageNames = ['tiny', 'debian-12-desktop'] as const;
@@ -26,7 +27,7 @@ const NAME_RE = /^[a-z0-9][a-z0-9.-]*$/;
 
 const NAMES_HINT =
   `built-in images: ${builtInImageNames.join(', ')}; a virt-builder template is written ` +
-  `${VIRT_BUILDER_PREFIX}TEMPLATE (e.g. ${VIRT_BUILDER_PREFIX}fedora-42; \`virt-builder --list\` lists them); a local disk file is written file:PATH`;
+  `${VIRT_BUILDER_PREFIX}TEMPLATE (e.g. ${VIRT_BUILDER_PREFIX}fedora-42; \`virt-builder --list\` lists them); a local disk file is written file:PATH; an existing libvirt domain's disk domain:NAME`;
 
 export function assertImageName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > 100 || name.includes('..')) {
@@ -42,6 +43,8 @@ export function assertImageName(name: unknown): asserts name is string {
 export function cacheName(spec: unknown): string {
   if (typeof spec === 'string' && spec.startsWith('file:'))
     throw new UsageError(`${JSON.stringify(spec)}: a local file has no cache name until it is imported`, 'use the name `demotool images import FILE` prints');
+  const domain = typeof spec === 'string' ? domainSpecName(spec) : undefined;
+  if (domain !== undefined) return domainImageName(domain);
   if (typeof spec === 'string' && spec.startsWith(VIRT_BUILDER_PREFIX)) {
     const template = spec.slice(VIRT_BUILDER_PREFIX.length);
     assertImageName(template);
@@ -93,7 +96,7 @@ export function closestBuiltIn(name: string): BuiltInImageName | undefined {
 }
 
 /** What an image name stands for. `cached`: an image of that name is in the cache (built before, or placed by hand). */
-export type ImageNameKind = 'built-in' | 'virt-builder' | 'virt-builder-bare' | 'cached';
+export type ImageNameKind = 'built-in' | 'virt-builder' | 'virt-builder-bare' | 'cached' | 'domain';
 
 /**
  * Decides, from the name alone (no network, no build), what `spec` names; an unknown name
@@ -103,6 +106,7 @@ export type ImageNameKind = 'built-in' | 'virt-builder' | 'virt-builder-bare' | 
  */
 export function imageNameKind(spec: unknown, isCached: (name: string) => boolean = () => false): ImageNameKind {
   const name = cacheName(spec);
+  if (typeof spec === 'string' && domainSpecName(spec) !== undefined) return 'domain';
   if (spec !== name) return 'virt-builder';
   if (isBuiltIn(name)) return 'built-in';
   // Only its recipe can build a recipe image: by name, it must be in the cache.

@@ -5,3 +5,4 @@ export { ImageBuildError, ImageInUseError, ImageValidationError, type ImageError
 export type { BuildProgress, VirtBuilderOptions } from './builders/types.js';
 export type { BaseImage, BootSpec } from './types.js';
 export { imageRecipeSchema, type ImageRecipe } from './recipe.js';
+export { domainSpecName, type DomainSource } from './domain-image.js';

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LocalSource } from './local-file.js';
 import type { RecipeSummary } from './recipe.js';
+import { isDomainSource, type DomainSource } from './domain-image.js';
 import type { BaseImage } from './types.js';
 
 /**
@@ -35,8 +36,11 @@ export interface Sidecar {
   hardware?: string;
   /** A recipe's image: its base, packages, files (guest paths) and first-boot commands. Its name holds the recipe's hash. */
   imageRecipe?: RecipeSummary;
-  /** A local disk file's image (builder 'file'): the file it was converted from, its sha256, format and size. */
-  source?: LocalSource;
+  /**
+   * A local disk file's image (builder 'file'): the file it was converted from, its sha256, format and size.
+   * An existing domain's entry (builder 'domain'): the domain, and its disk, which is the image's disk itself (never copied).
+   */
+  source?: LocalSource | DomainSource;
 }
 
 /** What built-in images of earlier recipes, whose sidecars don't say, are given by default. */
@@ -65,7 +69,9 @@ export function toSidecar(image: BaseImage, builder: string, builtAt = new Date(
 export function fromSidecar(s: Sidecar, qcow2Path: string): BaseImage {
   const dir = path.dirname(qcow2Path);
   const abs = (p: string) => path.resolve(dir, p);
-  const image: BaseImage = { name: s.name, path: s.disk ? abs(s.disk) : qcow2Path, guestAgent: !!s.guestAgent };
+  const domainDisk = isDomainSource(s.source) ? s.source : undefined;
+  const image: BaseImage = { name: s.name, path: s.disk ? abs(s.disk) : (domainDisk?.path ?? qcow2Path), guestAgent: !!s.guestAgent };
+  if (domainDisk) image.format = domainDisk.format;
   if (s.iso) image.path = image.cdrom = abs(s.iso);
   if (s.boot) image.boot = { kernel: abs(s.boot.kernel), initrd: abs(s.boot.initrd), cmdline: s.boot.cmdline };
   if (s.readyMarker !== undefined) image.readyMarker = s.readyMarker;
@@ -92,6 +98,8 @@ export function parseSidecar(text: string, file: string): Sidecar {
   }
   if (s.iso !== undefined && (typeof s.iso !== 'string' || !/^[a-z0-9][a-z0-9._-]*\.iso$/.test(s.iso) || s.disk !== undefined))
     throw sidecarError(file, 'iso must be an .iso file name in the cache dir (an ISO image has no disk)');
+  if (isDomainSource(s.source) && !(path.isAbsolute(s.source.path) && ['qcow2', 'raw'].includes(s.source.format)))
+    throw sidecarError(file, "a domain's source needs the absolute path of its disk and its format (qcow2 or raw)");
   if (s.hardware !== undefined && (typeof s.hardware !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(s.hardware)))
     throw sidecarError(file, "hardware must be a profile's name, such as 'legacy-windows'");
   return s;

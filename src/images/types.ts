@@ -12,8 +12,10 @@ export interface BootSpec {
 export interface BaseImage {
   /** The name users write: 'tiny', 'debian-12-desktop', 'fedora-42'. */
   name: string;
-  /** Absolute path of the qcow2 base. */
+  /** Absolute path of the base disk: a qcow2 in the cache, or an existing domain's own disk (see `format`). */
   path: string;
+  /** The base disk's format when it is not qcow2: an existing domain's raw disk. */
+  format?: 'qcow2' | 'raw';
   /**
    * An ISO image (src/images/iso.ts): the ISO file, booted as a read-only CD-ROM; `path` is this file too. There is no
    * base disk to put an overlay on: the VM gets a blank disk of its own when asked (VmOptions.blankDisk), else none.

@@ -14,3 +14,4 @@ export { createBlankDisk } from './blank-disk.js';
 export { checkSnapshotName } from './snapshot-name.js';
 export { GuestNetwork, DEFAULT_GUEST_NETWORK, guestNetworkAvailable } from './guest-network.js';
 export { readSaveImage, rewriteSaveImageXml, type SaveImageHeader } from './save-image.js';
+export { inspectExistingDomain, type ExistingDomain } from './existing-domain.js';

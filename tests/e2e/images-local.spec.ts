@@ -13,6 +13,7 @@ import path from 'node:path';
 import { startDemo } from '../../src/index.js';
 import { UsageError } from '../../src/errors.js';
 import { ImageCache, ImageValidationError } from '../../src/images/index.js';
+import { bootableDisk } from './support/bootable-disk.js';
 
 test.describe.configure({ timeout: 5 * 60_000 });
 
@@ -125,35 +126,10 @@ test("a write through the VM's overlay reaches neither the user's file nor the c
   await expect(cache.remove(image.name)).rejects.toMatchObject({ code: 'EIMAGEINUSE' });
 });
 
-/**
- * A disk that boots by itself: tiny's kernel and initrd on a FAT file system with syslinux
- * (tiny's own disk is blank; it boots by direct kernel boot). Needs syslinux, mtools and dosfstools.
- */
-async function bootableDisk(format: 'qcow2' | 'raw'): Promise<string> {
-  const tiny = await new ImageCache().ensure('tiny');
-  const raw = path.join(work, `bootable-${format}.raw`);
-  await fs.writeFile(raw, '');
-  await fs.truncate(raw, 64 * 2 ** 20);
-  await execa('mkfs.vfat', ['-n', 'TINY', raw]);
-  await execa('syslinux', ['--install', raw]);
-  const cfg = path.join(work, 'syslinux.cfg');
-  await fs.writeFile(cfg, `DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initrd ${tiny.boot!.cmdline}\n`);
-  for (const [from, to] of [
-    [tiny.boot!.kernel, 'vmlinuz'],
-    [tiny.boot!.initrd, 'initrd'],
-    [cfg, 'syslinux.cfg'],
-  ] as const)
-    await execa('mcopy', ['-i', raw, from, `::${to}`]);
-  if (format === 'raw') return raw;
-  const qcow2 = path.join(work, 'bootable.qcow2');
-  await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2]);
-  return qcow2;
-}
-
 for (const format of ['qcow2', 'raw'] as const) {
   test(`a ${format} file boots as file:PATH, and what the guest writes to its disk never reaches the file`, async ({}, info) => {
     test.setTimeout(6 * 60_000);
-    const file = await bootableDisk(format);
+    const file = await bootableDisk(work, format);
     const before = await sha256(file);
     const imageCache = new ImageCache({ dir });
     let cached = '';
