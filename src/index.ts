@@ -17,6 +17,7 @@ export {
   type EnsureOptions,
   type CachedImage,
   type BuildProgress,
+  type ImageRecipe,
 } from './images/index.js';
 export type { ImageErrorDetails, Validation, VirtBuilderOptions } from './images/index.js';
 export type { Logger, LogFields } from './log.js';

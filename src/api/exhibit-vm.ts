@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ImageCache } from '../images/index.js';
+import { ImageCache, type ImageRecipe } from '../images/index.js';
 import { DEFAULT_GUEST_NETWORK, Domain, GuestNetwork, Virsh, VmError, readDomainXml, type Resources } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
@@ -21,7 +21,7 @@ import { stateDir } from './state-directories.js';
 import { vncSocketDir, vncSocketPath } from './vnc-access.js';
 
 /** Where the exhibit's VM comes from: an existing libvirt domain, run as it is, or an image demotool defines a VM from. */
-export type ExhibitVmSource = { domain: string } | { image: string; name: string };
+export type ExhibitVmSource = { domain: string } | { image: string | ImageRecipe; name: string };
 
 export interface ExhibitVmSpec {
   source: ExhibitVmSource;
@@ -87,7 +87,7 @@ export class ExhibitVm implements WatchedVm {
     return { vm: await ExhibitVm.boot(spec, name, image, virsh), found: 'booted' };
   }
 
-  private static async boot(spec: ExhibitVmSpec, name: string, imageName: string, virsh: Virsh): Promise<ExhibitVm> {
+  private static async boot(spec: ExhibitVmSpec, name: string, imageName: string | ImageRecipe, virsh: Virsh): Promise<ExhibitVm> {
     const cache = new ImageCache({ log: spec.log.child('images') });
     const image = await cache.ensure(imageName);
     const kernelArgs = image.boot ? guestMonitorArgs({ transport: spec.transport }, 'closed', DEFAULT_GUEST_API) : [];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ImageCache } from '../images/index.js';
+import { ImageCache, type ImageRecipe } from '../images/index.js';
 import { joinSections, OutputDirectoryError, type RecordingResult } from '../record/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
@@ -101,7 +101,8 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   }
 
   /**
-   * Boots a VM from `image` (a built-in image name or a virt-builder template) through a
+   * Boots a VM from `image` (an image name such as 'tiny', or a recipe: README "Your own image:
+   * recipes"; a recipe's image is built first when the cache has none) through a
    * qcow2 overlay, and returns once it is ready for input. The whole boot takes at most
    * `options.bootTimeout` (default `Timeouts.boot`). With a body: the VM is removed when the
    * body ends, however it ends.
@@ -109,13 +110,15 @@ export class DemoSession implements VmOwner, AsyncDisposable {
    * @throws {@link UsageError} for a bad option (before anything happens); {@link BootError}
    * when the boot fails or is not ready in time (the VM is already gone); whatever the body throws.
    */
-  vm(image: string, options?: VmOptions): Promise<Vm>;
-  vm<T>(image: string, body: (vm: Vm) => Promise<T>): Promise<T>;
-  vm<T>(image: string, options: VmOptions, body: (vm: Vm) => Promise<T>): Promise<T>;
-  async vm<T>(image: string, a?: VmOptions | ((vm: Vm) => Promise<T>), b?: (vm: Vm) => Promise<T>): Promise<Vm | T> {
+  vm(image: string | ImageRecipe, options?: VmOptions): Promise<Vm>;
+  vm<T>(image: string | ImageRecipe, body: (vm: Vm) => Promise<T>): Promise<T>;
+  vm<T>(image: string | ImageRecipe, options: VmOptions, body: (vm: Vm) => Promise<T>): Promise<T>;
+  async vm<T>(image: string | ImageRecipe, a?: VmOptions | ((vm: Vm) => Promise<T>), b?: (vm: Vm) => Promise<T>): Promise<Vm | T> {
     const options = typeof a === 'function' ? {} : (a ?? {});
     const body = typeof a === 'function' ? a : b;
-    const vm = await this.boot(image, options);
+    // A recipe: the options are checked before its image is built (or found), then the VM boots that image by name.
+    if (typeof image !== 'string') checkVmOptions(options);
+    const vm = await this.boot(typeof image === 'string' ? image : (await this.cache.ensure(image)).name, options);
     if (!body) return vm;
     try {
       return await body(vm);

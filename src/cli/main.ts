@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Command } from 'commander';
 import { ImageCache, imageCacheName } from '../images/index.js';
+import { buildSpec } from './build-spec.js';
 import { Virsh, removeStaleVms } from '../libvirt/index.js';
 import { importDomain, isDomainSpec, runDir } from '../api/internal.js';
 import { createLogger } from '../log.js';
@@ -43,14 +44,17 @@ program
 
 const images = program.command('images').description('the base image cache');
 images
-  .command('build <name>')
-  .description('build (or validate) a base image: tiny, debian-12-desktop, or a virt-builder template like virt-builder:fedora-42')
+  .command('build [name]')
+  .description('build (or validate) a base image: tiny, debian-12-desktop, a virt-builder template like virt-builder:fedora-42, or a recipe (--recipe FILE)')
+  .option('--recipe <file>', 'a recipe in YAML: a built-in image plus packages, files and first-boot commands (README, "Your own image: recipes")')
   .option('--rebuild', 'build it again; VMs running on the old build keep it until they are gone')
-  .action(async (name: string, opts: { rebuild?: boolean }) => {
+  .action(async (given: string | undefined, opts: { rebuild?: boolean; recipe?: string }) => {
+    const spec = await buildSpec(given, opts.recipe);
+    const name = typeof spec === 'string' ? spec : `recipe ${opts.recipe}`;
     const cache = new ImageCache();
     const started = Date.now();
-    const before = opts.rebuild ? (await cache.list()).find((i) => i.name === imageCacheName(name))?.path : undefined;
-    const image = await cache.ensure(name, {
+    const before = opts.rebuild && typeof spec === 'string' ? (await cache.list()).find((i) => i.name === imageCacheName(spec))?.path : undefined;
+    const image = await cache.ensure(spec, {
       rebuild: !!opts.rebuild,
       onProgress: ({ step, percent }) => console.log(`[${name}] ${step}${percent !== undefined ? ` ${Math.round(percent)}%` : ''}`),
     });

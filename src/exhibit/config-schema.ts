@@ -4,13 +4,15 @@
  * here), so it means exactly what `vm.watchdog(options)` means; its durations may be written
  * '15s', '12m', '500ms' and are converted to milliseconds before that schema sees them.
  */
+import { imageRecipeSchema } from '../images/index.js';
 import { z } from '../option-schema.js';
 import { watchdogOptionsSchema } from '../watchdog/index.js';
 
 const vmSchema = z
   .strictObject({
     domain: z.string().min(1).optional(),
-    image: z.string().min(1).optional(),
+    // An image's name, or a recipe (README, "Your own image: recipes"; host files relative to the daemon's working directory).
+    image: z.union([z.string().min(1), imageRecipeSchema]).optional(),
     name: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/, 'a VM name: letters, digits, . _ -, starting with a letter or digit, at most 48 characters')

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 import { parseOptions, z } from '../option-schema.js';
 import { recipeImageName } from './image-names.js';
@@ -77,6 +78,24 @@ export function parseRecipe(value: unknown): ImageRecipe {
   for (const p of Object.keys(recipe.files ?? {}))
     if (!guestPath.safeParse(p).success)
       throw new UsageError(`image recipe option files: ${JSON.stringify(p)} is not an absolute guest path of a file`, RECIPE_HINT);
+  return recipe;
+}
+
+/** A recipe in a YAML file, checked; its host files are named relative to the file. */
+export async function loadRecipeFile(file: string): Promise<ImageRecipe> {
+  const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`recipe file ${file}: ${e.code === 'ENOENT' ? 'does not exist' : e.message}`, RECIPE_HINT);
+  });
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (e) {
+    throw new UsageError(`recipe file ${file} is not YAML: ${(e as Error).message}`, RECIPE_HINT);
+  }
+  const recipe = parseRecipe(value);
+  const dir = path.dirname(path.resolve(file));
+  if (recipe.files)
+    recipe.files = Object.fromEntries(Object.entries(recipe.files).map(([g, src]) => [g, typeof src === 'string' ? path.resolve(dir, src) : src]));
   return recipe;
 }
 
