@@ -10,6 +10,7 @@ import { createLogger } from '../log.js';
 import { doctor } from './doctor.js';
 import { parseDuration } from './duration.js';
 import { registerExhibit } from './exhibit.js';
+import { registerNetwork } from './network.js';
 import { formatMiB } from './image-size.js';
 import { packageRoot, packageVersion } from './package-root.js';
 
@@ -111,6 +112,7 @@ program
   });
 
 registerExhibit(program);
+registerNetwork(program);
 
 program.parseAsync().catch((e: Error) => {
   console.error(`demotool: ${e.message}`);

@@ -26,6 +26,12 @@ export async function archiveService(file: string): Promise<Service> {
       e,
     );
   }
+  if (index.size === 0)
+    throw new NetworkError(
+      'ENETARCHIVE',
+      `the archive ${file} holds no WARC response records`,
+      'is it a WARC or WACZ capture of the site? (`npx warcio index` lists its records)',
+    );
   return {
     kind: 'archive',
     answer: (request) => replay(index, request),

@@ -94,8 +94,12 @@ async function send(res: ServerResponse, answer: Answer): Promise<number> {
   const size = Buffer.isBuffer(answer.body) ? answer.body.length : answer.body.size;
   const headers = answer.headers.filter(([name]) => name.toLowerCase() !== 'content-length').flat();
   res.writeHead(answer.status, answer.statusText, [...headers, 'Content-Length', String(size)]);
-  if (Buffer.isBuffer(answer.body) || res.req.method === 'HEAD') {
-    res.end(Buffer.isBuffer(answer.body) ? answer.body : undefined);
+  if (res.req.method === 'HEAD') {
+    res.end();
+    return 0;
+  }
+  if (Buffer.isBuffer(answer.body)) {
+    res.end(answer.body);
     return size;
   }
   await new Promise<void>((resolve, reject) => {

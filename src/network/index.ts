@@ -4,9 +4,8 @@
  * unless a record service is configured.
  */
 export { NetworkError } from './errors.js';
-export { LocalCa, defaultCaDir } from './local-ca.js';
-export type { MockHandler, MockRequest, MockResponse } from './mock.js';
+export { LocalCa } from './local-ca.js';
 export { NetworkServices, type NetworkServicesOptions } from './network-services.js';
 export { formatRequestReport, summarizeRequestLog, type RequestReport } from './report.js';
-export type { RequestLogEntry, RequestOutcome } from './request-log.js';
+export type { RequestLogEntry } from './request-log.js';
 export { parseServiceMap, type MockRoute, type ServiceMap, type ServiceSpec } from './service-map.js';

@@ -31,7 +31,7 @@ export function recordService(warcFile: string, upstream: string | undefined, ho
     kind: 'record',
     async answer(request: GuestRequest): Promise<Answer> {
       if (writeError) throw new NetworkError('ENETRECORD', `can't write ${warcFile}: ${writeError.message}`);
-      const target = upstream ? new URL(request.url.pathname.slice(1) + request.url.search, upstream.endsWith('/') ? upstream : `${upstream}/`) : request.url;
+      const target = targetOf(request.url, upstream);
       const answer = await forward(request, target);
       const [req, res] = warcRecords(request, answer);
       queue = queue.then(() => append(out, req)).then(() => append(out, res));
@@ -44,6 +44,17 @@ export function recordService(warcFile: string, upstream: string | undefined, ho
       await once(out, 'close');
     },
   };
+}
+
+/**
+ * Where the request goes: `upstream` + the path, or the live site over https whatever the guest
+ * used (an old guest's http, or TLS it can no longer speak, becomes today's https on the host).
+ */
+function targetOf(url: URL, upstream: string | undefined): URL {
+  if (upstream) return new URL(url.pathname.slice(1) + url.search, upstream.endsWith('/') ? upstream : `${upstream}/`);
+  const live = new URL(url);
+  live.protocol = 'https:';
+  return live;
 }
 
 /** The request sent on as it came (its hop-by-hop headers dropped, Host set to the target's), its answer read whole. */
