@@ -70,7 +70,7 @@ images
 images
   .command('import <source>')
   .description(
-    'convert a local disk file (qcow2, raw, vmdk, vdi) into the cache once, or record an existing libvirt domain (domain:NAME; its disk is never copied); print the image name to use',
+    'convert a local disk file (qcow2, raw, vmdk, vdi) into the cache once, copy an ISO there (found by its content; booted as a CD), or record an existing libvirt domain (domain:NAME; its disk is never copied); print the image name to use',
   )
   .action(async (source: string) => {
     if (!isDomainSpec(source)) return console.log((await new ImageCache().importFile(source)).name);
