@@ -77,8 +77,10 @@ async function dependencyClosure(ctx: BuildContext, wanted: string[]): Promise<s
         timeout: 120_000,
       },
     );
-    if (r.failed) throw packageError(ctx, `apt-cache depends failed: ${lastLine(r.stderr)}`, r);
-    const { found, depends } = parseDepends(r.stdout);
+    // apt-cache fails only when it knows none of them; otherwise it skips the unknown ones.
+    const noneKnown = r.failed && /No packages found/.test(r.stderr);
+    if (r.failed && !noneKnown) throw packageError(ctx, `apt-cache depends failed: ${lastLine(r.stderr)}`, r);
+    const { found, depends } = parseDepends(noneKnown ? '' : r.stdout);
     const missing = next.filter((p) => !found.has(p));
     if (missing.length) throw packageError(ctx, `no package ${missing.join(', ')} in the host's apt sources`);
     for (const p of next) seen.add(p);
