@@ -59,7 +59,7 @@ async function define(name: string, disk: Parameters<typeof domainXml>[1], legac
   await virsh('define', file);
 }
 
-/** What must stay as it was: the definition, the disk's bytes, owner and mode, the snapshots (libvirt's and qcow2's own). */
+/** What must stay as it was: the definition, the disk's bytes, owner, mode and extended attributes, the snapshots (libvirt's and qcow2's own). */
 async function sourceState(name: string, disk: string) {
   const st = await fs.stat(disk);
   return {
@@ -67,6 +67,8 @@ async function sourceState(name: string, disk: string) {
     inactiveXml: (await virsh('dumpxml', '--inactive', name)).stdout,
     sha256: await sha256(disk),
     owner: `${st.uid}:${st.gid} ${st.mode.toString(8)}`,
+    // libvirt may label the files a VM uses (remembering the owner in xattrs): none may stay behind.
+    xattrs: (await execa('getfattr', ['-d', '-m', '-', '--absolute-names', disk])).stdout,
     snapshots: (await virsh('snapshot-list', name, '--name')).stdout,
     qcow2Snapshots: (await execa('qemu-img', ['snapshot', '-U', '-l', disk])).stdout,
     state: (await virsh('domstate', name)).stdout.trim(),
