@@ -16,6 +16,7 @@ import { UsageError } from '../../src/errors.js';
 import { ImageCache, ImageValidationError } from '../../src/images/index.js';
 import { runDir } from '../../src/api/internal.js';
 import { libvirtUri } from '../../src/libvirt/index.js';
+import { domains, runFiles } from './support/host.js';
 
 test.describe.configure({ timeout: 6 * 60_000 });
 
@@ -129,12 +130,54 @@ test('without blankDisk the VM has only its CD: no disk in the domain, none in t
       expect(existsSync(path.join(runDir(), `${vm.name}.qcow2`))).toBe(false);
       const answer = await ask(vm, `echo DISKS-$(ls /sys/block | grep -c '^[vsh]d')-cd=$(grep -o 'demotool.booted-from=[a-z-]*' /proc/cmdline)`, 'DISKS-');
       expect(answer).toContain(`DISKS-0-cd=${FROM_CD}`);
+      // QEMU holds the cached ISO open: it can't be removed under the VM.
+      await expect(imageCache.remove(vm.image.name)).rejects.toMatchObject({ code: 'EIMAGEINUSE' });
     }),
   );
   // The same ISO again is the same cached image, not copied again.
   const again = await imageCache.ensure(`file:${iso}`);
   expect(again.name).toBe(`iso-${(await sha256(iso)).slice(0, 16)}`);
   expect((await imageCache.list()).map((i) => i.name)).toEqual([again.name]);
+});
+
+test('a failed boot removes the blank disk with the VM', async ({}, info) => {
+  const iso = await bootableIso();
+  const imageCache = new ImageCache({ dir });
+  const error = await startDemo('iso-fails', { outputDir: info.outputPath('v'), imageCache }, (demo) =>
+    demo.vm(`file:${iso}`, { accel: 'tcg', resources: { memoryMiB: 512 }, blankDisk: '64M', bootTimeout: 1500 }, async () => undefined),
+  ).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'EBOOTTIMEOUT' });
+  const vm = /VM (demo-iso-fails-[a-z0-9]+) /.exec((error as Error).message)?.[1];
+  expect(vm).toBeTruthy();
+  expect(await domains()).not.toContain(vm);
+  expect(runFiles(vm!)).toEqual([]);
+});
+
+test('Ctrl-C (SIGINT) mid-boot removes the VM and its blank disk', async ({}, info) => {
+  const iso = await bootableIso();
+  // Imported first, so the run defines its VM at once.
+  await new ImageCache({ dir }).ensure(`file:${iso}`);
+  const script = path.join(import.meta.dirname, 'support', 'boot-iso.ts');
+  const child = execa(process.execPath, ['--import', 'tsx', script, 'iso-interrupted', iso, dir], {
+    reject: false,
+    all: true,
+    env: { OUT_DIR: info.outputPath('v'), TEST_PARALLEL_INDEX: '' },
+  });
+  let vm: string | undefined;
+  for (let i = 0; i < 600 && !vm; i++) {
+    vm = (await domains()).find((d) => d.startsWith('demo-iso-interrupted-'));
+    if (!vm) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!vm) child.kill('SIGKILL');
+  expect(vm, 'the run never defined its VM').toBeTruthy();
+  // The blank disk is there while the VM is.
+  expect(runFiles(vm!)).toContain(`${vm}.qcow2`);
+  child.kill('SIGINT');
+  const result = await child;
+  expect(result.all).toContain('signal received');
+  expect(result.all).not.toContain('READY');
+  expect(await domains()).not.toContain(vm);
+  expect(runFiles(vm!)).toEqual([]);
 });
 
 /** Puts a logging `virsh` on PATH in front of the real one. */
