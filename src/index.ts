@@ -19,7 +19,7 @@ export {
   type BuildProgress,
   type ImageRecipe,
 } from './images/index.js';
-export type { ImageErrorDetails, Validation, VirtBuilderOptions } from './images/index.js';
+export type { DomainSource, ImageErrorDetails, Validation, VirtBuilderOptions } from './images/index.js';
 export type { Logger, LogFields } from './log.js';
 export type { Accel, Resources, SnapshotInfo } from './libvirt/index.js';
 export type { Region, Point, Size, MouseButton } from './geometry.js';

@@ -11,9 +11,13 @@ export const DOMAIN_PREFIX = 'domain:';
 
 /** What the sidecar of a domain's entry records: the domain, its disk (outside the cache), the disk's format and size. */
 export interface DomainSource {
+  /** The domain's name, as libvirt knows it. */
   domain: string;
+  /** Absolute path of its first disk. */
   path: string;
+  /** The disk's format, as the domain's definition gives it. */
   format: 'qcow2' | 'raw';
+  /** The disk file's size, bytes. */
   sizeBytes: number;
 }
 
