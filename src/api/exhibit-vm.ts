@@ -13,6 +13,8 @@ import { defaultTimeout } from '../timeouts.js';
 import { onCleanup } from '../process-exit.js';
 import type { WatchedVm } from '../watchdog/index.js';
 import { decideAccel } from './accel.js';
+import { startVmServices } from './network-services.js';
+import type { ServiceMap } from '../network/index.js';
 import { DEFAULT_GUEST_API, bootVm, exhibitNetworkPidFile, type GuestChannels } from './boot.js';
 import { domainScreenshot } from './domain-screenshot.js';
 import { guestMonitorArgs } from './guest-monitors.js';
@@ -32,6 +34,8 @@ export interface ExhibitVmSpec {
   /** How the guest's monitors reach the watchdog (set on the kernel command line of a VM defined from a built-in image). */
   transport: 'http' | 'serial';
   resources?: Partial<Resources>;
+  /** The guest's network services: started with the VM's network, and again by each daemon (they live in its process). */
+  services?: ServiceMap;
   log: Logger;
 }
 
@@ -81,7 +85,7 @@ export class ExhibitVm implements WatchedVm {
       const xml = await domain.xml();
       const vm = new ExhibitVm(name, domain, exhibitChannels(name, xml.includes(networkSocket(name))), undefined, spec.log);
       const running = await vm.running();
-      await vm.connectNetwork(running);
+      await vm.connectNetwork(running, spec.services);
       return { vm, found: running ? 'running' : 'stopped' };
     }
     return { vm: await ExhibitVm.boot(spec, name, image, virsh), found: 'booted' };
@@ -101,6 +105,7 @@ export class ExhibitVm implements WatchedVm {
       accel: (await decideAccel(cache)).accel,
       resources: spec.resources,
       kernelArgs,
+      services: spec.services,
       timeoutMs: defaultTimeout('boot'),
       timeoutSetBy: process.env.DEMOTOOL_BOOT_TIMEOUT ? 'env' : 'default',
       artifactsDir: () => directory,
@@ -155,23 +160,37 @@ export class ExhibitVm implements WatchedVm {
     await removeRunFiles(directory, name);
     await rm(vncSocketPath(name), { force: true });
     for (const suffix of ['msg', 'api', 'net']) await rm(join(vncSocketDir(), `${name}.${suffix}.sock`), { force: true });
+    await rm(join(vncSocketDir(), `services-${name}`), { recursive: true, force: true });
   }
 
   /**
    * The guest network of a VM this daemon did not boot: the previous daemon's, when it still runs,
    * else a new one. A running QEMU can't reconnect its NIC to a new one: it needs a restart (a revert).
    */
-  private async connectNetwork(running: boolean): Promise<void> {
+  private async connectNetwork(running: boolean, serviceMap?: ServiceMap): Promise<void> {
     const channels = this.channels as GuestChannels;
     if (!channels.apiSocket || !channels.api) return;
     const directory = exhibitDirectory();
-    const spec = { ...DEFAULT_GUEST_NETWORK, forwards: [{ port: channels.api.port, socket: channels.apiSocket }] };
+    // The services' sockets are at the same paths every time: an adopted network's relays find the new ones.
+    const services =
+      serviceMap &&
+      (await startVmServices({ name: this.name, services: serviceMap, gateway: channels.api.address, logDir: directory, log: this.log.child('services') }));
+    const spec = {
+      ...DEFAULT_GUEST_NETWORK,
+      forwards: [{ port: channels.api.port, socket: channels.apiSocket }, ...(services?.relays.forwards ?? [])],
+      dnsSocket: services?.relays.dnsSocket,
+    };
     const socket = networkSocket(this.name);
     const outlive = { pidFile: exhibitNetworkPidFile(directory, this.name) };
     this.network = GuestNetwork.adopt(socket, spec, outlive);
-    if (this.network) return;
-    this.network = await GuestNetwork.start(socket, spec, this.log.child('net'), outlive);
-    if (running) this.networkRestarted = true;
+    if (!this.network) {
+      this.network = await GuestNetwork.start(socket, spec, this.log.child('net'), outlive).catch(async (e: unknown) => {
+        await services?.close();
+        throw e;
+      });
+      if (running) this.networkRestarted = true;
+    }
+    if (services) this.network.closeAlongside(services);
   }
 
   /** The guest network was started anew under a running QEMU: the guest can't reach the watchdog until QEMU restarts. */

@@ -29,7 +29,8 @@ export interface VmServices {
  * DNS answers pointing at `gateway`, the request log in `logDir`.
  */
 export async function startVmServices(o: { name: string; services: ServiceMap; gateway: string; logDir: string; log: Logger }): Promise<VmServices> {
-  const socketDir = join(vncSocketDir(), `${o.name}.services`);
+  // Not `${name}.*`: the run-file sweeps remove those as files.
+  const socketDir = join(vncSocketDir(), `services-${o.name}`);
   await mkdir(socketDir, { recursive: true, mode: 0o700 });
   await mkdir(o.logDir, { recursive: true });
   const requestLog = join(o.logDir, `${o.name}.requests.jsonl`);
@@ -59,24 +60,28 @@ export async function startVmServices(o: { name: string; services: ServiceMap; g
 }
 
 /**
- * Puts the local CA into the guest's trust store through the guest agent (Debian's
- * update-ca-certificates), and at {@link GUEST_CA_PATH}.
+ * Puts the local CA into the guest's trust store through the guest agent, and at
+ * {@link GUEST_CA_PATH}. What update-ca-certificates would do, done by hand: it rehashes every
+ * certificate, over a minute under TCG. The copy in /usr/local/share/ca-certificates keeps the CA
+ * in the store when the guest runs update-ca-certificates itself.
  */
 export async function installLocalCa(domain: Domain, log: Logger): Promise<void> {
   const ca = await LocalCa.load();
-  const pem = ca.certPem.trim();
+  const pem = ca.certPem.replace(/\r/g, '').trim();
   if (!/^[-A-Za-z0-9+/=\s]+$/.test(pem)) throw new GuestAgentError('ELOCALCA', `the local CA certificate ${ca.certPath} is not PEM`);
   const script = `set -e
-mkdir -p /etc/demotool /usr/local/share/ca-certificates
+mkdir -p /etc/demotool /usr/local/share/ca-certificates /etc/ssl/certs
 cat > ${GUEST_CA_PATH} <<'DEMOTOOL_EOF'
 ${pem}
 DEMOTOOL_EOF
 cp ${GUEST_CA_PATH} /usr/local/share/ca-certificates/demotool.crt
-update-ca-certificates >/dev/null`;
+ln -sf /usr/local/share/ca-certificates/demotool.crt /etc/ssl/certs/demotool.pem
+ln -sf demotool.pem "/etc/ssl/certs/$(openssl x509 -hash -noout -in ${GUEST_CA_PATH}).0"
+grep -qF "$(sed -n 2p ${GUEST_CA_PATH})" /etc/ssl/certs/ca-certificates.crt 2>/dev/null || cat ${GUEST_CA_PATH} >> /etc/ssl/certs/ca-certificates.crt`;
   const result = await new GuestAgent(domain, true).exec(script, { user: 'root' });
   if (result.exitCode !== 0)
     throw new GuestAgentError('ELOCALCA', `installing the local CA in the guest failed (exit ${result.exitCode}): ${result.stderr.trim()}`, {
-      hint: 'installLocalCa needs a Debian-like guest with update-ca-certificates (the debian-12-desktop image has it)',
+      hint: 'installLocalCa needs a Debian-like guest with ca-certificates and openssl (the debian-12-desktop image has them)',
     });
   log.debug('local CA installed in the guest', { path: GUEST_CA_PATH });
 }

@@ -46,6 +46,8 @@ export const exhibitConfigSchema = z.strictObject({
   kiosk: z.strictObject({ enabled: z.boolean().default(false), viewer: z.array(z.string().min(1)).min(1).optional() }).prefault({}),
   onStart: z.enum(['revert', 'keep-if-healthy']).default('keep-if-healthy'),
   onStop: z.enum(['leave-running', 'shutdown']).default('leave-running'),
+  // The guest's network services (README, "Network services"); checked by parseServiceMap in config.ts, relative paths next to the config.
+  services: z.unknown().optional(),
 });
 
 /** The fields (dotted paths) that take a duration: a number of milliseconds, or '15s', '12m', '500ms'. */

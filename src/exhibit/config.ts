@@ -9,6 +9,7 @@ import path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ImageRecipe } from '../images/index.js';
 import { z } from '../option-schema.js';
+import { parseServiceMap, type ServiceMap } from '../network/index.js';
 import { watchdogOptionsSchema, type ResolvedWatchdogOptions } from '../watchdog/index.js';
 import { ExhibitConfigError, type ConfigProblem } from './config-errors.js';
 import { DURATION_FIELDS, ENV_OVERRIDES, exhibitConfigSchema, knownKeys, type EnvKind } from './config-schema.js';
@@ -27,6 +28,8 @@ export interface ExhibitConfig {
   kiosk: { enabled: boolean; viewer?: string[] };
   onStart: 'revert' | 'keep-if-healthy';
   onStop: 'leave-running' | 'shutdown';
+  /** The guest's network services, their files' paths made absolute. */
+  services?: ServiceMap;
 }
 
 type Env = Record<string, string | undefined>;
@@ -101,8 +104,50 @@ export async function parseExhibitConfig(text: string, file: string, env: Env = 
   // The API section on its own too, so its token and address problems are listed with the others.
   const apiSection = exhibitConfigSchema.shape.api.safeParse(value.api);
   const api = apiSection.success ? await checkApi(apiSection.data, file, value, where, problems) : undefined;
+  const services = checkServices(value, file, where, problems);
   if (problems.length || !result.success || !api) throw new ExhibitConfigError(file, problems);
-  return resolved(file, result.data, api);
+  return { ...resolved(file, result.data, api), ...(services && { services }) };
+}
+
+/** The services section checked as the VM option is, its relative paths taken from the config's directory. */
+function checkServices(
+  value: Record<string, unknown>,
+  file: string,
+  where: (path: readonly PropertyKey[]) => string,
+  problems: ConfigProblem[],
+): ServiceMap | undefined {
+  if (value.services === undefined) return undefined;
+  const vm = value.vm as Record<string, unknown> | undefined;
+  if (vm?.domain !== undefined) {
+    problems.push({
+      where: where(['services']),
+      field: 'services',
+      reason: 'services need a VM defined from an image (vm.image): demotool runs its closed network',
+    });
+    return undefined;
+  }
+  try {
+    return parseServiceMap(withPathsFrom(path.dirname(file), value.services), 'services');
+  } catch (e) {
+    problems.push({ where: where(['services']), field: 'services', reason: (e as Error).message });
+    return undefined;
+  }
+}
+
+/** A copy of a service map with its file paths resolved against `dir`; anything not a map is left for parseServiceMap to refuse. */
+function withPathsFrom(dir: string, map: unknown): unknown {
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return map;
+  const out: Record<string, unknown> = {};
+  for (const [host, spec] of Object.entries(map)) {
+    if (typeof spec !== 'object' || spec === null) {
+      out[host] = spec;
+      continue;
+    }
+    const copy: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
+    for (const key of ['archive', 'mirror', 'mock', 'record']) if (typeof copy[key] === 'string') copy[key] = path.resolve(dir, copy[key] as string);
+    out[host] = copy;
+  }
+  return out;
 }
 
 /** The control API as the watchdog will take it: the token read, then the watchdog's own rules (a token of 16 characters or more; beyond loopback only with one). */

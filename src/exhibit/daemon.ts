@@ -46,6 +46,7 @@ export class ExhibitDaemon {
       snapshot: config.watchdog.snapshot,
       transport: config.transport,
       resources: config.resources,
+      services: config.services,
       log: log.child('vm'),
     });
     let watchdog: Watchdog | undefined;

@@ -14,7 +14,7 @@ export interface ReloadPlan {
 }
 
 /** The sections that decide which VM runs and how it was booted: only a daemon restart changes them. */
-const RESTART_ONLY = ['vm', 'resources', 'transport'] as const;
+const RESTART_ONLY = ['vm', 'resources', 'transport', 'services'] as const;
 
 export function planReload(running: ExhibitConfig, next: ExhibitConfig): ReloadPlan {
   const changed = RESTART_ONLY.filter((key) => !isDeepStrictEqual(running[key], next[key]));
