@@ -28,6 +28,11 @@ export const DESKTOP_PACKAGES = [
   'qemu-guest-agent',
   'iproute2',
   'curl',
+  // the network services' tests: a resolver that takes DHCP's DNS server, wget, the CA store, a light browser
+  'systemd-resolved',
+  'wget',
+  'ca-certificates',
+  'dillo',
   // X, a window manager and a terminal
   'xserver-xorg-core',
   'xserver-xorg-input-libinput',
@@ -156,6 +161,18 @@ LinkLocalAddressing=no
 IPv6AcceptRA=no
 `;
 
+/**
+ * systemd-resolved only writes DHCP's DNS server into /run/systemd/resolve/resolv.conf, which
+ * /etc/resolv.conf points to: glibc asks that server itself (no stub, no cache), and nothing
+ * else (no compiled-in fallback servers, no LLMNR or mDNS on the link).
+ */
+const RESOLVED = `[Resolve]
+FallbackDNS=
+LLMNR=no
+MulticastDNS=no
+DNSStubListener=no
+`;
+
 const AUTOLOGIN = `[Service]
 ExecStart=
 ExecStart=-/sbin/agetty --autologin ${DESKTOP_USER.name} --noclear %I $TERM
@@ -194,8 +211,11 @@ echo "demotool: configuring $R"
 echo ${DESKTOP_HOSTNAME} > "$R/etc/hostname"
 printf '127.0.0.1 localhost\\n127.0.1.1 ${DESKTOP_HOSTNAME}\\n::1 localhost ip6-localhost ip6-loopback\\n' > "$R/etc/hosts"
 echo '/dev/vda / ext4 defaults 0 1' > "$R/etc/fstab"
-# usermode networking's DNS (only reachable when the VM's network is open)
-rm -f "$R/etc/resolv.conf"; echo 'nameserver 10.0.2.3' > "$R/etc/resolv.conf"
+# DHCP's DNS server: the gateway on the closed network (demotool answers), 10.0.2.3 on the open one
+rm -f "$R/etc/resolv.conf"; ln -s /run/systemd/resolve/resolv.conf "$R/etc/resolv.conf"
+mkdir -p "$R/etc/systemd/resolved.conf.d"
+${heredoc('/etc/systemd/resolved.conf.d/demotool.conf', RESOLVED)}
+in_root systemctl enable systemd-resolved.service
 # systemd creates a machine id on first boot, so every VM gets its own
 : > "$R/etc/machine-id"
 [ -L "$R/var/lib/dbus/machine-id" ] || rm -f "$R/var/lib/dbus/machine-id"

@@ -15,7 +15,7 @@ const builtIns: Record<string, Builder> = {
  */
 const recipes: Record<string, number> = {
   tiny: 12,
-  'debian-12-desktop': 7,
+  'debian-12-desktop': 8,
 };
 
 export function recipeFor(name: string): number | undefined {
