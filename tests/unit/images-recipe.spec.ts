@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../src/errors.js';
+import { ExhibitConfigError, parseExhibitConfig } from '../../src/exhibit/index.js';
 import { mmdebstrapArgs } from '../../src/images/builders/desktop.js';
 import { imageNameKind } from '../../src/images/image-names.js';
 import { desktopRecipeScript } from '../../src/images/recipe-desktop.js';
@@ -132,4 +133,12 @@ test('images list names the recipe', () => {
     'recipe tiny (+hello +sash, 2 files, 1 first-boot command)',
   );
   expect(recipeSource({ base: 'debian-12-desktop', packages: [], files: [], firstBoot: [] })).toBe('recipe debian-12-desktop');
+});
+
+test("an exhibit config's vm.image may be a recipe; a bad one is refused with its field", async () => {
+  const config = await parseExhibitConfig('vm:\n  image:\n    base: tiny\n    packages: [hello]\n    firstBoot: ["echo hi"]\n', '/etc/demotool/art.yaml');
+  expect(config.vm).toEqual({ image: { base: 'tiny', packages: ['hello'], firstBoot: ['echo hi'] } });
+  const bad = await parseExhibitConfig('vm:\n  image:\n    base: tiny\n    packages: [Hello World]\n', '/etc/demotool/art.yaml').catch((e: unknown) => e);
+  expect(bad).toBeInstanceOf(ExhibitConfigError);
+  expect((bad as Error).message).toMatch(/vm\.image/);
 });
