@@ -28,6 +28,7 @@ const sha256 = async (file: string) =>
     .digest('hex');
 const unique = () => `dt-test-src-${randomBytes(4).toString('hex')}`;
 
+const getfattr = ['/usr/bin/getfattr', '/bin/getfattr'].find((p) => existsSync(p));
 let work: string;
 /** Every domain this file defines: undefined (and stopped) in afterAll. */
 const defined: string[] = [];
@@ -68,7 +69,7 @@ async function sourceState(name: string, disk: string) {
     sha256: await sha256(disk),
     owner: `${st.uid}:${st.gid} ${st.mode.toString(8)}`,
     // libvirt may label the files a VM uses (remembering the owner in xattrs): none may stay behind.
-    xattrs: (await execa('getfattr', ['-d', '-m', '-', '--absolute-names', disk])).stdout,
+    xattrs: getfattr ? (await execa(getfattr, ['-d', '-m', '-', '--absolute-names', disk])).stdout : 'getfattr (package attr) not installed',
     snapshots: (await virsh('snapshot-list', name, '--name')).stdout,
     qcow2Snapshots: (await execa('qemu-img', ['snapshot', '-U', '-l', disk])).stdout,
     state: (await virsh('domstate', name)).stdout.trim(),
