@@ -3,6 +3,7 @@ import type { SnapshotInfo, Resources, Accel, GuestNetwork } from '../libvirt/in
 import { Keyboard, Mouse, type MatchOptions, type ScreenMatch, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
 import type { Region, MouseButton } from '../geometry.js';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { defaultTimeout, resolveTimeout, sleep, type TimeoutName } from '../timeouts.js';
@@ -301,9 +302,12 @@ export class Vm implements AsyncDisposable {
 
   /**
    * Takes a snapshot of the running VM (disk and memory) named `name`.
-   * @throws {@link VirshError} when libvirt refuses (a name in use, no space).
+   * @throws {@link VirshError} when libvirt refuses (a name in use, no space); {@link UsageError} for an ISO's VM without a blank disk.
    */
   async snapshot(name: string): Promise<void> {
+    // libvirt keeps a snapshot in a writable qcow2 disk; an ISO's VM without a blank disk has none.
+    if (this.image.cdrom && !existsSync(this.overlay))
+      throw new UsageError(`VM ${this.name} boots an ISO and has no disk to keep a snapshot in`, "give it a blank disk: demo.vm(iso, { blankDisk: '1G' })");
     return this.step(`snapshot ${name}`, () => this.backends.domain.snapshot(name, `demotool snapshot of ${this.name}`));
   }
 

@@ -112,6 +112,10 @@ test('an ISO boots from a read-only CD-ROM with a blank disk of the asked size, 
         'SEEN-',
       );
       expect(answer).toContain(`SEEN-vda=131072-cd=${FROM_CD}-`);
+      // The blank disk holds snapshots, as an overlay does (the read-only CD is left out of them).
+      await vm.snapshot('booted');
+      expect((await vm.snapshots()).map((x) => x.name)).toEqual(['booted']);
+      await vm.revert('booted');
     }),
   );
   expect(existsSync(blankDisk)).toBe(false);
@@ -132,6 +136,11 @@ test('without blankDisk the VM has only its CD: no disk in the domain, none in t
       expect(answer).toContain(`DISKS-0-cd=${FROM_CD}`);
       // QEMU holds the cached ISO open: it can't be removed under the VM.
       await expect(imageCache.remove(vm.image.name)).rejects.toMatchObject({ code: 'EIMAGEINUSE' });
+      // Nothing to keep a snapshot in: a clear error instead of libvirt's.
+      const refused = await vm.snapshot('none').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(UsageError);
+      expect((refused as UsageError).message).toMatch(/boots an ISO and has no disk to keep a snapshot in/);
+      expect((refused as UsageError).hint).toMatch(/blankDisk/);
     }),
   );
   // The same ISO again is the same cached image, not copied again.
