@@ -102,11 +102,12 @@ async function send(res: ServerResponse, answer: Answer): Promise<number> {
     res.end(answer.body);
     return size;
   }
+  // 'close', not 'finish': a client that hangs up as the last bytes leave gets no 'finish', and its request is logged all the same.
   await new Promise<void>((resolve, reject) => {
     createReadStream((answer.body as { file: string }).file)
       .on('error', reject)
       .pipe(res)
-      .on('finish', resolve)
+      .on('close', resolve)
       .on('error', reject);
   });
   return size;

@@ -47,7 +47,7 @@ export class NetworkServices {
   static async start(options: NetworkServicesOptions): Promise<NetworkServices> {
     const logger = options.log ?? createLogger('network');
     const services = new Map<string, Service>();
-    const requestLog = new RequestLog(options.requestLog);
+    const requestLog = await RequestLog.open(options.requestLog);
     const servers: net.Server[] = [];
     const sockets = {
       http: path.join(options.socketDir, 'http.sock'),
@@ -88,7 +88,7 @@ export class NetworkServices {
  * A client that sends no SNI (Windows XP's) gets one certificate naming every configured host.
  */
 function httpsServer(map: ServiceMap, ca: LocalCa, log: RequestLog): https.Server {
-  const all = ca.certificateForNames(Object.keys(map));
+  const all = ca.certificateForNames(Object.keys(map).length ? Object.keys(map) : ['no-services.invalid']);
   const server = https.createServer({
     key: all.key,
     cert: all.cert,

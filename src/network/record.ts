@@ -3,30 +3,36 @@
  * back to the guest and, with the request, into a WARC that an archive service can replay later.
  * Only where the operator configures it: nothing else here reaches beyond the host.
  */
-import { once } from 'node:events';
-import { createWriteStream, statSync } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { WARCRecord, WARCSerializer } from 'warcio';
 import { NetworkError } from './errors.js';
 import type { Answer, GuestRequest, Service } from './service.js';
 import { headerPairs, isHopByHop } from './service.js';
+import { endStream } from './request-log.js';
 
 const UPSTREAM_TIMEOUT_MS = 60_000;
 
-export function recordService(warcFile: string, upstream: string | undefined, host: string): Service {
+export async function recordService(warcFile: string, upstream: string | undefined, host: string): Promise<Service> {
   const gzip = /\.gz$/i.test(warcFile);
-  const isNew = (statSync(warcFile, { throwIfNoEntry: false })?.size ?? 0) === 0;
-  const out = createWriteStream(warcFile, { flags: 'a' });
+  let out: WriteStream;
+  let isNew: boolean;
+  try {
+    const handle = await open(warcFile, 'a');
+    isNew = (await handle.stat()).size === 0;
+    out = handle.createWriteStream();
+  } catch (e) {
+    throw new NetworkError('ENETRECORD', `can't write the WARC ${warcFile}: ${(e as Error).message}`, 'record into a file in a writable directory', e);
+  }
   let writeError: Error | undefined;
   out.on('error', (e) => (writeError = e));
+  const append = async (record: WARCRecord) => {
+    out.write(await WARCSerializer.serialize(record, { gzip }));
+  };
   // Records are appended one message at a time, in the order the answers came.
-  let queue: Promise<void> = isNew ? append(out, WARCRecord.createWARCInfo({ filename: warcFile }, { software: 'demotool', host })) : Promise.resolve();
-  function append(stream: NodeJS.WritableStream, record: WARCRecord): Promise<void> {
-    return WARCSerializer.serialize(record, { gzip }).then((bytes) => {
-      stream.write(bytes);
-    });
-  }
+  let queue: Promise<void> = isNew ? append(WARCRecord.createWARCInfo({ filename: warcFile }, { software: 'demotool', host })) : Promise.resolve();
   return {
     kind: 'record',
     async answer(request: GuestRequest): Promise<Answer> {
@@ -34,14 +40,14 @@ export function recordService(warcFile: string, upstream: string | undefined, ho
       const target = targetOf(request.url, upstream);
       const answer = await forward(request, target);
       const [req, res] = warcRecords(request, answer);
-      queue = queue.then(() => append(out, req)).then(() => append(out, res));
-      await queue;
+      const written = queue.then(() => append(req)).then(() => append(res));
+      queue = written.catch(() => {});
+      await written;
       return { ...answer, headers: answer.headers.filter(([k]) => !isHopByHop(k)) };
     },
     async close() {
       await queue.catch(() => {});
-      out.end();
-      await once(out, 'close');
+      await endStream(out);
     },
   };
 }

@@ -1,6 +1,8 @@
 /** The request log: one JSON line per guest request or DNS query, for `demotool network report`. */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { open } from 'node:fs/promises';
+import type { WriteStream } from 'node:fs';
+import { NetworkError } from './errors.js';
 
 export type RequestOutcome = 'served' | 'missing' | 'refused' | 'error';
 
@@ -22,21 +24,33 @@ export interface RequestLogEntry {
 }
 
 export class RequestLog {
-  private readonly stream: WriteStream;
+  private constructor(private readonly stream: WriteStream) {
+    this.stream.on('error', () => {}); // a full disk must not take the guest's services down
+  }
 
-  constructor(readonly file: string) {
-    this.stream = createWriteStream(file, { flags: 'a' });
-    this.stream.on('error', () => {}); // a full disk must not take the services down; close() reports it
+  /** Opened (appending) before any service starts, so a log that can't be written stops the start. */
+  static async open(file: string): Promise<RequestLog> {
+    try {
+      return new RequestLog((await open(file, 'a')).createWriteStream());
+    } catch (e) {
+      throw new NetworkError('ENETLOG', `can't write the request log ${file}: ${(e as Error).message}`, 'give a path in a writable directory', e);
+    }
   }
 
   write(entry: Omit<RequestLogEntry, 'time'>): void {
-    if (this.stream.writableEnded) return;
+    if (!this.stream.writable) return;
     this.stream.write(JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
   }
 
   async close(): Promise<void> {
-    if (this.stream.writableEnded) return;
-    this.stream.end();
-    await once(this.stream, 'close');
+    await endStream(this.stream);
   }
+}
+
+/** Ends `stream` and waits until its file is closed; at once when it already is (or failed). */
+export async function endStream(stream: WriteStream): Promise<void> {
+  if (stream.closed || stream.destroyed) return;
+  const closed = once(stream, 'close').catch(() => {});
+  stream.end();
+  await closed;
 }

@@ -38,6 +38,8 @@ const CAPTURES: Capture[] = [
     ],
     revisitOf: { url: 'http://old-artwork.example/logo.gif', date: '2004-01-01T00:00:00Z' },
   },
+  // A revisit found only by its payload digest, under another URL.
+  { url: 'http://old-artwork.example/copy.gif', headers: [['Content-Type', 'image/gif']], revisitOf: { payload: 'GIF89a-first' } },
   { url: 'http://old-artwork.example/form', method: 'POST', headers: [['Content-Type', 'text/plain']], body: 'posted' },
 ];
 
@@ -69,6 +71,7 @@ async function replayAll(archive: string) {
     expect(revisit.text).toBe('GIF89a-first');
     expect(revisit.headers['x-revisit']).toBe('yes');
 
+    expect((await request(services.httpSocket, 'old-artwork.example', '/copy.gif')).text).toBe('GIF89a-first');
     expect((await request(services.httpSocket, 'old-artwork.example', '/form', { method: 'POST', body: 'x' })).text).toBe('posted');
     expect((await request(services.httpSocket, 'old-artwork.example', '/form')).status).toBe(404); // only POST was captured
     const head = await request(services.httpSocket, 'old-artwork.example', '/page', { method: 'HEAD' });
@@ -107,7 +110,7 @@ test('a .warc.gz and a .wacz replay the same', async () => {
   const gz = path.join(dir, 'site.warc.gz');
   await writeWarc(gz, CAPTURES);
   expect((await readFile(gz))[0]).toBe(0x1f);
-  expect((await replayAll(gz)).filter((e) => e.outcome === 'served')).toHaveLength(7);
+  expect((await replayAll(gz)).filter((e) => e.outcome === 'served')).toHaveLength(8);
 
   const wacz = path.join(dir, 'site.wacz');
   await writeZip(wacz, {
@@ -116,7 +119,7 @@ test('a .warc.gz and a .wacz replay the same', async () => {
     'indexes/index.cdx': Buffer.from(''),
   });
   const entries = await replayAll(wacz);
-  expect(entries.filter((e) => e.outcome === 'served')).toHaveLength(7);
+  expect(entries.filter((e) => e.outcome === 'served')).toHaveLength(8);
   expect(entries.filter((e) => e.outcome === 'missing')).toHaveLength(2);
 });
 

@@ -1,4 +1,5 @@
 /** Shared by the tests/unit/network-*.spec.ts files: start services in a scratch dir, talk to their unix sockets. */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -97,8 +98,8 @@ export interface Capture {
   body?: string | Buffer;
   method?: string;
   date?: string;
-  /** A revisit record pointing to this URL's earlier capture. */
-  revisitOf?: { url: string; date: string };
+  /** A revisit record pointing to an earlier capture by its URL and date, or only by its payload (as sha256 digest). */
+  revisitOf?: { url: string; date: string } | { payload: string | Buffer };
 }
 
 /** A WARC written with warcio: a request and a response (or revisit) record per capture. */
@@ -115,10 +116,12 @@ export async function writeWarc(file: string, captures: Capture[], gzip = file.e
             type: 'revisit',
             statusline,
             httpHeaders: c.headers ?? [],
-            refersToUrl: c.revisitOf.url,
-            refersToDate: c.revisitOf.date,
+            ...('url' in c.revisitOf ? { refersToUrl: c.revisitOf.url, refersToDate: c.revisitOf.date } : {}),
             keepHeadersCase: true,
-            warcHeaders: { 'WARC-Profile': 'http://netpreserve.org/warc/1.1/revisit/identical-payload-digest' },
+            warcHeaders: {
+              'WARC-Profile': 'http://netpreserve.org/warc/1.1/revisit/identical-payload-digest',
+              ...('payload' in c.revisitOf ? { 'WARC-Payload-Digest': `sha256:${createHash('sha256').update(c.revisitOf.payload).digest('hex')}` } : {}),
+            },
           },
           [],
         )

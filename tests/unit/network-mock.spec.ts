@@ -1,7 +1,9 @@
 import { test, expect } from '@playwright/test';
+import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readLog, request, scratch, startServices } from './network-helpers.js';
+import { NetworkServices, parseServiceMap } from '../../src/network/index.js';
+import { GATEWAY, readLog, request, scratch, startServices, testCa } from './network-helpers.js';
 
 test('mock routes answer with their status, headers, JSON and delay; an unmatched request is missing', async () => {
   const { services, log } = await startServices({
@@ -77,4 +79,19 @@ test('a request for a host that is not configured is refused (421) and logged', 
     await services.close();
   }
   expect((await readLog(log))[0]).toMatchObject({ kind: 'http', host: 'www.example.com', outcome: 'refused', status: 421 });
+  // close() took its sockets away.
+  for (const socket of [services.httpSocket, services.httpsSocket, services.dnsSocket]) expect(existsSync(socket)).toBe(false);
+});
+
+test('a request log that cannot be written stops the start, leaving no socket behind', async () => {
+  const dir = await scratch();
+  const start = NetworkServices.start({
+    services: parseServiceMap({ 'api.example': { mock: [{ path: '/' }] } }),
+    socketDir: dir,
+    address: GATEWAY,
+    requestLog: path.join(dir, 'no-such-dir', 'requests.jsonl'),
+    ca: await testCa(),
+  });
+  await expect(start).rejects.toMatchObject({ code: 'ENETLOG', message: expect.stringContaining('no-such-dir') });
+  expect(readdirSync(dir)).toEqual([]);
 });
