@@ -25,6 +25,7 @@ export type { Accel, Resources, SnapshotInfo } from './libvirt/index.js';
 export type { Region, Point, Size, MouseButton } from './geometry.js';
 export type { ScreenMatch, MatchOptions, VncEndpoint } from './vnc/index.js';
 export type { RecordOptions, RecordingResult } from './record/index.js';
+export type { ServiceMap, ServiceSpec, MockRoute } from './network/index.js';
 export {
   Watchdog,
   REVERT_REASONS,
