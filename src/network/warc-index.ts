@@ -28,22 +28,32 @@ export class WarcIndex {
   private readonly byKey = new Map<string, IndexedRecord[]>();
   private readonly byDigest = new Map<string, IndexedRecord>();
 
-  /** Records every response and revisit of `source`; the method of each comes from its request record. */
+  /**
+   * Records every response and revisit of `source`. The method of each comes from its request
+   * record: the one whose WARC-Concurrent-To names it, else the request next to it for the same URL
+   * (as warcio's own indexer pairs them), else GET.
+   */
   async add(source: WarcSource): Promise<void> {
-    const found: (IndexedRecord & { id?: string })[] = [];
+    const found: Found[] = [];
     const methods = new Map<string, string>(); // response record id → its request's method
     const offsets: number[] = [];
+    let previous: { url?: string; method?: string; found?: Found } = {};
     const parser = new WARCParser(source.stream(), { keepHeadersCase: true });
     for await (const record of parser) {
       offsets.push(parser.offset);
-      noteRecord(record, parser.offset, source, found, methods);
+      const noted = noteRecord(record, parser.offset, source, methods);
+      if (noted.found) {
+        if (noted.url === previous.url && previous.method) noted.found.nextToMethod = previous.method;
+        found.push(noted.found);
+      } else if (noted.method && previous.found && noted.url === previous.url) previous.found.nextToMethod ??= noted.method;
+      previous = noted;
       await record.skipFully();
     }
     // A record ends where the next begins: exact for gzip members too.
     const ends = new Map(offsets.map((o, i) => [o, offsets[i + 1] ?? source.size]));
-    for (const { id, ...entry } of found) {
+    for (const { id, nextToMethod, ...entry } of found) {
       entry.length = ends.get(entry.offset)! - entry.offset;
-      const method = (id && methods.get(id)) || 'GET';
+      const method = (id && methods.get(id)) || nextToMethod || 'GET';
       const key = indexKey(method, entry.url);
       if (!key) continue;
       this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
@@ -73,19 +83,22 @@ export class WarcIndex {
   }
 }
 
-function noteRecord(record: WARCRecord, offset: number, source: WarcSource, found: (IndexedRecord & { id?: string })[], methods: Map<string, string>): void {
+type Found = IndexedRecord & { id?: string; nextToMethod?: string };
+
+/** A request's method (kept by the response id it names), or a response or revisit to index. */
+function noteRecord(record: WARCRecord, offset: number, source: WarcSource, methods: Map<string, string>): { url?: string; method?: string; found?: Found } {
   const type = record.warcType;
-  const url = record.warcTargetURI;
+  const url = record.warcTargetURI?.replace(/^<(.*)>$/, '$1');
   if (type === 'request') {
-    const method = record.httpHeaders?.method;
-    for (const id of record.warcConcurrentTo ?? []) if (method) methods.set(id.trim(), method.toUpperCase());
-    return;
+    const method = record.httpHeaders?.method?.toUpperCase();
+    for (const id of record.warcConcurrentTo ?? []) if (method) methods.set(id.trim(), method);
+    return { url, method };
   }
-  if ((type !== 'response' && type !== 'revisit') || !url) return;
-  found.push({
+  if ((type !== 'response' && type !== 'revisit') || !url) return {};
+  const found: Found = {
     id: record.warcHeader('WARC-Record-ID') ?? undefined,
     type,
-    url: url.replace(/^<(.*)>$/, '$1'),
+    url,
     date: record.warcDate ?? '',
     digest: record.warcPayloadDigest ?? undefined,
     refersToUrl: record.warcRefersToTargetURI ?? undefined,
@@ -93,7 +106,8 @@ function noteRecord(record: WARCRecord, offset: number, source: WarcSource, foun
     source,
     offset,
     length: 0,
-  });
+  };
+  return { url, found };
 }
 
 /**

@@ -40,6 +40,7 @@ const CAPTURES: Capture[] = [
   },
   // A revisit found only by its payload digest, under another URL.
   { url: 'http://old-artwork.example/copy.gif', headers: [['Content-Type', 'image/gif']], revisitOf: { payload: 'GIF89a-first' } },
+  { url: 'http://old-artwork.example/vote', method: 'POST', requestAfter: true, headers: [['Content-Type', 'text/plain']], body: 'voted' },
   { url: 'http://old-artwork.example/form', method: 'POST', headers: [['Content-Type', 'text/plain']], body: 'posted' },
 ];
 
@@ -74,6 +75,7 @@ async function replayAll(archive: string) {
     expect((await request(services.httpSocket, 'old-artwork.example', '/copy.gif')).text).toBe('GIF89a-first');
     expect((await request(services.httpSocket, 'old-artwork.example', '/form', { method: 'POST', body: 'x' })).text).toBe('posted');
     expect((await request(services.httpSocket, 'old-artwork.example', '/form')).status).toBe(404); // only POST was captured
+    expect((await request(services.httpSocket, 'old-artwork.example', '/vote', { method: 'POST', body: 'x' })).text).toBe('voted');
     const head = await request(services.httpSocket, 'old-artwork.example', '/page', { method: 'HEAD' });
     expect([head.status, head.body.length, head.headers['content-length']]).toEqual([200, 0, String(PAGE.length)]);
 
@@ -110,7 +112,7 @@ test('a .warc.gz and a .wacz replay the same', async () => {
   const gz = path.join(dir, 'site.warc.gz');
   await writeWarc(gz, CAPTURES);
   expect((await readFile(gz))[0]).toBe(0x1f);
-  expect((await replayAll(gz)).filter((e) => e.outcome === 'served')).toHaveLength(8);
+  expect((await replayAll(gz)).filter((e) => e.outcome === 'served')).toHaveLength(9);
 
   const wacz = path.join(dir, 'site.wacz');
   await writeZip(wacz, {
@@ -119,7 +121,7 @@ test('a .warc.gz and a .wacz replay the same', async () => {
     'indexes/index.cdx': Buffer.from(''),
   });
   const entries = await replayAll(wacz);
-  expect(entries.filter((e) => e.outcome === 'served')).toHaveLength(8);
+  expect(entries.filter((e) => e.outcome === 'served')).toHaveLength(9);
   expect(entries.filter((e) => e.outcome === 'missing')).toHaveLength(2);
 });
 

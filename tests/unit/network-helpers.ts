@@ -98,6 +98,8 @@ export interface Capture {
   body?: string | Buffer;
   method?: string;
   date?: string;
+  /** Write the request record after the response, tied to it only by being next to it (no WARC-Concurrent-To). */
+  requestAfter?: boolean;
   /** A revisit record pointing to an earlier capture by its URL and date, or only by its payload (as sha256 digest). */
   revisitOf?: { url: string; date: string } | { payload: string | Buffer };
 }
@@ -134,11 +136,12 @@ export async function writeWarc(file: string, captures: Capture[], gzip = file.e
         type: 'request',
         statusline: `${c.method ?? 'GET'} ${path} HTTP/1.1`,
         httpHeaders: [['Host', new URL(c.url).host]],
-        warcHeaders: { 'WARC-Concurrent-To': record.warcHeader('WARC-Record-ID')! },
+        warcHeaders: c.requestAfter ? {} : { 'WARC-Concurrent-To': record.warcHeader('WARC-Record-ID')! },
       },
       [],
     );
-    parts.push(await WARCSerializer.serialize(req, { gzip }), await WARCSerializer.serialize(record, { gzip }));
+    const pair = [await WARCSerializer.serialize(req, { gzip }), await WARCSerializer.serialize(record, { gzip })];
+    parts.push(...(c.requestAfter ? pair.reverse() : pair));
   }
   await writeFile(file, Buffer.concat(parts));
 }
