@@ -181,7 +181,7 @@ export class ImageCache {
       if (found.exists) await this.deleteFiles(name);
       await this.removeLeftovers(name);
       this.log.info('copying an ISO image into the cache', { image: name, file });
-      await copyIsoInto(file, `${files.iso}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`, files.iso);
+      await copyIsoInto(file, sha256, `${files.iso}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`, files.iso);
       const image: BaseImage = { name, path: files.iso, cdrom: files.iso, guestAgent: false };
       await writeSidecar(files.sidecar, { ...toSidecar(image, 'iso'), source: { path: file, sha256, format: 'iso', sizeBytes } });
       return image;

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { ImageValidationError } from './errors.js';
+import { sha256File } from './local-file.js';
 
 /** Cache names of ISO images: `iso-` and 16 hex digits of the content hash. */
 export const ISO_NAME_RE = /^iso-[0-9a-f]{16}$/;
@@ -110,11 +111,19 @@ function declaredSize(file: string, pvd: Buffer): number {
 /**
  * Copies the ISO to `out` (via `tmp`, a name the cache knows as a leftover, so a copy that dies is
  * cleaned up next time), read-only: the cache's copy is never written, and the user's file is only read.
+ * The copy must have the content hash `sha256` the image is named after (the file may change meanwhile).
  */
-export async function copyIsoInto(file: string, tmp: string, out: string): Promise<void> {
+export async function copyIsoInto(file: string, sha256: string, tmp: string, out: string): Promise<void> {
   try {
     await fs.copyFile(file, tmp);
     await fs.chmod(tmp, 0o444);
+    if ((await sha256File(tmp)) !== sha256)
+      throw new ImageValidationError({
+        image: file,
+        step: 'ISO image',
+        reason: 'the file changed while it was copied',
+        hint: 'import it again once it is complete',
+      });
     await fs.rename(tmp, out);
   } catch (e) {
     await fs.rm(tmp, { force: true });
