@@ -27,7 +27,7 @@ const NAME_RE = /^[a-z0-9][a-z0-9.-]*$/;
 
 const NAMES_HINT =
   `built-in images: ${builtInImageNames.join(', ')}; a virt-builder template is written ` +
-  `${VIRT_BUILDER_PREFIX}TEMPLATE (e.g. ${VIRT_BUILDER_PREFIX}fedora-42; \`virt-builder --list\` lists them); a local disk file is written file:PATH; an existing libvirt domain's disk domain:NAME`;
+  `${VIRT_BUILDER_PREFIX}TEMPLATE (e.g. ${VIRT_BUILDER_PREFIX}fedora-42; \`virt-builder --list\` lists them); a local disk file or an ISO is written file:PATH; an existing libvirt domain's disk domain:NAME`;
 
 export function assertImageName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > 100 || name.includes('..')) {
