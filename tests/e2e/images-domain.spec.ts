@@ -112,6 +112,10 @@ test('a shut-off domain boots as domain:NAME through an overlay on its own disk;
       // Not a copy: our VM's overlay stands directly on the domain's disk.
       const running = (await virsh('dumpxml', vm.name)).stdout;
       expect(running).toMatch(new RegExp(`<backingStore type='file'[^>]*>\\s*<format type='qcow2'/>\\s*<source file='${disk.replace(/[.]/g, '\\.')}'`));
+      // QEMU holds the domain's disk open read-only (its fd's flags have no O_WRONLY/O_RDWR bit).
+      const flags = await openFlags(vm.name, disk);
+      expect(flags.length).toBeGreaterThan(0);
+      expect(flags.map((f) => parseInt(f, 8) & 3)).toEqual(flags.map(() => 0));
       // The domain's memory (384 MiB) and vCPU count were the defaults.
       expect(running).toMatch(/<memory unit='KiB'>393216<\/memory>/);
       expect(running).toMatch(/<vcpu placement='static'>1<\/vcpu>/);
@@ -190,6 +194,20 @@ test('an old guest (raw disk on IDE, rtl8139, local-time clock) gets legacy-wind
   expect(given.options.hardware).toEqual({ profile: 'legacy-windows', disk: 'ide', nic: 'rtl8139', clock: 'localtime' });
   expect(given.image).toMatchObject({ hardware: 'legacy-windows', memoryMiB: 384, format: 'raw' });
 });
+
+/** The open flags (octal, /proc/PID/fdinfo) of each fd the VM's QEMU holds on `file`. */
+async function openFlags(vmName: string, file: string): Promise<string[]> {
+  let pid = '';
+  for (const p of (await fs.readdir('/proc')).filter((e) => /^\d+$/.test(e)))
+    if ((await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).includes(`guest=${vmName},`)) pid = p;
+  if (!pid) throw new Error(`no QEMU process of ${vmName}`);
+  const flags: string[] = [];
+  for (const fd of await fs.readdir(`/proc/${pid}/fd`)) {
+    if ((await fs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) !== file) continue;
+    flags.push(/flags:\s*([0-7]+)/.exec(await fs.readFile(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1]!);
+  }
+  return flags;
+}
 
 /** Puts a logging `virsh` on PATH in front of the real one. */
 function virshLog(): { calls: () => string[]; restore: () => void } {
