@@ -11,18 +11,19 @@
  * guestfwd can't do, and no process is spawned by QEMU (libvirt's seccomp forbids that).
  *
  * DNS: passt's DHCP always names the gateway as the guest's DNS server (so a saved boot is the
- * same with or without network services), and passt forwards no query anywhere. With a DNS
- * relay, the gateway's UDP port 53 lands on one more socat, which hands each datagram to a unix
- * stream socket (one query per connection) and sends the answer back. Without one, nothing
- * listens there: the guest's lookups fail at once, and no real resolver is ever asked.
+ * same with or without network services), and passt forwards no query anywhere. The gateway's
+ * UDP port 53 lands on one more socat, which hands each datagram to a unix stream socket (one
+ * query per connection) and sends the answer back: the services' DNS, or without services this
+ * process's own, which answers NXDOMAIN to everything. No real resolver is ever asked.
  */
-import { isIPv4 } from 'node:net';
+import { isIPv4, type Server } from 'node:net';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createLogger, type Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
 import { VmError } from './errors.js';
+import { startNxdomainDns } from './nxdomain-dns.js';
 
 export interface GuestNetworkSpec {
   /** The guest's address and prefix; the gateway is where the guest finds the host's services. */
@@ -31,7 +32,7 @@ export interface GuestNetworkSpec {
   prefixLength: number;
   /** Gateway ports the guest may open, each relayed to a unix socket on the host. */
   forwards: { port: number; socket: string }[];
-  /** The guest's DNS queries (UDP to the gateway's port 53), each relayed to this unix stream socket. */
+  /** The guest's DNS queries (UDP to the gateway's port 53), each relayed to this unix stream socket; default: NXDOMAIN for all, answered by this process. */
   dnsSocket?: string;
 }
 
@@ -110,6 +111,7 @@ export interface OutlivingNetwork {
 export class GuestNetwork {
   private closing = false;
   private readonly companions: { close(): Promise<void> }[] = [];
+  private nxdomain?: Server;
 
   private constructor(
     readonly socket: string,
@@ -122,6 +124,8 @@ export class GuestNetwork {
     checkGuestNetwork(spec);
     if (/['\\\s]/.test(socket)) throw new VmError('EGUESTNET', `passt socket path ${JSON.stringify(socket)} has characters it can't take`);
     await rm(socket, { force: true });
+    const own = ownDns(socket, spec);
+    spec = { ...spec, dnsSocket: spec.dnsSocket ?? own.socket };
     const asRoot = process.getuid?.() === 0;
     // --pdeathsig: if this process dies, unshare dies; --kill-child: then the namespace's init
     // dies, and with it every process in the PID namespace (passt and the relays). A network
@@ -145,6 +149,7 @@ export class GuestNetwork {
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.once('error', (e) => (stderr += e.message));
     const net = new GuestNetwork(socket, spec, child.pid ?? -1, outlive?.pidFile);
+    net.nxdomain = own.server;
     for (let i = 0; i < 100 && !existsSync(socket); i++) {
       if (child.exitCode !== null || child.signalCode !== null) break;
       await sleep(20);
@@ -179,7 +184,11 @@ export class GuestNetwork {
       return undefined;
     }
     const net = new GuestNetwork(socket, spec, pid, outlive.pidFile);
-    if (Number.isSafeInteger(pid) && pid > 0 && net.alive && existsSync(socket) && commandLineOf(pid).includes(socket)) return net;
+    if (Number.isSafeInteger(pid) && pid > 0 && net.alive && existsSync(socket) && commandLineOf(pid).includes(socket)) {
+      // The previous process answered its DNS: this one does now (same socket path).
+      net.nxdomain = ownDns(socket, spec).server;
+      return net;
+    }
     rmSync(outlive.pidFile, { force: true });
     return undefined;
   }
@@ -209,8 +218,16 @@ export class GuestNetwork {
     }
     await rm(this.socket, { force: true });
     if (this.pidFile) for (const f of [this.pidFile, `${this.pidFile}.log`]) await rm(f, { force: true });
+    this.nxdomain?.close();
+    if (this.nxdomain) await rm(`${this.socket}.dns`, { force: true });
     for (const companion of this.companions.splice(0)) await companion.close();
   }
+}
+
+/** Without a DNS socket of the services: NXDOMAIN for every query, from this process, at `${passt socket}.dns`. */
+function ownDns(socket: string, spec: GuestNetworkSpec): { socket: string; server?: Server } {
+  const path = `${socket}.dns`;
+  return spec.dnsSocket ? { socket: path } : { socket: path, server: startNxdomainDns(path) };
 }
 
 function killQuietly(pid: number): void {

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as dnsPacket from 'dns-packet';
+import { nxdomainAnswer } from '../../src/libvirt/nxdomain-dns.js';
 import { DEFAULT_GUEST_NETWORK, GuestNetwork, guestNetworkAvailable, namespaceScript, type GuestNetworkSpec } from '../../src/libvirt/guest-network.js';
 
 const run = promisify(execFile);
@@ -20,7 +22,7 @@ test.describe('the namespace script', () => {
     }
   });
 
-  test('a DNS relay is one UDP socat on the loopback port 53; none without a dnsSocket', () => {
+  test('a DNS relay is one UDP socat on the loopback port 53 (start() always gives the script a dnsSocket: the services’ or its own)', () => {
     expect(namespaceScript(spec(), '/n.sock')).not.toContain('UDP');
     const script = namespaceScript(spec({ dnsSocket: '/run/x/dns.sock' }), '/n.sock');
     expect(script).toContain("socat UDP4-RECVFROM:53,bind=127.0.0.1,fork UNIX-CONNECT:'/run/x/dns.sock' &");
@@ -82,10 +84,10 @@ function helperPid(socket: string): number {
 }
 
 /** Sends one datagram to the namespace's 127.0.0.1:53, as the guest's query arrives there through passt. */
-async function queryInNamespace(pid: number, query: string): Promise<string> {
-  const pending = run('nsenter', ['--target', String(pid), '--net', 'socat', '-t', '3', '-', 'UDP4:127.0.0.1:53'], { timeout: 10_000 });
+async function queryInNamespace(pid: number, query: string | Buffer): Promise<Buffer> {
+  const pending = run('nsenter', ['--target', String(pid), '--net', 'socat', '-t', '3', '-', 'UDP4:127.0.0.1:53'], { timeout: 10_000, encoding: 'buffer' });
   pending.child.stdin?.end(query);
-  const { stdout } = await pending.catch((e: { stderr?: string }) => ({ stdout: `failed: ${e.stderr ?? ''}` }));
+  const { stdout } = await pending.catch((e: { stderr?: Buffer }) => ({ stdout: Buffer.from(`failed: ${e.stderr?.toString() ?? ''}`) }));
   return stdout;
 }
 
@@ -110,24 +112,42 @@ test.describe('the DNS relay, really running', () => {
     const net = await GuestNetwork.start(socket, spec({ dnsSocket: join(dir, 'dns.sock') }));
     try {
       const pid = helperPid(socket);
-      expect(await queryInNamespace(pid, 'q1')).toBe('answer to q1');
+      expect((await queryInNamespace(pid, 'q1')).toString()).toBe('answer to q1');
       // fork: every query gets its own relay
-      expect(await queryInNamespace(pid, 'q2')).toBe('answer to q2');
+      expect((await queryInNamespace(pid, 'q2')).toString()).toBe('answer to q2');
       expect(received).toEqual(['q1', 'q2']);
     } finally {
       await net.close();
     }
   });
 
-  test('without a relay nothing answers on port 53 in the namespace', async () => {
+  test('without services every query gets NXDOMAIN from this process, its question echoed', async () => {
     const socket = join(dir, 'net2.sock');
     const net = await GuestNetwork.start(socket, spec());
     try {
-      const answer = await queryInNamespace(helperPid(socket), 'q3');
-      expect(answer).not.toContain('answer');
-      expect(received).not.toContain('q3');
+      const query = dnsPacket.encode({ type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'example.com' }] });
+      const started = Date.now();
+      const answer = dnsPacket.decode(await queryInNamespace(helperPid(socket), query));
+      expect(answer).toMatchObject({ id: 4242, type: 'response', rcode: 'NXDOMAIN', questions: [{ type: 'A', name: 'example.com' }], answers: [] });
+      expect(answer.flags! & dnsPacket.RECURSION_DESIRED).toBeTruthy();
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(received).toHaveLength(2); // nothing reached the services' socket
     } finally {
       await net.close();
     }
   });
+});
+
+test('the NXDOMAIN answer: ID, opcode and RD kept, the question echoed, an EDNS record dropped; garbage gets nothing', () => {
+  const query = dnsPacket.encode({
+    type: 'query',
+    id: 7,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type: 'AAAA', name: 'old-artwork.example' }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as never],
+  });
+  const answer = dnsPacket.decode(nxdomainAnswer(Buffer.from(query))!);
+  expect(answer).toMatchObject({ id: 7, type: 'response', rcode: 'NXDOMAIN', opcode: 'QUERY', questions: [{ type: 'AAAA', name: 'old-artwork.example' }] });
+  expect(answer.additionals).toEqual([]);
+  expect(nxdomainAnswer(Buffer.from('short'))).toBeUndefined();
 });
