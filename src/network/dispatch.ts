@@ -18,13 +18,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 export function requestHandler(scheme: 'http' | 'https', map: ServiceMap, services: Map<string, Service>, log: RequestLog, logger: Logger): RequestHandler {
   return (req, res) => {
     const started = Date.now();
-    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
-    const entry: Omit<RequestLogEntry, 'time' | 'outcome'> = {
-      kind: scheme,
-      host,
-      method: req.method,
-      url: `${scheme}://${req.headers.host ?? ''}${pathOf(req.url)}`,
-    };
+    const host = hostOf(req, map);
+    const entry: Omit<RequestLogEntry, 'time' | 'outcome'> = { kind: scheme, host, method: req.method, url: `${scheme}://${host}${pathOf(req.url)}` };
     const done = (outcome: RequestLogEntry['outcome'], status: number, bytes: number, detail?: string) =>
       log.write({ ...entry, outcome, status, bytes, ms: Date.now() - started, detail });
     const key = host ? serviceKeyFor(map, host) : undefined;
@@ -35,7 +30,7 @@ export function requestHandler(scheme: 'http' | 'https', map: ServiceMap, servic
     }
     const service = services.get(key)!;
     entry.service = service.kind;
-    serve(scheme, req, res, service, started)
+    serve(`${scheme}://${host}`, req, res, service, started)
       .then(({ outcome, status, bytes }) => done(outcome, status, bytes))
       .catch((e: Error) => {
         logger.warn('network request failed', { url: entry.url, error: e });
@@ -46,7 +41,7 @@ export function requestHandler(scheme: 'http' | 'https', map: ServiceMap, servic
   };
 }
 
-async function serve(scheme: string, req: IncomingMessage, res: ServerResponse, service: Service, started: number) {
+async function serve(origin: string, req: IncomingMessage, res: ServerResponse, service: Service, started: number) {
   const body = await readBody(req);
   if (body === undefined) {
     sendText(res, 413, 'demotool: request body too large\n');
@@ -54,7 +49,7 @@ async function serve(scheme: string, req: IncomingMessage, res: ServerResponse, 
   }
   const request: GuestRequest = {
     method: req.method ?? 'GET',
-    url: new URL(pathOf(req.url), `${scheme}://${req.headers.host}`),
+    url: new URL(pathOf(req.url), origin),
     headers: req.headers,
     rawHeaders: req.rawHeaders,
     body,
@@ -67,6 +62,19 @@ async function serve(scheme: string, req: IncomingMessage, res: ServerResponse, 
   if (answer.delayMs) await sleep(Math.max(0, started + answer.delayMs - Date.now()));
   const bytes = await send(res, answer);
   return { outcome: 'served' as const, status: answer.status, bytes };
+}
+
+/**
+ * The name the guest asked for: its Host header; without one (an HTTP/1.0 client), the name it
+ * gave in the TLS handshake, or the map's only name when it has just one.
+ */
+function hostOf(req: IncomingMessage, map: ServiceMap): string {
+  const header = req.headers.host?.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  if (header) return header;
+  const sni = (req.socket as { servername?: string | false }).servername;
+  if (sni) return sni.toLowerCase();
+  const names = Object.keys(map);
+  return names.length === 1 && !names[0]!.startsWith('*.') ? names[0]! : '';
 }
 
 /** The request target as a path: an absolute-form target (a guest set up to use us as a proxy) keeps only its path. */

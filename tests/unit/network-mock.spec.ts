@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { existsSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetworkServices, parseServiceMap } from '../../src/network/index.js';
@@ -94,4 +95,30 @@ test('a request log that cannot be written stops the start, leaving no socket be
   });
   await expect(start).rejects.toMatchObject({ code: 'ENETLOG', message: expect.stringContaining('no-such-dir') });
   expect(readdirSync(dir)).toEqual([]);
+});
+
+test('an HTTP/1.0 request without a Host header goes to the map’s only name, and is refused when there are several', async () => {
+  const raw = (socket: string) =>
+    new Promise<string>((resolve, reject) => {
+      let text = '';
+      const c = net.connect(socket, () => c.write('GET /hello HTTP/1.0\r\n\r\n'));
+      c.on('data', (d: Buffer) => (text += d.toString()));
+      c.on('end', () => resolve(text));
+      c.on('error', reject);
+    });
+  const one = await startServices({ 'old-artwork.example': { mock: [{ path: '/hello', body: 'hi from 1997' }] } });
+  try {
+    expect(await raw(one.services.httpSocket)).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nhi from 1997$/);
+  } finally {
+    await one.services.close();
+  }
+  expect((await readLog(one.log))[0]).toMatchObject({ host: 'old-artwork.example', url: 'http://old-artwork.example/hello', outcome: 'served' });
+
+  const two = await startServices({ 'a.example': { mock: [{ path: '/*' }] }, 'b.example': { mock: [{ path: '/*' }] } });
+  try {
+    expect(await raw(two.services.httpSocket)).toMatch(/^HTTP\/1\.1 421 /);
+  } finally {
+    await two.services.close();
+  }
+  expect((await readLog(two.log))[0]).toMatchObject({ host: '', outcome: 'refused', status: 421 });
 });
