@@ -3,7 +3,7 @@
  * and every request becomes one line of the request log (served, missing, refused or error).
  */
 import { createReadStream } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { RequestLog, RequestLogEntry } from './request-log.js';
@@ -100,8 +100,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 
 async function send(res: ServerResponse, answer: Answer): Promise<number> {
   const size = Buffer.isBuffer(answer.body) ? answer.body.length : answer.body.size;
-  const headers = answer.headers.filter(([name]) => name.toLowerCase() !== 'content-length').flat();
-  res.writeHead(answer.status, answer.statusText, [...headers, 'Content-Length', String(size)]);
+  const headers = answer.headers.filter(([name, value]) => name.toLowerCase() !== 'content-length' && sendable(name, value)).flat();
+  const statusText = answer.statusText && /^[\t\x20-\x7e\x80-\xff]*$/.test(answer.statusText) ? answer.statusText : undefined;
+  res.writeHead(answer.status, statusText, [...headers, 'Content-Length', String(size)]);
   if (res.req.method === 'HEAD') {
     res.end();
     return 0;
@@ -119,6 +120,17 @@ async function send(res: ServerResponse, answer: Answer): Promise<number> {
       .on('error', reject);
   });
   return size;
+}
+
+/** One odd archived header (a raw newline, a character HTTP can't carry) is left out rather than failing the page. */
+function sendable(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

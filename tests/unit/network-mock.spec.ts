@@ -14,6 +14,7 @@ test('mock routes answer with their status, headers, JSON and delay; an unmatche
         { method: 'POST', path: '/v1/*', status: 202, body: 'accepted' },
         { path: '/slow', body: 'late', delayMs: 600 },
         { path: '/search?q=art', body: 'only this query' },
+        { path: '/odd', headers: { 'X-Odd': 'check ✓', 'X-Fine': 'yes' }, body: 'odd' },
       ],
     },
   });
@@ -39,6 +40,9 @@ test('mock routes answer with their status, headers, JSON and delay; an unmatche
 
     expect((await get('/search?q=art')).text).toBe('only this query');
     expect((await get('/search?q=other')).status).toBe(404);
+    // A header HTTP can't carry is left out; the rest is served.
+    const odd = await get('/odd');
+    expect([odd.status, odd.text, odd.headers['x-fine'], odd.headers['x-odd']]).toEqual([200, 'odd', 'yes', undefined]);
   } finally {
     await services.close();
   }
