@@ -103,11 +103,12 @@ export function browserPackages({ family, ids }) {
 /**
  * tests/e2e/images-local.spec.ts makes a disk that boots by itself: syslinux on FAT (mkfs.vfat,
  * mcopy). tests/e2e/images-iso.spec.ts makes a bootable ISO with grub-mkrescue, which needs
- * xorriso, GRUB's BIOS modules (grub-pc-bin) and mtools.
+ * xorriso, GRUB's BIOS modules (grub-pc-bin) and mtools. tests/e2e/images-domain.spec.ts reads
+ * a source domain's disk's extended attributes (libvirt's remembered labels) with getfattr (attr).
  */
 export function bootableDiskPackages({ family }) {
-  if (family === 'apt') return { install: ['syslinux', 'mtools', 'dosfstools', 'xorriso', 'grub-pc-bin', 'grub-common'], notes: [] };
-  if (family === 'dnf') return { install: ['syslinux', 'mtools', 'dosfstools', 'xorriso', 'grub2-tools-extra', 'grub2-pc-modules'], notes: [] };
+  if (family === 'apt') return { install: ['syslinux', 'mtools', 'dosfstools', 'xorriso', 'grub-pc-bin', 'grub-common', 'attr'], notes: [] };
+  if (family === 'dnf') return { install: ['syslinux', 'mtools', 'dosfstools', 'xorriso', 'grub2-tools-extra', 'grub2-pc-modules', 'attr'], notes: [] };
   return { install: [], notes: [] };
 }
 
