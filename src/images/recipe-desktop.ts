@@ -19,11 +19,9 @@ Before=getty@tty1.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -e ${FIRST_BOOT}
+# A redirect, not StandardOutput=tty: systemd would make ttyS0 root's, and the desktop session could no longer send its ready marker.
+ExecStart=/bin/sh -c '/bin/sh -e ${FIRST_BOOT} </dev/null >/dev/ttyS0 2>&1'
 ExecStartPost=/bin/sh -c 'mkdir -p ${path.posix.dirname(DONE)} && touch ${DONE}'
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyS0
 
 [Install]
 WantedBy=multi-user.target
