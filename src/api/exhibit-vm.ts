@@ -18,6 +18,7 @@ import type { ServiceMap } from '../network/index.js';
 import { DEFAULT_GUEST_API, bootVm, exhibitNetworkPidFile, type GuestChannels } from './boot.js';
 import { domainScreenshot } from './domain-screenshot.js';
 import { guestMonitorArgs } from './guest-monitors.js';
+import { vmHardware, type HardwareChoice } from './vm-options.js';
 import { removeRunFiles } from './run-files.js';
 import { stateDir } from './state-directories.js';
 import { vncSocketDir, vncSocketPath } from './vnc-access.js';
@@ -34,6 +35,8 @@ export interface ExhibitVmSpec {
   /** How the guest's monitors reach the watchdog (set on the kernel command line of a VM defined from a built-in image). */
   transport: 'http' | 'serial';
   resources?: Partial<Resources>;
+  /** The VM's devices (README, "Hardware profiles"); by default the image's own profile. */
+  hardware?: HardwareChoice;
   /** The guest's network services: started with the VM's network, and again by each daemon (they live in its process). */
   services?: ServiceMap;
   log: Logger;
@@ -93,7 +96,10 @@ export class ExhibitVm implements WatchedVm {
 
   private static async boot(spec: ExhibitVmSpec, name: string, imageName: string | ImageRecipe, virsh: Virsh): Promise<ExhibitVm> {
     const cache = new ImageCache({ log: spec.log.child('images') });
-    const image = await cache.ensure(imageName);
+    const cached = await cache.ensure(imageName);
+    const hardware = vmHardware({ hardware: spec.hardware }, cached.hardware);
+    // The guest agent's channel is virtio-serial: hardware without virtio has none.
+    const image = hardware.virtioExtras || !cached.guestAgent ? cached : { ...cached, guestAgent: false };
     const kernelArgs = image.boot ? guestMonitorArgs({ transport: spec.transport }, 'closed', DEFAULT_GUEST_API) : [];
     const directory = exhibitDirectory();
     // Ctrl-C or SIGTERM during the first boot removes the half-made VM (bootVm cleans up its own failures).
@@ -104,6 +110,7 @@ export class ExhibitVm implements WatchedVm {
       image,
       accel: (await decideAccel(cache)).accel,
       resources: spec.resources,
+      hardware,
       kernelArgs,
       services: spec.services,
       timeoutMs: defaultTimeout('boot'),

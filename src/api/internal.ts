@@ -9,6 +9,7 @@ export { runDir } from './state-directories.js';
 export { decideAccel } from './accel.js';
 export { importDomain, isDomainSpec } from './domain-source.js';
 export { ExhibitVm, exhibitDirectory, type ExhibitVmFound } from './exhibit-vm.js';
+export { hardwareChoiceSchema } from './vm-options.js';
 export {
   compareScreenshots,
   maskScreenshot,

@@ -66,6 +66,18 @@ const whole = (min: number, max: number) => z.number().int().min(min).max(max);
 
 const region = z.strictObject({ x: whole(0, 65_535), y: whole(0, 65_535), width: whole(1, 65_535), height: whole(1, 65_535) });
 
+/** A hardware profile and single devices over it; a profile's name is short for { profile: name }. Also an exhibit config's `vm.hardware`. */
+export const hardwareChoiceSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { profile: v } : v),
+  z.strictObject({
+    profile: z.enum(HARDWARE_PROFILES).optional(),
+    disk: z.enum(DISKS).optional(),
+    nic: z.enum(NICS).optional(),
+    video: z.enum(VIDEOS).optional(),
+    clock: z.enum(CLOCKS).optional(),
+  }),
+);
+
 /** The VM options' shapes and ranges; strict, so a typo is refused. Timeouts and guest monitors have checks of their own. */
 const vmOptionsSchema = z.strictObject({
   resources: z.strictObject({ cpus: whole(1, 64).optional(), memoryMiB: whole(128, 1024 * 1024).optional() }).optional(),
@@ -92,19 +104,7 @@ const vmOptionsSchema = z.strictObject({
   guestApi: z.strictObject({ address: z.string().refine((a) => isIPv4(a), 'must be an IPv4 address'), port: whole(1, 65535) }).optional(),
   guestMonitors: z.unknown().optional(),
   video: z.enum(['virtio', 'vga']).optional(),
-  // A profile's name is short for { profile: name }.
-  hardware: z
-    .preprocess(
-      (v) => (typeof v === 'string' ? { profile: v } : v),
-      z.strictObject({
-        profile: z.enum(HARDWARE_PROFILES).optional(),
-        disk: z.enum(DISKS).optional(),
-        nic: z.enum(NICS).optional(),
-        video: z.enum(VIDEOS).optional(),
-        clock: z.enum(CLOCKS).optional(),
-      }),
-    )
-    .optional(),
+  hardware: hardwareChoiceSchema.optional(),
   accel: z.enum(['kvm', 'tcg']).optional(),
   blankDisk: z.union([z.string(), z.number()]).optional(),
   start: z.enum(['warm', 'cold']).optional(),

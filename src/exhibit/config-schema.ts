@@ -4,6 +4,7 @@
  * here), so it means exactly what `vm.watchdog(options)` means; its durations may be written
  * '15s', '12m', '500ms' and are converted to milliseconds before that schema sees them.
  */
+import { hardwareChoiceSchema } from '../api/internal.js';
 import { imageRecipeSchema } from '../images/index.js';
 import { z } from '../option-schema.js';
 import { watchdogOptionsSchema } from '../watchdog/index.js';
@@ -13,6 +14,8 @@ const vmSchema = z
     domain: z.string().min(1).optional(),
     // An image's name, or a recipe (README, "Your own image: recipes"; host files relative to the daemon's working directory).
     image: z.union([z.string().min(1), imageRecipeSchema]).optional(),
+    // A hardware profile's name, or { profile, disk, nic, video, clock } (README, "Hardware profiles"); only with image.
+    hardware: hardwareChoiceSchema.optional(),
     name: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/, 'a VM name: letters, digits, . _ -, starting with a letter or digit, at most 48 characters')
@@ -25,8 +28,18 @@ const vmSchema = z
       ctx.addIssue({ code: 'custom', message: 'give domain (an existing libvirt domain) or image (define one from it)' });
     else if (vm.domain !== undefined && vm.name !== undefined)
       ctx.addIssue({ code: 'custom', path: ['name'], message: 'name is only for a VM defined from an image; with domain, the domain is the name' });
+    else if (vm.domain !== undefined && vm.hardware !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hardware'],
+        message: 'hardware is only for a VM defined from an image; an existing domain keeps its own devices',
+      });
   })
-  .transform((vm) => (vm.domain !== undefined ? { domain: vm.domain } : { image: vm.image!, ...(vm.name !== undefined && { name: vm.name }) }));
+  .transform((vm) =>
+    vm.domain !== undefined
+      ? { domain: vm.domain }
+      : { image: vm.image!, ...(vm.name !== undefined && { name: vm.name }), ...(vm.hardware !== undefined && { hardware: vm.hardware }) },
+  );
 
 const apiSchema = z
   .strictObject({

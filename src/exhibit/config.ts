@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { HardwareChoice } from '../api/index.js';
 import type { ImageRecipe } from '../images/index.js';
 import { z } from '../option-schema.js';
 import { parseServiceMap, type ServiceMap } from '../network/index.js';
@@ -20,7 +21,7 @@ type Parsed = z.output<typeof exhibitConfigSchema>;
 /** A checked config, with its defaults; durations in milliseconds. */
 export interface ExhibitConfig {
   file: string;
-  vm: { domain: string } | { image: string | ImageRecipe; name?: string };
+  vm: { domain: string } | { image: string | ImageRecipe; name?: string; hardware?: HardwareChoice };
   resources: { cpus?: number; memoryMiB?: number };
   /** Exactly what `vm.watchdog(options)` resolves to, the control API included. */
   watchdog: ResolvedWatchdogOptions;

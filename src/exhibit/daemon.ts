@@ -46,6 +46,7 @@ export class ExhibitDaemon {
       snapshot: config.watchdog.snapshot,
       transport: config.transport,
       resources: config.resources,
+      hardware: 'hardware' in config.vm ? config.vm.hardware : undefined,
       services: config.services,
       log: log.child('vm'),
     });

@@ -222,3 +222,24 @@ test('onStop: shutdown shuts the VM off; the next start brings it back from its 
   expect(existsSync(join(exhibitDirectory(), `${NAME}.qcow2`))).toBe(false);
   expect((await execa('pgrep', ['-f', `${NAME}.net.sock`], { reject: false })).stdout).toBe('');
 });
+
+test('vm.hardware: an exhibit VM defined from an image gets the profile’s devices (legacy-windows: IDE, e1000, local clock, no virtio)', async () => {
+  const name = `${NAME}-legacy`;
+  const file = join(dir, 'legacy.yaml');
+  await writeFile(file, config().replace(`name: ${NAME}`, `name: ${name}\n  hardware: legacy-windows`));
+  const d = new DaemonProcess(file);
+  try {
+    const url = await d.url(180_000);
+    await healthy(d, url);
+    const xml = await virsh('dumpxml', name);
+    expect(xml).toMatch(/<target dev='hda' bus='ide'\/>/);
+    expect(xml).toMatch(/'e1000,netdev=dtnet0,/);
+    expect(xml).toMatch(/<clock offset='localtime'/);
+    expect(xml).not.toMatch(/virtio/);
+    expect(await d.stop('SIGTERM'), d.log).toBe(0);
+  } finally {
+    await d.stop('SIGKILL');
+    await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', file], { reject: false });
+  }
+  expect(await domains()).not.toContain(name);
+});

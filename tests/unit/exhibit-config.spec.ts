@@ -147,6 +147,18 @@ test('missing vm, a name beside a domain, a bare-number duration string and the 
   expect(both.problems.map((p) => `${p.where} ${p.field}`)).toEqual([`${FILE}:1:18 vm.image`, `${FILE}:3:3 api.host`]);
 });
 
+test('vm.hardware: a profile or single devices for a VM defined from an image; refused beside a domain, or unknown', async () => {
+  expect((await parseExhibitConfig('vm: { image: tiny, hardware: legacy-windows }\n', FILE, {})).vm).toEqual({
+    image: 'tiny',
+    hardware: { profile: 'legacy-windows' },
+  });
+  const devices = await parseExhibitConfig('vm:\n  image: tiny\n  hardware: { profile: legacy-windows, nic: rtl8139 }\n', FILE, {});
+  expect(devices.vm).toEqual({ image: 'tiny', hardware: { profile: 'legacy-windows', nic: 'rtl8139' } });
+  expect((await failure('vm: { domain: a, hardware: uefi }\n')).problems[0]).toMatchObject({ where: `${FILE}:1:18`, field: 'vm.hardware' });
+  expect((await failure('vm: { image: tiny, hardware: windows-98 }\n')).problems[0]).toMatchObject({ field: 'vm.hardware.profile' });
+  expect((await failure('vm: { image: tiny, hardware: { nic: ne2000 } }\n')).problems[0]).toMatchObject({ field: 'vm.hardware.nic' });
+});
+
 test('environment variables beat the file; a bad one names the variable', async () => {
   const text = 'vm: { image: debian-12-desktop, name: art }\nwatchdog: { snapshot: ready, heartbeatTimeout: 15s }\napi: { port: 8080 }\n';
   const config = await parseExhibitConfig(text, FILE, {
