@@ -13,7 +13,7 @@ import { defaultTimeout } from '../timeouts.js';
 import { onCleanup } from '../process-exit.js';
 import type { WatchedVm } from '../watchdog/index.js';
 import { decideAccel } from './accel.js';
-import { startVmServices } from './network-services.js';
+import { servicesSocketDir, startVmServices } from './network-services.js';
 import type { ServiceMap } from '../network/index.js';
 import { DEFAULT_GUEST_API, bootVm, exhibitNetworkPidFile, type GuestChannels } from './boot.js';
 import { domainScreenshot } from './domain-screenshot.js';
@@ -167,7 +167,7 @@ export class ExhibitVm implements WatchedVm {
     await removeRunFiles(directory, name);
     await rm(vncSocketPath(name), { force: true });
     for (const suffix of ['msg', 'api', 'net']) await rm(join(vncSocketDir(), `${name}.${suffix}.sock`), { force: true });
-    await rm(join(vncSocketDir(), `services-${name}`), { recursive: true, force: true });
+    await rm(servicesSocketDir(name), { recursive: true, force: true });
   }
 
   /**

@@ -24,13 +24,18 @@ export interface VmServices {
   close(): Promise<void>;
 }
 
+/** Where a VM's network services listen: a directory of sockets beside its other sockets. */
+export function servicesSocketDir(vmName: string): string {
+  return join(vncSocketDir(), `${vmName}.services`);
+}
+
 /**
  * Starts `services` for VM `name`: sockets in a directory of its own beside its other sockets,
  * DNS answers pointing at `gateway`, the request log in `logDir`.
  */
 export async function startVmServices(o: { name: string; services: ServiceMap; gateway: string; logDir: string; log: Logger }): Promise<VmServices> {
-  // Not `${name}.*`: the run-file sweeps remove those as files.
-  const socketDir = join(vncSocketDir(), `services-${o.name}`);
+  // `{vm}.services`: the VM's run files, so the run-file sweeps take it after a crash too.
+  const socketDir = servicesSocketDir(o.name);
   await mkdir(socketDir, { recursive: true, mode: 0o700 });
   await mkdir(o.logDir, { recursive: true });
   const requestLog = join(o.logDir, `${o.name}.requests.jsonl`);

@@ -2,7 +2,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** A VM's files in the run directory: `{vmName}.{suffix}` (overlay, serial log, sockets, owner record). */
+/** A VM's files in the run directory: `{vmName}.{suffix}` (overlay, serial log, sockets, owner record; `vnc/{vmName}.services/`, a directory). */
 function isVmFile(file: string, vmName: string): boolean {
   return file.startsWith(`${vmName}.`);
 }
@@ -17,7 +17,8 @@ const SUBDIRS = ['vnc'];
 export async function removeRunFiles(dir: string, vmName: string): Promise<void> {
   for (const sub of SUBDIRS) {
     const inner = join(dir, sub);
-    for (const f of (await readdir(inner).catch(() => [] as string[])).filter((file) => isVmFile(file, vmName))) await rm(join(inner, f), { force: true });
+    for (const f of (await readdir(inner).catch(() => [] as string[])).filter((file) => isVmFile(file, vmName)))
+      await rm(join(inner, f), { recursive: true, force: true });
   }
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => isVmFile(f, vmName)).sort(byOwnerLast);
   for (const f of files) await rm(join(dir, f), { force: true });
@@ -27,7 +28,7 @@ export function removeRunFilesSync(dir: string, vmName: string): void {
   for (const sub of SUBDIRS) {
     const inner = join(dir, sub);
     try {
-      for (const f of readdirSync(inner).filter((file) => isVmFile(file, vmName))) rmSync(join(inner, f), { force: true });
+      for (const f of readdirSync(inner).filter((file) => isVmFile(file, vmName))) rmSync(join(inner, f), { recursive: true, force: true });
     } catch {
       // no such directory
     }

@@ -132,7 +132,8 @@ async function removeFiles(runDir: string, files: string[], log: Logger): Promis
     const path = resolve(runDir, file);
     if (!isUnder(runDir, path)) continue;
     try {
-      await rm(path, { force: true });
+      // A VM's network services keep their sockets in a directory of their own, vnc/<vm>.services/.
+      await rm(path, { recursive: path.endsWith('.services'), force: true });
     } catch (e) {
       log.warn('stale sweep: could not delete a file; going on', { path, error: (e as Error).message });
     }

@@ -230,3 +230,11 @@ test("an exhibit's VM is never stale: no owner process, a config instead; it and
   expect(await exists(path.join(run, 'demo-artwork.serial.log'))).toBe(true);
   expect((await calls()).filter((c) => /destroy|undefine/.test(c) && c.includes('artwork'))).toEqual([]);
 });
+
+test("a dead VM's network services directory (vnc/<vm>.services/) is swept with its sockets", async () => {
+  await domain('demo-net', deadOwner(path.join(run, 'demo-net.qcow2')));
+  await fs.mkdir(path.join(run, 'vnc', 'demo-net.services'));
+  for (const sock of ['http.sock', 'https.sock', 'dns.sock']) await fs.writeFile(path.join(run, 'vnc', 'demo-net.services', sock), '');
+  expect(await sweep()).toEqual(['demo-net']);
+  expect(await fs.readdir(path.join(run, 'vnc'))).toEqual([]);
+});
