@@ -137,9 +137,11 @@ export class ExhibitVm implements WatchedVm {
 
   /**
    * Leaves the VM and its network running for the next daemon (the daemon stopped or restarts).
-   * Nothing of this process keeps them alive.
+   * Nothing of this process keeps them alive, and nothing of them keeps this process alive: the
+   * network services and DNS answers, which live in this process, stop until the next daemon.
    */
-  detach(): void {
+  async detach(): Promise<void> {
+    await this.network?.leave();
     this.network = undefined;
   }
 

@@ -57,7 +57,7 @@ export class ExhibitDaemon {
       await bringToSnapshot(watchdog, state, config, log);
     } catch (e) {
       await watchdog?.close();
-      vm.detach();
+      await vm.detach();
       throw e;
     }
     const daemon = new ExhibitDaemon(config, vm, watchdog, log);
@@ -113,7 +113,7 @@ export class ExhibitDaemon {
       await this.kiosk?.stop();
       await this.watchdog.close();
       if (this.config.onStop === 'shutdown') await this.vm.shutdown();
-      else this.vm.detach();
+      else await this.vm.detach();
       this.log.info('exhibit stopped', { vm: this.vm.name, vm_left: this.config.onStop === 'shutdown' ? 'shut off' : 'running' });
     })();
     return this.stopping;

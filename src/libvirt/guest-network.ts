@@ -208,6 +208,17 @@ export class GuestNetwork {
     this.companions.push(companion);
   }
 
+  /**
+   * This process lets go of a network that outlives it: what runs in this process (the NXDOMAIN
+   * answerer, the companions) closes, so nothing keeps the process alive; the helper, passt and
+   * the relays go on for the next process, which adopts them and starts its own answerers.
+   */
+  async leave(): Promise<void> {
+    this.nxdomain?.close();
+    this.nxdomain = undefined;
+    for (const companion of this.companions.splice(0)) await companion.close();
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     if (this.alive) {

@@ -6,7 +6,7 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeStaleVms, Virsh } from '../../src/libvirt/index.js';
@@ -239,6 +239,54 @@ test('vm.hardware: an exhibit VM defined from an image gets the profile’s devi
     expect(await d.stop('SIGTERM'), d.log).toBe(0);
   } finally {
     await d.stop('SIGKILL');
+    await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', file], { reject: false });
+  }
+  expect(await domains()).not.toContain(name);
+});
+
+/** Runs `command` in the exhibit guest's serial shell (through the console's pty) and waits for `expected` in its serial log. */
+async function inGuest(name: string, command: string, expected: RegExp, from: number): Promise<string> {
+  const pty = await open(await virsh('ttyconsole', name), 'w');
+  const log = join(exhibitDirectory(), `${name}.serial.log`);
+  let text = '';
+  try {
+    await pty.write(`\r${command}\r`);
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      text = (await readFile(log, 'utf8')).slice(from);
+      if (expected.test(text)) return text;
+    }
+  } finally {
+    await pty.close();
+  }
+  throw new Error(`no ${expected} in the guest's serial output within 60 s:\n${text.slice(-3000)}`);
+}
+
+test('services: the exhibit guest resolves a configured name and gets its mock, again after a daemon restart; other names get NXDOMAIN', async () => {
+  const name = `${NAME}-net`;
+  const file = join(dir, 'net.yaml');
+  const services = 'services:\n  artwork.example:\n    mock:\n      - path: /hello\n        body: HELLO-FROM-MOCK\n';
+  await writeFile(file, config().replace(`name: ${NAME}`, `name: ${name}`) + services);
+  const log = join(exhibitDirectory(), `${name}.serial.log`);
+  // The tags are written "T""n" so that the shell's echo of the command line doesn't match them.
+  const ask = (tag: string) =>
+    `nslookup artwork.example 192.168.122.1 2>&1 | sed "s/^/${tag}-DNS /"; nslookup gone.example 192.168.122.1 2>&1 | sed "s/^/${tag}-NX /"; ` +
+    `printf 'GET /hello HTTP/1.0\\r\\nHost: artwork.example\\r\\n\\r\\n' | timeout 5 nc 192.168.122.1 80 | sed "s/^/${tag}-WEB /"`;
+  try {
+    for (const tag of ['1', '2']) {
+      const d = new DaemonProcess(file);
+      const url = await d.url(180_000);
+      await healthy(d, url);
+      const from = (await readFile(log, 'utf8')).length;
+      const out = await inGuest(name, ask(`T""${tag}`), new RegExp(`T${tag}-WEB HELLO-FROM-MOCK`), from);
+      expect(out).toMatch(new RegExp(`T${tag}-DNS Address: 192\\.168\\.122\\.1`));
+      expect(out).toMatch(new RegExp(`T${tag}-NX .*NXDOMAIN`));
+      // The daemon stops; the VM and its network stay for the next one, which serves the map again.
+      expect(await d.stop('SIGTERM'), d.log).toBe(0);
+    }
+    const requests = await readFile(join(exhibitDirectory(), `${name}.requests.jsonl`), 'utf8');
+    expect(requests.split('\n').filter((l) => l.includes('"served"') && l.includes('/hello'))).toHaveLength(2);
+    expect(requests).toMatch(/gone\.example.*"refused"/);
+  } finally {
     await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'exhibit', 'remove', '--config', file], { reject: false });
   }
   expect(await domains()).not.toContain(name);
