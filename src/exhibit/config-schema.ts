@@ -12,7 +12,7 @@ import { watchdogOptionsSchema } from '../watchdog/index.js';
 const vmSchema = z
   .strictObject({
     domain: z.string().min(1).optional(),
-    // An image's name, or a recipe (README, "Your own image: recipes"; host files relative to the daemon's working directory).
+    // An image's name, or a recipe (README, "Your own image: recipes"; host files relative to the config file).
     image: z.union([z.string().min(1), imageRecipeSchema]).optional(),
     // A hardware profile's name, or { profile, disk, nic, video, clock } (README, "Hardware profiles"); only with image.
     hardware: hardwareChoiceSchema.optional(),

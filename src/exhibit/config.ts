@@ -151,6 +151,13 @@ function withPathsFrom(dir: string, map: unknown): unknown {
   return out;
 }
 
+/** A recipe's relative host files are next to the config file, as the services' files and tokenFile are. */
+function withRecipeFilesFrom(dir: string, vm: Parsed['vm']): Parsed['vm'] {
+  if (!('image' in vm) || typeof vm.image === 'string' || !vm.image.files) return vm;
+  const files = Object.fromEntries(Object.entries(vm.image.files).map(([guest, src]) => [guest, typeof src === 'string' ? path.resolve(dir, src) : src]));
+  return { ...vm, image: { ...vm.image, files } };
+}
+
 /** The control API as the watchdog will take it: the token read, then the watchdog's own rules (a token of 16 characters or more; beyond loopback only with one). */
 async function checkApi(
   section: Parsed['api'],
@@ -172,7 +179,7 @@ async function checkApi(
 function resolved(file: string, c: Parsed, api: ResolvedWatchdogOptions['api']): ExhibitConfig {
   return {
     file,
-    vm: c.vm,
+    vm: withRecipeFilesFrom(path.dirname(file), c.vm),
     resources: c.resources,
     watchdog: { ...c.watchdog, api },
     transport: c.transport,
