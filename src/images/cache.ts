@@ -147,20 +147,10 @@ export class ImageCache {
     const { format, backing } = await checkLocalFile(abs);
     const sha256 = await sha256File(abs);
     const name = localImageName(await contentKey(sha256, backing));
-    await fs.mkdir(this.dir, { recursive: true });
-    if ((await this.inspect(name)).validation.ok) return this.load(name);
-    const files = imageFiles(this.dir, name);
-    const release = await acquireBuildLock(this.dir, files.lock, name, this.log);
-    try {
-      const found = await this.inspect(name);
-      if (found.validation.ok) return await this.load(name);
-      if (found.exists) await this.deleteFiles(name);
-      await this.removeLeftovers(name);
+    return this.importOnce(name, async () => {
       const { size } = await fs.stat(abs);
-      return await this.convert(name, { path: abs, sha256, format, sizeBytes: size });
-    } finally {
-      await release().catch(() => undefined);
-    }
+      return this.convert(name, { path: abs, sha256, format, sizeBytes: size });
+    });
   }
 
   /**
@@ -171,20 +161,30 @@ export class ImageCache {
     const sizeBytes = await checkIso(file);
     const sha256 = await sha256File(file);
     const name = isoImageName(sha256);
-    await fs.mkdir(this.dir, { recursive: true });
-    if ((await this.inspect(name)).validation.ok) return this.load(name);
-    const files = imageFiles(this.dir, name);
-    const release = await acquireBuildLock(this.dir, files.lock, name, this.log);
-    try {
-      const found = await this.inspect(name);
-      if (found.validation.ok) return await this.load(name);
-      if (found.exists) await this.deleteFiles(name);
-      await this.removeLeftovers(name);
+    return this.importOnce(name, async () => {
+      const files = imageFiles(this.dir, name);
       this.log.info('copying an ISO image into the cache', { image: name, file });
       await copyIsoInto(file, sha256, `${files.iso}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`, files.iso);
       const image: BaseImage = { name, path: files.iso, cdrom: files.iso, guestAgent: false };
       await writeSidecar(files.sidecar, { ...toSidecar(image, 'iso'), source: { path: file, sha256, format: 'iso', sizeBytes } });
       return image;
+    });
+  }
+
+  /**
+   * The imported image `name` when the cache holds a sound one; else made by `make`, under the
+   * image's build lock (another process may have made it meanwhile) and over a clean slate.
+   */
+  private async importOnce(name: string, make: () => Promise<BaseImage>): Promise<BaseImage> {
+    await fs.mkdir(this.dir, { recursive: true });
+    if ((await this.inspect(name)).validation.ok) return this.load(name);
+    const release = await acquireBuildLock(this.dir, imageFiles(this.dir, name).lock, name, this.log);
+    try {
+      const found = await this.inspect(name);
+      if (found.validation.ok) return await this.load(name);
+      if (found.exists) await this.deleteFiles(name);
+      await this.removeLeftovers(name);
+      return await make();
     } finally {
       await release().catch(() => undefined);
     }

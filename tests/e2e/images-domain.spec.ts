@@ -8,7 +8,7 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,8 @@ import { libvirtUri } from '../../src/libvirt/index.js';
 import { bootableDisk } from './support/bootable-disk.js';
 import { domainImage } from '../../src/api/domain-source.js';
 import { createLogger } from '../../src/log.js';
+import { virshLog } from './support/virsh-log.js';
+import { writeToGuestDisk } from './support/guest-disk.js';
 
 test.describe.configure({ mode: 'serial', timeout: 8 * 60_000 });
 
@@ -122,16 +124,7 @@ test('a shut-off domain boots as domain:NAME through an overlay on its own disk;
       // The image's readiness was a settled screen (no marker): wait for tiny's shell itself.
       await vm.waitForSerial('DEMOTOOL-READY', { timeout: 180_000 });
       await vm.waitForStableScreen({ duration: 1000 });
-      // Keys typed while the console's shell is still starting are lost on a loaded host: type again.
-      for (let attempt = 1; ; attempt++) {
-        const from = vm.serial.mark();
-        await vm.keyboard.type('echo guest-was-here > /dev/vda; sync; echo WROTE-$(head -c 14 /dev/vda) > /dev/ttyS0\n', { delay: 0 });
-        const wrote = await vm.waitForSerial('WROTE-guest-was-here', { from, timeout: 30_000 }).then(
-          () => true,
-          (e: unknown) => (attempt < 3 ? false : Promise.reject(e)),
-        );
-        if (wrote) break;
-      }
+      await writeToGuestDisk(vm, 30_000);
       // While our VM stands on it, QEMU's lock keeps the domain itself from starting and writing its disk.
       const start = await virsh('start', name).catch((e: { stderr: string }) => e);
       expect((start as { stderr: string }).stderr).toMatch(/lock/i);
@@ -207,19 +200,6 @@ async function openFlags(vmName: string, file: string): Promise<string[]> {
     flags.push(/flags:\s*([0-7]+)/.exec(await fs.readFile(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1]!);
   }
   return flags;
-}
-
-/** Puts a logging `virsh` on PATH in front of the real one. */
-function virshLog(): { calls: () => string[]; restore: () => void } {
-  const real = ['/usr/bin/virsh', '/usr/local/bin/virsh'].find((p) => existsSync(p));
-  if (!real) throw new Error('no virsh installed');
-  const wrapper = mkdtempSync(path.join(os.tmpdir(), 'virsh-log-'));
-  const log = path.join(wrapper, 'calls.log');
-  writeFileSync(path.join(wrapper, 'virsh'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
-  chmodSync(path.join(wrapper, 'virsh'), 0o755);
-  const old = process.env.PATH;
-  process.env.PATH = `${wrapper}:${old}`;
-  return { calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []), restore: () => (process.env.PATH = old) };
 }
 
 function readdirNames(dir: string): string[] {

@@ -7,7 +7,7 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { ImageCache, ImageValidationError } from '../../src/images/index.js';
 import { runDir } from '../../src/api/internal.js';
 import { libvirtUri } from '../../src/libvirt/index.js';
 import { domains, runFiles } from './support/host.js';
+import { virshLog } from './support/virsh-log.js';
 
 test.describe.configure({ timeout: 6 * 60_000 });
 
@@ -188,19 +189,6 @@ test('Ctrl-C (SIGINT) mid-boot removes the VM and its blank disk', async ({}, in
   expect(await domains()).not.toContain(vm);
   expect(runFiles(vm!)).toEqual([]);
 });
-
-/** Puts a logging `virsh` on PATH in front of the real one. */
-function virshLog(): { calls: () => string[]; restore: () => void } {
-  const real = ['/usr/bin/virsh', '/usr/local/bin/virsh'].find((p) => existsSync(p));
-  if (!real) throw new Error('no virsh installed');
-  const wrapper = mkdtempSync(path.join(os.tmpdir(), 'virsh-log-'));
-  const log = path.join(wrapper, 'calls.log');
-  writeFileSync(path.join(wrapper, 'virsh'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
-  chmodSync(path.join(wrapper, 'virsh'), 0o755);
-  const old = process.env.PATH;
-  process.env.PATH = `${wrapper}:${old}`;
-  return { calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []), restore: () => (process.env.PATH = old) };
-}
 
 const domainNames = async () => (await execa('virsh', ['-c', libvirtUri(), 'list', '--all', '--name'])).stdout.split('\n').filter(Boolean);
 

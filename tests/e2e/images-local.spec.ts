@@ -14,6 +14,7 @@ import { startDemo } from '../../src/index.js';
 import { UsageError } from '../../src/errors.js';
 import { ImageCache, ImageValidationError } from '../../src/images/index.js';
 import { bootableDisk } from './support/bootable-disk.js';
+import { writeToGuestDisk } from './support/guest-disk.js';
 
 test.describe.configure({ timeout: 5 * 60_000 });
 
@@ -140,16 +141,7 @@ for (const format of ['qcow2', 'raw'] as const) {
         // Readiness was a settled screen (no marker): wait for tiny's shell itself.
         await vm.waitForSerial('DEMOTOOL-READY', { timeout: 120_000 });
         await vm.waitForStableScreen({ duration: 1000 });
-        // Keys typed while the console's shell is still starting are lost on a loaded host: type again.
-        for (let attempt = 1; ; attempt++) {
-          const from = vm.serial.mark();
-          await vm.keyboard.type('echo guest-was-here > /dev/vda; sync; echo WROTE-$(head -c 14 /dev/vda) > /dev/ttyS0\n', { delay: 0 });
-          const wrote = await vm.waitForSerial('WROTE-guest-was-here', { from, timeout: 20_000 }).then(
-            () => true,
-            (e: unknown) => (attempt < 3 ? false : Promise.reject(e)),
-          );
-          if (wrote) break;
-        }
+        await writeToGuestDisk(vm, 20_000);
       }),
     );
     expect(await sha256(file)).toBe(before);

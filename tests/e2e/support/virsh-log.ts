@@ -1,0 +1,16 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Puts a logging `virsh` on PATH in front of the real one: a test reads which calls were made (none, for input refused up front). */
+export function virshLog(): { calls: () => string[]; restore: () => void } {
+  const real = ['/usr/bin/virsh', '/usr/local/bin/virsh'].find((p) => existsSync(p));
+  if (!real) throw new Error('no virsh installed');
+  const wrapper = mkdtempSync(path.join(os.tmpdir(), 'virsh-log-'));
+  const log = path.join(wrapper, 'calls.log');
+  writeFileSync(path.join(wrapper, 'virsh'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
+  chmodSync(path.join(wrapper, 'virsh'), 0o755);
+  const old = process.env.PATH;
+  process.env.PATH = `${wrapper}:${old}`;
+  return { calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []), restore: () => (process.env.PATH = old) };
+}
