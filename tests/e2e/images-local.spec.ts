@@ -6,7 +6,7 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { UsageError } from '../../src/errors.js';
 import { ImageCache, ImageValidationError } from '../../src/images/index.js';
 import { bootableDisk } from './support/bootable-disk.js';
 import { writeToGuestDisk } from './support/guest-disk.js';
+import { virshLog } from './support/virsh-log.js';
 
 test.describe.configure({ timeout: 5 * 60_000 });
 
@@ -148,19 +149,6 @@ for (const format of ['qcow2', 'raw'] as const) {
     // The cached copy is as converted: the guest wrote to its overlay only.
     expect((await execa('qemu-img', ['compare', '-f', format, '-F', 'qcow2', file, cached], { reject: false })).exitCode).toBe(0);
   });
-}
-
-/** Puts a logging `virsh` on PATH in front of the real one. */
-function virshLog(): { calls: () => string[]; restore: () => void } {
-  const real = ['/usr/bin/virsh', '/usr/local/bin/virsh'].find((p) => existsSync(p));
-  if (!real) throw new Error('no virsh installed');
-  const wrapper = mkdtempSync(path.join(os.tmpdir(), 'virsh-log-'));
-  const log = path.join(wrapper, 'calls.log');
-  writeFileSync(path.join(wrapper, 'virsh'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
-  chmodSync(path.join(wrapper, 'virsh'), 0o755);
-  const old = process.env.PATH;
-  process.env.PATH = `${wrapper}:${old}`;
-  return { calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []), restore: () => (process.env.PATH = old) };
 }
 
 const badInputs: { what: string; make: () => Promise<string>; error: typeof UsageError | typeof ImageValidationError; message: RegExp }[] = [
