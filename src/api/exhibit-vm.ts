@@ -18,7 +18,7 @@ import type { ServiceMap } from '../network/index.js';
 import { DEFAULT_GUEST_API, bootVm, exhibitNetworkPidFile, type GuestChannels } from './boot.js';
 import { domainScreenshot } from './domain-screenshot.js';
 import { guestMonitorArgs } from './guest-monitors.js';
-import { vmHardware, type HardwareChoice } from './vm-options.js';
+import { imageOnHardware, vmHardware, type HardwareChoice } from './vm-options.js';
 import { removeRunFiles } from './run-files.js';
 import { stateDir } from './state-directories.js';
 import { vncSocketDir, vncSocketPath } from './vnc-access.js';
@@ -98,8 +98,7 @@ export class ExhibitVm implements WatchedVm {
     const cache = new ImageCache({ log: spec.log.child('images') });
     const cached = await cache.ensure(imageName);
     const hardware = vmHardware({ hardware: spec.hardware }, cached.hardware);
-    // The guest agent's channel is virtio-serial: hardware without virtio has none.
-    const image = hardware.virtioExtras || !cached.guestAgent ? cached : { ...cached, guestAgent: false };
+    const image = imageOnHardware(cached, hardware);
     const kernelArgs = image.boot ? guestMonitorArgs({ transport: spec.transport }, 'closed', DEFAULT_GUEST_API) : [];
     const directory = exhibitDirectory();
     // Ctrl-C or SIGTERM during the first boot removes the half-made VM (bootVm cleans up its own failures).

@@ -14,7 +14,7 @@ import { slug } from './demo-name.js';
 import { vmName } from './vm-name.js';
 import { outputBase } from './output-directory.js';
 import { runDir } from './state-directories.js';
-import { checkVmOptions, vmHardware, type VmOptions } from './vm-options.js';
+import { checkVmOptions, imageOnHardware, vmHardware, type VmOptions } from './vm-options.js';
 import { checkDemoOptions, type DemoOptions } from './demo-options.js';
 import { UsageError } from '../errors.js';
 import { Vm, type VmOwner } from './vm.js';
@@ -136,8 +136,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const hardware = vmHardware(options, cached.hardware);
     if (blankDiskBytes !== undefined && !cached.cdrom)
       throw new UsageError(`blankDisk is for ISO images; ${imageName} boots from a disk of its own`, 'remove blankDisk, or boot an ISO image (file:PATH)');
-    // The guest agent's channel is virtio-serial: hardware without virtio has none.
-    const image = hardware.virtioExtras || !cached.guestAgent ? cached : { ...cached, guestAgent: false };
+    const image = imageOnHardware(cached, hardware);
     if (kernelArgs.length && !image.boot)
       throw new UsageError(
         `guestMonitors need a built-in image; ${imageName} boots its own kernel`,

@@ -7,6 +7,7 @@ import { CLOCKS, DISKS, HARDWARE_PROFILES, NICS, VIDEOS, guestNetworkAvailable, 
 import { guestMonitorArgs, type GuestMonitors } from './guest-monitors.js';
 import { parseDiskSize } from './disk-size.js';
 import type { ReadyOptions } from './readiness.js';
+import type { BaseImage } from '../images/index.js';
 import { parseServiceMap, type ServiceMap } from '../network/index.js';
 
 export type { HardwareChoice };
@@ -164,4 +165,9 @@ function hardwareChoice(options: VmOptions): HardwareChoice | undefined {
 /** The VM's devices: the options' choice over the profile the image's sidecar names (`imageProfile`). */
 export function vmHardware(options: VmOptions, imageProfile: string | undefined): Hardware {
   return resolveHardware(hardwareChoice(options), imageProfile);
+}
+
+/** The image as it runs on `hardware`: the guest agent's channel is virtio-serial, so hardware without virtio has none. */
+export function imageOnHardware(image: BaseImage, hardware: Hardware): BaseImage {
+  return hardware.virtioExtras || !image.guestAgent ? image : { ...image, guestAgent: false };
 }

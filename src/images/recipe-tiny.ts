@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { CpioEntry } from './builders/cpio.js';
 import type { BuildContext } from './builders/types.js';
+import { lastLines } from '../errors.js';
 import { ImageBuildError } from './errors.js';
 import type { ResolvedRecipe } from './recipe.js';
 
@@ -38,10 +39,10 @@ export async function tinyPackageEntries(ctx: BuildContext, recipe: ResolvedReci
     // root's apt drops to the _apt user, which can't write a private temp dir
     const sandbox = process.getuid?.() === 0 ? ['-o', 'APT::Sandbox::User=root'] : [];
     const dl = await execa('apt-get', ['download', ...sandbox, ...all], { cwd: debs, reject: false, timeout: 15 * 60_000 });
-    if (dl.failed) throw packageError(ctx, `apt-get download failed: ${lastLine(dl.stderr)}`, dl);
+    if (dl.failed) throw packageError(ctx, `apt-get download failed: ${lastLines(dl.stderr, 1)}`, dl);
     for (const deb of (await fs.readdir(debs)).filter((f) => f.endsWith('.deb'))) {
       const x = await execa('dpkg-deb', ['-x', path.join(debs, deb), root], { reject: false, timeout: 5 * 60_000 });
-      if (x.failed) throw packageError(ctx, `dpkg-deb -x ${deb} failed: ${lastLine(x.stderr)}`, x);
+      if (x.failed) throw packageError(ctx, `dpkg-deb -x ${deb} failed: ${lastLines(x.stderr, 1)}`, x);
     }
     return await treeEntries(root);
   } finally {
@@ -79,7 +80,7 @@ async function dependencyClosure(ctx: BuildContext, wanted: string[]): Promise<s
     );
     // apt-cache fails only when it knows none of them; otherwise it skips the unknown ones.
     const noneKnown = r.failed && /No packages found/.test(r.stderr);
-    if (r.failed && !noneKnown) throw packageError(ctx, `apt-cache depends failed: ${lastLine(r.stderr)}`, r);
+    if (r.failed && !noneKnown) throw packageError(ctx, `apt-cache depends failed: ${lastLines(r.stderr, 1)}`, r);
     const { found, depends } = parseDepends(noneKnown ? '' : r.stdout);
     const missing = next.filter((p) => !found.has(p));
     if (missing.length) throw packageError(ctx, `no package ${missing.join(', ')} in the host's apt sources`);
@@ -138,8 +139,6 @@ async function treeEntries(root: string): Promise<CpioEntry[]> {
   await walk('');
   return out;
 }
-
-const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 
 function packageError(ctx: BuildContext, reason: string, cause?: unknown): ImageBuildError {
   return new ImageBuildError({
