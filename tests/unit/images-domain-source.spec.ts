@@ -60,7 +60,7 @@ const disk = (bus: string, format = 'qcow2', file = '') =>
    <disk type='file' device='disk'><driver name='qemu' type='${format}'/><source file='${file || path.join(dir, 'xp.qcow2')}'/><target dev='x' bus='${bus}'/></disk>`;
 
 test("an old guest's devices become legacy-windows with those devices; memory and vCPUs are read", async () => {
-  const xml = xmlOf(`${disk('sata')}<interface type='network'><model type='e1000'/></interface><video><model type='cirrus'/></video>`);
+  const xml = xmlOf(`${disk('sata')}<interface type='user'><model type='e1000'/></interface><video><model type='cirrus'/></video>`);
   const found = await inspectExistingDomain(fakeVirsh(xml.replace('</os>', "</os><clock offset='localtime'/>")), 'src');
   expect(found).toMatchObject({
     disk: { path: path.join(dir, 'xp.qcow2'), format: 'qcow2' },
