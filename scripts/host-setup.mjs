@@ -13,7 +13,7 @@
 // user/group; only a libvirtd that setup itself started is ever restarted.
 // The paths and flags it acts on are one `host` object (hostOf): tests pass temp paths and a PATH
 // of fake commands, so they never touch this host's configuration.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,8 +34,10 @@ export function hostOf(overrides = {}) {
     qemuConf: '/etc/libvirt/qemu.conf',
     // Where setup notes the libvirtd it started (a pid means nothing after a reboot: /run is emptied).
     libvirtdNote: '/run/demotool/setup-libvirtd.json',
-    // What `libvirtd -d` writes.
+    // What libvirtd writes, in the foreground or with -d.
     libvirtdPidFile: '/run/libvirtd.pid',
+    // Runs a libvirtd setup starts, where no systemd does (startUnderSubreaper); undefined: `libvirtd -d`.
+    subreaper: 'tini',
     osRelease: '/etc/os-release',
     isRoot: process.getuid?.() === 0,
     hasSystemd: existsSync('/run/systemd/system'),
@@ -132,6 +134,8 @@ const PACKAGES = {
       'util-linux',
       // UEFI firmware for the 'uefi' hardware profile
       'ovmf',
+      // reaps the QEMU processes a libvirtd started by setup leaves, where PID 1 doesn't (startLibvirtd)
+      'tini',
     ],
     bench: ['vlc', 'vlc-plugin-access-extra'],
   },
@@ -268,7 +272,7 @@ function ownLibvirtd(host) {
   return undefined;
 }
 
-/** Notes a libvirtd that setup started (`libvirtd -d`: its pid file), so that only it is ever restarted. */
+/** Notes a libvirtd that setup started (its pid file), so that only it is ever restarted. */
 function noteOwnLibvirtd(host, known) {
   const pidFile = host.libvirtdPidFile;
   for (let i = 0; i < 20; i++) {
@@ -316,12 +320,16 @@ export function startLibvirt(host) {
     if (!host.isRoot) fail(`libvirt does not answer at ${uri}: start it as root:  virtlogd -d; libvirtd -d`);
     const start = [...(run('pgrep', ['-x', 'virtlogd'], quiet).ok ? [] : ['virtlogd']), ...(run('pgrep', ['-x', 'libvirtd'], quiet).ok ? [] : ['libvirtd'])];
     if (start.length) {
+      const reaper = start.includes('libvirtd') && host.subreaper && run(host.subreaper, ['--version'], quiet).ok ? host.subreaper : undefined;
       consent(
         host,
         `libvirt does not answer at ${uri}`,
-        start.map((d) => `${d} -d`),
+        start.map((d) => (d === 'libvirtd' && reaper ? `setsid ${reaper} -s -- libvirtd &` : `${d} -d`)),
       );
-      for (const daemon of start) run(daemon, ['-d'], { env: host.env });
+      for (const daemon of start) {
+        if (daemon === 'libvirtd' && reaper) startUnderSubreaper(host, reaper);
+        else run(daemon, ['-d'], { env: host.env });
+      }
       if (start.includes('libvirtd')) noteOwnLibvirtd(host);
       say(`libvirt: started ${start.join(' and ')} (no systemd on this machine)`);
     }
@@ -331,6 +339,19 @@ export function startLibvirt(host) {
     spawnSync('sleep', ['0.5']);
   }
   fail(`libvirt does not answer at ${uri} after starting it; see /var/log/libvirt/ and \`demotool doctor\``);
+}
+
+/**
+ * libvirtd detaches each QEMU it starts, so an exited QEMU is reaped by PID 1. Where PID 1 never
+ * reaps (containers), QEMU stays a zombie and libvirt waits for it to vanish: about 2 s on every
+ * destroy, save and restarting revert. Under `tini -s` (a subreaper, libvirtd in its foreground)
+ * the orphaned QEMU is reaped at once. tini ends with libvirtd.
+ */
+function startUnderSubreaper(host, reaper) {
+  const child = spawn(reaper, ['-s', '--', 'libvirtd'], { detached: true, stdio: 'ignore', env: host.env, cwd: '/' });
+  // A failed start shows as libvirt not answering, which setup reports.
+  child.on('error', () => undefined);
+  child.unref();
 }
 
 /** Builds (or validates, when cached) the built-in images with the package's CLI, as the user running setup. */

@@ -30,13 +30,13 @@ import type { Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
 import { Deadline, StepTimer } from '../timeouts.js';
 import { runDir } from './state-directories.js';
-import { READY_DEFAULTS, waitUntilReady, type ReadyOptions } from './readiness.js';
+import { waitUntilReady, type ReadyOptions } from './readiness.js';
 import { SerialConsole } from './serial.js';
 import { removeRunFiles } from './run-files.js';
 import { savedBootFor } from './saved-boots.js';
 import { installLocalCa, startVmServices } from './network-services.js';
 import type { ServiceMap } from '../network/index.js';
-import { saveForNextTime, setGuestClock, tryWarmStart, type StartKind } from './warm-start.js';
+import { saveForNextTime, setGuestClock, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
 import { checkSocketPath, preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, vncSocketDir, type VncListen } from './vnc-access.js';
 
 export interface BootRequest {
@@ -97,6 +97,8 @@ export interface GuestChannels {
   api?: GuestApiAddress;
   /** The guest's ttyS1 (QEMU listens; connect to it). */
   messageSocket: string;
+  /** The guest's serial console, ttyS0 (QEMU listens). Absent for an exhibit's VM: a pty, for `virsh console`. */
+  consoleSocket?: string;
 }
 
 export interface BootedVm {
@@ -111,7 +113,7 @@ export interface BootedVm {
   serial: SerialConsole;
   overlay: string;
   resources: Resources;
-  /** Milliseconds per step: overlay, define, start (or restore), running, vnc, ready (and save, after a first cold boot). */
+  /** Milliseconds per step. Cold: overlay, define, start, running, vnc, ready (and save, after a shape's first boot). Warm: prepare (overlay and definition), restore, vnc, ready (the clock). */
   timings: Record<string, number>;
   /** Booted from the image, or restored from a saved boot of the same shape. */
   started: StartKind;
@@ -162,8 +164,9 @@ function bootHint(shot: string | undefined, tail: string, serialLog: string | un
 /** Define, start, connect VNC and wait until the guest is ready, within one deadline. */
 export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const virsh = new Virsh({ log: req.log.child('virsh') });
-  // Every start sweeps up VMs left by killed runs (cheap: one list, one dumpxml per demo-* VM).
-  await removeStaleVms(virsh, { runDir: runDir(), log: req.log.child('cleanup') }).catch((e) =>
+  // Every start sweeps up VMs left by killed runs (one list, one dumpxml per demo-* VM), beside the boot:
+  // this VM's owner record names a live process, so the sweep never takes it.
+  const sweep = removeStaleVms(virsh, { runDir: runDir(), log: req.log.child('cleanup') }).catch((e) =>
     req.log.warn('stale VM sweep failed', { error: (e as Error).message }),
   );
   const deadline = new Deadline(req.timeoutMs, `VM ${req.name} booting ${req.image.name}`);
@@ -207,20 +210,22 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
       timer.mark('overlay');
       resources = await defineAndStart(domain, plans, overlay, req.log, timer);
     }
-    const clockVia = req.image.guestAgent ? 'agent' : 'console';
-    // Started before VNC: setting the clock through the console takes a second that can overlap the rest.
+    const clockVia: ClockRoute = req.image.guestAgent || !channels.consoleSocket ? { via: 'agent' } : { via: 'console', socket: channels.consoleSocket };
+    // Started before VNC, which it overlaps. `virsh restore` returns with the guest running; a started one may still be on its way.
     const clockSet = warm ? setGuestClock(domain, clockVia, req.log) : undefined;
-    await waitRunning(domain, deadline);
-    timer.mark('running');
+    if (!warm) {
+      await waitRunning(domain, deadline);
+      timer.mark('running');
+    }
     const connect = async (listen: VncListen) => {
       client = await VncClient.connect({ locate: vncLocator(domain, listen), connectTimeout: deadline.remaining(), log: req.log.child('vnc'), name: req.name });
       return { client, screen: new Screen(client, { artifactsDir: req.artifactsDir, log: req.log.child('screen') }) };
     };
     let { screen } = await connect(vnc);
     timer.mark('vnc');
-    if (warm) {
-      await Promise.all([clockSet, waitUntilReady({ screen, serial, deadline }, { strategy: 'settle', settleMs: READY_DEFAULTS.settleAfterMarkerMs })]);
-    } else await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
+    // A restored guest is as ready as when it was saved, and VNC's first full frame is in the mirror: only its clock is owed.
+    if (warm) await clockSet;
+    else await waitUntilReady({ screen, serial, marker: req.image.readyMarker, deadline }, req.ready);
     timer.mark('ready');
     if (saved && !warm && worthSaving(req) && resources === planned.resources) {
       // The save stops QEMU: close VNC first rather than let the client see a drop, and connect again after.
@@ -232,13 +237,15 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     }
     // After the save: a saved boot never holds the CA, so it serves VMs with or without it.
     if (req.installLocalCa) await installLocalCa(domain, req.log);
+    await sweep;
     const started: StartKind = warm ? 'warm' : 'cold';
     req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, started, ...timer.steps });
     return { domain, channels, network, requestLog, client: client!, screen, serial, overlay, resources, timings: timer.steps, started };
   } catch (error) {
+    await sweep;
     const failure = await failBoot(req, { domain, client, overlay, serial, deadline }, error);
     await network?.close();
-    await rm(channels.messageSocket, { force: true });
+    for (const socket of [channels.messageSocket, channels.consoleSocket]) if (socket) await rm(socket, { force: true });
     await removeVncSocket(vnc);
     throw failure;
   }
@@ -247,12 +254,12 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
 function guestChannels(req: BootRequest): GuestChannels {
   // Sockets go in the owner-only directory: no other local user can talk to the guest.
   const sockets = join(vncSocketDir(), req.name);
-  const channels: GuestChannels = { messageSocket: `${sockets}.msg.sock` };
+  const channels: GuestChannels = { messageSocket: `${sockets}.msg.sock`, ...(req.exhibit ? {} : { consoleSocket: `${sockets}.console.sock` }) };
   if ((req.network ?? 'closed') === 'closed') {
     channels.apiSocket = `${sockets}.api.sock`;
     channels.api = req.guestApi ?? DEFAULT_GUEST_API;
   }
-  for (const path of [channels.messageSocket, channels.apiSocket, `${sockets}.net.sock`]) if (path) checkSocketPath(path);
+  for (const path of [channels.messageSocket, channels.consoleSocket, channels.apiSocket, `${sockets}.net.sock`]) if (path) checkSocketPath(path);
   return channels;
 }
 
@@ -326,7 +333,7 @@ interface DomainPlan {
 
 /** The definitions to try in order: the planned resources, then less when QEMU can't get them. */
 async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<DomainPlan[]> {
-  const host = await hostSize();
+  const host = hostSize();
   const memoryMiB = req.resources?.memoryMiB ?? req.image.memoryMiB;
   const first = planResources(host, { ...req.resources, ...(memoryMiB !== undefined ? { memoryMiB } : {}) });
   const floor = req.image.minMemoryMiB ?? 256;
@@ -349,6 +356,7 @@ async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<Domain
       ...resources,
       passtSocket: io.passtSocket,
       messageSocket: io.channels.messageSocket,
+      consoleSocket: io.channels.consoleSocket,
       vnc: io.vnc,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
       owner: req.exhibit ? { exhibit: req.exhibit.config, image: req.image.name } : currentOwner({ overlay: io.overlay, image: req.image.name }),

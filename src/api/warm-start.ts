@@ -3,11 +3,11 @@
  * the first cold boot of a shape saved for the next ones. What a restore changes in the guest
  * is put right here: its clock (it stood still since the save) is set from the host's.
  */
-import { open } from 'node:fs/promises';
 import { createOverlay, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
-import { sleep, type Deadline, type StepTimer } from '../timeouts.js';
+import type { Deadline, StepTimer } from '../timeouts.js';
+import { typeIntoConsole } from './console-input.js';
 import { discard, restoreCopy, saveBoot, withSavedBootLock, type SavedBoot } from './saved-boots.js';
 
 /** How a VM came up: booted from its image, or restored from a saved boot. */
@@ -15,7 +15,8 @@ export type StartKind = 'cold' | 'warm';
 
 /** Saving a desktop-sized guest under load can take a minute; it is never worth failing a boot for. */
 const SAVE_TIMEOUT_MS = 180_000;
-const PTY_NOTICED_MS = 1_100;
+/** A guest at its shell prompt echoes at once; one that isn't gets no more than this. */
+const CONSOLE_ECHO_MS = 2_000;
 
 export interface WarmCopy {
   domain: Domain;
@@ -31,11 +32,10 @@ export interface WarmCopy {
  * boots cold. A save image QEMU can't load is discarded.
  */
 export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: StepTimer, deadline: Deadline, log: Logger): Promise<boolean> {
+  // libvirt doesn't look at the disk when defining: the two run side by side.
   const prepare = async (disk: string) => {
-    await createOverlay(disk, copy.overlay);
-    timer.mark('overlay');
-    await copy.define();
-    timer.mark('define');
+    await Promise.all([createOverlay(disk, copy.overlay), copy.define()]);
+    timer.mark('prepare');
   };
   try {
     if (!(await restoreCopy(saved, copy.domain, { ...copy, prepare }, deadline.remaining(), log))) return false;
@@ -71,21 +71,16 @@ export async function saveForNextTime(saved: SavedBoot, domain: Domain, overlay:
   }
 }
 
+/** How the clock reaches the guest: its agent, or a root shell on its serial console's socket. */
+export type ClockRoute = { via: 'agent' } | { via: 'console'; socket: string };
+
 /** The guest's clock stood still from the save to now: set it, through the agent or the console's root shell. */
-export async function setGuestClock(domain: Domain, via: 'agent' | 'console', log: Logger): Promise<void> {
+export async function setGuestClock(domain: Domain, route: ClockRoute, log: Logger): Promise<void> {
   try {
-    if (via === 'agent') await domain.agent('guest-set-time', { time: Date.now() * 1_000_000 }, 10);
-    else {
-      // QEMU reads a pty only while its other end is open, and looks for that once a second.
-      const pty = await open(await domain.consolePty(), 'w');
-      try {
-        await pty.write(`date -s @${Math.round(Date.now() / 1000) + 1} >/dev/null\r`);
-        await sleep(PTY_NOTICED_MS);
-      } finally {
-        await pty.close();
-      }
-    }
+    if (route.via === 'agent') await domain.agent('guest-set-time', { time: Date.now() * 1_000_000 }, 10);
+    else if (!(await typeIntoConsole(route.socket, `date -s @${Math.round(Date.now() / 1000)} >/dev/null`, CONSOLE_ECHO_MS)))
+      log.warn("the serial console did not echo the clock's command: the guest's clock may be behind", { socket: route.socket });
   } catch (e) {
-    log.warn("could not set the warm-started guest's clock", { via, error: (e as Error).message });
+    log.warn("could not set the warm-started guest's clock", { via: route.via, error: (e as Error).message });
   }
 }

@@ -29,6 +29,11 @@ export interface DomainSpec {
   boot?: KernelBoot;
   /** Where the serial console is logged. */
   serialLog: string;
+  /**
+   * The serial console (ttyS0) on this unix socket, QEMU listening: a write reaches the guest at
+   * once. Absent: a pty (`virsh console` works; QEMU looks for a reader on it once a second).
+   */
+  consoleSocket?: string;
   /** Add the qemu-guest-agent channel. */
   guestAgent: boolean;
   /** 'closed' (default): usermode net with restrict=on, only explicit forwards; 'open': plain usermode net. */
@@ -155,14 +160,21 @@ ${disks(spec, hw)}    <controller type='usb' model='${hw.usb}'/>
     <input type='tablet' bus='usb'/>
     <input type='keyboard' bus='ps2'/>
 ${virtioKeyboard}${graphics(spec)}    <video>${VIDEO_MODELS[hw.video]}</video>
-    <serial type='pty'>
+${serialConsole(spec)}${messagePort(spec)}${agent}    <panic model='isa'><address type='isa' iobase='0x505'/></panic>
+    <memballoon model='none'/>
+  </devices>`;
+}
+
+/** ttyS0, logged to the serial log whether or not anyone is connected. */
+function serialConsole(spec: DomainSpec): string {
+  const kind = spec.consoleSocket ? 'unix' : 'pty';
+  const source = spec.consoleSocket ? `\n      <source mode='bind' path='${esc(spec.consoleSocket)}'/>` : '';
+  return `    <serial type='${kind}'>${source}
       <log file='${esc(spec.serialLog)}' append='on'/>
       <target port='0'/>
     </serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-${messagePort(spec)}${agent}    <panic model='isa'><address type='isa' iobase='0x505'/></panic>
-    <memballoon model='none'/>
-  </devices>`;
+    <console type='${kind}'>${source}<target type='serial' port='0'/></console>
+`;
 }
 
 /** The VM's disk (none for an ISO booted without a blank disk), and the ISO as a read-only CD-ROM. */

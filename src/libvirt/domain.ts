@@ -34,7 +34,8 @@ export class Domain {
   }
 
   async exists(): Promise<boolean> {
-    return (await this.virsh.tryRun(['domid', this.ref])) !== undefined || (await this.virsh.tryRun(['dominfo', this.ref])) !== undefined;
+    // dominfo answers for a running and a shut-off domain alike: one virsh call.
+    return (await this.virsh.tryRun(['dominfo', this.ref])) !== undefined;
   }
 
   async start(): Promise<void> {

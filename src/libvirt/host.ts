@@ -1,8 +1,7 @@
-import si from 'systeminformation';
+import { availableParallelism, totalmem } from 'node:os';
 import type { HostSize } from './resources.js';
 
-/** Host cores and RAM, read with systeminformation. */
-export async function hostSize(): Promise<HostSize> {
-  const [cpu, mem] = await Promise.all([si.cpu(), si.mem()]);
-  return { cpus: cpu.cores || cpu.physicalCores || 1, memoryBytes: mem.total };
+/** The cores this process may run on (its CPU affinity) and the host's RAM. */
+export function hostSize(): HostSize {
+  return { cpus: availableParallelism(), memoryBytes: totalmem() };
 }

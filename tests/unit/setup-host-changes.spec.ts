@@ -25,16 +25,21 @@ for p in $(PATH="\${PATH#*:}" pgrep -x "$2"); do # the real pgrep: this bin dire
   echo $p; found=0
 done
 exit $found`,
-  // `libvirtd -d` daemonizes and writes its pid file, as the real one does.
+  // `libvirtd -d` daemonizes and writes its pid file, as the real one does; so does one in the foreground (under tini).
   libvirtd: `if [ "$1" = -d ]; then
   nohup "$0" --foreground >/dev/null 2>&1 &
   echo $! > "$FAKE_DIR/libvirtd.pid"
   exit 0
 fi
+[ "$1" = --foreground ] || echo $$ > "$FAKE_DIR/libvirtd.pid"
 # Short sleeps: a sleep orphaned by a SIGKILL ends within a second.
 trap 'kill $child 2>/dev/null; exit 0' TERM
 while :; do sleep 1 & child=$!; wait $child; done`,
   virtlogd: 'exit 0',
+  // tini -s -- CMD: runs CMD in the foreground (the real one also becomes a subreaper and reaps orphans).
+  tini: `[ "$1" = --version ] && { echo 'tini version 0.19.0'; exit 0; }
+[ "$1" = -s ] && [ "$2" = -- ] || exit 2
+shift 2; exec "$@"`,
   // libvirt answers while the daemon setup started (its pid file) runs.
   virsh: `pid=$(cat "$FAKE_DIR/libvirtd.pid" 2>/dev/null) && [ -n "$pid" ] || exit 1
 state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null); [ -n "$state" ] && [ "$state" != Z ]`,
@@ -83,6 +88,8 @@ function host(overrides: Record<string, unknown> = {}) {
     yes: false,
     bench: false,
     rerun: 'npm run setup --',
+    // `libvirtd -d`, unless a test asks for the subreaper.
+    subreaper: undefined,
     env,
     ...overrides,
   });
@@ -249,6 +256,28 @@ test.describe('without --yes, where the only way on changes the host: the exact 
     await expect(fs.access(path.join(dir, 'run'))).rejects.toThrow(); // no note either
   });
 
+  test('no systemd and tini at hand: libvirtd runs in the foreground under `tini -s` (it reaps the QEMUs libvirtd leaves), and is noted', async () => {
+    const message = stop(() => startLibvirt(host({ subreaper: 'tini' })));
+    expect(message.split('\n').slice(1, 3)).toEqual(['    virtlogd -d', '    setsid tini -s -- libvirtd &']);
+    expect(fakeDaemons()).toEqual([]);
+
+    const h = host({ subreaper: 'tini', yes: true });
+    expect(said(() => startLibvirt(h))).toContain('libvirt: started virtlogd and libvirtd (no systemd on this machine)');
+    expect(await daemonCalls()).toEqual(['virtlogd -d']); // no `libvirtd -d`
+    expect(await calls()).toContain('tini -s -- libvirtd');
+    const pid = Number(await fs.readFile(path.join(dir, 'libvirtd.pid'), 'utf8'));
+    expect(fakeDaemons()).toEqual([pid]);
+    expect(JSON.parse(await fs.readFile(h.libvirtdNote, 'utf8'))).toEqual({ pid, start: startTime(pid) });
+    // Detached: in a session of its own, so setup's end or a Ctrl-C in its terminal doesn't reach it.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3])).toBe(pid);
+  });
+
+  test('a subreaper that is not installed: `libvirtd -d` as before', async () => {
+    said(() => startLibvirt(host({ subreaper: 'no-such-tini', yes: true })));
+    expect(await daemonCalls()).toEqual(['virtlogd -d', 'libvirtd -d']);
+  });
+
   test('libvirt does not answer, with systemd: `systemctl start virtlogd libvirtd`, not run', async () => {
     const message = stop(() => startLibvirt(host({ hasSystemd: true })));
     expect(message).toContain('\n    systemctl start virtlogd libvirtd\n');
@@ -263,7 +292,8 @@ console.log('not reached');`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stdout).not.toContain('not reached');
-    expect(r.stderr).toContain('Run it yourself:\n    virtlogd -d\n    libvirtd -d\n');
+    // The default host runs libvirtd under tini (the fake one is on PATH).
+    expect(r.stderr).toContain('Run it yourself:\n    virtlogd -d\n    setsid tini -s -- libvirtd &\n');
     expect(r.stderr).toContain('add --yes (`npx demotool setup --yes`)');
     expect(await daemonCalls()).toEqual([]);
   });
