@@ -53,7 +53,7 @@ test('a failed define leaves no run/NAME.xml, overlay, serial log or socket, and
 
 test('a domain that already has our name is refused (EVMEXISTS) and never destroyed or undefined; we write no file under its name', async ({}, info) => {
   // Every name asked about exists: as if another run's domain held it.
-  const wrapper = virshWrapper(`  *" domid demo-name-taken-"*) echo 7; exit 0;;`);
+  const wrapper = virshWrapper(`  *" dominfo demo-name-taken-"*) printf 'Id:             7\\nName:           %s\\n' "$2"; exit 0;;`);
   let error: { code?: string; message?: string; cause?: { code?: string } } | undefined;
   try {
     error = await startDemo('name-taken', { outputDir: info.outputPath('v') }, (demo) => demo.vm('tiny', async () => undefined)).catch((e) => e);
