@@ -68,7 +68,7 @@ export class Vm implements AsyncDisposable {
   readonly resources: Resources;
   /** 'kvm' or 'tcg'. */
   readonly accel: Accel;
-  /** Milliseconds per boot step: overlay, define, start (cold) or restore (warm), running, vnc, ready, and save after the first cold boot of a shape. */
+  /** Milliseconds per boot step. Cold: overlay, define, start, running, vnc, ready, and save after the first cold boot of a shape. Warm: prepare, restore, vnc, ready (the clock). */
   readonly timings: Record<string, number>;
   /** 'cold': booted from the image; 'warm': restored from a saved boot of the same image and shape. */
   readonly started: StartKind;
