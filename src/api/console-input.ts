@@ -1,29 +1,45 @@
 /**
- * Typing a line into the guest's serial console (ttyS0) through the unix socket QEMU listens on.
- * QEMU drops what it has not yet handed to the guest's UART when the client goes, so the socket
- * stays open until the guest has echoed the line back (its tty echoes what it reads).
+ * Running a command in the guest's serial console shell (ttyS0) through the unix socket QEMU
+ * listens on. QEMU drops what it has not yet handed to the guest's UART when the client goes, so
+ * the socket stays open until the command has run and the shell has printed its next prompt:
+ * then nothing of it lands in the serial log after the caller goes on.
  */
 import { createConnection } from 'node:net';
 
-/** Writes `line` and a carriage return; true once the guest echoed it, false if it didn't within `echoTimeoutMs`. */
-export function typeIntoConsole(socketPath: string, line: string, echoTimeoutMs: number): Promise<boolean> {
+/** Output quiet for this long after the command's marker: the shell's prompt has been printed. */
+const PROMPT_QUIET_MS = 150;
+
+/**
+ * Types `command` and a carriage return, followed by an echo of a marker; true once the marker
+ * was printed and the console fell quiet, false if it wasn't printed within `timeoutMs`.
+ */
+export function runInConsole(socketPath: string, command: string, timeoutMs: number): Promise<boolean> {
+  // Written "A""B" so that the tty's echo of the line doesn't match the output.
+  const marker = `DEMOTOOL-DONE-${Math.random().toString(36).slice(2, 8)}`;
+  const line = `${command}; echo ${marker.slice(0, 8)}""${marker.slice(8)}`;
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     let seen = '';
-    const finish = (echoed: boolean) => {
+    let quiet: NodeJS.Timeout | undefined;
+    const finish = (done: boolean) => {
       clearTimeout(timer);
+      clearTimeout(quiet);
       socket.destroy();
-      resolve(echoed);
+      resolve(done);
     };
-    const timer = setTimeout(() => finish(false), echoTimeoutMs);
+    const timer = setTimeout(() => finish(false), timeoutMs);
     socket.once('connect', () => socket.write(`${line}\r`));
     socket.on('data', (chunk: Buffer) => {
-      // Keep only what could still hold the echo: the guest may print a prompt or more around it.
+      // Keep only what could still hold the marker.
       seen = (seen + chunk.toString('latin1')).slice(-(line.length * 2 + 256));
-      if (seen.includes(line)) finish(true);
+      if (quiet || seen.includes(marker)) {
+        clearTimeout(quiet);
+        quiet = setTimeout(() => finish(true), PROMPT_QUIET_MS);
+      }
     });
     socket.once('error', (e) => {
       clearTimeout(timer);
+      clearTimeout(quiet);
       socket.destroy();
       reject(e);
     });

@@ -7,7 +7,7 @@ import { createOverlay, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
 import type { Deadline, StepTimer } from '../timeouts.js';
-import { typeIntoConsole } from './console-input.js';
+import { runInConsole } from './console-input.js';
 import { discard, restoreCopy, saveBoot, withSavedBootLock, type SavedBoot } from './saved-boots.js';
 
 /** How a VM came up: booted from its image, or restored from a saved boot. */
@@ -15,8 +15,8 @@ export type StartKind = 'cold' | 'warm';
 
 /** Saving a desktop-sized guest under load can take a minute; it is never worth failing a boot for. */
 const SAVE_TIMEOUT_MS = 180_000;
-/** A guest at its shell prompt echoes at once; one that isn't gets no more than this. */
-const CONSOLE_ECHO_MS = 2_000;
+/** A guest at its shell prompt answers at once; one that isn't gets no more than this. */
+const CONSOLE_WAIT_MS = 2_000;
 
 export interface WarmCopy {
   domain: Domain;
@@ -78,8 +78,8 @@ export type ClockRoute = { via: 'agent' } | { via: 'console'; socket: string };
 export async function setGuestClock(domain: Domain, route: ClockRoute, log: Logger): Promise<void> {
   try {
     if (route.via === 'agent') await domain.agent('guest-set-time', { time: Date.now() * 1_000_000 }, 10);
-    else if (!(await typeIntoConsole(route.socket, `date -s @${Math.round(Date.now() / 1000)} >/dev/null`, CONSOLE_ECHO_MS)))
-      log.warn("the serial console did not echo the clock's command: the guest's clock may be behind", { socket: route.socket });
+    else if (!(await runInConsole(route.socket, `date -s @${Math.round(Date.now() / 1000)} >/dev/null`, CONSOLE_WAIT_MS)))
+      log.warn("the serial console's shell did not run the clock's command: the guest's clock may be behind", { socket: route.socket });
   } catch (e) {
     log.warn("could not set the warm-started guest's clock", { via: route.via, error: (e as Error).message });
   }

@@ -52,11 +52,6 @@ export class Domain {
     await this.virsh.run(['restore', file], { quiet: true, timeout: boundedTimeout(timeout) });
   }
 
-  /** The host end of the guest's serial console (a pty), for typing into a console shell. */
-  async consolePty(): Promise<string> {
-    return (await this.virsh.run(['ttyconsole', this.ref], { quiet: true, timeout: 10_000 })).trim();
-  }
-
   async state(): Promise<DomainState> {
     const out = await this.virsh.run(['domstate', this.ref], { quiet: true });
     return (out.trim() as DomainState) || 'unknown';

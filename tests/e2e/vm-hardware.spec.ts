@@ -1,11 +1,12 @@
 /**
  * Hardware profiles on a real guest: tiny's kernel loads IDE/SATA, e1000/RTL8139 and virtio
  * drivers alike, so what it finds on its PCI bus and disks is what the profile gave it. The
- * guest answers on its serial console (written to through the console's pty: the legacy
+ * guest answers on its serial console (written to through the console's socket: the legacy
  * profile's PS/2 keyboard is slow to type on).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { startDemo, ImageCache, backendsOf, type Vm, type VmOptions } from '../../src/index.js';
@@ -37,12 +38,14 @@ interface Seen {
 async function probe(vm: Vm): Promise<Seen> {
   const { domain } = backendsOf(vm);
   const from = vm.serial.mark();
-  const pty = await open(await domain.consolePty(), 'w');
+  // QEMU drops what the guest has not read yet when the client leaves: the socket stays open until the answer.
+  const serialConsole = createConnection(vm.channels.consoleSocket!);
   try {
-    await pty.write(`\r${PROBE}\r`);
+    await once(serialConsole, 'connect');
+    serialConsole.write(`\r${PROBE}\r`);
     await vm.waitForSerial(/HW-DONE\s*$/m, { from, timeout: 60_000 });
   } finally {
-    await pty.close();
+    serialConsole.destroy();
   }
   const out = vm.serial.text().slice(-20_000);
   const last = (tag: string) => [...out.matchAll(new RegExp(`^${tag} (.*?)\\s*$`, 'gm'))].map((m) => m[1]!);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { typeIntoConsole } from '../../src/api/console-input.js';
+import { runInConsole } from '../../src/api/console-input.js';
 import { domainXml, type DomainSpec } from '../../src/libvirt/domain-xml.js';
 
 // The e2e warm-start test types into a real guest's console; here: how the socket is used, with a
@@ -46,17 +46,24 @@ test.afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A console that echoes what it reads after `delayMs`, a byte at a time (as a UART does), and records whether the client stayed for it. */
-async function fakeConsole(delayMs: number, echo = true): Promise<{ path: string; received: () => string; closedAt: () => number | undefined }> {
+/**
+ * A console shell: after `delayMs` it echoes the line a byte at a time (as a UART does), then
+ * prints what the line's `echo` prints (the shell's quotes removed) and a prompt; or says nothing.
+ */
+async function fakeConsole(delayMs: number, answer = true): Promise<{ path: string; received: () => string; closedAt: () => number | undefined }> {
   const path = join(dir, 'console.sock');
   let received = '';
   let closedAt: number | undefined;
   server = createServer((socket: Socket) => {
     socket.on('data', (chunk) => {
       received += chunk.toString();
-      if (!echo) return;
+      if (!answer) return;
+      const line = chunk.toString().replace('\r', '');
+      const printed = /; echo (\S+)$/.exec(line)?.[1]?.replace(/"/g, '') ?? '';
       setTimeout(() => {
-        for (const ch of `tiny# ${chunk.toString().replace('\r', '\r\n')}`) if (!socket.destroyed) socket.write(ch);
+        for (const ch of `${line}\r\n${printed}\r\n`) if (!socket.destroyed) socket.write(ch);
+        // The prompt comes a little later, as the shell gets to it.
+        setTimeout(() => !socket.destroyed && socket.write('tiny# '), 40);
       }, delayMs);
     });
     socket.on('close', () => (closedAt = Date.now()));
@@ -65,23 +72,24 @@ async function fakeConsole(delayMs: number, echo = true): Promise<{ path: string
   return { path, received: () => received, closedAt: () => closedAt };
 }
 
-test('the line is written with a carriage return, and the socket stays open until the guest echoed it', async () => {
+test('the command is typed with a marker echoed after it, and the socket stays open until the marker and the prompt after it', async () => {
   const c = await fakeConsole(300);
   const started = Date.now();
-  await expect(typeIntoConsole(c.path, 'date -s @1795716667 >/dev/null', 2_000)).resolves.toBe(true);
-  expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-  expect(c.received()).toBe('date -s @1795716667 >/dev/null\r');
-  await expect.poll(() => c.closedAt()).toBeGreaterThanOrEqual(started + 290);
+  await expect(runInConsole(c.path, 'date -s @1795716667 >/dev/null', 2_000)).resolves.toBe(true);
+  // The echo of the line alone does not count: its marker is written "A""B".
+  expect(c.received()).toMatch(/^date -s @1795716667 >\/dev\/null; echo DEMOTOOL""-DONE-[a-z0-9]+\r$/);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(300 + 40);
+  await expect.poll(() => c.closedAt()).toBeGreaterThanOrEqual(started + 340);
 });
 
-test('a console that never echoes: false after the wait, and the socket is closed', async () => {
+test('a console that never answers: false after the wait, and the socket is closed', async () => {
   const c = await fakeConsole(0, false);
   const started = Date.now();
-  await expect(typeIntoConsole(c.path, 'date -s @1', 400)).resolves.toBe(false);
+  await expect(runInConsole(c.path, 'date -s @1', 400)).resolves.toBe(false);
   expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   await expect.poll(() => c.closedAt()).toBeDefined();
 });
 
 test('no console listening is an error (ENOENT), not a hang', async () => {
-  await expect(typeIntoConsole(join(dir, 'missing.sock'), 'date', 5_000)).rejects.toThrow(/ENOENT/);
+  await expect(runInConsole(join(dir, 'missing.sock'), 'date', 5_000)).rejects.toThrow(/ENOENT/);
 });
