@@ -3,7 +3,7 @@
  * the first cold boot of a shape saved for the next ones. What a restore changes in the guest
  * is put right here: its clock (it stood still since the save) is set from the host's.
  */
-import { createOverlay, type Domain } from '../libvirt/index.js';
+import { VmError, createOverlay, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
 import type { Deadline, StepTimer } from '../timeouts.js';
@@ -35,10 +35,13 @@ export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: Step
   // libvirt doesn't look at the disk when defining: the two run side by side.
   const prepare = async (disk: string) => {
     await Promise.all([createOverlay(disk, copy.overlay), copy.define()]);
+    stopIfInterrupted();
     timer.mark('prepare');
   };
   try {
     if (!(await restoreCopy(saved, copy.domain, { ...copy, prepare }, deadline.remaining(), log))) return false;
+    // Ctrl-C while virsh restore ran: its cleanup may have come before the domain was running. The boot's failure path removes it.
+    stopIfInterrupted();
     timer.mark('restore');
     return true;
   } catch (e) {
@@ -52,6 +55,10 @@ export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: Step
     } else log.warn('warm start failed: booting cold', { dir: saved.dir, error: message });
     return false;
   }
+}
+
+function stopIfInterrupted(): void {
+  if (cleanupsStarted()) throw new VmError('EINTERRUPTED', 'the warm start was interrupted (a signal ended the process)');
 }
 
 /** QEMU could not load it, or its file is damaged: not a timeout, a lack of memory or a name taken meanwhile. */
