@@ -134,7 +134,7 @@ const PACKAGES = {
       'util-linux',
       // UEFI firmware for the 'uefi' hardware profile
       'ovmf',
-      // reaps the QEMU processes a libvirtd started by setup leaves, where PID 1 doesn't (startLibvirtd)
+      // reaps the QEMU processes a libvirtd started by setup leaves, where PID 1 doesn't (startUnderSubreaper)
       'tini',
     ],
     bench: ['vlc', 'vlc-plugin-access-extra'],
