@@ -117,6 +117,20 @@ var STATES = {
 };
 var $ = function (id) { return document.getElementById(id); };
 var historyCount = -1;
+/** The last status's heartbeat age and when it came: the page counts on from it between events. */
+var shownHeartbeat = null;
+
+/*
+ * The server sends the status every second and at every heartbeat. A guest that beats once a
+ * second in step with that tick would show "0.0 s" at every event; counting locally keeps the
+ * age moving between events, and a stalled stream still shows time passing.
+ */
+function showHeartbeatAge() {
+  if (!shownHeartbeat) return;
+  var age = shownHeartbeat.age + (Date.now() - shownHeartbeat.at) / 1000;
+  $("heartbeat-age").textContent = shownHeartbeat.received ? seconds(age) + " ago" : "none yet (" + seconds(age) + ")";
+}
+setInterval(showHeartbeatAge, 200);
 
 function seconds(s) {
   if (s < 60) return s.toFixed(1) + " s";
@@ -133,8 +147,8 @@ function showStatus(s) {
   $("state").className = "badge " + kind[0];
   $("explanation").textContent = kind[1];
   $("vm-state").textContent = s.vm_state + (s.vm_state_reason ? " (" + s.vm_state_reason + ")" : "");
-  var hb = s.heartbeat;
-  $("heartbeat-age").textContent = hb.has_received_heartbeat ? seconds(hb.time_since_heartbeat) + " ago" : "none yet (" + seconds(hb.time_since_heartbeat) + ")";
+  shownHeartbeat = { received: s.heartbeat.has_received_heartbeat, age: s.heartbeat.time_since_heartbeat, at: Date.now() };
+  showHeartbeatAge();
   $("auto-revert").textContent = s.auto_revert_enabled ? "on" : "off";
   $("idle").textContent = s.idle && s.idle.enabled ? seconds(s.idle.idle_seconds) + " of " + seconds(s.idle.timeout) : "not watched";
   $("snapshot").textContent = s.snapshot_name + (s.snapshot_exists ? "" : " (missing!)");
