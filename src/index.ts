@@ -16,6 +16,7 @@ export {
   type ImageCacheOptions,
   type EnsureOptions,
   type CachedImage,
+  type SavedBootDir,
   type BuildProgress,
   type ImageRecipe,
 } from './images/index.js';

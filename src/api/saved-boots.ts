@@ -5,13 +5,13 @@
  * UUID and sockets written into the save image's XML just before `virsh restore`.
  *
  * One directory per shape under $XDG_CACHE_HOME/demotool/warm/KEY: state.sav, saved.json and
- * the disk it names. Each save has a disk file of its own name (disk-ID.qcow2): a saved boot
+ * the disk it names; saved.json's mtime is the last restore (`images prune` goes by it). Each save has a disk file of its own name (disk-ID.qcow2): a saved boot
  * made again never replaces a disk that running copies' overlays stand on. KEY hashes the domain XML without what differs between copies (name, UUID,
  * owner, CPU pinning) together with the QEMU and libvirt versions, so a new image version,
  * other resources, video or network, or an upgraded QEMU all get a boot of their own.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain, type SaveImageHeader } from '../libvirt/index.js';
@@ -153,6 +153,9 @@ export async function restoreCopy(
     if (!savedName) throw new VmError('ESAVEIMAGE', `${saved.state} holds a domain XML without a name`);
     await rewriteSaveImageXml(saved.state, copyXml(xml, savedName, { xml: copy.xml, name: domain.name, uuid: copy.uuid }), found.header);
     await domain.restore(saved.state, timeoutMs);
+    // Its last use, for `demotool images prune`.
+    const now = new Date();
+    await utimes(saved.meta, now, now).catch(() => undefined);
     return true;
   });
 }

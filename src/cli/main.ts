@@ -90,13 +90,16 @@ images
   });
 images
   .command('prune')
-  .description('remove images not used for a while (never one a VM stands on)')
+  .description('remove images and saved boots not used for a while (never one a VM stands on)')
   .requiredOption('--unused-for <duration>', 'e.g. 30d, 12h, 2w')
   .action(async (opts: { unusedFor: string }) => {
-    const { removed, inUse } = await new ImageCache().prune({ unusedForMs: parseDuration(opts.unusedFor) });
+    const { removed, inUse, savedBoots } = await new ImageCache().prune({ unusedForMs: parseDuration(opts.unusedFor) });
     for (const name of removed) console.log(`removed ${name}`);
     for (const name of inUse) console.log(`kept ${name}: in use`);
-    if (!removed.length && !inUse.length) console.log('nothing to prune');
+    for (const boot of savedBoots.removed)
+      console.log(`removed saved boot ${boot.key} (${formatMiB(boot.sizeBytes)}, last used ${boot.lastUsed.toISOString().slice(0, 10)})`);
+    for (const boot of savedBoots.inUse) console.log(`kept saved boot ${boot.key}: in use`);
+    if (!removed.length && !inUse.length && !savedBoots.removed.length && !savedBoots.inUse.length) console.log('nothing to prune');
   });
 images
   .command('remove <name>')

@@ -5,7 +5,8 @@ import { builderFor, builderName, recipeFor } from './builders/index.js';
 import { removeTree } from './builders/rootfs.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
 import { ImageInUseError, ImageValidationError } from './errors.js';
-import { filesInUse, isInUse, qcow2BackingFile } from './in-use.js';
+import { filesInUse, isInUse } from './in-use.js';
+import { pruneSavedBoots, removeSavedBootsOn, type SavedBootDir } from './saved-boot-files.js';
 import { acquireBuildLock } from './lock.js';
 import {
   RECIPE_NAME_RE,
@@ -366,13 +367,18 @@ export class ImageCache {
   }
 
   /**
-   * Removes the images not used for `unusedForMs` (by their last boot, else their build).
-   * Images that VM overlays stand on are kept, whatever their age, and so are images placed by
-   * hand (without a sidecar, their use is not recorded).
-   * @returns the names removed, and those kept because they are in use.
+   * Removes the images not used for `unusedForMs` (by their last boot, else their build), and
+   * the saved boots (warm starts) not restored from for as long. Images and saved boots that VM
+   * overlays stand on are kept, whatever their age, and so are images placed by hand (without a
+   * sidecar, their use is not recorded).
+   * @returns the names removed, and those kept because they are in use; the same for saved boots.
    */
-  async prune(options: { unusedForMs: number; now?: Date }): Promise<{ removed: string[]; inUse: string[] }> {
+  async prune(options: {
+    unusedForMs: number;
+    now?: Date;
+  }): Promise<{ removed: string[]; inUse: string[]; savedBoots: { removed: SavedBootDir[]; inUse: SavedBootDir[] } }> {
     const now = (options.now ?? new Date()).getTime();
+    const savedBoots = await pruneSavedBoots(this.savedBootsDir, { unusedForMs: options.unusedForMs, now, runDirs: this.runDirs });
     const removed: string[] = [];
     const inUse: string[] = [];
     for (const image of await this.list()) {
@@ -385,7 +391,7 @@ export class ImageCache {
         inUse.push(image.name);
       }
     }
-    return { removed, inUse };
+    return { removed, inUse, savedBoots };
   }
 
   /**
@@ -631,18 +637,8 @@ export class ImageCache {
 
   /** Deletes the saved boots made from these disks, except those a VM's overlay stands on. */
   private async dropSavedBootsOn(disks: string[]): Promise<void> {
-    if (disks.length === 0) return;
-    const builds = new Set(disks.map((d) => path.resolve(d)));
-    const usedByVms = await filesInUse(this.runDirs);
-    for (const entry of await fs.readdir(this.savedBootsDir).catch(() => [] as string[])) {
-      const dir = path.join(this.savedBootsDir, entry);
-      const frozen = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.qcow2')).map((f) => path.join(dir, f));
-      const bases = await Promise.all(frozen.map((f) => qcow2BackingFile(f)));
-      if (!bases.some((b) => b && builds.has(b))) continue;
-      if ((await Promise.all(frozen.map((f) => isInUse(usedByVms, f)))).some(Boolean)) continue;
-      await fs.rm(dir, { recursive: true, force: true });
-      this.log.info('removed a saved boot of an old build', { savedBoot: entry });
-    }
+    for (const key of await removeSavedBootsOn(this.savedBootsDir, disks, this.runDirs))
+      this.log.info('removed a saved boot of an old build', { savedBoot: key });
   }
 
   /** Sidecar first (without it a half-deleted image never looks valid), then every build no overlay uses. */

@@ -61,8 +61,12 @@ test('the first boot of a shape is cold and saved; later ones are warm, take key
     // Its clock too stood still while it was saved, and is set again.
     expect(Math.abs(await clockOffset(first))).toBeLessThan(2);
     await first.close();
+    const meta = path.join(savedBootsDir(), (await ours())[0]!, 'saved.json');
+    const savedAt = (await fs.stat(meta)).mtimeMs;
 
     const [a, b] = await Promise.all([demo.vm('tiny', options), demo.vm('tiny', options)]);
+    // Each restore is a use of the saved boot, for `images prune`.
+    expect((await fs.stat(meta)).mtimeMs).toBeGreaterThan(savedAt);
     for (const vm of [a, b]) {
       expect(vm.started).toBe('warm');
       expect(vm.timings.restore).toBeGreaterThan(0);

@@ -1,0 +1,109 @@
+/**
+ * The image cache's view of saved boots (warm starts): directories under the saved-boots dir,
+ * each with frozen disks standing on a build of a base image and a `saved.json` whose mtime is
+ * the boot's last use (touched at every restore). The cache never reads the save format; it
+ * only removes whole directories, and never one that a VM's overlay stands on.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { filesInUse, isInUse, qcow2BackingFile } from './in-use.js';
+
+/** One saved boot (a warm start's frozen disk and memory), as `images prune` reports it. */
+export interface SavedBootDir {
+  /** The directory's name: the shape's key. */
+  key: string;
+  /** Its directory under the saved-boots dir. */
+  dir: string;
+  /** Its frozen disks (one per save). */
+  disks: string[];
+  /** The last restore from it, else when it was saved; else the directory's mtime. */
+  lastUsed: Date;
+  /** Disk space its files take. */
+  sizeBytes: number;
+}
+
+/** Every saved boot under `root` (none when it does not exist). */
+export async function listSavedBoots(root: string): Promise<SavedBootDir[]> {
+  const out: SavedBootDir[] = [];
+  for (const key of (await fs.readdir(root).catch(() => [] as string[])).sort()) {
+    if (key.endsWith('.lock')) continue;
+    const dir = path.join(root, key);
+    const dirStat = await fs.stat(dir).catch(() => undefined);
+    if (!dirStat?.isDirectory()) continue;
+    const files = await fs.readdir(dir).catch(() => [] as string[]);
+    const sizes = await Promise.all(
+      files.map((f) =>
+        fs.stat(path.join(dir, f)).then(
+          (s) => (s.isFile() ? s.blocks * 512 : 0),
+          () => 0,
+        ),
+      ),
+    );
+    const meta = await fs.stat(path.join(dir, 'saved.json')).catch(() => undefined);
+    out.push({
+      key,
+      dir,
+      disks: files.filter((f) => f.endsWith('.qcow2')).map((f) => path.join(dir, f)),
+      lastUsed: (meta ?? dirStat).mtime,
+      sizeBytes: sizes.reduce((a, b) => a + b, 0),
+    });
+  }
+  return out;
+}
+
+/**
+ * True when a VM's overlay under `runDirs` stands on one of its disks, a process holds one open,
+ * or a boot holds its lock (`KEY.lock` beside it: a copy being restored or a save being made).
+ */
+async function inUse(saved: SavedBootDir, runDirs: string[]): Promise<boolean> {
+  if (
+    await fs.stat(`${saved.dir}.lock`).then(
+      () => true,
+      () => false,
+    )
+  )
+    return true;
+  const used = await filesInUse(runDirs);
+  return (await Promise.all(saved.disks.map((d) => isInUse(used, d)))).some(Boolean);
+}
+
+/**
+ * Removes the saved boots made from any of these base disks (builds going away), except those a
+ * VM stands on. @returns the keys removed.
+ */
+export async function removeSavedBootsOn(root: string, bases: string[], runDirs: string[]): Promise<string[]> {
+  if (bases.length === 0) return [];
+  const builds = new Set(bases.map((d) => path.resolve(d)));
+  const removed: string[] = [];
+  for (const saved of await listSavedBoots(root)) {
+    const backing = await Promise.all(saved.disks.map((d) => qcow2BackingFile(d)));
+    if (!backing.some((b) => b && builds.has(b))) continue;
+    if (await inUse(saved, runDirs)) continue;
+    await fs.rm(saved.dir, { recursive: true, force: true });
+    removed.push(saved.key);
+  }
+  return removed;
+}
+
+/**
+ * Removes the saved boots not restored from for `unusedForMs`: shapes no test asks for any
+ * more, and those an upgraded QEMU or a new demotool no longer restores from (their last use
+ * stops moving). Those a VM stands on are kept and named.
+ */
+export async function pruneSavedBoots(
+  root: string,
+  options: { unusedForMs: number; now: number; runDirs: string[] },
+): Promise<{ removed: SavedBootDir[]; inUse: SavedBootDir[] }> {
+  const removed: SavedBootDir[] = [];
+  const kept: SavedBootDir[] = [];
+  for (const saved of await listSavedBoots(root)) {
+    if (options.now - saved.lastUsed.getTime() < options.unusedForMs) continue;
+    if (await inUse(saved, options.runDirs)) {
+      kept.push(saved);
+      continue;
+    }
+    await fs.rm(saved.dir, { recursive: true, force: true });
+    removed.push(saved);
+  }
+  return { removed, inUse: kept };
+}
