@@ -36,7 +36,7 @@ import { removeRunFiles } from './run-files.js';
 import { savedBootFor } from './saved-boots.js';
 import { installLocalCa, startVmServices } from './network-services.js';
 import type { ServiceMap } from '../network/index.js';
-import { saveForNextTime, setGuestClock, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
+import { saveForNextTime, setGuestClock, stopIfInterrupted, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
 import { checkSocketPath, preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, vncSocketDir, type VncListen } from './vnc-access.js';
 
 export interface BootRequest {
@@ -393,17 +393,20 @@ async function defineAndStart(domain: Domain, plans: DomainPlan[], overlay: stri
   let lastError: unknown;
   for (const { resources, xml } of plans) {
     await define(domain, overlay, xml);
+    stopIfInterrupted();
     timer.mark('define');
     try {
       await domain.start();
-      timer.mark('start');
-      return resources;
     } catch (e) {
       lastError = e;
       await domain.undefine();
       if (!isAllocationFailure((e as Error).message)) throw e;
       log.warn('allocation failed, retrying with 25% less', { ...resources });
+      continue;
     }
+    stopIfInterrupted();
+    timer.mark('start');
+    return resources;
   }
   throw lastError;
 }

@@ -57,8 +57,13 @@ export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: Step
   }
 }
 
-function stopIfInterrupted(): void {
-  if (cleanupsStarted()) throw new VmError('EINTERRUPTED', 'the warm start was interrupted (a signal ended the process)');
+/**
+ * Throws once a signal's cleanups have begun. A boot calls it after each step that makes or
+ * starts the domain: a step that finished after the cleanup removed the VM would leave one
+ * running that nothing removes; the boot's failure path removes it instead.
+ */
+export function stopIfInterrupted(): void {
+  if (cleanupsStarted()) throw new VmError('EINTERRUPTED', 'the boot was interrupted (a signal ended the process)');
 }
 
 /** QEMU could not load it, or its file is damaged: not a timeout, a lack of memory or a name taken meanwhile. */

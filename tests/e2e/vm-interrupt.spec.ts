@@ -9,8 +9,12 @@ test.describe.configure({ timeout: 6 * 60_000 });
 const script = join(import.meta.dirname, 'support', 'boot-tiny.ts');
 
 /** Starts a run in its own process and waits until its VM is defined (mid-boot). */
-async function startRun(name: string, outDir: string) {
-  const child = execa(process.execPath, ['--import', 'tsx', script, name], { reject: false, all: true, env: { OUT_DIR: outDir, TEST_PARALLEL_INDEX: '' } });
+async function startRun(name: string, outDir: string, start: 'warm' | 'cold' = 'warm') {
+  const child = execa(process.execPath, ['--import', 'tsx', script, name], {
+    reject: false,
+    all: true,
+    env: { OUT_DIR: outDir, TEST_PARALLEL_INDEX: '', START: start },
+  });
   // VM names end in a random id: find this run's by its prefix.
   const prefix = `demo-${name}-`;
   for (let i = 0; i < 600; i++) {
@@ -22,15 +26,18 @@ async function startRun(name: string, outDir: string) {
   throw new Error(`the run never defined ${prefix}*:\n${(await child).all}`);
 }
 
-test('Ctrl-C (SIGINT) mid-boot removes the VM and its overlay', async ({}, testInfo) => {
-  const { child, vm } = await startRun('interrupted', testInfo.outputPath('v'));
-  child.kill('SIGINT');
-  const result = await child;
-  expect(result.all).toContain('signal received');
-  expect(result.all).not.toContain('READY');
-  expect(await domains()).not.toContain(vm);
-  expect(runFiles(vm)).toEqual([]);
-});
+for (const start of ['warm', 'cold'] as const) {
+  test(`Ctrl-C (SIGINT) mid-boot removes the VM and its overlay (${start} start)`, async ({}, testInfo) => {
+    // Sent as soon as the domain is defined: the restore or the start is then still to come, or under way.
+    const { child, vm } = await startRun(`interrupted-${start}`, testInfo.outputPath('v'), start);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.all).toContain('signal received');
+    expect(result.all).not.toContain('READY');
+    expect(await domains()).not.toContain(vm);
+    expect(runFiles(vm)).toEqual([]);
+  });
+}
 
 test('a run killed with SIGKILL mid-boot is cleaned up when the next run starts', async ({}, testInfo) => {
   const { child, vm } = await startRun('killed', testInfo.outputPath('v'));
