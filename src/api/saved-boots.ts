@@ -13,11 +13,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain, type SaveImageHeader } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
-import { sleep } from '../timeouts.js';
+import { withDirectoryLock } from './saved-boot-lock.js';
 import { stateDir } from './state-directories.js';
 import { hostVersions } from './host-versions.js';
 
@@ -26,7 +25,6 @@ import { hostVersions } from './host-versions.js';
  * 3: the closed network's DHCP names the gateway as DNS server (older boots have no resolver).
  */
 const FORMAT = 3;
-const LOCK_WAIT_MS = 300_000;
 
 /** Where saved boots live. The image cache counts their disks as users of the base images. */
 export function savedBootsDir(): string {
@@ -99,22 +97,9 @@ export async function discard(saved: SavedBoot): Promise<void> {
 }
 
 /** One process at a time per saved boot: its XML is rewritten in place for each copy. */
-export async function withSavedBootLock<T>(saved: SavedBoot, body: () => Promise<T>): Promise<T> {
+export async function withSavedBootLock<T>(saved: SavedBoot, log: Logger, body: () => Promise<T>): Promise<T> {
   await mkdir(saved.dir, { recursive: true, mode: 0o700 });
-  const started = Date.now();
-  for (;;) {
-    try {
-      const release = await lockfile.lock(saved.dir, { lockfilePath: `${saved.dir}.lock`, realpath: false, stale: 60_000, update: 10_000 });
-      try {
-        return await body();
-      } finally {
-        await release().catch(() => undefined);
-      }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() - started > LOCK_WAIT_MS) throw e;
-      await sleep(100);
-    }
-  }
+  return withDirectoryLock(saved.dir, log, body);
 }
 
 /**
@@ -143,7 +128,7 @@ export async function restoreCopy(
   timeoutMs: number,
   log: Logger,
 ): Promise<boolean> {
-  return withSavedBootLock(saved, async () => {
+  return withSavedBootLock(saved, log, async () => {
     const found = await usable(saved, log);
     if (!found) return false;
     await copy.prepare(found.disk);
@@ -166,7 +151,7 @@ export async function restoreCopy(
  * VM is restored from the state it was saved in. The guest never sees the gap.
  */
 export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string, timeoutMs: number, log: Logger): Promise<boolean> {
-  return withSavedBootLock(saved, async () => {
+  return withSavedBootLock(saved, log, async () => {
     if (await usable(saved, log)) return false;
     const state = `${saved.state}.part`;
     const diskName = `disk-${randomBytes(4).toString('hex')}.qcow2`;

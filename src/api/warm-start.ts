@@ -51,7 +51,7 @@ export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: Step
     await copy.domain.remove().catch(() => undefined);
     if (savedBootAtFault(message)) {
       log.warn('warm start failed: booting cold, and saving the boot again', { dir: saved.dir, error: message });
-      await withSavedBootLock(saved, () => discard(saved)).catch(() => undefined);
+      await withSavedBootLock(saved, log, () => discard(saved)).catch(() => undefined);
     } else log.warn('warm start failed: booting cold', { dir: saved.dir, error: message });
     return false;
   }

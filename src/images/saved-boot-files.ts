@@ -51,18 +51,16 @@ export async function listSavedBoots(root: string): Promise<SavedBootDir[]> {
   return out;
 }
 
+/** A held lock's mtime is refreshed every 10 s; one left by a killed run stops moving. */
+const LOCK_FRESH_MS = 60_000;
+
 /**
  * True when a VM's overlay under `runDirs` stands on one of its disks, a process holds one open,
- * or a boot holds its lock (`KEY.lock` beside it: a copy being restored or a save being made).
+ * or a boot holds its lock (`KEY.lock` beside it, fresh: a copy being restored or a save being made).
  */
 async function inUse(saved: SavedBootDir, runDirs: string[]): Promise<boolean> {
-  if (
-    await fs.stat(`${saved.dir}.lock`).then(
-      () => true,
-      () => false,
-    )
-  )
-    return true;
+  const lock = await fs.stat(`${saved.dir}.lock`).catch(() => undefined);
+  if (lock && Date.now() - lock.mtimeMs < LOCK_FRESH_MS) return true;
   const used = await filesInUse(runDirs);
   return (await Promise.all(saved.disks.map((d) => isInUse(used, d)))).some(Boolean);
 }
@@ -79,7 +77,7 @@ export async function removeSavedBootsOn(root: string, bases: string[], runDirs:
     const backing = await Promise.all(saved.disks.map((d) => qcow2BackingFile(d)));
     if (!backing.some((b) => b && builds.has(b))) continue;
     if (await inUse(saved, runDirs)) continue;
-    await fs.rm(saved.dir, { recursive: true, force: true });
+    await removeSavedBoot(saved);
     removed.push(saved.key);
   }
   return removed;
@@ -102,8 +100,15 @@ export async function pruneSavedBoots(
       kept.push(saved);
       continue;
     }
-    await fs.rm(saved.dir, { recursive: true, force: true });
+    await removeSavedBoot(saved);
     removed.push(saved);
   }
   return { removed, inUse: kept };
+}
+
+/** Its directory, and a lock and holder record a killed run left beside it. */
+async function removeSavedBoot(saved: SavedBootDir): Promise<void> {
+  await fs.rm(saved.dir, { recursive: true, force: true });
+  await fs.rm(`${saved.dir}.lock`, { recursive: true, force: true });
+  await fs.rm(`${saved.dir}.lock.holder`, { force: true });
 }

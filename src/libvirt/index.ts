@@ -7,7 +7,7 @@ export { VirshError, VmError } from './errors.js';
 export { planResources, resourceAttempts, isAllocationFailure, cpuPinning, type Resources } from './resources.js';
 export { accelOverride, probeKvm, type Accel, type AccelDecision } from './accel.js';
 export { removeStaleVms } from './stale.js';
-export { currentOwner, ownerFilePath, readDomainXml, writeOwnerFile } from './owner.js';
+export { currentOwner, ownerFilePath, ownerState, readDomainXml, thisProcess, writeOwnerFile, type ParsedOwner } from './owner.js';
 export { hostSize } from './host.js';
 export { createOverlay } from './overlay.js';
 export { createBlankDisk } from './blank-disk.js';

@@ -72,6 +72,11 @@ export function pidNamespace(): string | undefined {
   }
 }
 
+/** This process, as an owner record names it: enough for ownerState() to tell when it is gone. */
+export function thisProcess(): ParsedOwner {
+  return { pid: process.pid, pidStart: processStartTime(process.pid), pidNamespace: pidNamespace(), hostname: hostname() };
+}
+
 /** The owner record for a VM this process boots now. */
 export function currentOwner(vm: { overlay: string; image: string }): OwnerRecord {
   return {
@@ -88,12 +93,23 @@ export function currentOwner(vm: { overlay: string; image: string }): OwnerRecor
 
 export type OwnerState = { state: 'dead'; reason: string } | { state: 'alive' | 'elsewhere'; reason: string };
 
+/** A process that has ended but not been reaped (where nothing reaps orphans, it stays so) is gone too. */
 function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return processStatus(pid) !== 'Z';
+}
+
+/** /proc/PID/stat field 3 (R, S, D, Z...), or undefined. */
+function processStatus(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
   }
 }
 

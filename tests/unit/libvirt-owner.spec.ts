@@ -153,6 +153,19 @@ test.describe('owner identity', () => {
     expect(ownerState({ pid: process.pid, hostname: os.hostname() }).state).toBe('alive');
   });
 
+  test('dead: a process that ended but was never reaped (a zombie: where nothing reaps orphans, it stays one)', async () => {
+    // The shell starts a short sleep and becomes a long one that never waits for it: the short one, once over, stays a zombie.
+    const parent = execa('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 5'], { buffer: false });
+    const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    try {
+      await expect.poll(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.charAt(0)).toBe('Z');
+      expect(ownerState({ pid, hostname: os.hostname() })).toMatchObject({ state: 'dead', reason: `pid ${pid} is gone` });
+    } finally {
+      parent.kill('SIGKILL');
+      await parent.catch(() => undefined);
+    }
+  });
+
   test('owner files: only well-formed records are read', () => {
     const good = { ...currentOwner({ overlay: '/o', image: 'i' }), vm: 'demo-x', uri: 'qemu:///session' };
     expect(parseOwnerFile(JSON.stringify(good))).toEqual(good);

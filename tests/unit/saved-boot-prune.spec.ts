@@ -74,6 +74,17 @@ test("an old saved boot that a VM's overlay stands on, or whose lock is held, is
   expect((await cache().prune({ unusedForMs: 30 * DAY })).savedBoots.removed.map((b) => b.key)).toEqual(['cccccccccccccccccccc']);
 });
 
+test('a lock left by a killed run does not keep an old saved boot: both go', async () => {
+  await savedBoot('ffffffffffffffffffff', 40);
+  const lock = path.join(warm, 'ffffffffffffffffffff.lock');
+  await fs.mkdir(lock);
+  await fs.writeFile(`${lock}.holder`, '{}');
+  const old = new Date(Date.now() - 5 * 60_000);
+  await fs.utimes(lock, old, old);
+  expect((await cache().prune({ unusedForMs: 30 * DAY })).savedBoots.removed.map((b) => b.key)).toEqual(['ffffffffffffffffffff']);
+  expect(await fs.readdir(warm)).toEqual([]);
+});
+
 test('`demotool images prune` names the saved boots it removed and kept', async () => {
   await savedBoot('eeeeeeeeeeeeeeeeeeee', 40);
   const cli = (args: string[]) =>
