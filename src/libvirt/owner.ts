@@ -50,17 +50,24 @@ export type Ownership = OwnerRecord | ExhibitMark;
 /** This process's id for owner records. */
 const RUN_ID = randomUUID();
 
-/** /proc/PID/stat field 22 (starttime), or undefined when there is no such process (or no /proc). */
-export function processStartTime(pid: number): string | undefined {
+/**
+ * The fields of /proc/PID/stat from field 3 (state) on, or undefined when there is no such
+ * process (or no /proc). Field 2 (comm) is in parentheses and may hold spaces and parentheses
+ * itself: the count starts after the last ')'.
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 2 (comm) is in parentheses and may hold spaces and parentheses itself: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = fields[22 - 3];
-    return start && /^\d+$/.test(start) ? start : undefined;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** /proc/PID/stat field 22 (starttime), or undefined when there is no such process (or no /proc). */
+export function processStartTime(pid: number): string | undefined {
+  const start = statFields(pid)?.[22 - 3];
+  return start && /^\d+$/.test(start) ? start : undefined;
 }
 
 /** This process's PID namespace ('pid:[4026531836]'), or undefined without /proc. */
@@ -100,17 +107,7 @@ function pidExists(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return processStatus(pid) !== 'Z';
-}
-
-/** /proc/PID/stat field 3 (R, S, D, Z...), or undefined. */
-function processStatus(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
+  return statFields(pid)?.[0] !== 'Z';
 }
 
 /**
