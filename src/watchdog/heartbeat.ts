@@ -58,6 +58,12 @@ export class Heartbeat {
     return this.lastBeat === undefined ? 'waiting' : 'healthy';
   }
 
+  /** Milliseconds until the timeout, as things stand (no further beat); undefined while paused. */
+  get msUntilTimeout(): number | undefined {
+    if (this.pausedBy.size > 0) return undefined;
+    return Math.max(0, this.since + this.timeoutMs - this.clock());
+  }
+
   /** Milliseconds since the last beat (or since the timer started, when none came). */
   get ageMs(): number {
     return Math.max(0, this.clock() - (this.lastBeat ?? this.since));

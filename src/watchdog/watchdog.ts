@@ -56,6 +56,8 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   private serial?: SerialChannel;
   private servers?: ApiServers;
   private timer?: NodeJS.Timeout;
+  /** The check at the heartbeat's deadline (checkAtHeartbeatDeadline). */
+  private deadlineTimer?: NodeJS.Timeout;
   private snapshotExists = false;
   private lastGuestRequest = -Infinity;
   private awaitingRecovery?: RevertRecord;
@@ -195,6 +197,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     switch (message.kind) {
       case 'heartbeat':
         this.heartbeat.beat();
+        this.checkAtHeartbeatDeadline();
         this.emit('heartbeat', via);
         this.checkRecovered();
         return { accepted: true };
@@ -294,6 +297,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearInterval(this.timer);
+      clearTimeout(this.deadlineTimer);
       await this.coordinator.close();
       await this.serial?.close();
       await this.servers?.close();
@@ -333,6 +337,18 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
       log: this.log.child('api'),
     });
     if (channels.messageSocket) this.serial = new SerialChannel(channels.messageSocket, (m) => this.receive(m, 'serial'), this.log.child('serial'));
+  }
+
+  /**
+   * One extra check just after the moment the heartbeat would time out, re-armed at every beat:
+   * a guest that stopped beating is caught on time rather than up to one check interval late.
+   */
+  private checkAtHeartbeatDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    const due = this.heartbeat.msUntilTimeout;
+    if (this.options.heartbeatTimeout <= 0 || due === undefined || this.closing) return;
+    this.deadlineTimer = setTimeout(() => this.tick(), due + 1);
+    this.deadlineTimer.unref?.();
   }
 
   private tick(): void {

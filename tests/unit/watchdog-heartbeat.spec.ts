@@ -24,6 +24,25 @@ function fakeClock(start = 1_000) {
 }
 
 test.describe('Heartbeat', () => {
+  test('msUntilTimeout: from the last beat (or a grace period), none while paused; timed out one ms after it reaches 0', () => {
+    const clock = fakeClock();
+    const hb = new Heartbeat(10_000, clock);
+    clock.advance(4_000);
+    hb.beat();
+    clock.advance(3_000);
+    expect(hb.msUntilTimeout).toBe(7_000);
+    clock.advance(7_000);
+    expect(hb.msUntilTimeout).toBe(0);
+    expect(hb.state).toBe('healthy');
+    clock.advance(1);
+    expect(hb.state).toBe('timed-out');
+    expect(hb.msUntilTimeout).toBe(0);
+    hb.restart(5_000);
+    expect(hb.msUntilTimeout).toBe(15_000);
+    hb.pause('save');
+    expect(hb.msUntilTimeout).toBeUndefined();
+  });
+
   test('waiting → healthy → timed-out, and a beat brings it back', () => {
     const clock = fakeClock();
     const hb = new Heartbeat(10_000, clock);
