@@ -7,7 +7,8 @@ import { readSaveImage } from '../../src/libvirt/save-image.js';
 import { vncSocketDir } from '../../src/api/vnc-access.js';
 
 // Warm starts of tiny: a shape of its own (an odd memory size), so the first boot is cold here
-// whatever other tests saved, and the saved boot is removed afterwards.
+// whatever other tests saved, and the saved boot is removed afterwards. The last test restores
+// the desktop in its usual shape, whose clock goes through the guest agent.
 test.describe.configure({ mode: 'serial', timeout: 300_000 });
 
 const memoryMiB = 520 + Math.floor(Math.random() * 200);
@@ -118,5 +119,20 @@ test("start: 'cold' boots from the image even with a saved boot, and saves nothi
       expect(vm.timings.start).toBeGreaterThan(0);
       expect(vm.timings.save).toBeUndefined();
     });
+  });
+});
+
+test("a warm desktop's clock is set through its guest agent, to within a second", async () => {
+  // The desktop's usual shape: its saved boot is shared with the other desktop tests (the first VM saves it if none does yet).
+  await startDemo('warm-start-desktop', async (demo) => {
+    let vm = await demo.vm('debian-12-desktop');
+    if (vm.started === 'cold') {
+      await vm.close();
+      vm = await demo.vm('debian-12-desktop');
+    }
+    expect(vm.started).toBe('warm');
+    const { stdout } = await vm.exec('date +%s.%N', { user: 'root' });
+    expect(Math.abs(Number(stdout) - Date.now() / 1000)).toBeLessThan(1);
+    await vm.close();
   });
 });
