@@ -5,10 +5,12 @@
  * UUID and sockets written into the save image's XML just before `virsh restore`.
  *
  * One directory per shape under $XDG_CACHE_HOME/demotool/warm/KEY: state.sav, saved.json and
- * the disk it names; saved.json's mtime is the last restore (`images prune` goes by it). Each save has a disk file of its own name (disk-ID.qcow2): a saved boot
- * made again never replaces a disk that running copies' overlays stand on. KEY hashes the domain XML without what differs between copies (name, UUID,
- * owner, CPU pinning) together with the QEMU and libvirt versions, so a new image version,
- * other resources, video or network, or an upgraded QEMU all get a boot of their own.
+ * the disk it names; saved.json's mtime is the last restore (`images prune` goes by it). Each
+ * save has a disk file of its own name (disk-ID.qcow2): a saved boot made again never replaces a
+ * disk that running copies' overlays stand on. KEY hashes the domain XML without what differs
+ * between copies (name, UUID, owner, CPU pinning) together with the QEMU and libvirt versions,
+ * so a new image version, other resources, video or network, or an upgraded QEMU all get a boot
+ * of their own.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';

@@ -55,13 +55,13 @@ export async function listSavedBoots(root: string): Promise<SavedBootDir[]> {
 const LOCK_FRESH_MS = 60_000;
 
 /**
- * True when a VM's overlay under `runDirs` stands on one of its disks, a process holds one open,
- * or a boot holds its lock (`KEY.lock` beside it, fresh: a copy being restored or a save being made).
+ * True when a boot holds its lock (`KEY.lock` beside it, fresh: a copy being restored or a save
+ * being made), or one of its disks is in `used` (filesInUse: a VM's overlay stands on it, or a
+ * process holds it open).
  */
-async function inUse(saved: SavedBootDir, runDirs: string[]): Promise<boolean> {
+async function inUse(saved: SavedBootDir, used: Set<string>): Promise<boolean> {
   const lock = await fs.stat(`${saved.dir}.lock`).catch(() => undefined);
   if (lock && Date.now() - lock.mtimeMs < LOCK_FRESH_MS) return true;
-  const used = await filesInUse(runDirs);
   return (await Promise.all(saved.disks.map((d) => isInUse(used, d)))).some(Boolean);
 }
 
@@ -73,10 +73,11 @@ export async function removeSavedBootsOn(root: string, bases: string[], runDirs:
   if (bases.length === 0) return [];
   const builds = new Set(bases.map((d) => path.resolve(d)));
   const removed: string[] = [];
+  const used = await filesInUse(runDirs);
   for (const saved of await listSavedBoots(root)) {
     const backing = await Promise.all(saved.disks.map((d) => qcow2BackingFile(d)));
     if (!backing.some((b) => b && builds.has(b))) continue;
-    if (await inUse(saved, runDirs)) continue;
+    if (await inUse(saved, used)) continue;
     await removeSavedBoot(saved);
     removed.push(saved.key);
   }
@@ -94,9 +95,10 @@ export async function pruneSavedBoots(
 ): Promise<{ removed: SavedBootDir[]; inUse: SavedBootDir[] }> {
   const removed: SavedBootDir[] = [];
   const kept: SavedBootDir[] = [];
-  for (const saved of await listSavedBoots(root)) {
-    if (options.now - saved.lastUsed.getTime() < options.unusedForMs) continue;
-    if (await inUse(saved, options.runDirs)) {
+  const old = (await listSavedBoots(root)).filter((saved) => options.now - saved.lastUsed.getTime() >= options.unusedForMs);
+  const used = old.length ? await filesInUse(options.runDirs) : new Set<string>();
+  for (const saved of old) {
+    if (await inUse(saved, used)) {
       kept.push(saved);
       continue;
     }
