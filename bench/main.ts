@@ -5,7 +5,7 @@ import { benchScreenshot, benchTyping } from './screen-and-keys.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
-await (await import('./references.js')).prepareBench(want); // reference tools present? (and BENCH_SUITES=1)
+await (await import('./references.js')).prepareBench(want); // reference tools present? (and BENCH_SUITES: `-- suites` runs only them)
 
 console.log(`# demotool bench (${new Date().toISOString()})`);
 if (want('boot'))

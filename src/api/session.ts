@@ -128,7 +128,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
   }
 
   private async boot(imageName: string, given: VmOptions): Promise<Vm> {
-    const { kernelArgs, bootTimeout, blankDiskBytes } = checkVmOptions(given);
+    const { kernelArgs, bootTimeout, blankDiskBytes, start } = checkVmOptions(given);
     // An existing domain gives the defaults the user's options leave out (domain-source.ts).
     const { image: cached, options } = isDomainSpec(imageName)
       ? await domainImage(this.cache, imageName, given, this.log)
@@ -177,7 +177,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       hardware,
       blankDiskBytes,
       ready: options.ready,
-      start: options.start,
+      start: options.start ?? start, // the caller's; 'cold' for an existing domain (domain-source.ts); else DEMOTOOL_START's
       services: options.services,
       installLocalCa: options.installLocalCa,
       timeoutMs: bootTimeout ?? bootTimeoutMs(),

@@ -50,6 +50,7 @@ export interface VmOptions {
    * 'warm' (default): restore a saved boot of the same image and shape when there is one (seconds
    * instead of a whole boot), and save the first cold boot of each shape for the next VMs.
    * 'cold': always boot from the image. `vm.started` says which one happened.
+   * Default: DEMOTOOL_START when set, else 'warm'.
    */
   start?: 'warm' | 'cold';
   /**
@@ -117,9 +118,9 @@ const vmOptionsSchema = z.strictObject({
  * Every VM option checked before anything happens (no sweep, overlay or define): a typo or a
  * wrong type is a UsageError naming the option, never a silent default. The network fails
  * closed: only exactly 'open' opens it.
- * @returns the kernel arguments the guest monitors need, and the boot timeout when one was given.
+ * @returns the kernel arguments the guest monitors need, the boot timeout when one was given, and how to start.
  */
-export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; bootTimeout?: number; blankDiskBytes?: number } {
+export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; bootTimeout?: number; blankDiskBytes?: number; start: 'warm' | 'cold' } {
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
     throw new UsageError(`VM options must be an object, not ${JSON.stringify(options)}`);
   parseOptions(vmOptionsSchema, options, 'VM');
@@ -135,7 +136,19 @@ export function checkVmOptions(options: VmOptions): { kernelArgs: string[]; boot
     );
   checkServices(options, network);
   const blankDiskBytes = options.blankDisk === undefined ? undefined : parseDiskSize(options.blankDisk);
-  return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout, blankDiskBytes };
+  const start = options.start ?? defaultStart();
+  return { kernelArgs: guestMonitorArgs(options.guestMonitors, network, options.guestApi), bootTimeout, blankDiskBytes, start };
+}
+
+/** DEMOTOOL_START=warm|cold sets the default for every VM of the run (say, to time a suite both ways); anything else is refused. */
+function defaultStart(): 'warm' | 'cold' {
+  const raw = process.env.DEMOTOOL_START;
+  if (raw === undefined || raw === '') return 'warm';
+  if (raw === 'warm' || raw === 'cold') return raw;
+  throw new UsageError(
+    `DEMOTOOL_START must be 'warm' or 'cold', not ${JSON.stringify(raw)}`,
+    'unset it, or set DEMOTOOL_START=cold to boot every VM from its image',
+  );
 }
 
 /** Services live on the closed network only, and are checked (files included) before anything starts. */

@@ -12,7 +12,7 @@ import { vncSocketDir } from '../../src/api/vnc-access.js';
 test.describe.configure({ mode: 'serial', timeout: 300_000 });
 
 const memoryMiB = 520 + Math.floor(Math.random() * 200);
-const options = { resources: { memoryMiB } };
+const options = { resources: { memoryMiB }, start: 'warm' } as const; // explicit: DEMOTOOL_START=cold may set the run's default
 let before: Set<string>;
 
 test.beforeAll(async () => {
@@ -125,10 +125,10 @@ test("start: 'cold' boots from the image even with a saved boot, and saves nothi
 test("a warm desktop's clock is set through its guest agent, to within a second", async () => {
   // The desktop's usual shape: its saved boot is shared with the other desktop tests (the first VM saves it if none does yet).
   await startDemo('warm-start-desktop', async (demo) => {
-    let vm = await demo.vm('debian-12-desktop');
+    let vm = await demo.vm('debian-12-desktop', { start: 'warm' });
     if (vm.started === 'cold') {
       await vm.close();
-      vm = await demo.vm('debian-12-desktop');
+      vm = await demo.vm('debian-12-desktop', { start: 'warm' });
     }
     expect(vm.started).toBe('warm');
     const { stdout } = await vm.exec('date +%s.%N', { user: 'root' });
