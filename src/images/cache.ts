@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
 import { builderFor, builderName, recipeFor } from './builders/index.js';
-import { removeTree } from './builders/rootfs.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
 import { ImageInUseError, ImageValidationError } from './errors.js';
-import { filesInUse, isInUse } from './in-use.js';
-import { pruneSavedBoots, removeSavedBootsOn, type SavedBootDir } from './saved-boot-files.js';
+import { pruneSavedBoots, type SavedBootDir } from './saved-boot-files.js';
+import { ImageBuilds } from './image-builds.js';
+import { checkBuild, checkDisk, checkImage, currentDisk, domainEntry, exists, sidecarOf, type Checked, type Validation } from './image-check.js';
 import { acquireBuildLock } from './lock.js';
 import {
   RECIPE_NAME_RE,
@@ -16,13 +16,11 @@ import {
   defaultImageDir,
   imageFiles,
   imageNameKind,
-  isBuildLeftover,
   isBuiltIn,
   newBuildId,
   versionFiles,
   versionOf,
 } from './image-names.js';
-import { qemuImgCheck, qemuImgInfo } from '../qemu-img.js';
 import { LOCAL_NAME_RE, checkLocalFile, contentKey, convertToQcow2, localFilePath, localImageName, sha256File, type LocalSource } from './local-file.js';
 import { isRecipe, recipeSource, recipeSummary, resolveRecipe, type ImageRecipe, type ResolvedRecipe } from './recipe.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
@@ -74,13 +72,8 @@ export interface CachedImage {
   valid?: boolean;
 }
 
-export type Validation = { ok: true } | { ok: false; reason: string };
-
 /** What ensure() does with what it finds in the cache. */
 export type EnsurePlan = 'reuse' | 'build' | 'delete-and-build' | 'build-keep-old';
-
-/** A validation result; `outdated` = sound image made by an older recipe of a built-in builder. */
-export type Checked = Validation & { outdated?: boolean };
 
 export function planEnsure(found: { exists: boolean; validation: Checked }, rebuild = false): EnsurePlan {
   if (!found.exists) return 'build';
@@ -98,12 +91,14 @@ export class ImageCache {
   private readonly log: Logger;
   private readonly runDirs: string[];
   private readonly savedBootsDir: string;
+  private readonly builds: ImageBuilds;
 
   constructor(options: ImageCacheOptions = {}) {
     this.dir = path.resolve(options.dir ?? defaultImageDir());
     this.log = options.log ?? createLogger('images');
     this.runDirs = (options.runDirs ?? [path.join(path.dirname(this.dir), 'run')]).map((d) => path.resolve(d));
     this.savedBootsDir = path.resolve(options.savedBootsDir ?? path.join(path.dirname(this.dir), 'warm'));
+    this.builds = new ImageBuilds({ dir: this.dir, runDirs: this.runDirs, savedBootsDir: this.savedBootsDir, log: this.log });
   }
 
   /**
@@ -183,8 +178,8 @@ export class ImageCache {
     try {
       const found = await this.inspect(name);
       if (found.validation.ok) return await this.load(name);
-      if (found.exists) await this.deleteFiles(name);
-      await this.removeLeftovers(name);
+      if (found.exists) await this.builds.deleteAll(name);
+      await this.builds.removeLeftovers(name);
       return await make();
     } finally {
       await release().catch(() => undefined);
@@ -201,7 +196,7 @@ export class ImageCache {
       await convertToQcow2(source.path, source.format, source.sizeBytes, tmp);
       await fs.rename(tmp, out);
       const image: BaseImage = { name, path: out, guestAgent: false };
-      const v = await this.checkDisk(out);
+      const v = await checkDisk(out);
       if (!v.ok) throw new ImageValidationError({ image: name, step: 'validate converted image', reason: v.reason });
       await writeSidecar(imageFiles(this.dir, name).sidecar, { ...toSidecar(image, 'file'), source });
       return image;
@@ -231,17 +226,11 @@ export class ImageCache {
     return image;
   }
 
-  /** The domain an entry stands for, if `name` is a domain's entry. */
-  private async domainEntry(name: string): Promise<DomainSource | undefined> {
-    const source = (await this.readSidecarOrUndefined(name))?.source;
-    return isDomainSource(source) ? source : undefined;
-  }
-
   /** A domain is found through libvirt, which this layer does not use: the API layer boots it (see recordDomain). */
   private async refuseDomain(spec: string): Promise<void> {
     let domain = domainSpecName(spec);
     try {
-      domain ??= (await this.domainEntry(cacheName(spec)))?.domain;
+      domain ??= (await domainEntry(this.dir, cacheName(spec)))?.domain;
     } catch {
       return; // not a name the cache knows: ensureNamed says why
     }
@@ -310,7 +299,7 @@ export class ImageCache {
       if (plan === 'delete-and-build') {
         const reason = found.validation.ok ? '' : found.validation.reason;
         this.log.warn('cached image is corrupt: deleting and rebuilding', { image: name, reason });
-        await this.deleteFiles(name);
+        await this.builds.deleteAll(name);
       }
       // A test that boots an image nobody built yet waits for the build: say so, since the
       // default log level shows no progress (the CLI passes onProgress and prints its own).
@@ -324,7 +313,7 @@ export class ImageCache {
               ? '`npx demotool images build --recipe FILE` builds a recipe ahead of the tests'
               : `\`npx demotool images build ${VIRT_BUILDER_PREFIX}${name}\` builds it ahead of the tests`,
         });
-      await this.removeLeftovers(name);
+      await this.builds.removeLeftovers(name);
       return await this.build(name, options, plan === 'build-keep-old', recipe);
     } finally {
       await release().catch((e) => this.log.warn('image lock release failed', { image: name, error: String(e) }));
@@ -341,10 +330,10 @@ export class ImageCache {
     }
     const out: CachedImage[] = [];
     for (const name of [...names].sort()) {
-      const file = await this.currentDisk(name);
+      const file = await currentDisk(this.dir, name);
       const st = await fs.stat(file).catch(() => undefined);
       // A domain's entry is listed even when its disk is gone, so it can be seen and removed.
-      if (!st && !(await this.domainEntry(name))) continue;
+      if (!st && !(await domainEntry(this.dir, name))) continue;
       const item: CachedImage = { name, path: file, sizeBytes: st?.size ?? 0, ...(await this.history(name)) };
       if (options.validate) item.valid = (await this.validate(name)).ok;
       out.push(item);
@@ -357,7 +346,7 @@ export class ImageCache {
    * its build). An image placed by hand has no sidecar, so no known last use (prune keeps it).
    */
   private async history(name: string): Promise<{ source: string; lastUsed?: Date; hardware?: string }> {
-    const sidecar = await this.readSidecarOrUndefined(name);
+    const sidecar = await sidecarOf(this.dir, name);
     const origin = sidecar?.source;
     const source = isDomainSource(origin)
       ? `${DOMAIN_PREFIX}${origin.domain}`
@@ -404,19 +393,8 @@ export class ImageCache {
     const release = await acquireBuildLock(this.dir, imageFiles(this.dir, name).lock, name, this.log);
     try {
       // A domain's entry owns no file but its sidecar: the disk is the domain's, never deleted.
-      if (await this.domainEntry(name)) return await fs.rm(imageFiles(this.dir, name).sidecar, { force: true });
-      const disks = [...(await this.builds(name)).values()]
-        .flat()
-        .filter((f) => f.endsWith('.qcow2'))
-        .map((f) => path.join(this.dir, f));
-      await this.dropSavedBootsOn(disks);
-      const used = await filesInUse([...this.runDirs, this.savedBootsDir]);
-      const busy: string[] = [];
-      for (const files of (await this.builds(name)).values())
-        for (const f of files) if (isBase(f) && (await isInUse(used, path.join(this.dir, f)))) busy.push(path.join(this.dir, f));
-      if (busy.length) throw new ImageInUseError(name, busy);
-      await this.deleteFiles(name);
-      await this.removeLeftovers(name);
+      if (await domainEntry(this.dir, name)) return await fs.rm(imageFiles(this.dir, name).sidecar, { force: true });
+      await this.builds.removeAll(name);
     } finally {
       await release().catch(() => undefined);
     }
@@ -439,98 +417,14 @@ export class ImageCache {
 
   private async inspect(name: string): Promise<{ exists: boolean; validation: Checked }> {
     const f = imageFiles(this.dir, name);
-    const exists = (await exists_(f.sidecar)) || (await this.builds(name)).size > 0;
-    return { exists, validation: await this.check(name) };
-  }
-
-  /** Full check; `structural` skips the recipe version (is the old image still usable?). */
-  private async check(name: string, structural = false): Promise<Checked> {
-    const domain = await this.domainEntry(name);
-    if (domain) return (await exists_(domain.path)) ? { ok: true } : { ok: false, reason: `${domain.path}, the disk of domain ${domain.domain}, is missing` };
-    // The sidecar first: it names the disk (a built-in image without one is broken).
-    if (isBuiltIn(name) || (await exists_(imageFiles(this.dir, name).sidecar))) {
-      const sidecar = await this.checkSidecar(name);
-      if (!sidecar.ok) return sidecar;
-    }
-    const current = await this.currentDisk(name);
-    const disk = current.endsWith('.iso') ? await checkIso(current).then(okIso, notIso) : await this.checkDisk(current);
-    if (!disk.ok) return disk;
-    return structural ? { ok: true } : this.checkRecipe(name);
-  }
-
-  /** A base disk: readable, qcow2, no backing file, passes qemu-img check. */
-  private async checkDisk(file: string): Promise<Checked> {
-    const bad = (reason: string): Checked => ({ ok: false, reason });
-    try {
-      await fs.access(file, fs.constants.R_OK);
-    } catch (e) {
-      return bad(`${file} is missing or unreadable (${(e as NodeJS.ErrnoException).code})`);
-    }
-    try {
-      const info = await qemuImgInfo(file);
-      if (info.format !== 'qcow2') return bad(`${file} is ${info.format}, not qcow2`);
-      if (info.backingFile) return bad(`${file} has a backing file (${info.backingFile}); a base image must not`);
-    } catch (e) {
-      return bad(`${file}: ${(e as Error).message}`);
-    }
-    const checked = await qemuImgCheck(file);
-    return checked.ok ? { ok: true } : bad(`${file}: ${checked.reason}`);
-  }
-
-  /** A new build, before it is made current: its disk, and its kernel and initrd when it has them. */
-  private async checkBuild(image: BaseImage): Promise<Checked> {
-    const disk = await this.checkDisk(image.path);
-    if (!disk.ok) return disk;
-    for (const file of image.boot ? [image.boot.kernel, image.boot.initrd] : []) {
-      const st = await fs.stat(file).catch(() => undefined);
-      if (!st?.size) return { ok: false, reason: `${file} is missing or empty` };
-    }
-    if (isBuiltIn(image.name) && !image.boot) return { ok: false, reason: `the ${image.name} builder gave no boot spec` };
-    return { ok: true };
-  }
-
-  /** The current disk: the one the sidecar names, else `{name}.qcow2` (old sidecars, images placed by hand). */
-  private async currentDisk(name: string): Promise<string> {
-    const f = imageFiles(this.dir, name);
-    const sidecar = await this.readSidecarOrUndefined(name);
-    return sidecar ? fromSidecar(sidecar, f.qcow2).path : f.qcow2;
-  }
-
-  private async readSidecarOrUndefined(name: string): Promise<Sidecar | undefined> {
-    return readSidecar(imageFiles(this.dir, name).sidecar).catch(() => undefined);
-  }
-
-  private async checkRecipe(name: string): Promise<Checked> {
-    const want = recipeFor(name);
-    if (want === undefined) return { ok: true };
-    const have = (await readSidecar(imageFiles(this.dir, name).sidecar)).recipe ?? 0;
-    if (have === want) return { ok: true };
-    return { ok: false, outdated: true, reason: `built by recipe ${have} of the ${name} builder; the current one is ${want}` };
-  }
-
-  private async checkSidecar(name: string): Promise<Validation> {
-    const f = imageFiles(this.dir, name);
-    if (!isBuiltIn(name) && !(await exists_(f.sidecar))) return { ok: true };
-    try {
-      const sidecar = await readSidecar(f.sidecar);
-      if (sidecar.disk !== undefined && versionOf(name, sidecar.disk) === undefined)
-        return { ok: false, reason: `${f.sidecar} names ${sidecar.disk}, which is not a disk of ${name}` };
-      const image = fromSidecar(sidecar, f.qcow2);
-      for (const file of image.boot ? [image.boot.kernel, image.boot.initrd] : []) {
-        const st = await fs.stat(file).catch(() => undefined);
-        if (!st?.size) return { ok: false, reason: `${file} (boot file named by ${f.sidecar}) is missing or empty` };
-      }
-      if (isBuiltIn(name) && !image.boot) return { ok: false, reason: `${f.sidecar} has no boot spec` };
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, reason: `sidecar ${f.sidecar}: ${(e as Error).message}` };
-    }
+    const found = (await exists(f.sidecar)) || (await this.builds.of(name)).size > 0;
+    return { exists: found, validation: await checkImage(this.dir, name) };
   }
 
   /** BaseImage of a valid cached image. Images placed by hand (no sidecar) get virt-builder defaults. */
   private async load(name: string): Promise<BaseImage> {
     const f = imageFiles(this.dir, name);
-    if (await exists_(f.sidecar)) return fromSidecar(await readSidecar(f.sidecar), f.qcow2);
+    if (await exists(f.sidecar)) return fromSidecar(await readSidecar(f.sidecar), f.qcow2);
     return { name, path: f.qcow2, guestAgent: false, user: DEMO_USER };
   }
 
@@ -566,7 +460,7 @@ export class ImageCache {
       const { cmdline, ...meta } = result;
       const image: BaseImage = { name, path: out.qcow2, ...meta };
       if (cmdline !== undefined) image.boot = { kernel: out.kernel, initrd: out.initrd, cmdline };
-      const v = await this.checkBuild(image);
+      const v = await checkBuild(image);
       if (!v.ok)
         throw new ImageValidationError({
           image: name,
@@ -580,13 +474,13 @@ export class ImageCache {
         ...(recipe && { imageRecipe: recipeSummary(recipe) }),
       });
       published = true;
-      await this.pruneBuilds(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
+      await this.builds.pruneOld(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
       const size = (await fs.stat(out.qcow2)).size;
       this.log.info('image ready', { image: name, path: out.qcow2, seconds: Math.round((Date.now() - started) / 1000), sizeMiB: Math.round(size / 2 ** 20) });
       return image;
     } catch (e) {
       // Log the failure with its file:line, and keep working on a sound cached image if there is one.
-      const fallback = !published && keepOld && (await this.check(name, true)).ok;
+      const fallback = !published && keepOld && (await checkImage(this.dir, name, true)).ok;
       this.log.error(fallback ? 'image build failed; using the cached image' : 'image build failed', {
         image: name,
         error: e instanceof Error ? e.message : String(e),
@@ -597,81 +491,10 @@ export class ImageCache {
       if (!published) await Promise.all(Object.values(out).map((p) => fs.rm(p, { force: true })));
     }
   }
-
-  /** This image's builds in the cache dir: build id ('' = unversioned) → its disk/kernel/initrd file names. */
-  private async builds(name: string): Promise<Map<string, string[]>> {
-    const builds = new Map<string, string[]>();
-    for (const file of await fs.readdir(this.dir).catch(() => [] as string[])) {
-      const id = versionOf(name, file);
-      if (id !== undefined) builds.set(id, [...(builds.get(id) ?? []), file]);
-    }
-    return builds;
-  }
-
-  /**
-   * Deletes the builds of `name` that are not current and whose disk no overlay stands on (nor
-   * a process holds open). With `current` undefined, none is current. Call with the lock held.
-   */
-  private async pruneBuilds(name: string, current: Set<string> | undefined = undefined): Promise<void> {
-    if (current === undefined) {
-      const sidecar = await this.readSidecarOrUndefined(name);
-      if (!sidecar) return; // nothing says which build is current: leave them all
-      const image = fromSidecar(sidecar, imageFiles(this.dir, name).qcow2);
-      current = new Set([image.path, image.boot?.kernel, image.boot?.initrd].filter((p): p is string => !!p).map((p) => path.basename(p)));
-    }
-    const builds = await this.builds(name);
-    const stale = [...builds.entries()].filter(([, files]) => !files.some((file) => current.has(file)));
-    if (stale.length === 0) return;
-    await this.dropSavedBootsOn(stale.flatMap(([, files]) => files.filter((f) => f.endsWith('.qcow2')).map((f) => path.join(this.dir, f))));
-    const used = await filesInUse([...this.runDirs, this.savedBootsDir]);
-    for (const [id, files] of stale) {
-      const disk = files.find(isBase);
-      if (disk && (await isInUse(used, path.join(this.dir, disk)))) {
-        this.log.info('keeping an old build: VM overlays still use it', { image: name, build: id || '(unversioned)', disk });
-        continue;
-      }
-      for (const file of files) await fs.rm(path.join(this.dir, file), { force: true });
-      this.log.info('removed an old build', { image: name, build: id || '(unversioned)' });
-    }
-  }
-
-  /** Deletes the saved boots made from these disks, except those a VM's overlay stands on. */
-  private async dropSavedBootsOn(disks: string[]): Promise<void> {
-    for (const key of await removeSavedBootsOn(this.savedBootsDir, disks, this.runDirs))
-      this.log.info('removed a saved boot of an old build', { savedBoot: key });
-  }
-
-  /** Sidecar first (without it a half-deleted image never looks valid), then every build no overlay uses. */
-  private async deleteFiles(name: string): Promise<void> {
-    await fs.rm(imageFiles(this.dir, name).sidecar, { force: true });
-    await this.pruneBuilds(name, new Set());
-  }
-
-  /** Temp files and build directories of builds of this image that died (we hold the lock, so nobody writes them). */
-  private async removeLeftovers(name: string): Promise<void> {
-    const entries = await fs.readdir(this.dir).catch(() => [] as string[]);
-    for (const e of entries.filter((file) => isBuildLeftover(name, file))) {
-      this.log.info('removing leftover temp file', { file: e });
-      await removeTree(path.join(this.dir, e), this.log);
-    }
-  }
 }
 
 /** What made an image, for `images list`: its builder, or its recipe. */
 const builtBy = (s: Sidecar) => (s.imageRecipe ? recipeSource(s.imageRecipe) : s.builder);
 
-/** A build's file that VMs use directly: a base disk (overlays stand on it) or an ISO (a CD-ROM). */
-const isBase = (file: string) => file.endsWith('.qcow2') || file.endsWith('.iso');
-
-const okIso = (): Checked => ({ ok: true });
-const notIso = (e: Error): Checked => ({ ok: false, reason: e.message });
-
 /** Bare template names already warned about in this process: one warning each. */
 const warnedBare = new Set<string>();
-
-async function exists_(p: string): Promise<boolean> {
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
-}

@@ -1,5 +1,6 @@
 export { ImageCache } from './cache.js';
-export type { ImageCacheOptions, EnsureOptions, CachedImage, Validation } from './cache.js';
+export type { ImageCacheOptions, EnsureOptions, CachedImage } from './cache.js';
+export type { Validation } from './image-check.js';
 export type { SavedBootDir } from './saved-boot-files.js';
 export { builtInImageNames, cacheName as imageCacheName } from './image-names.js';
 export { ImageBuildError, ImageInUseError, ImageValidationError, type ImageErrorDetails } from './errors.js';
