@@ -11,6 +11,6 @@ export type { GuestMonitors } from './guest-monitors.js';
 export type { GuestChannels, GuestApiAddress } from './boot.js';
 export type { ReadyOptions, ReadyStrategy } from './readiness.js';
 export type { StepRunner, CallSite } from './steps.js';
-export { BootError } from './boot.js';
+export { BootError } from './boot-failure.js';
 export { MissingAwaitError } from './pending-actions.js';
 export { GuestAgentError, type ExecResult, type ExecOptions } from './guest-agent.js';
