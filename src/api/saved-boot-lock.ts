@@ -1,13 +1,14 @@
 /**
  * One process at a time per saved boot (its save file's XML is rewritten for each copy). The
- * lock is proper-lockfile's `KEY.lock` directory beside the saved boot, with the holder named in
- * `KEY.lock.holder`: a run killed while it held the lock (SIGKILL, an OOM kill, a CI timeout)
- * leaves both, and the next run takes the lock over at once instead of waiting for it to go
- * stale (a minute).
+ * lock's files are the image layer's (savedBootLockFiles: `images prune` reads them): a
+ * proper-lockfile directory beside the saved boot, and a record naming its holder. A run
+ * killed while it held the lock (SIGKILL, an OOM kill, a CI timeout) leaves both, and the next
+ * run takes the lock over at once instead of waiting for it to go stale (a minute).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
+import { SAVED_BOOT_LOCK, savedBootLockFiles } from '../images/index.js';
 import { ownerState, thisProcess, type ParsedOwner } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { sleep } from '../timeouts.js';
@@ -17,13 +18,12 @@ const POLL_MS = 100;
 
 /** Runs `body` holding the lock on `dir` (a saved boot's directory, which must exist). */
 export async function withDirectoryLock<T>(dir: string, log: Logger, body: () => Promise<T>): Promise<T> {
-  const lock = `${dir}.lock`;
-  const holder = `${lock}.holder`;
+  const { lock, holder } = savedBootLockFiles(dir);
   const started = Date.now();
   for (;;) {
     let release: (() => Promise<void>) | undefined;
     try {
-      release = await lockfile.lock(dir, { lockfilePath: lock, realpath: false, stale: 60_000, update: 10_000 });
+      release = await lockfile.lock(dir, { lockfilePath: lock, realpath: false, stale: SAVED_BOOT_LOCK.staleMs, update: SAVED_BOOT_LOCK.updateMs });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() - started > LOCK_WAIT_MS) throw e;
       if (!(await takeOverFromDeadHolder(lock, holder, log))) await sleep(POLL_MS);

@@ -51,17 +51,26 @@ export async function listSavedBoots(root: string): Promise<SavedBootDir[]> {
   return out;
 }
 
-/** A held lock's mtime is refreshed every 10 s; one left by a killed run stops moving. */
-const LOCK_FRESH_MS = 60_000;
+/**
+ * A saved boot's lock (made by the API layer, which restores and saves): proper-lockfile's
+ * directory `KEY.lock` beside it, refreshed every `updateMs` while held, stale after `staleMs`
+ * (a killed run's stops moving), and `KEY.lock.holder` naming the process that holds it.
+ */
+export const SAVED_BOOT_LOCK = { staleMs: 60_000, updateMs: 10_000 } as const;
+
+/** The lock's files for the saved boot in `dir`. */
+export function savedBootLockFiles(dir: string): { lock: string; holder: string } {
+  return { lock: `${dir}.lock`, holder: `${dir}.lock.holder` };
+}
 
 /**
- * True when a boot holds its lock (`KEY.lock` beside it, fresh: a copy being restored or a save
+ * True when a boot holds its lock (fresh: a copy being restored or a save
  * being made), or one of its disks is in `used` (filesInUse: a VM's overlay stands on it, or a
  * process holds it open).
  */
 async function inUse(saved: SavedBootDir, used: Set<string>): Promise<boolean> {
-  const lock = await fs.stat(`${saved.dir}.lock`).catch(() => undefined);
-  if (lock && Date.now() - lock.mtimeMs < LOCK_FRESH_MS) return true;
+  const lock = await fs.stat(savedBootLockFiles(saved.dir).lock).catch(() => undefined);
+  if (lock && Date.now() - lock.mtimeMs < SAVED_BOOT_LOCK.staleMs) return true;
   return (await Promise.all(saved.disks.map((d) => isInUse(used, d)))).some(Boolean);
 }
 
@@ -111,6 +120,7 @@ export async function pruneSavedBoots(
 /** Its directory, and a lock and holder record a killed run left beside it. */
 async function removeSavedBoot(saved: SavedBootDir): Promise<void> {
   await fs.rm(saved.dir, { recursive: true, force: true });
-  await fs.rm(`${saved.dir}.lock`, { recursive: true, force: true });
-  await fs.rm(`${saved.dir}.lock.holder`, { force: true });
+  const { lock, holder } = savedBootLockFiles(saved.dir);
+  await fs.rm(lock, { recursive: true, force: true });
+  await fs.rm(holder, { force: true });
 }
