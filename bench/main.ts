@@ -5,7 +5,7 @@ import { benchScreenshot, benchTyping } from './screen-and-keys.js';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
-await (await import('./references.js')).prepareBench(want); // reference tools present? (and BENCH_SUITES: `-- suites` runs only them)
+await (await import('./references.js')).prepareBench(want); // reference tools present?
 
 console.log(`# demotool bench (${new Date().toISOString()})`);
 if (want('boot'))
@@ -24,3 +24,4 @@ if (want('screenshot'))
 if (want('record')) await (await import('./record.js')).benchRecord();
 if (want('watchdog')) await (await import('./watchdog.js')).benchWatchdog();
 if (want('exhibit-soak')) await (await import('./exhibit-soak.js')).benchExhibitSoak();
+if (want('suites')) await (await import('./suites.js')).benchSuites(process.env.BENCH_NPM_TEST === '1' ? ['demo', 'test'] : ['demo']);

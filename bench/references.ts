@@ -1,8 +1,6 @@
 // What the bench compares against must be there before the first measurement (a missing VLC
-// used to end `npm run bench` after 11 minutes of boots), and the suites' wall times on request.
+// used to end `npm run bench` after 11 minutes of boots).
 import { execa } from 'execa';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fmtMs, table } from './stats.js';
 
 interface Reference {
   /** The bench parts that spawn it. */
@@ -49,7 +47,7 @@ const REFERENCES: Reference[] = [
 
 /**
  * Checks every reference tool the wanted bench parts spawn, and stops with what to install when
- * one is missing. With BENCH_SUITES, also times `npm run demo` and `npm test` once the bench ends.
+ * one is missing.
  */
 export async function prepareBench(want: (part: string) => boolean): Promise<void> {
   const missing: Reference[] = [];
@@ -65,41 +63,4 @@ export async function prepareBench(want: (part: string) => boolean): Promise<voi
     );
     process.exit(2);
   }
-  if (suitesWanted().length > 0) process.once('beforeExit', () => void timeSuites());
-}
-
-/** BENCH_SUITES=1: both runs users feel; `demo` or `test`: that one. */
-function suitesWanted(): string[] {
-  const v = process.env.BENCH_SUITES ?? '';
-  return v === '1' ? ['demo', 'test'] : v.split(',').filter((s) => s === 'demo' || s === 'test');
-}
-
-/**
- * Wall time of the runs users feel, after the bench has warmed the image caches: each as it
- * runs by default (warm starts) and with every VM booted from its image (DEMOTOOL_START=cold),
- * side by side. Slow: `npm run demo` a few minutes, `npm test` 35+ minutes each way.
- */
-async function timeSuites(): Promise<void> {
-  await mkdir('bench-results', { recursive: true });
-  const rows: string[][] = [];
-  for (const script of suitesWanted()) {
-    const times = { warm: 0, cold: 0 };
-    for (const start of ['warm', 'cold'] as const) {
-      const log = `bench-results/npm-${script}-${start}.log`;
-      const t = performance.now();
-      const r = await execa('npm', ['run', script], { reject: false, stdin: 'ignore', all: true, env: { DEMOTOOL_START: start } });
-      times[start] = performance.now() - t;
-      await writeFile(log, r.all ?? '');
-      const summary = /\d+ passed[^\n]*|\d+ failed[^\n]*/.exec(r.all ?? '')?.[0] ?? '';
-      rows.push([
-        `npm ${script === 'test' ? 'test' : 'run demo'}`,
-        start,
-        fmtMs(times[start]),
-        r.exitCode === 0 ? `passed (${summary})` : `failed (exit ${r.exitCode})`,
-        log,
-      ]);
-    }
-    rows.push([`npm ${script === 'test' ? 'test' : 'run demo'}`, 'warm / cold', `${(times.warm / times.cold).toFixed(2)}`, '', '']);
-  }
-  table('The whole suite (BENCH_SUITES), wall time, warm starts and DEMOTOOL_START=cold', ['run', 'start', 'wall time', 'result', 'output'], rows);
 }
