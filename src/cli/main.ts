@@ -11,7 +11,7 @@ import { doctor } from './doctor.js';
 import { parseDuration } from './duration.js';
 import { registerExhibit } from './exhibit.js';
 import { registerNetwork } from './network.js';
-import { formatMiB } from './image-size.js';
+import { formatMiB, shortDate } from './image-size.js';
 import { packageRoot, packageVersion } from './package-root.js';
 
 const program = new Command()
@@ -81,12 +81,18 @@ images
   });
 images
   .command('list')
-  .description('list cached images: name, size, last use, hardware profile, source, disk')
+  .description('list cached images (name, size, last use, hardware profile, source, disk), then saved boots (key, size, last restore, image)')
   .action(async () => {
     for (const i of await new ImageCache().list()) {
-      const used = i.lastUsed ? i.lastUsed.toISOString().slice(0, 16).replace('T', ' ') : '-';
+      const used = i.lastUsed ? shortDate(i.lastUsed) : '-';
       console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${used.padEnd(16)}  ${(i.hardware ?? '-').padEnd(14)}  ${i.source}  ${i.path}`);
     }
+    const saved = await new ImageCache().savedBoots();
+    if (saved.length) console.log(`\nsaved boots (warm starts): key, size, last restore, image`);
+    for (const b of saved)
+      console.log(
+        `${b.key.padEnd(24)} ${formatMiB(b.sizeBytes).padStart(10)}  ${shortDate(b.lastUsed).padEnd(16)}  ${b.image ?? `an old build (${b.base ?? 'unknown'})`}`,
+      );
   });
 images
   .command('prune')

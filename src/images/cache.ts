@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../log.js';
 import { builderFor, builderName, recipeFor } from './builders/index.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
 import { ImageInUseError, ImageValidationError } from './errors.js';
-import { pruneSavedBoots, type SavedBootDir } from './saved-boot-files.js';
+import { listSavedBoots, pruneSavedBoots, type SavedBootDir } from './saved-boot-files.js';
 import { ImageBuilds } from './image-builds.js';
 import { checkBuild, checkDisk, checkImage, currentDisk, domainEntry, exists, sidecarOf, type Checked, type Validation } from './image-check.js';
 import { acquireBuildLock } from './lock.js';
@@ -339,6 +339,14 @@ export class ImageCache {
       out.push(item);
     }
     return out;
+  }
+
+  /** The saved boots (warm starts) in the cache, each with the name of the image it was made from (undefined: an image no longer listed). */
+  async savedBoots(): Promise<(SavedBootDir & { image: string | undefined })[]> {
+    const names = (await this.list()).map((i) => i.name);
+    const imageOf = (base: string | undefined) =>
+      base && path.dirname(path.resolve(this.dir, base)) === this.dir ? names.find((n) => versionOf(n, path.basename(base)) !== undefined) : undefined;
+    return (await listSavedBoots(this.savedBootsDir)).map((b) => ({ ...b, image: imageOf(b.base) }));
   }
 
   /**

@@ -20,6 +20,8 @@ export interface SavedBootDir {
   lastUsed: Date;
   /** Disk space its files take. */
   sizeBytes: number;
+  /** The base image build its frozen disk stands on (undefined when it can't be read). */
+  base: string | undefined;
 }
 
 /** Every saved boot under `root` (none when it does not exist). */
@@ -40,12 +42,14 @@ export async function listSavedBoots(root: string): Promise<SavedBootDir[]> {
       ),
     );
     const meta = await fs.stat(path.join(dir, 'saved.json')).catch(() => undefined);
+    const disks = files.filter((f) => f.endsWith('.qcow2')).map((f) => path.join(dir, f));
     out.push({
       key,
       dir,
-      disks: files.filter((f) => f.endsWith('.qcow2')).map((f) => path.join(dir, f)),
+      disks,
       lastUsed: (meta ?? dirStat).mtime,
       sizeBytes: sizes.reduce((a, b) => a + b, 0),
+      base: disks[0] && (await qcow2BackingFile(disks[0])),
     });
   }
   return out;

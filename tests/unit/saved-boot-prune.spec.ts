@@ -29,11 +29,11 @@ test.afterEach(async () => {
 });
 
 /** A saved boot as saved-boots.ts leaves it: a frozen disk on the base, a state file, saved.json last touched `ageDays` ago. */
-async function savedBoot(key: string, ageDays: number): Promise<string> {
+async function savedBoot(key: string, ageDays: number, base = path.join(tmp, 'images', 'base.qcow2')): Promise<string> {
   const dir = path.join(warm, key);
   await fs.mkdir(dir, { recursive: true });
   const disk = path.join(dir, 'disk-0001.qcow2');
-  await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', path.join(tmp, 'images', 'base.qcow2'), disk]);
+  await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', base, disk]);
   await fs.writeFile(path.join(dir, 'state.sav'), Buffer.alloc(64 * 1024, 1));
   const meta = path.join(dir, 'saved.json');
   await fs.writeFile(meta, JSON.stringify({ disk: 'disk-0001.qcow2', savedAt: new Date().toISOString(), format: 3 }));
@@ -104,4 +104,24 @@ test('`demotool images prune` names the saved boots it removed and kept', async 
   expect(pruned.exitCode).toBe(0);
   expect(pruned.stdout).toMatch(/^removed saved boot eeeeeeeeeeeeeeeeeeee \(\d+(\.\d+)? MiB, last used \d{4}-\d\d-\d\d\)$/);
   expect(await fs.readdir(path.join(tmp, 'demotool', 'warm'))).toEqual([]);
+});
+
+test('`demotool images list` shows each saved boot with its size, last restore and the image it was made from', async () => {
+  // XDG_CACHE_HOME/demotool/{images,warm}: one saved boot on an image in the cache, one on a disk that is not.
+  const images = path.join(tmp, 'demotool', 'images');
+  await fs.mkdir(images, { recursive: true });
+  await fs.rename(path.join(tmp, 'images', 'base.qcow2'), path.join(images, 'base.qcow2'));
+  warm = path.join(tmp, 'demotool', 'warm');
+  await savedBoot('ffffffffffffffffffff', 3, path.join(images, 'base.qcow2'));
+  await execa('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(tmp, 'elsewhere.qcow2'), '16M']);
+  await savedBoot('gggggggggggggggggggg', 1, path.join(tmp, 'elsewhere.qcow2'));
+  const r = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'images', 'list'], {
+    env: { XDG_CACHE_HOME: tmp, DEMOTOOL_LOG_LEVEL: 'silent' },
+  });
+  const lines = r.stdout.split('\n');
+  expect(lines[0]).toMatch(/^base\s+\d+\.\d MiB\s+-\s+-\s+placed by hand\s+\S+base\.qcow2$/);
+  expect(lines).toContain('saved boots (warm starts): key, size, last restore, image');
+  const day = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);
+  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ffffffffffffffffffff\\s+0\\.\\d MiB\\s+${day} \\d\\d:\\d\\d\\s+base$`)));
+  expect(lines).toContainEqual(expect.stringMatching(/^gggggggggggggggggggg\s+0\.\d MiB\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+an old build \(\S+elsewhere\.qcow2\)$/));
 });
