@@ -365,10 +365,24 @@ export function buildImages() {
   }
 }
 
+/**
+ * A host without a kernel (a container): libguestfs (virt-builder images) then boots a kernel
+ * demotool unpacks into its cache, and supermin needs the host's /lib/modules to exist, empty
+ * or not. Nothing else is put there.
+ */
+export function prepareModulesDir(host, { dir = '/lib/modules', kernels = bootKernels() } = {}) {
+  if (kernels.length > 0 || existsSync(dir)) return;
+  if (!host.isRoot) return say(`no kernel in /boot and no ${dir}: virt-builder images need ${dir} to exist (sudo mkdir ${dir})`);
+  if (!host.yes) return say(`no kernel in /boot and no ${dir}: with --yes, setup creates the empty ${dir} that virt-builder images need`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  say(`created the empty ${dir}: libguestfs (virt-builder images) needs it; demotool unpacks a kernel into its cache for it`);
+}
+
 /** OS packages, qemu.conf and libvirtd. `command`: how the user runs setup, for the messages. */
 export function prepareHost(command = 'npx demotool setup', { forTests = false } = {}) {
   const host = hostOf({ rerun: command });
   installOsPackages(host, forTests);
+  prepareModulesDir(host);
   configureLibvirt(host);
   startLibvirt(host);
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ImageCache, ImageInUseError, type BaseImage } from '../../src/images/index.js';
 import { qcow2BackingFile } from '../../src/images/in-use.js';
 import type { Logger } from '../../src/log.js';
+import { cacheEntries } from './support/host.js';
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => quiet };
 
@@ -74,7 +75,7 @@ test('a rebuild never replaces a base an overlay stands on; builds nobody uses a
   // The VM is gone: its base is pruned at the next build.
   await fs.rm(overlay);
   const fourth = await cache.ensure('tiny', { rebuild: true });
-  const names = (await fs.readdir(images)).sort();
+  const names = await cacheEntries(images);
   expect(names).toEqual(['tiny.json', ...['.initrd', '.qcow2', '.vmlinuz'].map((s) => path.basename(fourth.path, '.qcow2') + s)]);
 });
 
@@ -91,7 +92,7 @@ test('remove refuses, deleting nothing, while an overlay stands on the image', a
   expect(await cache.validate('tiny')).toEqual({ ok: true });
   await fs.rm(overlay);
   await cache.remove('tiny');
-  expect(await fs.readdir(images)).toEqual([]);
+  expect(await cacheEntries(images)).toEqual([]);
 });
 
 test('a cache from before versioned builds (tiny.qcow2, no disk in the sidecar) is used, then migrated', async () => {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: a plain .mjs module (setup runs before node_modules and the build exist)
-import { SetupStop, configureLibvirt, hostOf, installOsPackages, startLibvirt } from '../../scripts/host-setup.mjs';
+import { SetupStop, configureLibvirt, hostOf, installOsPackages, prepareModulesDir, startLibvirt } from '../../scripts/host-setup.mjs';
 
 // Setup's host changes, against a temp qemu.conf, temp note and pid files, and fake commands first
 // on PATH (pgrep sees only the fake libvirtd processes of this test): the host's own libvirtd and
@@ -308,4 +308,20 @@ console.log('not reached');`;
     expect(await fs.readdir(dir)).not.toContain('qemu.conf.demotool-backup');
     expect(alive(foreign)).toBe(true);
   });
+});
+
+test('a host without a kernel gets the empty /lib/modules libguestfs needs, only as root with --yes; a host with one is left alone', async () => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'dt-modules-'));
+  try {
+    const dir = path.join(tmp, 'lib', 'modules');
+    prepareModulesDir({ isRoot: true, yes: true }, { dir, kernels: ['vmlinuz-6.1.0-56-amd64'] });
+    expect(await fs.stat(dir).catch(() => undefined)).toBeUndefined();
+    prepareModulesDir({ isRoot: false, yes: true }, { dir, kernels: [] });
+    prepareModulesDir({ isRoot: true, yes: false }, { dir, kernels: [] });
+    expect(await fs.stat(dir).catch(() => undefined)).toBeUndefined();
+    prepareModulesDir({ isRoot: true, yes: true }, { dir, kernels: [] });
+    expect(await fs.readdir(dir)).toEqual([]);
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
 });

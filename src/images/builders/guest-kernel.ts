@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { ImageBuildError } from '../errors.js';
 import type { BuildContext } from './types.js';
@@ -18,14 +19,6 @@ export interface GuestKernel {
   source: 'host' | 'cache';
 }
 
-/** Only what tiny needs from a kernel package: the kernel, virtio and pvpanic modules. */
-const MEMBERS = [
-  './boot/vmlinuz-*',
-  './lib/modules/*/kernel/drivers/virtio/*',
-  './lib/modules/*/kernel/drivers/block/virtio_blk.ko*',
-  './lib/modules/*/kernel/drivers/misc/pvpanic/*',
-];
-
 /** Newest vmlinuz-* in `bootDir` (vmlinuz-6.1.0-56-amd64 > vmlinuz-6.1.0-9-amd64). */
 export async function newestKernel(bootDir = '/boot'): Promise<string | undefined> {
   const names = (await fs.readdir(bootDir).catch(() => [] as string[])).filter((n) => /^vmlinuz-\d/.test(n));
@@ -37,22 +30,35 @@ function version(kernel: string): string {
   return path.basename(kernel).replace(/^vmlinuz-/, '');
 }
 
-/** The host's kernel, unless DEMOTOOL_GUEST_KERNEL=download; then one unpacked in the cache, fetched when missing. */
-export async function guestKernel(ctx: BuildContext, options: { bootDir?: string; cacheDir?: string } = {}): Promise<GuestKernel> {
+/**
+ * What to unpack from a kernel package: the kernel and these modules (paths under
+ * `lib/modules/VERSION/kernel/`; those the package lacks are left out), or the kernel and all its
+ * modules with their index (for libguestfs's appliance, which picks its own).
+ */
+export type KernelUnpack = { modules: string[] } | 'everything';
+
+/**
+ * The host's kernel, unless DEMOTOOL_GUEST_KERNEL=download or /boot has none; then the
+ * distribution's, unpacked into the cache (fetched when missing). Each unpack has a directory
+ * of its own, named by what it holds, so a longer module list unpacks the package again.
+ */
+export async function guestKernel(ctx: BuildContext, unpack: KernelUnpack, options: { bootDir?: string; cacheDir?: string } = {}): Promise<GuestKernel> {
   const host = process.env.DEMOTOOL_GUEST_KERNEL === 'download' ? undefined : await newestKernel(options.bootDir);
   if (host) return { kernel: host, modulesDir: `/lib/modules/${version(host)}`, source: 'host' };
   const root = path.join(options.cacheDir ?? ctx.dir, 'kernels');
-  const cached = await cachedKernel(root);
+  const key = unpack === 'everything' ? 'all' : createHash('sha256').update(unpack.modules.join('\n')).digest('hex').slice(0, 8);
+  const cached = await cachedKernel(root, key);
   if (cached) return cached;
-  await downloadKernel(ctx, root);
-  const fetched = await cachedKernel(root);
+  await downloadKernel(ctx, root, key, unpack);
+  const fetched = await cachedKernel(root, key);
   if (!fetched) throw buildError(ctx, 'the kernel package held no /boot/vmlinuz-*');
   return fetched;
 }
 
-async function cachedKernel(root: string): Promise<GuestKernel | undefined> {
+/** The newest unpack in `root` whose directory ends in `-key`. */
+async function cachedKernel(root: string, key: string): Promise<GuestKernel | undefined> {
   for (const dir of (await fs.readdir(root).catch(() => [] as string[]))
-    .filter((d) => !d.endsWith('.tmp'))
+    .filter((d) => d.endsWith(`-${key}`))
     .sort()
     .reverse()) {
     const kernel = await newestKernel(path.join(root, dir, 'boot'));
@@ -81,7 +87,7 @@ async function kernelPackage(ctx: BuildContext): Promise<string> {
   return pkg;
 }
 
-async function downloadKernel(ctx: BuildContext, root: string): Promise<void> {
+async function downloadKernel(ctx: BuildContext, root: string, key: string, unpack: KernelUnpack): Promise<void> {
   ctx.progress('kernel download', 5);
   const pkg = await kernelPackage(ctx);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'demotool-kernel-'));
@@ -92,18 +98,38 @@ async function downloadKernel(ctx: BuildContext, root: string): Promise<void> {
     if (dl.failed) throw buildError(ctx, `apt-get download ${pkg} failed: ${dl.stderr.trim().split('\n').pop() ?? ''}`, dl);
     const deb = (await fs.readdir(work)).find((f) => f.endsWith('.deb'));
     if (!deb) throw buildError(ctx, `apt-get download ${pkg} left no .deb`);
-    const target = path.join(root, `${pkg}.tmp`);
+    const target = path.join(root, `${pkg}-${key}.tmp`);
     await fs.rm(target, { recursive: true, force: true });
     await fs.mkdir(target, { recursive: true });
-    const unpack = await execa(
-      'sh',
-      ['-c', `dpkg-deb --fsys-tarfile "$0" | tar -x -C "$1" --wildcards ${MEMBERS.map((m) => `'${m}'`).join(' ')}`, path.join(work, deb), target],
-      { reject: false, timeout: 300_000 },
-    );
-    if (unpack.failed) throw buildError(ctx, `unpacking ${deb} failed: ${unpack.stderr.trim().split('\n').pop() ?? ''}`, unpack);
-    await fs.rename(target, path.join(root, pkg));
-    ctx.log.info('guest kernel unpacked into the cache (nothing installed on the host)', { package: pkg, dir: path.join(root, pkg) });
+    await unpackDeb(ctx, path.join(work, deb), target, unpack);
+    await fs.rename(target, path.join(root, `${pkg}-${key}`));
+    ctx.log.info('guest kernel unpacked into the cache (nothing installed on the host)', { package: pkg, dir: path.join(root, `${pkg}-${key}`) });
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/** The package's kernel and the modules asked for (those it has), or everything with depmod's index. */
+async function unpackDeb(ctx: BuildContext, deb: string, target: string, unpack: KernelUnpack): Promise<void> {
+  // The archive comes on tar's stdin; "$1" is the directory to unpack into, "$2" a list of members.
+  const tar = (args: string, list = '') =>
+    execa('sh', ['-c', `dpkg-deb --fsys-tarfile "$0" | tar ${args}`, deb, target, list], { reject: false, timeout: 300_000, maxBuffer: 64 * 2 ** 20 });
+  let r;
+  if (unpack === 'everything') r = await tar('-x -C "$1" ./boot ./lib/modules');
+  else {
+    const listed = await tar('-t');
+    if (listed.failed) throw buildError(ctx, `listing ${path.basename(deb)} failed: ${listed.stderr.trim().split('\n').pop() ?? ''}`, listed);
+    const wanted = new Set(unpack.modules);
+    const members = listed.stdout.split('\n').filter((m) => /^\.\/boot\/vmlinuz-/.test(m) || wanted.has(m.replace(/^\.\/lib\/modules\/[^/]+\/kernel\//, '')));
+    const list = `${target}.members`;
+    await fs.writeFile(list, `${members.join('\n')}\n`);
+    r = await tar('-x -C "$1" -T "$2"', list);
+    await fs.rm(list, { force: true });
+  }
+  if (r.failed) throw buildError(ctx, `unpacking ${path.basename(deb)} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, r);
+  if (unpack !== 'everything') return;
+  const kernel = await newestKernel(path.join(target, 'boot'));
+  if (!kernel) return;
+  const depmod = await execa('depmod', ['-b', target, version(kernel)], { reject: false, timeout: 120_000 });
+  if (depmod.failed) throw buildError(ctx, `depmod failed on the unpacked modules: ${depmod.stderr.trim().split('\n').pop() ?? ''}`, depmod);
 }

@@ -233,7 +233,7 @@ async function withRecipe(ctx: BuildContext, base: CpioEntry[]): Promise<CpioEnt
 export const buildTiny: Builder = async (ctx) => {
   ctx.progress('kernel', 0);
   // The host's kernel, or one fetched into the cache (nothing installed on the host).
-  const { kernel, modulesDir, source } = await guestKernel(ctx);
+  const { kernel, modulesDir, source } = await guestKernel(ctx, { modules: MODULE_GROUPS.flatMap((g) => g.files) });
   await fs.writeFile(ctx.out.kernel, await readHostFile(ctx, 'kernel', kernel, 'linux-image-amd64'));
   ctx.log.info('tiny kernel', { kernel, source });
 

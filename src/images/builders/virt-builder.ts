@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { ImageBuildError } from '../errors.js';
 import { run } from '../run.js';
+import { guestKernel, newestKernel } from './guest-kernel.js';
 import type { BuildContext, Builder } from './types.js';
 
 /** Packages for a virt-builder workstation image: Fedora's GNOME workstation group. */
@@ -34,6 +37,27 @@ export function virtBuilderEnv(extra: Record<string, string> = {}, env: NodeJS.P
   return { ...out, ...extra };
 }
 
+/**
+ * libguestfs boots its appliance with the host's kernel from /boot. A host without one (a
+ * container) gets the distribution's kernel package unpacked into the cache, with all its
+ * modules, passed to supermin; supermin still needs the (empty) host directory /lib/modules,
+ * which `npx demotool setup --yes` creates.
+ */
+async function applianceKernel(ctx: BuildContext): Promise<Record<string, string>> {
+  if (process.env.DEMOTOOL_GUEST_KERNEL !== 'download' && (await newestKernel())) return {};
+  if (!existsSync('/lib/modules'))
+    throw new ImageBuildError({
+      image: ctx.name,
+      step: 'virt-builder',
+      reason: "this host has no kernel in /boot and no /lib/modules, and libguestfs's appliance needs both",
+      hint: '`npx demotool setup --yes` creates the empty /lib/modules (demotool then unpacks a kernel into its cache for libguestfs); or install a kernel package',
+    });
+  const { kernel, modulesDir } = await guestKernel(ctx, 'everything');
+  const version = modulesDir.split('/').pop() ?? '';
+  ctx.log.info("libguestfs's appliance boots a kernel unpacked into the cache", { kernel });
+  return { SUPERMIN_KERNEL: kernel, SUPERMIN_MODULES: modulesDir, SUPERMIN_KERNEL_VERSION: version };
+}
+
 /** virt-builder's "[  12.3] Doing something" lines become steps; the rest goes to debug. */
 function summarise(ctx: BuildContext) {
   return (line: string) => {
@@ -51,11 +75,12 @@ export const buildWithVirtBuilder: Builder = async (ctx) => {
   const vb = ctx.virtBuilder ?? {};
   const install = vb.install ?? DEFAULT_INSTALL;
   ctx.progress('virt-builder', 0);
+  const kernel = await applianceKernel(ctx);
   await run('virt-builder', virtBuilderArgs(ctx.name, ctx.out.qcow2, install, vb.extraArgs), {
     image: ctx.name,
     step: 'virt-builder',
     log: ctx.log,
-    env: virtBuilderEnv(vb.env),
+    env: virtBuilderEnv({ ...kernel, ...vb.env }),
     aptPackage: 'guestfs-tools',
     onLine: summarise(ctx),
     hint:

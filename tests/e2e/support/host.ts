@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { readdir } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -50,3 +51,11 @@ export async function qemuPid(domain: string): Promise<number> {
   if (pids.length !== 1) throw new Error(`expected one QEMU for ${domain}, found ${pids.length}`);
   return pids[0]!;
 }
+
+/** An image cache dir's entries, sorted, without `kernels/`: tiny's kernel package is unpacked there on a host with no kernel in /boot. */
+export async function cacheEntries(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f !== 'kernels').sort();
+}
+
+/** True when /boot has a kernel tiny boots (else tiny's build fetches one: its steps then include 'kernel download'). */
+export const hostHasKernel = (): boolean => existsSync('/boot') && readdirSync('/boot').some((n) => /^vmlinuz-\d/.test(n));
