@@ -2,7 +2,7 @@
  * Without a kernel in /boot, tiny gets one without installing anything on the host: the
  * distribution's kernel package, fetched with `apt-get download` and unpacked into the cache.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
@@ -26,17 +26,21 @@ test('a kernel package unpacked into the cache boots tiny, with its own disk and
       log: createLogger('test'),
       progress: () => undefined,
     };
-    const first = await guestKernel(ctx, { modules: ['drivers/block/virtio_blk.ko', 'drivers/misc/pvpanic/pvpanic.ko', 'no/such/module.ko'] });
+    // An unpack of the layout before unpacks were named by their content: no image uses it, it goes.
+    const older = join(cacheHome, 'images', 'kernels', 'linux-image-6.1.0-1-amd64');
+    mkdirSync(join(older, 'boot'), { recursive: true });
+    // Modules the package lacks are left out.
+    const unpack = { modules: ['drivers/block/virtio_blk.ko', 'drivers/misc/pvpanic/pvpanic.ko', 'no/such/module.ko'] };
+    const first = await guestKernel(ctx, unpack);
     expect(first.source).toBe('cache');
     expect(first.kernel.startsWith(join(cacheHome, 'images', 'kernels'))).toBe(true);
     expect(existsSync(join(first.modulesDir, 'kernel/drivers/block/virtio_blk.ko'))).toBe(true);
+    expect(existsSync(older)).toBe(false);
     // Nothing was installed on the host: /boot and dpkg's kernel packages are as they were.
     expect(await hostKernels()).toEqual(before);
     // The second time, from the cache.
     const t0 = Date.now();
-    expect((await guestKernel(ctx, { modules: ['drivers/block/virtio_blk.ko', 'drivers/misc/pvpanic/pvpanic.ko', 'no/such/module.ko'] })).kernel).toBe(
-      first.kernel,
-    );
+    expect((await guestKernel(ctx, unpack)).kernel).toBe(first.kernel);
     expect(Date.now() - t0).toBeLessThan(2_000);
 
     const cache = new ImageCache({ dir: join(cacheHome, 'images') });

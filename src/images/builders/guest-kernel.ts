@@ -103,10 +103,22 @@ async function downloadKernel(ctx: BuildContext, root: string, key: string, unpa
     await fs.mkdir(target, { recursive: true });
     await unpackDeb(ctx, path.join(work, deb), target, unpack);
     await fs.rename(target, path.join(root, `${pkg}-${key}`));
+    if (unpack !== 'everything') await removeOlderUnpacks(root, `${pkg}-${key}`);
     ctx.log.info('guest kernel unpacked into the cache (nothing installed on the host)', { package: pkg, dir: path.join(root, `${pkg}-${key}`) });
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * After a module unpack: those of an older module list, or of the layout before unpacks were
+ * named by their content, go: tiny's build copies the kernel and modules it takes, so no image or VM uses them. The full
+ * unpack (libguestfs's) and unpacks in progress stay.
+ */
+async function removeOlderUnpacks(root: string, current: string): Promise<void> {
+  for (const dir of await fs.readdir(root).catch(() => [] as string[]))
+    if (dir !== current && !dir.endsWith('-all') && !dir.endsWith('.tmp') && !dir.endsWith('.members'))
+      await fs.rm(path.join(root, dir), { recursive: true, force: true });
 }
 
 /** The package's kernel and the modules asked for (those it has), or everything with depmod's index. */
