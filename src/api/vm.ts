@@ -334,7 +334,9 @@ export class Vm implements AsyncDisposable {
     if (method !== 'restart' && method !== 'in-place') throw new UsageError(`revert method must be 'restart' or 'in-place', not ${JSON.stringify(method)}`);
     return this.step(`revert to ${name}${method === 'in-place' ? ' (in place)' : ''}`, async () => {
       const inPlace = method === 'in-place' && (await revertInPlace(this.backends.domain, name, timeout));
-      if (!inPlace) await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
+      // QEMU keeps the old picture in the mirror until the guest draws: ask for every pixel again.
+      if (inPlace) await this.backends.vnc.refresh(timeout);
+      else await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
       this.log.info('reverted', { vm: this.name, snapshot: name, inPlace, vnc: this.vncEndpoint });
     });
   }
@@ -350,8 +352,17 @@ export class Vm implements AsyncDisposable {
    */
   async watchdog(options: WatchdogOptions = {}): Promise<Watchdog> {
     return this.step('start the watchdog', async () => {
-      const { domain, screen } = this.backends;
-      const watched = { name: this.name, domain, channels: this.channels, screenshot: () => screen.screenshot() };
+      const { domain, screen, vnc } = this.backends;
+      const watched = {
+        name: this.name,
+        domain,
+        channels: this.channels,
+        screenshot: () => screen.screenshot(),
+        freshScreenshot: async () => {
+          await vnc.refresh(defaultTimeout('vncConnect'));
+          return screen.screenshot();
+        },
+      };
       return this.watchdogSlot.start(watched, options, this.log.child('watchdog'));
     });
   }

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
 import { VncConnection } from './connection.js';
 import { FramebufferMirror } from './framebuffer-mirror.js';
-import { keyEventMessage, pointerEventMessage } from './protocol.js';
+import { keyEventMessage, pointerEventMessage, updateRequestMessage } from './protocol.js';
 import type { Rfb2Rect } from './rfb2.js';
 import type { RfbSession, VncEndpoint } from './session.js';
 import { Waiters } from './waiters.js';
@@ -124,6 +124,23 @@ export class VncClient extends EventEmitter implements FrameSource {
         new TimeoutError(`a screen update of ${this.label} (after version ${sinceVersion})`, timeoutMs, {
           hint: 'the guest screen did not change; QEMU only sends updates when something is drawn',
         }),
+    );
+  }
+
+  /**
+   * Asks the server for every pixel again and resolves once they are all in the mirror. After
+   * QEMU loads a snapshot in place, the mirror otherwise keeps showing the old screen until the
+   * guest draws (QEMU answers the pending incremental request only for changes); QEMU merges
+   * this request with that one, so one request stays outstanding.
+   */
+  async refresh(timeoutMs: number): Promise<void> {
+    const before = this.mirror.refreshes;
+    this.mirror.startRefresh();
+    await this.connection.send(updateRequestMessage(false, this.width, this.height));
+    await this.waiters.wait(
+      () => (this.mirror.refreshes > before ? { value: undefined } : this.connection.closedError()),
+      timeoutMs,
+      () => new TimeoutError(`a full screen update of ${this.label}`, timeoutMs, { hint: 'is the VM still running? see `virsh list`' }),
     );
   }
 

@@ -29,6 +29,9 @@ export class FramebufferMirror {
   private damaged = false;
   /** The server resized the screen: the next request must ask for every pixel again. */
   private needFull = false;
+  /** Pixels painted since refresh was asked for (undefined: none asked). */
+  private refreshCoverage: number | undefined;
+  private _refreshes = 0;
 
   constructor(private readonly events: MirrorEvents) {}
 
@@ -53,6 +56,15 @@ export class FramebufferMirror {
   get primed(): boolean {
     return this._primed;
   }
+  /** Goes up by one each time every pixel has been painted again since startRefresh(). */
+  get refreshes(): number {
+    return this._refreshes;
+  }
+
+  /** A full update was asked for: refreshes goes up once it has painted every pixel. */
+  startRefresh(): void {
+    this.refreshCoverage = 0;
+  }
 
   /** A new session of `size` starts: it must paint every pixel again before the mirror is trusted. */
   restart(size: Size): void {
@@ -71,6 +83,7 @@ export class FramebufferMirror {
   paint(rect: Rfb2Rect & { data: Buffer }, format: PixelFormat): void {
     blitRect(this.current, rect, format);
     this.coverage += rect.width * rect.height;
+    if (this.refreshCoverage !== undefined) this.refreshCoverage += rect.width * rect.height;
     this.damaged = true;
   }
 
@@ -103,6 +116,10 @@ export class FramebufferMirror {
       this.bump();
     }
     if (!this._primed && this.coverage >= this.width * this.height) this._primed = true;
+    if (this.refreshCoverage !== undefined && this.refreshCoverage >= this.width * this.height) {
+      this.refreshCoverage = undefined;
+      this._refreshes++;
+    }
     const incremental = !this.needFull;
     if (this.needFull) this.coverage = 0;
     this.needFull = false;

@@ -26,6 +26,8 @@ export interface WatchedVm {
   readonly channels: { apiSocket?: string; api?: { address: string; port: number }; messageSocket?: string };
   /** A PNG of the screen now, from a mirror that is already there (must be quick). */
   screenshot?(): Promise<Buffer>;
+  /** The same once the VNC server has sent every pixel again: after a revert in place, the mirror may still hold the old picture. */
+  freshScreenshot?(): Promise<Buffer>;
 }
 
 export interface WatchdogEvents {
@@ -400,7 +402,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   private async markRecovered(record: RevertRecord): Promise<void> {
     this.coordinator.recovered();
     // The screen first: whoever waits for recoveredAt (toHaveRecovered) then finds it attached.
-    record.screenAfter = await this.screen();
+    record.screenAfter = await (this.vm.freshScreenshot ? this.vm.freshScreenshot().catch(() => this.screen()) : this.screen());
     record.recoveredAt = new Date().toISOString();
     this.log.info('recovered', { reason: record.reason, method: record.method, durationMs: record.durationMs });
     this.emit('recovered', record);

@@ -78,6 +78,24 @@ test.describe('FramebufferMirror', () => {
     expect(m.frame.rgba.length).toBe(3 * 4);
   });
 
+  test('a refresh counts once every pixel has been painted again after it was asked for', () => {
+    const { m } = mirror();
+    m.restart({ width: 4, height: 2 });
+    m.paint({ x: 0, y: 0, width: 4, height: 2, encoding: Encoding.raw, data: solid(4, 2, [1, 1, 1]) }, FORMAT);
+    m.endUpdate();
+    expect(m.refreshes).toBe(0);
+    m.startRefresh();
+    m.paint({ x: 0, y: 0, width: 4, height: 1, encoding: Encoding.raw, data: solid(4, 1, [2, 2, 2]) }, FORMAT);
+    m.endUpdate();
+    expect(m.refreshes).toBe(0);
+    m.paint({ x: 0, y: 1, width: 4, height: 1, encoding: Encoding.raw, data: solid(4, 1, [2, 2, 2]) }, FORMAT);
+    m.endUpdate();
+    expect(m.refreshes).toBe(1);
+    m.paint({ x: 0, y: 0, width: 4, height: 2, encoding: Encoding.raw, data: solid(4, 2, [3, 3, 3]) }, FORMAT);
+    m.endUpdate();
+    expect(m.refreshes).toBe(1);
+  });
+
   test('an empty cursor means hidden: one transparent pixel', () => {
     const { m } = mirror();
     m.setCursor({ x: 0, y: 0, width: 0, height: 0, encoding: Encoding.cursor }, FORMAT);
@@ -214,6 +232,21 @@ test.describe('VncClient', () => {
       await expect.poll(() => server.keys).toEqual(['down:62']);
       expect(server.connections).toBe(2);
       expect([...client.frame().rgba.subarray(0, 4)]).toEqual([200, 100, 50, 255]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('refresh() gets every pixel again: the picture changed without an update (a snapshot loaded in place)', async () => {
+    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), log: quiet, connectTimeout: 5000 });
+    try {
+      server.colour = [1, 2, 3];
+      // The fake server answers incremental requests with nothing, as QEMU does on a screen nobody draws on.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect([...client.frame().rgba.subarray(0, 4)]).toEqual([10, 20, 30, 255]);
+      await client.refresh(5000);
+      expect([...client.frame().rgba.subarray(0, 4)]).toEqual([1, 2, 3, 255]);
+      expect([...client.frame().rgba.subarray(28, 32)]).toEqual([1, 2, 3, 255]);
     } finally {
       await client.close();
     }
