@@ -358,10 +358,7 @@ export class Vm implements AsyncDisposable {
         domain,
         channels: this.channels,
         screenshot: () => screen.screenshot(),
-        freshScreenshot: async () => {
-          await vnc.refresh(defaultTimeout('vncConnect'));
-          return screen.screenshot();
-        },
+        refreshScreen: () => vnc.refresh(defaultTimeout('vncConnect')),
       };
       return this.watchdogSlot.start(watched, options, this.log.child('watchdog'));
     });

@@ -83,11 +83,12 @@ images
   .command('list')
   .description('list cached images (name, size, last use, hardware profile, source, disk), then saved boots (key, size, last restore, image)')
   .action(async () => {
-    for (const i of await new ImageCache().list()) {
+    const cache = new ImageCache();
+    for (const i of await cache.list()) {
       const used = i.lastUsed ? shortDate(i.lastUsed) : '-';
       console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${used.padEnd(16)}  ${(i.hardware ?? '-').padEnd(14)}  ${i.source}  ${i.path}`);
     }
-    const saved = await new ImageCache().savedBoots();
+    const saved = await cache.savedBoots();
     if (saved.length) console.log(`\nsaved boots (warm starts): key, size, last restore, image`);
     for (const b of saved)
       console.log(

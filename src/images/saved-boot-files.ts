@@ -68,9 +68,8 @@ export function savedBootLockFiles(dir: string): { lock: string; holder: string 
 }
 
 /**
- * True when a boot holds its lock (fresh: a copy being restored or a save
- * being made), or one of its disks is in `used` (filesInUse: a VM's overlay stands on it, or a
- * process holds it open).
+ * True when a boot holds its lock (fresh: a copy being restored or a save being made), or one of
+ * its disks is in `used` (filesInUse: a VM's overlay stands on it, or a process holds it open).
  */
 async function inUse(saved: SavedBootDir, used: Set<string>): Promise<boolean> {
   const lock = await fs.stat(savedBootLockFiles(saved.dir).lock).catch(() => undefined);

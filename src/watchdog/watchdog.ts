@@ -26,8 +26,8 @@ export interface WatchedVm {
   readonly channels: { apiSocket?: string; api?: { address: string; port: number }; messageSocket?: string };
   /** A PNG of the screen now, from a mirror that is already there (must be quick). */
   screenshot?(): Promise<Buffer>;
-  /** The same once the VNC server has sent every pixel again: after a revert in place, the mirror may still hold the old picture. */
-  freshScreenshot?(): Promise<Buffer>;
+  /** Asks for every pixel of the screen again: after a revert in place its mirror holds the old picture until the guest draws. */
+  refreshScreen?(): Promise<void>;
 }
 
 export interface WatchdogEvents {
@@ -82,7 +82,13 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
     const reverter = new Reverter(vm.domain, () => this.store.target(options.snapshot), options.revertMethod, options.timeouts, log.child('revert'));
     this.coordinator = new RevertCoordinator(
       {
-        revert: () => reverter.revert(),
+        revert: async () => {
+          const method = await reverter.revert();
+          // For every reader of the screen (the report's after picture, matchers, recordings), not only this watchdog.
+          if (method === 'in-place')
+            await vm.refreshScreen?.().catch((e: Error) => log.debug('could not refresh the screen after the revert', { error: e.message }));
+          return method;
+        },
         restart: () => reverter.restart(),
         stop: () => reverter.stop(),
         screen: () => this.screen(),
@@ -402,7 +408,7 @@ export class Watchdog extends EventEmitter<WatchdogEvents> implements AsyncDispo
   private async markRecovered(record: RevertRecord): Promise<void> {
     this.coordinator.recovered();
     // The screen first: whoever waits for recoveredAt (toHaveRecovered) then finds it attached.
-    record.screenAfter = await (this.vm.freshScreenshot ? this.vm.freshScreenshot().catch(() => this.screen()) : this.screen());
+    record.screenAfter = await this.screen();
     record.recoveredAt = new Date().toISOString();
     this.log.info('recovered', { reason: record.reason, method: record.method, durationMs: record.durationMs });
     this.emit('recovered', record);

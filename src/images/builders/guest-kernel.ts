@@ -26,8 +26,14 @@ export async function newestKernel(bootDir = '/boot'): Promise<string | undefine
   return names[0] && path.join(bootDir, names[0]);
 }
 
-function version(kernel: string): string {
+/** A vmlinuz-VERSION file's VERSION: its modules' directory name. */
+export function kernelVersion(kernel: string): string {
   return path.basename(kernel).replace(/^vmlinuz-/, '');
+}
+
+/** The host's newest kernel, unless DEMOTOOL_GUEST_KERNEL=download asks for the distribution's package instead. */
+export async function hostKernel(bootDir?: string): Promise<string | undefined> {
+  return process.env.DEMOTOOL_GUEST_KERNEL === 'download' ? undefined : newestKernel(bootDir);
 }
 
 /**
@@ -43,8 +49,8 @@ export type KernelUnpack = { modules: string[] } | 'everything';
  * of its own, named by what it holds, so a longer module list unpacks the package again.
  */
 export async function guestKernel(ctx: BuildContext, unpack: KernelUnpack, options: { bootDir?: string; cacheDir?: string } = {}): Promise<GuestKernel> {
-  const host = process.env.DEMOTOOL_GUEST_KERNEL === 'download' ? undefined : await newestKernel(options.bootDir);
-  if (host) return { kernel: host, modulesDir: `/lib/modules/${version(host)}`, source: 'host' };
+  const host = await hostKernel(options.bootDir);
+  if (host) return { kernel: host, modulesDir: `/lib/modules/${kernelVersion(host)}`, source: 'host' };
   const root = path.join(options.cacheDir ?? ctx.dir, 'kernels');
   const key = unpack === 'everything' ? 'all' : createHash('sha256').update(unpack.modules.join('\n')).digest('hex').slice(0, 8);
   const cached = await cachedKernel(root, key);
@@ -62,7 +68,7 @@ async function cachedKernel(root: string, key: string): Promise<GuestKernel | un
     .sort()
     .reverse()) {
     const kernel = await newestKernel(path.join(root, dir, 'boot'));
-    if (kernel) return { kernel, modulesDir: path.join(root, dir, 'lib', 'modules', version(kernel)), source: 'cache' };
+    if (kernel) return { kernel, modulesDir: path.join(root, dir, 'lib', 'modules', kernelVersion(kernel)), source: 'cache' };
   }
   return undefined;
 }
@@ -142,6 +148,6 @@ async function unpackDeb(ctx: BuildContext, deb: string, target: string, unpack:
   if (unpack !== 'everything') return;
   const kernel = await newestKernel(path.join(target, 'boot'));
   if (!kernel) return;
-  const depmod = await execa('depmod', ['-b', target, version(kernel)], { reject: false, timeout: 120_000 });
+  const depmod = await execa('depmod', ['-b', target, kernelVersion(kernel)], { reject: false, timeout: 120_000 });
   if (depmod.failed) throw buildError(ctx, `depmod failed on the unpacked modules: ${depmod.stderr.trim().split('\n').pop() ?? ''}`, depmod);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ImageBuildError } from '../errors.js';
 import { run } from '../run.js';
-import { guestKernel, newestKernel } from './guest-kernel.js';
+import { guestKernel, hostKernel, kernelVersion } from './guest-kernel.js';
 import type { BuildContext, Builder } from './types.js';
 
 /** Packages for a virt-builder workstation image: Fedora's GNOME workstation group. */
@@ -44,7 +44,7 @@ export function virtBuilderEnv(extra: Record<string, string> = {}, env: NodeJS.P
  * which `npx demotool setup --yes` creates.
  */
 async function applianceKernel(ctx: BuildContext): Promise<Record<string, string>> {
-  if (process.env.DEMOTOOL_GUEST_KERNEL !== 'download' && (await newestKernel())) return {};
+  if (await hostKernel()) return {};
   if (!existsSync('/lib/modules'))
     throw new ImageBuildError({
       image: ctx.name,
@@ -53,9 +53,8 @@ async function applianceKernel(ctx: BuildContext): Promise<Record<string, string
       hint: '`npx demotool setup --yes` creates the empty /lib/modules (demotool then unpacks a kernel into its cache for libguestfs); or install a kernel package',
     });
   const { kernel, modulesDir } = await guestKernel(ctx, 'everything');
-  const version = modulesDir.split('/').pop() ?? '';
   ctx.log.info("libguestfs's appliance boots a kernel unpacked into the cache", { kernel });
-  return { SUPERMIN_KERNEL: kernel, SUPERMIN_MODULES: modulesDir, SUPERMIN_KERNEL_VERSION: version };
+  return { SUPERMIN_KERNEL: kernel, SUPERMIN_MODULES: modulesDir, SUPERMIN_KERNEL_VERSION: kernelVersion(kernel) };
 }
 
 /** virt-builder's "[  12.3] Doing something" lines become steps; the rest goes to debug. */
