@@ -1,7 +1,7 @@
 // An archived web site in a browser, with no internet: the guest's DNS sends old-artwork.example
 // to demotool, which replays the page and its image from a WARC capture (written here with
 // warcio, as Webrecorder's tools write one). Recorded as demo-videos/archived-site/browse.mp4.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -40,18 +40,29 @@ async function response(url: string, contentType: string, body: Buffer): Promise
   return WARCSerializer.serialize(record);
 }
 
-const dir = join(tmpdir(), `demotool-archived-site-${process.pid}`);
-mkdirSync(dir, { recursive: true });
-const warc = join(dir, 'old-artwork.warc');
-writeFileSync(
-  warc,
-  Buffer.concat([
+/** The capture as Webrecorder's tools would write it: the page and its image. */
+async function capture(): Promise<Buffer> {
+  return Buffer.concat([
     await response('http://old-artwork.example/page', 'text/html', Buffer.from(PAGE)),
     await response('http://old-artwork.example/stripes.png', 'image/png', await stripes()),
-  ]),
-);
+  ]);
+}
 
-test.use({ vmImage: 'debian-12-desktop', vmOptions: { services: { 'old-artwork.example': { archive: warc } } } });
+// The WARC exists while the file's VM does: written before it boots (its options are checked
+// then) and removed after it stops.
+test.use({
+  vmImage: 'debian-12-desktop',
+  vmOptions: [
+    async ({}, use) => {
+      const dir = mkdtempSync(join(tmpdir(), 'demotool-archived-site-'));
+      const warc = join(dir, 'old-artwork.warc');
+      writeFileSync(warc, await capture());
+      await use({ services: { 'old-artwork.example': { archive: warc } } });
+      rmSync(dir, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+});
 
 test('a browser in the guest shows an archived page', async ({ vm }) => {
   // Off camera: the session's xterm is up and has the keyboard.

@@ -5,13 +5,13 @@
  * faults (libvirt can't be made to fail a define, or hand out a taken name, for real); every
  * other call goes to the real virsh.
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { startDemo } from '../../src/index.js';
 import { runDir } from '../../src/api/state-directories.js';
 import { domains, runFiles } from './support/host.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 test.describe.configure({ timeout: 3 * 60_000 });
 
@@ -19,7 +19,7 @@ test.describe.configure({ timeout: 3 * 60_000 });
 function virshWrapper(fault: string): { calls: () => string[]; restore: () => void } {
   const real = ['/usr/bin/virsh', '/usr/local/bin/virsh'].find((p) => existsSync(p));
   if (!real) throw new Error('no virsh installed');
-  const dir = mkdtempSync(join(tmpdir(), 'virsh-wrapper-'));
+  const dir = scratchDir('virsh-wrapper');
   const log = join(dir, 'calls.log');
   const script = `#!/bin/sh\necho "$*" >> '${log}'\ncase " $* " in\n${fault}\nesac\nexec '${real}' "$@"\n`;
   writeFileSync(join(dir, 'virsh'), script);

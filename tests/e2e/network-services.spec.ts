@@ -1,17 +1,16 @@
 // Network services seen from a real guest (debian-12-desktop): its DHCP-given resolver is the
 // gateway, answered by demotool; configured names reach the archive, mirror and mock services on
 // ports 80 and 443; everything else is refused. One VM for the file (the fixtures' VM).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '../../fixtures/index.js';
 import type { Vm } from '../../src/index.js';
+import { scratchDir } from '../support/scratch-dir.js';
 import { ARCHIVED_HEADING, ARCHIVED_TEXT, writeArchive, writeMirror } from './support/network-sites.js';
 
 // The files the service map names exist before the VM boots (the options are checked then).
-const sites = join(tmpdir(), `demotool-network-e2e-${process.pid}`);
-mkdirSync(sites, { recursive: true });
+const sites = scratchDir('network-services');
 await writeArchive(join(sites, 'old-artwork.warc'), 'old-artwork.example');
 await writeMirror(join(sites, 'mirror'));
 

@@ -1,8 +1,8 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const main = path.resolve('src/cli/main.ts');
 /** What `npx tsx` runs, named by path since the CLI runs in a scratch directory outside the package. */
@@ -16,7 +16,7 @@ const cli = (cwd: string, args: string[], env: Record<string, string> = {}) => {
 test.describe.configure({ timeout: 120_000 });
 
 test('exhibit init writes the example (never over a file without --force), and check accepts it', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cli-exhibit-'));
+  const dir = scratchDir('cli-exhibit');
   const init = await cli(dir, ['exhibit', 'init']);
   expect(init.exitCode).toBe(0);
   const written = readFileSync(path.join(dir, 'exhibit.yaml'), 'utf8');
@@ -40,7 +40,7 @@ test('exhibit init writes the example (never over a file without --force), and c
 });
 
 test('exhibit check: the token redacted, env overrides applied, errors on stderr with exit code 1', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cli-exhibit-'));
+  const dir = scratchDir('cli-exhibit');
   writeFileSync(path.join(dir, 'good.yaml'), 'vm: { domain: art }\napi: { host: 0.0.0.0, port: 8080 }\n');
   const good = await cli(dir, ['exhibit', 'check', '--config', 'good.yaml'], {
     DEMOTOOL_EXHIBIT_API_TOKEN: 'secret-token-0123456789',

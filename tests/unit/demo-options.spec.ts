@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { DemoSession, UsageError, type VmOptions } from '../../src/index.js';
@@ -7,6 +6,7 @@ import { MAX_TIMER_MS, resolveTimeout, timer } from '../../src/timeouts.js';
 import { movePlan } from '../../src/vnc/path.js';
 import { clipRegion } from '../../src/vnc/region.js';
 import { domainXml } from '../../src/libvirt/domain-xml.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 // Quiet in this worker only: a top-level env change would run in Playwright's runner while it
 // collects tests, and reach every worker and child process after it.
@@ -16,7 +16,7 @@ test.beforeAll(() => {
 
 /** A `virsh` (and qemu-img) on PATH that only writes down that it was called. */
 function fakeTools(): { log: string; restore: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-virsh-'));
+  const dir = scratchDir('fake-virsh');
   const log = join(dir, 'calls.log');
   for (const tool of ['virsh', 'qemu-img', 'qemu-system-x86_64']) {
     writeFileSync(join(dir, tool), `#!/bin/sh\necho "${tool} $*" >> '${log}'\nexit 1\n`);
@@ -54,7 +54,7 @@ for (const [name, options] of BAD) {
   test(`bad VM option (${name}): UsageError before any virsh or qemu call`, async () => {
     const fake = fakeTools();
     try {
-      const demo = new DemoSession('bad-options', { outputDir: mkdtempSync(join(tmpdir(), 'out-')) });
+      const demo = new DemoSession('bad-options', { outputDir: scratchDir('demo-out') });
       const error = await demo.vm('tiny', options as VmOptions).catch((e) => e);
       expect(error).toBeInstanceOf(UsageError);
       expect(error.code).toBe('EUSAGE');
@@ -125,7 +125,7 @@ test('the network fails closed: only exactly "open" opens it', () => {
 });
 
 test('two open demos never share a directory; names that fold together are refused, not merged', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'out-'));
+  const out = scratchDir('demo-out');
   const first = new DemoSession('A B', { outputDir: out });
   expect(() => new DemoSession('a-b', { outputDir: out })).toThrow(/which the open demo "A B" is using/);
   await first.close();
@@ -134,7 +134,7 @@ test('two open demos never share a directory; names that fold together are refus
 });
 
 test('demo options are checked before anything happens: a typo, a wrong type or a non-cache is named', () => {
-  const out = mkdtempSync(join(tmpdir(), 'out-'));
+  const out = scratchDir('demo-out');
   expect(() => new DemoSession('typo', { outputDir: out, artifactDir: out } as never)).toThrow(/unknown demo option "artifactDir"/);
   expect(() => new DemoSession('typo', { outputDir: out, joinSections: 'no' } as never)).toThrow(/demo option joinSections: /);
   expect(() => new DemoSession('typo', { outputDir: out, imageCache: {} } as never)).toThrow(/demo option imageCache: must be an ImageCache/);

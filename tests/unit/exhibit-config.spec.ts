@@ -1,6 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DURATION_FIELDS,
@@ -12,6 +11,7 @@ import {
   parseExhibitConfig,
   redactedConfig,
 } from '../../src/exhibit/index.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const FILE = '/etc/demotool/art.yaml';
 
@@ -204,7 +204,7 @@ test('the env table: one systematic name per field, every duration field a known
 });
 
 test('tokenFile: read next to the config, kept out of it; a missing one is named', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'exhibit-config-'));
+  const dir = scratchDir('exhibit-config');
   writeFileSync(path.join(dir, 'art.token'), 'token-from-a-file-0123\n', { mode: 0o600 });
   const file = path.join(dir, 'exhibit.yaml');
   writeFileSync(file, 'vm: { domain: art }\napi:\n  host: 0.0.0.0\n  tokenFile: art.token\n');

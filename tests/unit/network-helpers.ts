@@ -1,26 +1,26 @@
 /** Shared by the tests/unit/network-*.spec.ts files: start services in a scratch dir, talk to their unix sockets. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import dnsPacket from 'dns-packet';
 import { WARCRecord, WARCSerializer } from 'warcio';
+import { scratchDir } from '../support/scratch-dir.js';
 import { LocalCa, NetworkServices, parseServiceMap, type NetworkServicesOptions, type RequestLogEntry } from '../../src/network/index.js';
 
 export const GATEWAY = '10.0.2.2';
 
-export async function scratch(prefix = 'net-'): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix));
+export async function scratch(prefix = 'net'): Promise<string> {
+  return Promise.resolve(scratchDir(prefix));
 }
 
 let sharedCa: Promise<LocalCa> | undefined;
 /** One CA per test worker, in a scratch dir (never the user's). */
 export function testCa(): Promise<LocalCa> {
-  sharedCa ??= scratch('net-ca-').then((dir) => LocalCa.load(path.join(dir, 'ca')));
+  sharedCa ??= scratch('net-ca').then((dir) => LocalCa.load(path.join(dir, 'ca')));
   return sharedCa;
 }
 

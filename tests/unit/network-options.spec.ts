@@ -1,13 +1,13 @@
 import { test, expect } from '@playwright/test';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkVmOptions } from '../../src/api/vm-options.js';
 import { ExhibitConfigError, parseExhibitConfig } from '../../src/exhibit/index.js';
 import { planReload } from '../../src/exhibit/reload-plan.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 // Network services as a VM option and in an exhibit config: checked before anything starts.
-const dir = mkdtempSync(path.join(tmpdir(), 'dt-netopt-'));
+const dir = scratchDir('network-options');
 const warc = path.join(dir, 'site.warc');
 writeFileSync(warc, '');
 mkdirSync(path.join(dir, 'mirror'));

@@ -1,12 +1,12 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { scratchDir } from '../../support/scratch-dir.js';
 import path from 'node:path';
 
 /** Puts a logging `virsh` on PATH in front of the real one: a test reads which calls were made (none, for input refused up front). */
 export function virshLog(): { calls: () => string[]; restore: () => void } {
   const real = ['/usr/bin/virsh', '/usr/local/bin/virsh'].find((p) => existsSync(p));
   if (!real) throw new Error('no virsh installed');
-  const wrapper = mkdtempSync(path.join(os.tmpdir(), 'virsh-log-'));
+  const wrapper = scratchDir('virsh-log');
   const log = path.join(wrapper, 'calls.log');
   writeFileSync(path.join(wrapper, 'virsh'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
   chmodSync(path.join(wrapper, 'virsh'), 0o755);
