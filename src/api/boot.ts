@@ -65,6 +65,8 @@ export interface BootRequest {
   slot?: number;
   /** 'warm' (default): restore the shape's saved boot when there is one, and save a cold boot for next time. 'cold': always boot. */
   start?: StartKind;
+  /** Where saved boots live: the image cache's (ImageCache.savedBootsDir). Without it, every start is cold. */
+  savedBoots?: string;
   /** An exhibit's VM: its files in `directory` for good, its domain marked as the exhibit's (never swept), its network outliving this process. */
   exhibit?: ExhibitBoot;
   /** Network services the guest reaches on the closed network (hostnames → archive, mirror, mock, record). */
@@ -150,7 +152,8 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     const plans = await planDomain(req, io);
     // A saved boot is of the planned shape; the smaller retries after an allocation failure are cold boots.
     const planned = plans[0]!;
-    const saved = warmAllowed(req) ? await savedBootFor(planned.xml, req.name, req.uuid) : undefined;
+    const savedBoots = savedBootsFor(req);
+    const saved = savedBoots ? await savedBootFor(savedBoots, planned.xml, req.name, req.uuid) : undefined;
     const warm =
       saved !== undefined &&
       (await tryWarmStart(
@@ -321,9 +324,12 @@ async function planDomain(req: BootRequest, io: DiskAndChannels): Promise<Domain
   }));
 }
 
-/** Exhibit VMs are persistent and keep their own snapshot, so they always boot. So do ISO images: a saved boot with a CD-ROM is untried. */
-function warmAllowed(req: BootRequest): boolean {
-  return (req.start ?? 'warm') === 'warm' && !req.exhibit && !req.image.cdrom;
+/**
+ * Where to look for this boot's saved boot, when it may start warm. Exhibit VMs are persistent and
+ * keep their own snapshot, so they always boot. So do ISO images: a saved boot with a CD-ROM is untried.
+ */
+function savedBootsFor(req: BootRequest): string | undefined {
+  return (req.start ?? 'warm') === 'warm' && !req.exhibit && !req.image.cdrom ? req.savedBoots : undefined;
 }
 
 /** An ISO image's VM: a fresh blank disk where the overlay would be (so it goes with the VM's other files), if it asked for one. */

@@ -19,7 +19,6 @@ import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
 import { withDirectoryLock } from './saved-boot-lock.js';
-import { stateDir } from './state-directories.js';
 import { hostVersions } from './host-versions.js';
 
 /**
@@ -27,11 +26,6 @@ import { hostVersions } from './host-versions.js';
  * 3: the closed network's DHCP names the gateway as DNS server (older boots have no resolver).
  */
 const FORMAT = 3;
-
-/** Where saved boots live. The image cache counts their disks as users of the base images. */
-export function savedBootsDir(): string {
-  return join(stateDir(), 'warm');
-}
 
 /** The parts of a domain XML that differ between copies of one shape, blanked. */
 export function shapeOf(xml: string, name: string, uuid: string): string {
@@ -58,14 +52,17 @@ interface SavedBootMeta {
   format: number;
 }
 
-/** The saved boot for a domain XML (whether it exists yet or not). */
-export async function savedBootFor(xml: string, name: string, uuid: string): Promise<SavedBoot> {
+/**
+ * The saved boot for a domain XML (whether it exists yet or not), under `root`: the image
+ * cache's saved-boots dir (ImageCache.savedBootsDir), which counts their disks as users of its images.
+ */
+export async function savedBootFor(root: string, xml: string, name: string, uuid: string): Promise<SavedBoot> {
   const versions = await hostVersions();
   const key = createHash('sha256')
     .update(`${FORMAT}\n${versions}\n${shapeOf(xml, name, uuid)}`)
     .digest('hex')
     .slice(0, 20);
-  const dir = join(savedBootsDir(), key);
+  const dir = join(root, key);
   return { key, dir, state: join(dir, 'state.sav'), meta: join(dir, 'saved.json') };
 }
 

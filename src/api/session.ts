@@ -178,6 +178,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       blankDiskBytes,
       ready: options.ready,
       start: options.start ?? start, // the caller's; 'cold' for an existing domain (domain-source.ts); else DEMOTOOL_START's
+      savedBoots: this.cache.savedBootsDir,
       services: options.services,
       installLocalCa: options.installLocalCa,
       timeoutMs: bootTimeout ?? bootTimeoutMs(),

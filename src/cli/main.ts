@@ -92,7 +92,7 @@ images
     if (saved.length) console.log(`\nsaved boots (warm starts): key, size, last restore, image`);
     for (const b of saved)
       console.log(
-        `${b.key.padEnd(24)} ${formatMiB(b.sizeBytes).padStart(10)}  ${shortDate(b.lastUsed).padEnd(16)}  ${b.image ?? `an old build (${b.base ?? 'unknown'})`}`,
+        `${b.key.padEnd(24)} ${formatMiB(b.sizeBytes).padStart(10)}  ${shortDate(b.lastUsed).padEnd(16)}  ${b.image ?? `${b.baseGone ? 'its image is gone' : 'an older build'} (${b.base ?? 'unknown'})`}`,
       );
   });
 images
@@ -104,7 +104,9 @@ images
     for (const name of removed) console.log(`removed ${name}`);
     for (const name of inUse) console.log(`kept ${name}: in use`);
     for (const boot of savedBoots.removed)
-      console.log(`removed saved boot ${boot.key} (${formatMiB(boot.sizeBytes)}, last used ${boot.lastUsed.toISOString().slice(0, 10)})`);
+      console.log(
+        `removed saved boot ${boot.key} (${formatMiB(boot.sizeBytes)}, ${boot.baseGone ? 'its image is gone' : `last used ${boot.lastUsed.toISOString().slice(0, 10)}`})`,
+      );
     for (const boot of savedBoots.inUse) console.log(`kept saved boot ${boot.key}: in use`);
     if (!removed.length && !inUse.length && !savedBoots.removed.length && !savedBoots.inUse.length) console.log('nothing to prune');
   });

@@ -90,7 +90,8 @@ export class ImageCache {
   readonly builtInImageNames = builtInImageNames;
   private readonly log: Logger;
   private readonly runDirs: string[];
-  private readonly savedBootsDir: string;
+  /** Where warm starts' saved boots live (default: `warm` beside the cache); the VM layer saves and restores them there. */
+  readonly savedBootsDir: string;
   private readonly builds: ImageBuilds;
 
   constructor(options: ImageCacheOptions = {}) {
@@ -341,7 +342,7 @@ export class ImageCache {
     return out;
   }
 
-  /** The saved boots (warm starts) in the cache, each with the name of the image it was made from (undefined: an image no longer listed). */
+  /** The saved boots (warm starts) in the cache, each with the name of the image it was made from (undefined: an older build, or one no longer there). */
   async savedBoots(): Promise<(SavedBootDir & { image: string | undefined })[]> {
     const names = (await this.list()).map((i) => i.name);
     const imageOf = (base: string | undefined) =>

@@ -22,6 +22,8 @@ export interface SavedBootDir {
   sizeBytes: number;
   /** The base image build its frozen disk stands on (undefined when it can't be read). */
   base: string | undefined;
+  /** `base` no longer exists (a temporary cache's build, or one removed by hand): nothing can restore from it. */
+  baseGone: boolean;
 }
 
 /** Every saved boot under `root` (none when it does not exist). */
@@ -43,13 +45,15 @@ export async function listSavedBoots(root: string): Promise<SavedBootDir[]> {
     );
     const meta = await fs.stat(path.join(dir, 'saved.json')).catch(() => undefined);
     const disks = files.filter((f) => f.endsWith('.qcow2')).map((f) => path.join(dir, f));
+    const base = disks[0] && (await qcow2BackingFile(disks[0]));
     out.push({
       key,
       dir,
       disks,
       lastUsed: (meta ?? dirStat).mtime,
       sizeBytes: sizes.reduce((a, b) => a + b, 0),
-      base: disks[0] && (await qcow2BackingFile(disks[0])),
+      base,
+      baseGone: base !== undefined && !(await fs.stat(base).catch(() => undefined)),
     });
   }
   return out;
@@ -97,9 +101,10 @@ export async function removeSavedBootsOn(root: string, bases: string[], runDirs:
 }
 
 /**
- * Removes the saved boots not restored from for `unusedForMs`: shapes no test asks for any
- * more, and those an upgraded QEMU or a new demotool no longer restores from (their last use
- * stops moving). Those a VM stands on are kept and named.
+ * Removes the saved boots not restored from for `unusedForMs` (shapes no test asks for any
+ * more, and those an upgraded QEMU or a new demotool no longer restores from: their last use
+ * stops moving), and, whatever their age, those whose base build is gone (a temporary image
+ * cache's, or a build removed by hand): nothing can restore them. Those a VM stands on are kept and named.
  */
 export async function pruneSavedBoots(
   root: string,
@@ -107,7 +112,8 @@ export async function pruneSavedBoots(
 ): Promise<{ removed: SavedBootDir[]; inUse: SavedBootDir[] }> {
   const removed: SavedBootDir[] = [];
   const kept: SavedBootDir[] = [];
-  const old = (await listSavedBoots(root)).filter((saved) => options.now - saved.lastUsed.getTime() >= options.unusedForMs);
+  const old: SavedBootDir[] = [];
+  for (const saved of await listSavedBoots(root)) if (options.now - saved.lastUsed.getTime() >= options.unusedForMs || saved.baseGone) old.push(saved);
   const used = old.length ? await filesInUse(options.runDirs) : new Set<string>();
   for (const saved of old) {
     if (await inUse(saved, used)) {

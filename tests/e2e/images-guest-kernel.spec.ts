@@ -45,13 +45,15 @@ test('a kernel package unpacked into the cache boots tiny, with its own disk and
 
     const cache = new ImageCache({ dir: join(cacheHome, 'images') });
     await startDemo('guest-kernel', { outputDir: info.outputPath('v'), imageCache: cache }, (demo) =>
-      demo.vm('tiny', { resources: { memoryMiB: 512 }, accel: 'tcg' }, async (vm) => {
+      demo.vm('tiny', { resources: { memoryMiB: 512 }, accel: 'tcg', start: 'warm' }, async (vm) => {
         const from = vm.serial.mark();
         await vm.keyboard.type('ls /dev/vda && lsmod | grep -c pvpanic > /dev/ttyS0; echo DISK-$(ls /dev/vda) > /dev/ttyS0\n', { delay: 0 });
         await vm.waitForSerial('DISK-/dev/vda', { from, timeout: 30_000 });
         expect(vm.image.boot?.kernel).toBeDefined();
       }),
     );
+    // Its saved boot (for the next warm start) went with the cache, not into the user's.
+    expect((await cache.savedBoots()).map((b) => [b.image, b.dir.startsWith(cacheHome)])).toEqual([['tiny', true]]);
   } finally {
     if (previous === undefined) delete process.env.DEMOTOOL_GUEST_KERNEL;
     else process.env.DEMOTOOL_GUEST_KERNEL = previous;

@@ -1,8 +1,7 @@
 import { test, expect } from '@playwright/test';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startDemo, type Vm } from '../../src/index.js';
-import { savedBootsDir } from '../../src/api/saved-boots.js';
+import { ImageCache, startDemo, type Vm } from '../../src/index.js';
 import { readSaveImage } from '../../src/libvirt/save-image.js';
 import { vncSocketDir } from '../../src/api/vnc-access.js';
 
@@ -14,6 +13,8 @@ test.describe.configure({ mode: 'serial', timeout: 300_000 });
 const memoryMiB = 520 + Math.floor(Math.random() * 200);
 const options = { resources: { memoryMiB }, start: 'warm' } as const; // explicit: DEMOTOOL_START=cold may set the run's default
 let before: Set<string>;
+// Where the demos below save their boots: the default image cache's saved-boots dir.
+const savedBootsDir = () => new ImageCache().savedBootsDir;
 
 test.beforeAll(async () => {
   before = new Set(await fs.readdir(savedBootsDir()).catch(() => []));

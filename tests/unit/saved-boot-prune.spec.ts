@@ -74,6 +74,28 @@ test("an old saved boot that a VM's overlay stands on, or whose lock is held, is
   expect((await cache().prune({ unusedForMs: 30 * DAY })).savedBoots.removed.map((b) => b.key)).toEqual(['cccccccccccccccccccc']);
 });
 
+test('a saved boot whose base image is gone goes at any age (nothing can restore it); `images list` and `prune` say why', async () => {
+  // As the CLI finds them: XDG_CACHE_HOME/demotool/{images,warm}.
+  const images = path.join(tmp, 'demotool', 'images');
+  await fs.mkdir(images, { recursive: true });
+  warm = path.join(tmp, 'demotool', 'warm');
+  const gone = path.join(images, 'gone.qcow2');
+  const kept = path.join(images, 'kept.qcow2');
+  for (const disk of [gone, kept]) await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
+  await savedBoot('hhhhhhhhhhhhhhhhhhhh', 0, gone);
+  await savedBoot('iiiiiiiiiiiiiiiiiiii', 0, kept);
+  await fs.rm(gone);
+  expect((await listSavedBoots(warm)).map((b) => [b.key, b.baseGone])).toEqual([
+    ['hhhhhhhhhhhhhhhhhhhh', true],
+    ['iiiiiiiiiiiiiiiiiiii', false],
+  ]);
+  const cli = (...args: string[]) =>
+    execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'images', ...args], { env: { XDG_CACHE_HOME: tmp, DEMOTOOL_LOG_LEVEL: 'silent' } });
+  expect((await cli('list')).stdout.split('\n')).toContainEqual(expect.stringMatching(/^hhhhhhhhhhhhhhhhhhhh\s.*its image is gone \(\S+gone\.qcow2\)$/));
+  expect((await cli('prune', '--unused-for', '30d')).stdout).toMatch(/^removed saved boot hhhhhhhhhhhhhhhhhhhh \(\d+(\.\d+)? MiB, its image is gone\)$/);
+  expect(await fs.readdir(warm)).toEqual(['iiiiiiiiiiiiiiiiiiii']);
+});
+
 test('a lock left by a killed run does not keep an old saved boot: both go', async () => {
   await savedBoot('ffffffffffffffffffff', 40);
   const lock = path.join(warm, 'ffffffffffffffffffff.lock');
@@ -123,5 +145,7 @@ test('`demotool images list` shows each saved boot with its size, last restore a
   expect(lines).toContain('saved boots (warm starts): key, size, last restore, image');
   const day = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);
   expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ffffffffffffffffffff\\s+0\\.\\d MiB\\s+${day} \\d\\d:\\d\\d\\s+base$`)));
-  expect(lines).toContainEqual(expect.stringMatching(/^gggggggggggggggggggg\s+0\.\d MiB\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+an old build \(\S+elsewhere\.qcow2\)$/));
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^gggggggggggggggggggg\s+0\.\d MiB\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+an older build \(\S+elsewhere\.qcow2\)$/),
+  );
 });
