@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { isZombie, pidNamespace, processStartTime } from '../process-identity.js';
 
 /**
  * Who owns a VM: recorded in the domain's <metadata> (and, for the files a VM leaves in the run
@@ -50,35 +50,6 @@ export type Ownership = OwnerRecord | ExhibitMark;
 /** This process's id for owner records. */
 const RUN_ID = randomUUID();
 
-/**
- * The fields of /proc/PID/stat from field 3 (state) on, or undefined when there is no such
- * process (or no /proc). Field 2 (comm) is in parentheses and may hold spaces and parentheses
- * itself: the count starts after the last ')'.
- */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** /proc/PID/stat field 22 (starttime), or undefined when there is no such process (or no /proc). */
-export function processStartTime(pid: number): string | undefined {
-  const start = statFields(pid)?.[22 - 3];
-  return start && /^\d+$/.test(start) ? start : undefined;
-}
-
-/** This process's PID namespace ('pid:[4026531836]'), or undefined without /proc. */
-export function pidNamespace(): string | undefined {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return undefined;
-  }
-}
-
 /** This process, as an owner record names it: enough for ownerState() to tell when it is gone. */
 export function thisProcess(): ParsedOwner {
   return { pid: process.pid, pidStart: processStartTime(process.pid), pidNamespace: pidNamespace(), hostname: hostname() };
@@ -107,7 +78,7 @@ function pidExists(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return statFields(pid)?.[0] !== 'Z';
+  return !isZombie(pid);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { UsageError } from '../errors.js';
+import { processStartTime } from '../process-identity.js';
 import { OutputDirectoryError, OutputLockedError } from './errors.js';
 
 /**
@@ -34,16 +34,6 @@ export function lockPathOf(output: string): string {
   return `${dirname(output)}/.${basename(output)}.lock`;
 }
 
-function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime), counted after the command name, which may hold spaces and ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Is the process that wrote `owner` provably gone? Only decidable on the same host. */
 function ownerGone(owner: Owner): boolean {
   if (owner.host !== hostname()) return false;
@@ -52,7 +42,7 @@ function ownerGone(owner: Owner): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
-  const start = processStart(owner.pid);
+  const start = processStartTime(owner.pid);
   return owner.start !== undefined && start !== undefined && start !== owner.start;
 }
 
@@ -68,7 +58,7 @@ function parse(text: string): Owner | undefined {
 
 export async function lockOutput(output: string): Promise<OutputLock> {
   const path = lockPathOf(output);
-  const me: Owner = { pid: process.pid, host: hostname(), start: processStart(process.pid), token: randomBytes(8).toString('hex') };
+  const me: Owner = { pid: process.pid, host: hostname(), start: processStartTime(process.pid), token: randomBytes(8).toString('hex') };
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o644);

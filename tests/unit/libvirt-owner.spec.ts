@@ -6,16 +6,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { domainXml, parseOwner, type DomainSpec } from '../../src/libvirt/domain-xml.js';
-import {
-  currentOwner,
-  ownerState,
-  parseOwnerFile,
-  pidNamespace,
-  processStartTime,
-  readDomainXml,
-  readOwner,
-  type OwnerRecord,
-} from '../../src/libvirt/owner.js';
+import { currentOwner, ownerState, parseOwnerFile, readDomainXml, readOwner, type OwnerRecord } from '../../src/libvirt/owner.js';
+import { pidNamespace, processStartTime } from '../../src/process-identity.js';
 
 // Every character that has an XML form: libvirt writes them back differently from how we wrote them.
 const NASTY = `/run/it's "x" & <y>  z.qcow2`;
