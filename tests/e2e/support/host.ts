@@ -39,11 +39,6 @@ export function tcpGreeting(port: number | string, timeoutMs = 5000): Promise<st
   });
 }
 
-export async function pgrep(name: string): Promise<number[]> {
-  const r = await execa('pgrep', ['-x', name], { reject: false });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
-}
-
 /** The QEMU process of a libvirt domain (its command line names the guest). */
 export async function qemuPid(domain: string): Promise<number> {
   const r = await execa('pgrep', ['-f', '--', `-name guest=${domain},`], { reject: false });
