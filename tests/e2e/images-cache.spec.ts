@@ -55,7 +55,10 @@ test('ensure builds tiny once, then reuses it untouched', async () => {
   expect(image.boot?.kernel).toBe(path.join(dir, kernel!));
   expect(image.boot?.initrd).toBe(path.join(dir, initrd!));
   expect(image.boot?.cmdline).toContain('console=ttyS0,115200');
-  expect(steps.map((s) => s.step)).toEqual(['kernel', ...(hostHasKernel() ? [] : ['kernel download']), 'initramfs', 'disk', 'done']);
+  // Without a host kernel, the package is downloaded, unless the default cache has its unpack to copy (images-guest-kernel tests both).
+  const names = steps.map((s) => s.step);
+  if (hostHasKernel()) expect(names).not.toContain('kernel download');
+  expect(names.filter((s) => s !== 'kernel download')).toEqual(['kernel', 'initramfs', 'disk', 'done']);
   expect((await fs.stat(image.boot!.initrd)).size).toBeLessThan(2 * 2 ** 20);
   const before = (await fs.stat(image.path)).mtimeMs;
 

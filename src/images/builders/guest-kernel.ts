@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { ImageBuildError } from '../errors.js';
+import { defaultImageDir } from '../image-names.js';
 import type { BuildContext } from './types.js';
 
 export interface GuestKernel {
@@ -53,7 +54,7 @@ export async function guestKernel(ctx: BuildContext, unpack: KernelUnpack, optio
   if (host) return { kernel: host, modulesDir: `/lib/modules/${kernelVersion(host)}`, source: 'host' };
   const root = path.join(options.cacheDir ?? ctx.dir, 'kernels');
   const key = unpack === 'everything' ? 'all' : createHash('sha256').update(unpack.modules.join('\n')).digest('hex').slice(0, 8);
-  const cached = await cachedKernel(root, key);
+  const cached = (await cachedKernel(root, key)) ?? (await copyFromDefaultCache(ctx, root, key));
   if (cached) return cached;
   await downloadKernel(ctx, root, key, unpack);
   const fetched = await cachedKernel(root, key);
@@ -71,6 +72,32 @@ async function cachedKernel(root: string, key: string): Promise<GuestKernel | un
     if (kernel) return { kernel, modulesDir: path.join(root, dir, 'lib', 'modules', kernelVersion(kernel)), source: 'cache' };
   }
   return undefined;
+}
+
+/**
+ * Another cache (a test's, a project's own) takes the same unpack from the default cache when that
+ * has it: a copy, in a moment, instead of a download and two passes over the package (seconds).
+ */
+async function copyFromDefaultCache(ctx: BuildContext, root: string, key: string): Promise<GuestKernel | undefined> {
+  const shared = path.join(defaultImageDir(), 'kernels');
+  if (path.resolve(shared) === path.resolve(root)) return undefined;
+  const found = await cachedKernel(shared, key);
+  if (!found) return undefined;
+  const name = path.relative(shared, found.kernel).split(path.sep)[0]!;
+  const target = path.join(root, `${name}.tmp`);
+  try {
+    await fs.rm(target, { recursive: true, force: true });
+    await fs.cp(path.join(shared, name), target, { recursive: true });
+    await fs.rename(target, path.join(root, name));
+    if (key !== 'all') await removeOlderUnpacks(root, name);
+  } catch (e) {
+    // Unreadable or gone meanwhile: the package is unpacked here as if it never was there.
+    ctx.log.debug('could not copy the kernel unpack from the default cache', { from: shared, error: (e as Error).message });
+    await fs.rm(target, { recursive: true, force: true });
+    return undefined;
+  }
+  ctx.log.info('guest kernel copied from the default image cache', { dir: path.join(root, name) });
+  return cachedKernel(root, key);
 }
 
 function buildError(ctx: BuildContext, reason: string, cause?: unknown): ImageBuildError {

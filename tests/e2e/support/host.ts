@@ -52,5 +52,5 @@ export async function cacheEntries(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((f) => f !== 'kernels').sort();
 }
 
-/** True when /boot has a kernel tiny boots (else tiny's build fetches one: its steps then include 'kernel download'). */
+/** True when /boot has a kernel tiny boots (else tiny's build takes the package's: downloaded, or copied from the default cache). */
 export const hostHasKernel = (): boolean => existsSync('/boot') && readdirSync('/boot').some((n) => /^vmlinuz-\d/.test(n));
