@@ -112,8 +112,7 @@ export async function pruneSavedBoots(
 ): Promise<{ removed: SavedBootDir[]; inUse: SavedBootDir[] }> {
   const removed: SavedBootDir[] = [];
   const kept: SavedBootDir[] = [];
-  const old: SavedBootDir[] = [];
-  for (const saved of await listSavedBoots(root)) if (options.now - saved.lastUsed.getTime() >= options.unusedForMs || saved.baseGone) old.push(saved);
+  const old = (await listSavedBoots(root)).filter((saved) => saved.baseGone || options.now - saved.lastUsed.getTime() >= options.unusedForMs);
   const used = old.length ? await filesInUse(options.runDirs) : new Set<string>();
   for (const saved of old) {
     if (await inUse(saved, used)) {

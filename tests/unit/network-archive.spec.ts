@@ -88,7 +88,7 @@ async function replayAll(archive: string) {
 }
 
 test('a WARC replays: archived status, headers and body, chunked bodies decoded, redirects, normalized queries, revisits; missing URLs are 404 and logged', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const warc = path.join(dir, 'site.warc');
   await writeWarc(warc, CAPTURES);
   const entries = await replayAll(warc);
@@ -108,7 +108,7 @@ test('a WARC replays: archived status, headers and body, chunked bodies decoded,
 });
 
 test('a .warc.gz and a .wacz replay the same', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const gz = path.join(dir, 'site.warc.gz');
   await writeWarc(gz, CAPTURES);
   expect((await readFile(gz))[0]).toBe(0x1f);
@@ -126,7 +126,7 @@ test('a .warc.gz and a .wacz replay the same', async () => {
 });
 
 test('an https request finds the http capture of the same URL', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const warc = path.join(dir, 'site.warc');
   await writeWarc(warc, CAPTURES);
   const { services } = await startServices({ 'old-artwork.example': { archive: warc } });
@@ -139,7 +139,7 @@ test('an https request finds the http capture of the same URL', async () => {
 });
 
 test('an archive that is not a WARC, or a WACZ without WARCs, is refused at start with a NetworkError', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const notWarc = path.join(dir, 'notes.warc');
   await writeFile(notWarc, 'these are my notes, not a WARC\n');
   const error = await startServices({ 'old-artwork.example': { archive: notWarc } }).catch((e: unknown) => e);

@@ -13,19 +13,19 @@ import { LocalCa, NetworkServices, parseServiceMap, type NetworkServicesOptions,
 
 export const GATEWAY = '10.0.2.2';
 
-export async function scratch(prefix = 'net'): Promise<string> {
-  return Promise.resolve(scratchDir(prefix));
+export function scratch(prefix = 'net'): string {
+  return scratchDir(prefix);
 }
 
 let sharedCa: Promise<LocalCa> | undefined;
 /** One CA per test worker, in a scratch dir (never the user's). */
 export function testCa(): Promise<LocalCa> {
-  sharedCa ??= scratch('net-ca').then((dir) => LocalCa.load(path.join(dir, 'ca')));
+  sharedCa ??= LocalCa.load(path.join(scratch('net-ca'), 'ca'));
   return sharedCa;
 }
 
 export async function startServices(map: unknown): Promise<{ services: NetworkServices; dir: string; log: string }> {
-  const dir = await scratch();
+  const dir = scratch();
   const log = path.join(dir, 'requests.jsonl');
   const options: NetworkServicesOptions = { services: parseServiceMap(map), socketDir: dir, address: GATEWAY, requestLog: log, ca: await testCa() };
   const services = await NetworkServices.start(options);

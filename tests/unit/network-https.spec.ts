@@ -64,7 +64,7 @@ test('https: the local CA’s certificate is accepted for a configured name and 
 });
 
 test('LocalCa is made once (key 0600, dir 0700), reused after, and signs certificates that chain to it', async () => {
-  const dir = path.join(await scratch(), 'demotool', 'ca');
+  const dir = path.join(scratch(), 'demotool', 'ca');
   const [first, second] = await Promise.all([LocalCa.load(dir), LocalCa.load(dir)]);
   expect(second.certPem).toBe(first.certPem);
   const again = await LocalCa.load(dir);

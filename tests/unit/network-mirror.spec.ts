@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { readLog, request, scratch, startServices } from './network-helpers.js';
 
 test('a wget --mirror tree is served with the right content types, index.html for directories and wget’s query file names', async () => {
-  const root = path.join(await scratch(), 'old-artwork.example');
+  const root = path.join(scratch(), 'old-artwork.example');
   await mkdir(path.join(root, 'img'), { recursive: true });
   await mkdir(path.join(root, 'gallery'), { recursive: true });
   const png = PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 200) }));

@@ -53,7 +53,7 @@ test('mock routes answer with their status, headers, JSON and delay; an unmatche
 });
 
 test('a mock module answers dynamically; a module without a default export is refused at start', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const module = path.join(dir, 'api.mjs');
   await writeFile(
     module,
@@ -89,7 +89,7 @@ test('a request for a host that is not configured is refused (421) and logged', 
 });
 
 test('a request log that cannot be written stops the start, leaving no socket behind', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const start = NetworkServices.start({
     services: parseServiceMap({ 'api.example': { mock: [{ path: '/' }] } }),
     socketDir: dir,

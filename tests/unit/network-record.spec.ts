@@ -41,7 +41,7 @@ async function liveSite(): Promise<{ url: string; seen: string[]; close: () => P
 
 test('record passes requests to the site, answers the guest, and writes a WARC that an archive service replays', async () => {
   const site = await liveSite();
-  const warc = path.join(await scratch(), 'live.warc.gz');
+  const warc = path.join(scratch(), 'live.warc.gz');
   const { services, log } = await startServices({ 'live.example': { record: warc, upstream: site.url } });
   const get = (s: { httpSocket: string }, p: string, method = 'GET', body?: string) => request(s.httpSocket, 'live.example', p, { method, body });
   let live: Record<'page' | 'packed' | 'api' | 'form' | 'moved', Awaited<ReturnType<typeof get>>>;
@@ -98,7 +98,7 @@ test('record passes requests to the site, answers the guest, and writes a WARC t
 test('record answers 502 and logs an error when the site does not answer', async () => {
   const site = await liveSite();
   await site.close(); // nothing listens on its port now
-  const warc = path.join(await scratch(), 'down.warc');
+  const warc = path.join(scratch(), 'down.warc');
   const { services, log } = await startServices({ 'live.example': { record: warc, upstream: site.url } });
   try {
     expect((await request(services.httpSocket, 'live.example', '/page')).status).toBe(502);

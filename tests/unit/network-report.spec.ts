@@ -8,7 +8,7 @@ import { dnsQuery, readLog, request, scratch, startServices, writeWarc } from '.
 test.describe.configure({ timeout: 120_000 });
 
 test('the request log has a line per guest request; the report counts outcomes and hosts and lists missing URLs and refused names', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const warc = path.join(dir, 'site.warc');
   await writeWarc(warc, [{ url: 'http://old-artwork.example/', headers: [['Content-Type', 'text/html']], body: '<html>home</html>' }]);
   const { services, log } = await startServices({ 'old-artwork.example': { archive: warc }, 'api.example': { mock: [{ path: '/ping', body: 'pong' }] } });
@@ -75,7 +75,7 @@ test('the request log has a line per guest request; the report counts outcomes a
 });
 
 test('network ca prints the CA certificate’s path (made under XDG_DATA_HOME on first use) and how to install it', async () => {
-  const data = await scratch();
+  const data = scratch();
   const run = () => execa('node', ['--import', 'tsx', 'src/cli/main.ts', 'network', 'ca'], { env: { XDG_DATA_HOME: data }, reject: false });
   const first = await run();
   expect(first.exitCode).toBe(0);

@@ -5,7 +5,7 @@ import { parseServiceMap, type MockRoute, type ServiceMap, type ServiceSpec } fr
 import { scratch } from './network-helpers.js';
 
 test('parseServiceMap accepts the four kinds and refuses bad keys, kinds, routes and files with the key named', async () => {
-  const dir = await scratch();
+  const dir = scratch();
   const warc = path.join(dir, 'site.warc.gz');
   await writeFile(warc, '');
   await mkdir(path.join(dir, 'mirror'));

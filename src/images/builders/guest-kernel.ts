@@ -54,9 +54,10 @@ export async function guestKernel(ctx: BuildContext, unpack: KernelUnpack, optio
   if (host) return { kernel: host, modulesDir: `/lib/modules/${kernelVersion(host)}`, source: 'host' };
   const root = path.join(options.cacheDir ?? ctx.dir, 'kernels');
   const key = unpack === 'everything' ? 'all' : createHash('sha256').update(unpack.modules.join('\n')).digest('hex').slice(0, 8);
-  const cached = (await cachedKernel(root, key)) ?? (await copyFromDefaultCache(ctx, root, key));
+  const cached = await cachedKernel(root, key);
   if (cached) return cached;
-  await downloadKernel(ctx, root, key, unpack);
+  const unpacked = (await copyFromDefaultCache(ctx, root, key)) ?? (await downloadKernel(ctx, root, key, unpack));
+  if (unpack !== 'everything') await removeOlderUnpacks(root, unpacked);
   const fetched = await cachedKernel(root, key);
   if (!fetched) throw buildError(ctx, 'the kernel package held no /boot/vmlinuz-*');
   return fetched;
@@ -77,8 +78,9 @@ async function cachedKernel(root: string, key: string): Promise<GuestKernel | un
 /**
  * Another cache (a test's, a project's own) takes the same unpack from the default cache when that
  * has it: a copy, in a moment, instead of a download and two passes over the package (seconds).
+ * @returns the copy's directory name in `root`, or undefined when there was nothing to copy.
  */
-async function copyFromDefaultCache(ctx: BuildContext, root: string, key: string): Promise<GuestKernel | undefined> {
+async function copyFromDefaultCache(ctx: BuildContext, root: string, key: string): Promise<string | undefined> {
   const shared = path.join(defaultImageDir(), 'kernels');
   if (path.resolve(shared) === path.resolve(root)) return undefined;
   const found = await cachedKernel(shared, key);
@@ -89,7 +91,6 @@ async function copyFromDefaultCache(ctx: BuildContext, root: string, key: string
     await fs.rm(target, { recursive: true, force: true });
     await fs.cp(path.join(shared, name), target, { recursive: true });
     await fs.rename(target, path.join(root, name));
-    if (key !== 'all') await removeOlderUnpacks(root, name);
   } catch (e) {
     // Unreadable or gone meanwhile: the package is unpacked here as if it never was there.
     ctx.log.debug('could not copy the kernel unpack from the default cache', { from: shared, error: (e as Error).message });
@@ -97,7 +98,7 @@ async function copyFromDefaultCache(ctx: BuildContext, root: string, key: string
     return undefined;
   }
   ctx.log.info('guest kernel copied from the default image cache', { dir: path.join(root, name) });
-  return cachedKernel(root, key);
+  return name;
 }
 
 function buildError(ctx: BuildContext, reason: string, cause?: unknown): ImageBuildError {
@@ -120,7 +121,8 @@ async function kernelPackage(ctx: BuildContext): Promise<string> {
   return pkg;
 }
 
-async function downloadKernel(ctx: BuildContext, root: string, key: string, unpack: KernelUnpack): Promise<void> {
+/** @returns the unpack's directory name in `root`. */
+async function downloadKernel(ctx: BuildContext, root: string, key: string, unpack: KernelUnpack): Promise<string> {
   ctx.progress('kernel download', 5);
   const pkg = await kernelPackage(ctx);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'demotool-kernel-'));
@@ -136,8 +138,8 @@ async function downloadKernel(ctx: BuildContext, root: string, key: string, unpa
     await fs.mkdir(target, { recursive: true });
     await unpackDeb(ctx, path.join(work, deb), target, unpack);
     await fs.rename(target, path.join(root, `${pkg}-${key}`));
-    if (unpack !== 'everything') await removeOlderUnpacks(root, `${pkg}-${key}`);
     ctx.log.info('guest kernel unpacked into the cache (nothing installed on the host)', { package: pkg, dir: path.join(root, `${pkg}-${key}`) });
+    return `${pkg}-${key}`;
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }
