@@ -17,6 +17,8 @@ export {
   type EnsureOptions,
   type CachedImage,
   type SavedBootDir,
+  type PruneOptions,
+  type PruneResult,
   type BuildProgress,
   type ImageRecipe,
 } from './images/index.js';

@@ -8,11 +8,11 @@ import { Virsh, removeStaleVms } from '../libvirt/index.js';
 import { importDomain, isDomainSpec, runDir } from '../api/internal.js';
 import { createLogger } from '../log.js';
 import { doctor } from './doctor.js';
-import { parseDuration } from './duration.js';
 import { registerExhibit } from './exhibit.js';
 import { registerNetwork } from './network.js';
 import { formatMiB, shortDate } from './image-size.js';
 import { packageRoot, packageVersion } from './package-root.js';
+import { pruneImages } from './prune.js';
 
 const program = new Command()
   .name('demotool')
@@ -97,19 +97,12 @@ images
   });
 images
   .command('prune')
-  .description('remove images and saved boots not used for a while (never one a VM stands on)')
-  .requiredOption('--unused-for <duration>', 'e.g. 30d, 12h, 2w')
-  .action(async (opts: { unusedFor: string }) => {
-    const { removed, inUse, savedBoots } = await new ImageCache().prune({ unusedForMs: parseDuration(opts.unusedFor) });
-    for (const name of removed) console.log(`removed ${name}`);
-    for (const name of inUse) console.log(`kept ${name}: in use`);
-    for (const boot of savedBoots.removed)
-      console.log(
-        `removed saved boot ${boot.key} (${formatMiB(boot.sizeBytes)}, ${boot.baseGone ? 'its image is gone' : `last used ${boot.lastUsed.toISOString().slice(0, 10)}`})`,
-      );
-    for (const boot of savedBoots.inUse) console.log(`kept saved boot ${boot.key}: in use`);
-    if (!removed.length && !inUse.length && !savedBoots.removed.length && !savedBoots.inUse.length) console.log('nothing to prune');
-  });
+  .description(
+    'remove images, saved boots and kernel unpacks not used for a while, then the least recently used while the cache is over a size (never one a VM stands on)',
+  )
+  .option('--unused-for <duration>', 'remove what was not used for this long, e.g. 30d, 12h, 2w')
+  .option('--max-size <size>', 'then remove the least recently used (saved boots first, then images) until the cache fits, e.g. 8G, 500M')
+  .action(pruneImages);
 images
   .command('remove <name>')
   .description('delete a cached image')

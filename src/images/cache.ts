@@ -3,8 +3,9 @@ import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
 import { builderFor, builderName, recipeFor } from './builders/index.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
-import { ImageInUseError, ImageValidationError } from './errors.js';
-import { listSavedBoots, pruneSavedBoots, type SavedBootDir } from './saved-boot-files.js';
+import { ImageValidationError } from './errors.js';
+import { listSavedBoots, type SavedBootDir } from './saved-boot-files.js';
+import { pruneCache, type PruneOptions, type PruneResult } from './cache-prune.js';
 import { ImageBuilds } from './image-builds.js';
 import { checkBuild, checkDisk, checkImage, currentDisk, domainEntry, exists, sidecarOf, type Checked, type Validation } from './image-check.js';
 import { acquireBuildLock } from './lock.js';
@@ -35,8 +36,9 @@ export interface ImageCacheOptions {
   log?: Logger;
   /**
    * Where overlays on these images live: a base that an overlay there stands on is never
-   * deleted. Default: `run` beside the cache dir (demotool's run directory). Bases held open
-   * by a process (a running QEMU) are kept too, wherever its overlay is.
+   * deleted. Default: `run` and `exhibit` beside the cache dir (demotool's run directory, and
+   * exhibit VMs' overlays, which stay while their VM is shut off). Bases held open by a
+   * process (a running QEMU) are kept too, wherever its overlay is.
    */
   runDirs?: string[];
   /**
@@ -97,7 +99,7 @@ export class ImageCache {
   constructor(options: ImageCacheOptions = {}) {
     this.dir = path.resolve(options.dir ?? defaultImageDir());
     this.log = options.log ?? createLogger('images');
-    this.runDirs = (options.runDirs ?? [path.join(path.dirname(this.dir), 'run')]).map((d) => path.resolve(d));
+    this.runDirs = (options.runDirs ?? ['run', 'exhibit'].map((d) => path.join(path.dirname(this.dir), d))).map((d) => path.resolve(d));
     this.savedBootsDir = path.resolve(options.savedBootsDir ?? path.join(path.dirname(this.dir), 'warm'));
     this.builds = new ImageBuilds({ dir: this.dir, runDirs: this.runDirs, savedBootsDir: this.savedBootsDir, log: this.log });
   }
@@ -365,31 +367,18 @@ export class ImageCache {
   }
 
   /**
-   * Removes the images not used for `unusedForMs` (by their last boot, else their build), and
-   * the saved boots (warm starts) not restored from for as long. Images and saved boots that VM
-   * overlays stand on are kept, whatever their age, and so are images placed by hand (without a
-   * sidecar, their use is not recorded).
-   * @returns the names removed, and those kept because they are in use; the same for saved boots.
+   * Removes what was not used for `unusedForMs`: images (by their last boot, else their build),
+   * saved boots (by their last restore; those whose image is gone at any age) and kernel
+   * unpacks. Then, with `maxSizeBytes`, while the cache (images and saved boots) takes more disk
+   * space than that, the least recently used: saved boots first, then images. Whatever a VM
+   * stands on is kept and named, and so are images placed by hand (their use is not recorded).
+   * @throws {@link UsageError} without `unusedForMs` or `maxSizeBytes`, before removing anything.
    */
-  async prune(options: {
-    unusedForMs: number;
-    now?: Date;
-  }): Promise<{ removed: string[]; inUse: string[]; savedBoots: { removed: SavedBootDir[]; inUse: SavedBootDir[] } }> {
-    const now = (options.now ?? new Date()).getTime();
-    const savedBoots = await pruneSavedBoots(this.savedBootsDir, { unusedForMs: options.unusedForMs, now, runDirs: this.runDirs });
-    const removed: string[] = [];
-    const inUse: string[] = [];
-    for (const image of await this.list()) {
-      if (!image.lastUsed || now - image.lastUsed.getTime() < options.unusedForMs) continue;
-      try {
-        await this.remove(image.name);
-        removed.push(image.name);
-      } catch (e) {
-        if (!(e instanceof ImageInUseError)) throw e;
-        inUse.push(image.name);
-      }
-    }
-    return { removed, inUse, savedBoots };
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    return pruneCache(
+      { dir: this.dir, savedBootsDir: this.savedBootsDir, runDirs: this.runDirs, list: () => this.list(), remove: (n) => this.remove(n) },
+      options,
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 export { ImageCache } from './cache.js';
 export type { ImageCacheOptions, EnsureOptions, CachedImage } from './cache.js';
 export type { Validation } from './image-check.js';
+export type { PruneOptions, PruneResult } from './cache-prune.js';
 export type { SavedBootDir } from './saved-boot-files.js';
 export { SAVED_BOOT_LOCK, savedBootLockFiles } from './saved-boot-files.js';
 export { builtInImageNames, cacheName as imageCacheName } from './image-names.js';

@@ -110,11 +110,24 @@ export async function pruneSavedBoots(
   root: string,
   options: { unusedForMs: number; now: number; runDirs: string[] },
 ): Promise<{ removed: SavedBootDir[]; inUse: SavedBootDir[] }> {
+  const old = (await listSavedBoots(root)).filter((saved) => saved.baseGone || options.now - saved.lastUsed.getTime() >= options.unusedForMs);
+  return removeInTurn(old, options.runDirs, () => true);
+}
+
+/**
+ * Removes `boots` one after the other while `goOn()` says so, skipping those a VM stands on or
+ * whose lock a boot holds. @returns those removed and those kept because they are in use.
+ */
+export async function removeInTurn(
+  boots: SavedBootDir[],
+  runDirs: string[],
+  goOn: () => boolean | Promise<boolean>,
+): Promise<{ removed: SavedBootDir[]; inUse: SavedBootDir[] }> {
   const removed: SavedBootDir[] = [];
   const kept: SavedBootDir[] = [];
-  const old = (await listSavedBoots(root)).filter((saved) => saved.baseGone || options.now - saved.lastUsed.getTime() >= options.unusedForMs);
-  const used = old.length ? await filesInUse(options.runDirs) : new Set<string>();
-  for (const saved of old) {
+  const used = boots.length ? await filesInUse(runDirs) : new Set<string>();
+  for (const saved of boots) {
+    if (!(await goOn())) break;
     if (await inUse(saved, used)) {
       kept.push(saved);
       continue;

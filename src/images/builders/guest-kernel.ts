@@ -63,16 +63,36 @@ export async function guestKernel(ctx: BuildContext, unpack: KernelUnpack, optio
   return fetched;
 }
 
-/** The newest unpack in `root` whose directory ends in `-key`. */
+/** The newest unpack in `root` whose directory ends in `-key`; its mtime becomes its last use (`images prune` reads it). */
 async function cachedKernel(root: string, key: string): Promise<GuestKernel | undefined> {
   for (const dir of (await fs.readdir(root).catch(() => [] as string[]))
     .filter((d) => d.endsWith(`-${key}`))
     .sort()
     .reverse()) {
     const kernel = await newestKernel(path.join(root, dir, 'boot'));
-    if (kernel) return { kernel, modulesDir: path.join(root, dir, 'lib', 'modules', kernelVersion(kernel)), source: 'cache' };
+    if (!kernel) continue;
+    const now = new Date();
+    await fs.utimes(path.join(root, dir), now, now).catch(() => undefined);
+    return { kernel, modulesDir: path.join(root, dir, 'lib', 'modules', kernelVersion(kernel)), source: 'cache' };
   }
   return undefined;
+}
+
+/**
+ * Removes the kernel unpacks under `root` (an image cache's `kernels`) not used for
+ * `unusedForMs`: the next build that needs one copies or downloads it again. Unpacks in
+ * progress stay. @returns the names of the unpacks removed.
+ */
+export async function pruneKernelUnpacks(root: string, options: { unusedForMs: number; now: number }): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of await fs.readdir(root).catch(() => [] as string[])) {
+    if (dir.endsWith('.tmp') || dir.endsWith('.members')) continue;
+    const st = await fs.stat(path.join(root, dir)).catch(() => undefined);
+    if (!st?.isDirectory() || options.now - st.mtimeMs < options.unusedForMs) continue;
+    await fs.rm(path.join(root, dir), { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
 }
 
 /**
