@@ -13,7 +13,7 @@
  * of their own.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain, type SaveImageHeader } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
@@ -157,12 +157,12 @@ export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string
     const disk = join(saved.dir, diskName);
     await domain.save(state, timeoutMs);
     try {
-      await rename(overlay, disk);
+      await moveFile(overlay, disk);
       await createOverlay(disk, overlay);
       await domain.restore(state, timeoutMs);
     } catch (e) {
       // Put the VM back as it was: the state and the disk it was saved with (unless Ctrl-C's cleanup removed it).
-      await rename(disk, overlay).catch(() => undefined);
+      await moveFile(disk, overlay).catch(() => undefined);
       if (!cleanupsStarted()) await domain.restore(state, timeoutMs).catch(() => undefined);
       await rm(state, { force: true });
       throw e;
@@ -172,4 +172,16 @@ export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string
     await writeFile(saved.meta, JSON.stringify(meta, null, 2));
     return true;
   });
+}
+
+/** rename(), or a copy and a removal when `to` is on another filesystem (a run directory on a tmpfs, an image cache on another disk). */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    // The overlay of a VM that has just booted: a few MiB at most.
+    await copyFile(from, to);
+    await rm(from, { force: true });
+  }
 }

@@ -1,9 +1,11 @@
 /** Nothing leaks, on any path: crashes, repeated signals, SIGHUP during a recording, libvirtd unreachable. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { test, expect } from '@playwright/test';
-import { backendsOf, startDemo } from '../../src/index.js';
+import { ImageCache, backendsOf, startDemo } from '../../src/index.js';
 import { Virsh } from '../../src/libvirt/index.js';
 import { probeVideo } from '../../src/record/index.js';
 import { domains, runFiles } from './support/host.js';
@@ -75,19 +77,25 @@ test('a guest paused by a full disk: the wait that times out says the VM is paus
   test.setTimeout(4 * 60_000);
   // A short path: unix socket paths under it must stay under 108 bytes.
   const mount = mkdtempSync('/tmp/dt-');
+  // On the disk, not the tmpfs: the saved boot's frozen disk is copied across from the run directory.
+  const savedBoots = mkdtempSync(path.join(os.tmpdir(), 'demotool-test-saved-'));
   await execa('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount]);
   try {
-    const r = await execa(process.execPath, ['--import', 'tsx', child('disk-full.ts'), info.outputPath('v')], {
+    // XDG_CACHE_HOME on the tmpfs puts the run directory there; the image stays in this run's cache.
+    const r = await execa(process.execPath, ['--import', 'tsx', child('disk-full.ts'), info.outputPath('v'), new ImageCache().dir, savedBoots], {
       reject: false,
       timeout: 200_000,
       env: { XDG_CACHE_HOME: mount, DEMOTOOL_LOG_LEVEL: 'error', DEMOTOOL_ACCEL: 'tcg' },
     });
     expect(r.exitCode, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    // The run directory and the saved boots on two filesystems: the boot was saved all the same, and restored.
+    expect(out.started).toEqual(['cold', 'warm']);
     expect(out.code, out.message).toBe('EVMPAUSEDIO');
     expect(out.message).toContain('is the disk full?');
   } finally {
     await execa('umount', ['-l', mount], { reject: false });
     rmSync(mount, { recursive: true, force: true });
+    rmSync(savedBoots, { recursive: true, force: true });
   }
 });
