@@ -34,24 +34,26 @@ export class GuestAgent {
   ) {}
 
   /** Waits until the agent answers (it starts late in boot). */
-  async ready(timeout = defaultTimeout('exec')): Promise<void> {
+  async ready(timeout = defaultTimeout('exec'), signal?: AbortSignal): Promise<void> {
     this.assertAvailable();
     const deadline = new Deadline(timeout, 'the guest agent answering guest-ping');
     for (;;) {
+      signal?.throwIfAborted();
       try {
         await this.domain.agent('guest-ping', undefined, 5);
         return;
       } catch (e) {
         if (deadline.expired()) throw deadline.error(undefined, { cause: e, hint: 'is qemu-guest-agent installed and enabled in the guest?' });
-        await sleep(500);
+        await sleep(500, signal);
       }
     }
   }
 
-  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  /** Runs `command`; `signal` ends the wait for it early (the guest's process runs on). */
+  async exec(command: string, options: ExecOptions = {}, signal?: AbortSignal): Promise<ExecResult> {
     this.assertAvailable();
     const timeout = options.timeout ?? defaultTimeout('exec');
-    await this.ready(timeout);
+    await this.ready(timeout, signal);
     const user = options.user ?? this.defaultUser ?? 'root';
     const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(options.env ?? [])];
     if (user !== 'root') env.push(`HOME=/home/${user}`, `USER=${user}`, 'DISPLAY=:0');
@@ -62,12 +64,13 @@ export class GuestAgent {
       env,
       'capture-output': true,
     });
-    return this.collect(pid, command, timeout);
+    return this.collect(pid, command, timeout, signal);
   }
 
-  private async collect(pid: number, command: string, timeout: number): Promise<ExecResult> {
+  private async collect(pid: number, command: string, timeout: number, signal?: AbortSignal): Promise<ExecResult> {
     const deadline = new Deadline(timeout, `guest command ${JSON.stringify(command)}`);
     for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
+      signal?.throwIfAborted();
       const s = await this.domain.agent<ExecStatus>('guest-exec-status', { pid });
       if (s.exited)
         return {
@@ -76,7 +79,7 @@ export class GuestAgent {
           exitCode: s.exitcode ?? -1,
         };
       if (deadline.expired()) throw deadline.error();
-      await sleep(wait);
+      await sleep(wait, signal);
     }
   }
 

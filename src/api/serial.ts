@@ -64,12 +64,13 @@ export class SerialConsole implements SerialLog {
   }
 
   /** Wait until the log (from offset `from`) matches. Returns the match. */
-  async waitFor(pattern: RegExp | string, options: { timeout?: number; from?: number } = {}): Promise<RegExpMatchArray> {
+  async waitFor(pattern: RegExp | string, options: { timeout?: number; from?: number; signal?: AbortSignal } = {}): Promise<RegExpMatchArray> {
     const timeout = options.timeout ?? defaultTimeout('serial');
     const re = typeof pattern === 'string' ? new RegExp(escapeRegExp(pattern)) : pattern;
     const deadline = new Deadline(timeout, `serial output matching ${re}`);
     let searched = -1;
     for (;;) {
+      options.signal?.throwIfAborted();
       const end = this.mark();
       // Search again only when something new arrived.
       if (end !== searched) {
@@ -78,7 +79,7 @@ export class SerialConsole implements SerialLog {
         if (m) return m;
       }
       if (deadline.expired()) throw deadline.error(undefined, { hint: `last serial lines:\n${indent(this.tail(10))}` });
-      await sleep(100);
+      await sleep(100, options.signal);
     }
   }
 

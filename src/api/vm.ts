@@ -18,7 +18,7 @@ import type { SerialConsole, SerialLog } from './serial.js';
 import { directSteps, userCallSite, type StepRunner } from './steps.js';
 import { PendingActions } from './pending-actions.js';
 import { attachBackends, type VmBackends } from './vm-backends.js';
-import { explainTimeout } from './stopped-vm.js';
+import { explainTimeout, failWhenStopped } from './stopped-vm.js';
 import { recordingSource } from './recording-source.js';
 import { revertAndReconnect, revertInPlace } from './vm-revert.js';
 import { vncAttachCommand } from './vnc-access.js';
@@ -47,7 +47,8 @@ export type VmParts = BootedVm & { name: string; image: BaseImage; demo: VmOwner
  *
  * Every action is shown as a step in Playwright reports. A wait that times out throws a
  * {@link TimeoutError} (a {@link ScreenMatchTimeoutError} for screen matches), or a
- * {@link VmError} (EVMPAUSEDIO, EVMNOTRUNNING) when it timed out because the VM had stopped.
+ * {@link VmError} (EVMPAUSEDIO, EVMNOTRUNNING) when the VM stopped: at once when it stopped for
+ * good (a disk error, a crash, power off) and no watchdog brings it back, else at the timeout.
  * Default timeouts are named in {@link Timeouts} and scaled by DEMOTOOL_TIMEOUT_SCALE.
  * The libvirt domain and the VNC client behind it are reachable through {@link backendsOf}.
  */
@@ -90,6 +91,8 @@ export class Vm implements AsyncDisposable {
   private readonly actions = new PendingActions();
   private readonly firstEndpoint?: VncEndpoint;
   private closed?: Promise<void>;
+  /** Reverts under way: QEMU may restart (shut off for a moment), which waits must not take for a stopped VM. */
+  private reverting = 0;
 
   /** @internal Built by `DemoSession.vm()`. */
   constructor(parts: VmParts) {
@@ -146,6 +149,16 @@ export class Vm implements AsyncDisposable {
     this.stepRunner = runner ?? directSteps;
   }
 
+  /**
+   * A step that waits for the guest: it fails as soon as the VM is found stopped (paused on a
+   * disk error, crashed, shut off) instead of at its timeout, unless a watchdog that recovers
+   * it, or a revert (QEMU restarts), is looking after the VM.
+   */
+  private waitStep<T>(title: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const vm = { name: this.name, domain: this.backends.domain, overlay: this.overlay };
+    return this.step(title, () => failWhenStopped(vm, title, () => this.watchdogSlot.recovers || this.reverting > 0, body));
+  }
+
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {
     const site = userCallSite();
     const run = this.stepRunner(
@@ -185,7 +198,7 @@ export class Vm implements AsyncDisposable {
    */
   async waitForScreen(reference: string | Buffer, options?: MatchOptions & WaitOptions): Promise<ScreenMatch> {
     const o = timed(options, 'waitForScreen', 'screen');
-    return this.step(`wait for screen ${label(reference)}`, () => this.backends.screen.waitForScreen(reference, o));
+    return this.waitStep(`wait for screen ${label(reference)}`, (signal) => this.backends.screen.waitForScreen(reference, { ...o, signal }));
   }
 
   /**
@@ -205,8 +218,8 @@ export class Vm implements AsyncDisposable {
    */
   async clickImage(reference: string | Buffer, options?: MatchOptions & WaitOptions & { button?: MouseButton }): Promise<ScreenMatch> {
     const o = timed(options, 'clickImage', 'screen');
-    return this.step(`click image ${label(reference)}`, async () => {
-      const m = await this.backends.screen.waitForScreen(reference, o);
+    return this.waitStep(`click image ${label(reference)}`, async (signal) => {
+      const m = await this.backends.screen.waitForScreen(reference, { ...o, signal });
       await this.rawMouse.click(Math.round(m.x + m.width / 2), Math.round(m.y + m.height / 2), { button: options?.button });
       return m;
     });
@@ -236,8 +249,8 @@ export class Vm implements AsyncDisposable {
         new UsageError('waitForScreenChange takes the action that changes the screen', 'vm.waitForScreenChange(() => vm.keyboard.press("Enter"))'),
       );
     const o = timed(options, 'waitForScreenChange', 'stable');
-    return this.step('wait for screen change', async () => {
-      const changed = this.backends.screen.waitForScreenChange(o);
+    return this.waitStep('wait for screen change', async (signal) => {
+      const changed = this.backends.screen.waitForScreenChange({ ...o, signal });
       changed.catch(() => undefined);
       const result = await action();
       await changed;
@@ -261,7 +274,7 @@ export class Vm implements AsyncDisposable {
    */
   async waitForText(pattern: RegExp | string, options?: { region?: Region } & WaitOptions): Promise<{ text: string; match: RegExpMatchArray }> {
     const o = timed(options, 'waitForText', 'text');
-    return this.step(`wait for text ${pattern}`, () => this.backends.screen.waitForText(pattern, o));
+    return this.waitStep(`wait for text ${pattern}`, (signal) => this.backends.screen.waitForText(pattern, { ...o, signal }));
   }
 
   // ---- serial and guest ---------------------------------------------------
@@ -275,7 +288,7 @@ export class Vm implements AsyncDisposable {
    */
   async waitForSerial(pattern: RegExp | string, options?: { from?: number } & WaitOptions): Promise<RegExpMatchArray> {
     const o = timed(options, 'waitForSerial', 'serial');
-    return this.step(`wait for serial ${pattern}`, () => this.serialConsole.waitFor(pattern, o));
+    return this.waitStep(`wait for serial ${pattern}`, (signal) => this.serialConsole.waitFor(pattern, { ...o, signal }));
   }
 
   /**
@@ -286,7 +299,7 @@ export class Vm implements AsyncDisposable {
    */
   async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
     const o = timed(options, 'exec', 'exec');
-    return this.step(`exec ${JSON.stringify(command)}`, () => this.agent.exec(command, o));
+    return this.waitStep(`exec ${JSON.stringify(command)}`, (signal) => this.agent.exec(command, o, signal));
   }
 
   /**
@@ -333,12 +346,21 @@ export class Vm implements AsyncDisposable {
     const method = options.method ?? 'restart';
     if (method !== 'restart' && method !== 'in-place') throw new UsageError(`revert method must be 'restart' or 'in-place', not ${JSON.stringify(method)}`);
     return this.step(`revert to ${name}${method === 'in-place' ? ' (in place)' : ''}`, async () => {
-      const inPlace = method === 'in-place' && (await revertInPlace(this.backends.domain, name, timeout));
-      // QEMU keeps the old picture in the mirror until the guest draws: ask for every pixel again.
-      if (inPlace) await this.backends.vnc.refresh(timeout);
-      else await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
-      this.log.info('reverted', { vm: this.name, snapshot: name, inPlace, vnc: this.vncEndpoint });
+      this.reverting++;
+      try {
+        await this.revertTo(name, method, timeout);
+      } finally {
+        this.reverting--;
+      }
     });
+  }
+
+  private async revertTo(name: string, method: 'restart' | 'in-place', timeout: number): Promise<void> {
+    const inPlace = method === 'in-place' && (await revertInPlace(this.backends.domain, name, timeout));
+    // QEMU keeps the old picture in the mirror until the guest draws: ask for every pixel again.
+    if (inPlace) await this.backends.vnc.refresh(timeout);
+    else await revertAndReconnect(this.backends.domain, this.backends.vnc, name, timeout);
+    this.log.info('reverted', { vm: this.name, snapshot: name, inPlace, vnc: this.vncEndpoint });
   }
 
   // ---- watchdog -----------------------------------------------------------

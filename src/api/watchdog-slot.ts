@@ -18,6 +18,15 @@ export class WatchdogSlot {
     return watchdog;
   }
 
+  /**
+   * A watchdog runs that brings a stopped VM back (its auto-revert on, not given up, not told
+   * to keep the VM stopped): a wait on the VM may still succeed after a fault.
+   */
+  get recovers(): boolean {
+    const watchdog = this.current;
+    return !!watchdog && watchdog.autoRevert && !['failed', 'stopped', 'closed'].includes(watchdog.state);
+  }
+
   /** Closes the running watchdog, if any; its errors are not the caller's concern. */
   async close(): Promise<void> {
     await this.current?.close().catch(() => undefined);

@@ -115,8 +115,8 @@ export class VncClient extends EventEmitter implements FrameSource {
     return this.connection.send(pointerEventMessage(px, py, buttonMask));
   }
 
-  /** Resolves with the new version once the mirror is newer than `sinceVersion`. */
-  waitForUpdate(sinceVersion: number, timeoutMs: number): Promise<number> {
+  /** Resolves with the new version once the mirror is newer than `sinceVersion`; rejects when `signal` aborts. */
+  waitForUpdate(sinceVersion: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
     return this.waiters.wait(
       () => (this.version > sinceVersion ? { value: this.version } : this.connection.closedError()),
       timeoutMs,
@@ -124,6 +124,7 @@ export class VncClient extends EventEmitter implements FrameSource {
         new TimeoutError(`a screen update of ${this.label} (after version ${sinceVersion})`, timeoutMs, {
           hint: 'the guest screen did not change; QEMU only sends updates when something is drawn',
         }),
+      signal,
     );
   }
 

@@ -42,6 +42,12 @@ export interface MatchOptions {
   margin?: number;
 }
 
+/** How long a screen wait may take, and a signal that ends it early (rejecting with the signal's reason). */
+export interface WaitControl {
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
 export const DEFAULT_THRESHOLD = 0.95;
 const DEFAULT_MARGIN = 50;
 const DEFAULT_STABLE_MS = 1000;
@@ -92,14 +98,14 @@ export class Screen {
   }
 
   /** Waits until the reference shows (similarity ≥ threshold). On timeout writes <name>-actual.png and <name>-diff.png. */
-  async waitForScreen(reference: string | Buffer, options: MatchOptions & { timeout?: number } = {}): Promise<ScreenMatch> {
+  async waitForScreen(reference: string | Buffer, options: MatchOptions & WaitControl = {}): Promise<ScreenMatch> {
     const timeout = options.timeout ?? defaultTimeout('screen');
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     const image = await decodeImage(reference);
     const needle = makeNeedle(image, options.exclude);
     const deadline = new Deadline(timeout, `reference ${referenceName(reference)}`);
     let best: Best | undefined;
-    await this.eachVersion(deadline, () => {
+    await this.eachVersion(deadline, options.signal, () => {
       const m = this.bestMatch(needle, options);
       if (m && (!best || m.similarity > best.similarity)) best = m;
       return !!m && m.similarity >= threshold;
@@ -140,7 +146,7 @@ export class Screen {
    * within a second (a blinking cursor) doesn't count; small real changes are therefore
    * reported up to a second late.
    */
-  async waitForScreenChange(options: { timeout?: number; region?: Region } = {}): Promise<void> {
+  async waitForScreenChange(options: { region?: Region } & WaitControl = {}): Promise<void> {
     const timeout = options.timeout ?? defaultTimeout('stable');
     const detector = new ChangeDetector(this.capture(options.region));
     const deadline = new Deadline(timeout, 'a change on screen');
@@ -148,7 +154,7 @@ export class Screen {
     while (!detector.observe(this.capture(options.region), now())) {
       if (deadline.expired()) throw deadline.error(undefined, { hint: options.region ? 'nothing changed inside the region' : undefined });
       const decidesIn = (detector.decidesAt() ?? Infinity) - now();
-      version = await this.nextVersion(version, Math.min(decidesIn, deadline.remaining()));
+      version = await this.nextVersion(version, Math.min(decidesIn, deadline.remaining()), options.signal);
     }
   }
 
@@ -157,13 +163,13 @@ export class Screen {
   }
 
   /** OCR until `pattern` matches (a string matches as a plain substring). */
-  async waitForText(pattern: RegExp | string, options: { region?: Region; timeout?: number } = {}): Promise<{ text: string; match: RegExpMatchArray }> {
+  async waitForText(pattern: RegExp | string, options: { region?: Region } & WaitControl = {}): Promise<{ text: string; match: RegExpMatchArray }> {
     const timeout = options.timeout ?? defaultTimeout('text');
     const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
     const deadline = new Deadline(timeout, `text ${re} on screen`);
     let text = '';
     let match: RegExpMatchArray | null = null;
-    await this.eachVersion(deadline, async () => {
+    await this.eachVersion(deadline, options.signal, async () => {
       text = await this.ocr(options);
       match = text.match(re);
       return !!match;
@@ -180,25 +186,26 @@ export class Screen {
    * Runs `check` now and after every mirror change until it returns true or the deadline
    * passes. A dropped connection just means no updates for a while: the client reconnects.
    */
-  private async eachVersion(deadline: Deadline, check: () => boolean | Promise<boolean>): Promise<void> {
+  private async eachVersion(deadline: Deadline, signal: AbortSignal | undefined, check: () => boolean | Promise<boolean>): Promise<void> {
     let version = this.client.version;
     for (;;) {
+      signal?.throwIfAborted();
       const started = now();
       if (await check()) return;
       if (deadline.expired()) return;
-      const next = await this.nextVersion(version, deadline.remaining());
+      const next = await this.nextVersion(version, deadline.remaining(), signal);
       if (next === version) return; // timed out
       version = next;
       const pause = MIN_RECHECK_MS - (now() - started);
-      if (pause > 0 && deadline.remaining() > pause) await sleep(pause);
+      if (pause > 0 && deadline.remaining() > pause) await sleep(pause, signal);
     }
   }
 
   /** The next version, or the same one when `ms` passed without an update. */
-  private async nextVersion(version: number, ms: number): Promise<number> {
+  private async nextVersion(version: number, ms: number, signal?: AbortSignal): Promise<number> {
     if (ms <= 0) return this.client.version;
     try {
-      return await this.client.waitForUpdate(version, ms);
+      return await this.client.waitForUpdate(version, ms, signal);
     } catch (err) {
       if (err instanceof TimeoutError) return this.client.version;
       throw err;

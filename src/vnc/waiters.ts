@@ -14,13 +14,16 @@ interface Waiter {
 export class Waiters {
   private readonly pending = new Set<Waiter>();
 
-  wait<T>(check: Check<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
+  /** Resolves with check()'s value once it has one; rejects with its error, on timeout, or when `signal` aborts. */
+  wait<T>(check: Check<T>, timeoutMs: number, onTimeout: () => Error, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const settle = (fn: () => void) => {
         clearTimeout(armed);
+        signal?.removeEventListener('abort', onAbort);
         this.pending.delete(waiter);
         fn();
       };
+      const onAbort = () => waiter.fail(signal!.reason as Error);
       const waiter: Waiter = {
         run: () => {
           const r = check();
@@ -31,6 +34,8 @@ export class Waiters {
       };
       const armed = timer(() => waiter.fail(onTimeout()), timeoutMs);
       this.pending.add(waiter);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       waiter.run();
     });
   }

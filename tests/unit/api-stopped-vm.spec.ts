@@ -1,0 +1,112 @@
+/**
+ * failWhenStopped's decisions, with a domain whose states are scripted (the e2e vm-stopped
+ * spec powers off and panics real guests): which states cut a wait short, which don't, and
+ * that nothing is asked while a watchdog or a revert looks after the VM.
+ */
+import { test, expect } from '@playwright/test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { explainTimeout, failWhenStopped } from '../../src/api/stopped-vm.js';
+import { TimeoutError } from '../../src/errors.js';
+import type { Domain } from '../../src/libvirt/index.js';
+
+/** A domain that answers `states` in turn (the last one from then on), counting the questions. */
+function scripted(...states: [string, string][]) {
+  const asked = { count: 0 };
+  const domain = {
+    stateWithReason: async () => {
+      const [state, reason] = states[Math.min(asked.count++, states.length - 1)]!;
+      return { state, reason };
+    },
+  } as unknown as Domain;
+  return { vm: { name: 'demo-x-aaaaaa', domain, overlay: '/cache/demotool/run/demo-x-aaaaaa.qcow2' }, asked };
+}
+
+const never = () => new Promise<never>(() => undefined);
+
+test('a VM paused on a disk error cuts the wait short with EVMPAUSEDIO, naming the wait and where to free space', async () => {
+  const { vm } = scripted(['running', 'unpaused'], ['paused', 'ioerror']);
+  const started = Date.now();
+  let given: AbortSignal | undefined;
+  const error = await failWhenStopped(
+    vm,
+    'wait for serial /DONE/',
+    () => false,
+    (signal) => ((given = signal), never()),
+  ).catch((e) => e);
+  // The wait cut short is told to end: none of its timers outlive the call.
+  expect(given?.aborted).toBe(true);
+  expect(error.code).toBe('EVMPAUSEDIO');
+  expect(error.message.split('\n')[0]).toBe('VM demo-x-aaaaaa is paused: QEMU stopped it after a disk I/O error (is the disk full?)');
+  expect(error.hint).toBe('free space where the overlay lives (/cache/demotool/run); the wait it cut short: wait for serial /DONE/');
+  // The second look, two seconds apart.
+  expect(Date.now() - started).toBeGreaterThanOrEqual(3_900);
+});
+
+test('shut off, crashed and a panic pause cut it short with EVMNOTRUNNING', async () => {
+  for (const [state, reason] of [
+    ['shut off', 'shutdown'],
+    ['crashed', 'panicked'],
+    ['paused', 'panicked'],
+  ] as [string, string][]) {
+    const { vm } = scripted([state, reason]);
+    const error = await failWhenStopped(vm, 'exec "true"', () => false, never).catch((e) => e);
+    expect(error.code).toBe('EVMNOTRUNNING');
+    expect(error.message.split('\n')[0]).toBe(`VM demo-x-aaaaaa is ${state} (${reason}), so the wait could not succeed`);
+    expect(error.hint).toBe('the wait it cut short: exec "true"');
+  }
+});
+
+test('a pause that may end (a snapshot, virsh suspend) and a running VM let the wait finish', async () => {
+  const { vm, asked } = scripted(['paused', 'user'], ['paused', 'snapshot'], ['running', 'booted']);
+  const result = await failWhenStopped(
+    vm,
+    'wait for text x',
+    () => false,
+    () => sleep(7_000).then(() => 'shown'),
+  );
+  expect(result).toBe('shown');
+  expect(asked.count).toBe(3);
+});
+
+test('while a watchdog or a revert looks after the VM, its state is not asked and the wait goes on', async () => {
+  const { vm, asked } = scripted(['shut off', 'crashed']);
+  const result = await failWhenStopped(
+    vm,
+    'wait for screen x',
+    () => true,
+    () => sleep(5_000).then(() => 'back'),
+  );
+  expect(result).toBe('back');
+  expect(asked.count).toBe(0);
+});
+
+test('a wait done within two seconds never asks; its own error passes unchanged', async () => {
+  const { vm, asked } = scripted(['shut off', 'shutdown']);
+  expect(
+    await failWhenStopped(
+      vm,
+      'w',
+      () => false,
+      async () => 42,
+    ),
+  ).toBe(42);
+  const own = new Error('not found');
+  await expect(
+    failWhenStopped(
+      vm,
+      'w',
+      () => false,
+      () => Promise.reject(own),
+    ),
+  ).rejects.toBe(own);
+  await sleep(2_500);
+  expect(asked.count).toBe(0);
+});
+
+test('a timeout on a stopped VM is explained, with the timeout as its cause; on a running one it stays a timeout', async () => {
+  const timeout = new TimeoutError('serial output matching /DONE/', 20_000);
+  const stopped = await explainTimeout(timeout, scripted(['paused', 'ioerror']).vm).catch((e) => e);
+  expect(stopped).toMatchObject({ code: 'EVMPAUSEDIO', cause: timeout });
+  expect(stopped.hint).toContain('the wait that timed out: serial output matching /DONE/ did not happen within 20000 ms');
+  await expect(explainTimeout(timeout, scripted(['running', 'unpaused']).vm)).rejects.toBe(timeout);
+});
