@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageCache } from '../images/index.js';
 import { Virsh, libvirtUri } from '../libvirt/index.js';
@@ -64,6 +64,25 @@ async function images(cache: ImageCache): Promise<Check> {
   return { ok: true, what: 'images', detail: `${names} in ${cache.dir}` };
 }
 
+/** Below this much free space where the cache is, doctor warns: a full disk pauses VMs and stops recordings. */
+const LOW_FREE_BYTES = 5 * 2 ** 30;
+
+async function cacheSpace(cache: ImageCache): Promise<Check> {
+  const { imagesBytes, savedBootsBytes } = await cache.diskUse();
+  const boots = (await cache.savedBoots()).length;
+  const disk = await statfs(cache.dir).catch(() => undefined);
+  const free = disk ? disk.bavail * disk.bsize : undefined;
+  const detail = `images ${formatMiB(imagesBytes)}, saved boots ${formatMiB(savedBootsBytes)} (${boots})${free !== undefined ? `; ${formatMiB(free)} free` : ''}`;
+  if (free !== undefined && free < LOW_FREE_BYTES)
+    return {
+      ok: 'warn',
+      what: 'cache disk',
+      detail: `${detail}: a full disk pauses running VMs (EVMPAUSEDIO) and stops recordings`,
+      fix: 'free space, or `npx demotool images prune --unused-for 30d --max-size 8G`',
+    };
+  return { ok: true, what: 'cache disk', detail };
+}
+
 /** Exited QEMU processes that nobody reaped (zombies whose parent is PID 1), read from `procDir`. */
 export async function unreapedQemus(procDir = '/proc'): Promise<number> {
   let count = 0;
@@ -106,6 +125,7 @@ export async function doctor(): Promise<number> {
     await tool('passt', ['--version'], 'apt-get install passt (or `npx demotool setup --yes`)'),
     await tool('socat', ['-V'], 'apt-get install socat'),
     await images(cache),
+    await cacheSpace(cache),
   ];
   for (const c of checks) {
     const mark = c.ok === true ? 'ok  ' : c.ok === 'warn' ? 'warn' : 'FAIL';

@@ -107,7 +107,7 @@ function leastRecentlyUsed<T extends { lastUsed: Date }>(items: T[]): T[] {
 }
 
 /** Disk space `dir` and what is under it take, as `du` counts it (allocated blocks: a sparse disk counts what it holds). */
-async function bytesUnder(dir: string): Promise<number> {
+export async function bytesUnder(dir: string): Promise<number> {
   const blocks = async (p: string) => ((await fs.lstat(p).catch(() => undefined))?.blocks ?? 0) * 512;
   let total = await blocks(dir);
   for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {

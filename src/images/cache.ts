@@ -5,7 +5,7 @@ import { builderFor, builderName, recipeFor } from './builders/index.js';
 import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
 import { ImageValidationError } from './errors.js';
 import { listSavedBoots, type SavedBootDir } from './saved-boot-files.js';
-import { pruneCache, type PruneOptions, type PruneResult } from './cache-prune.js';
+import { bytesUnder, pruneCache, type PruneOptions, type PruneResult } from './cache-prune.js';
 import { ImageBuilds } from './image-builds.js';
 import { checkBuild, checkDisk, checkImage, currentDisk, domainEntry, exists, sidecarOf, type Checked, type Validation } from './image-check.js';
 import { acquireBuildLock } from './lock.js';
@@ -342,6 +342,12 @@ export class ImageCache {
       out.push(item);
     }
     return out;
+  }
+
+  /** Disk space the images (with their kernel unpacks) and the saved boots take, as `du` counts it. */
+  async diskUse(): Promise<{ imagesBytes: number; savedBootsBytes: number }> {
+    const [imagesBytes, savedBootsBytes] = await Promise.all([bytesUnder(this.dir), bytesUnder(this.savedBootsDir)]);
+    return { imagesBytes: imagesBytes!, savedBootsBytes: savedBootsBytes! };
   }
 
   /** The saved boots (warm starts) in the cache, each with the name of the image it was made from (undefined: an older build, or one no longer there). */

@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { execa } from 'execa';
+import { ImageCache } from '../../src/index.js';
 
 const cli = (...args: string[]) => execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { reject: false, all: true });
 
@@ -11,6 +12,13 @@ test('demotool doctor reports libvirt, KVM/TCG, tools and cached images, one lin
   for (const tool of ['qemu-system-x86_64', 'qemu-img', 'ffmpeg', 'virt-builder', 'mmdebstrap', 'tesseract'])
     expect(r.stdout).toMatch(new RegExp(`^ok\\s+${tool}\\s+\\S`, 'm'));
   expect(r.stdout).toMatch(/^ok\s+images\s+.*tiny/m);
+  // What the cache takes, against du, and the space left where it is.
+  const line = /^(ok|warn)\s+cache disk\s+images ([\d.]+) MiB, saved boots ([\d.]+) MiB \((\d+)\); ([\d.]+) MiB free/m.exec(r.stdout);
+  expect(line, r.stdout).not.toBeNull();
+  const cache = new ImageCache();
+  const du = async (dir: string) => Number((await execa('du', ['-s', '-B1', dir])).stdout.split('\t')[0]) / 2 ** 20;
+  expect(Number(line![2])).toBeCloseTo(await du(cache.dir), -1);
+  expect(Number(line![4])).toBe((await cache.savedBoots()).length);
 });
 
 test('doctor names a libvirt that does not answer, with the fix', async () => {
