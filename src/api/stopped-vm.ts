@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { TimeoutError } from '../errors.js';
-import { VmError, type Domain } from '../libvirt/index.js';
+import { VmError, isDomainGone, type Domain } from '../libvirt/index.js';
 
 /** The VM a wait waits on, as far as its state goes. */
 export interface WaitedVm {
@@ -47,7 +47,8 @@ export async function failWhenStopped<T>(vm: WaitedVm, title: string, lookedAfte
 function untilStopped(vm: WaitedVm, wait: string, lookedAfter: () => boolean, signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     const look = async () => {
-      const found = lookedAfter() ? undefined : await vm.domain.stateWithReason(LOOK_EVERY_MS).catch(() => undefined);
+      // A domain that no longer exists (removed meanwhile) is a VM that stopped for good; libvirt out of reach is not.
+      const found = lookedAfter() ? undefined : await vm.domain.stateWithReason(LOOK_EVERY_MS).catch((e) => (isDomainGone(e) ? GONE : undefined));
       if (signal.aborted) return;
       const error = found && !lookedAfter() && stoppedForGood(found) && stoppedError(vm, found, { wait, timedOut: false });
       if (error) return reject(error);
@@ -58,9 +59,12 @@ function untilStopped(vm: WaitedVm, wait: string, lookedAfter: () => boolean, si
   });
 }
 
+/** What a look finds when the domain is no longer there. */
+const GONE = { state: 'gone', reason: 'its domain was removed' };
+
 /** States no wait can come back from: a pause for another reason (a snapshot, `virsh suspend`) may end. */
 function stoppedForGood({ state, reason }: { state: string; reason: string }): boolean {
-  return state === 'shut off' || state === 'crashed' || (state === 'paused' && (isIoError(reason) || /panic/.test(reason)));
+  return state === 'gone' || state === 'shut off' || state === 'crashed' || (state === 'paused' && (isIoError(reason) || /panic/.test(reason)));
 }
 
 const isIoError = (reason: string) => /ioerror|i\/o error/i.test(reason);
@@ -78,7 +82,7 @@ function stoppedError(
       cause: about.cause,
       hint: `free space where the overlay lives (${dirname(vm.overlay)}); ${theWait}`,
     });
-  if (state === 'shut off' || state === 'crashed' || state === 'paused')
+  if (state === 'gone' || state === 'shut off' || state === 'crashed' || state === 'paused')
     return new VmError('EVMNOTRUNNING', `VM ${vm.name} is ${state}${reason ? ` (${reason})` : ''}, so the wait could not succeed`, {
       cause: about.cause,
       hint: about.timedOut ? about.wait : theWait,

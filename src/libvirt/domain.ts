@@ -103,16 +103,15 @@ export class Domain {
    * run on the overlay, so the caller must keep it. A domain that is already gone is fine.
    */
   async remove(timeout = 30_000): Promise<void> {
-    const gone = /failed to get domain|no domain with matching|Domain not found/i;
     try {
       await this.powerOff(timeout);
     } catch (e) {
-      if (!gone.test((e as Error).message)) throw e;
+      if (!isDomainGone(e)) throw e;
     }
     try {
       await this.virsh.run(['undefine', this.ref, '--snapshots-metadata', '--nvram'], { quiet: true, timeout });
     } catch (e) {
-      if (!gone.test((e as Error).message)) throw e;
+      if (!isDomainGone(e)) throw e;
     }
   }
 
@@ -205,4 +204,9 @@ export class Domain {
 /** A boot without a time limit (Infinity) still bounds each virsh call: an hour. */
 function boundedTimeout(ms: number): number {
   return Number.isFinite(ms) ? Math.max(1, Math.round(ms)) : 3_600_000;
+}
+
+/** virsh failed because the domain does not exist (any more): not a libvirt that can't be reached. */
+export function isDomainGone(error: unknown): boolean {
+  return /failed to get domain|no domain with matching|Domain not found/i.test((error as Error)?.message ?? '');
 }

@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { VmError, startDemo, type Vm } from '../../src/index.js';
+import { VmError, backendsOf, startDemo, type Vm } from '../../src/index.js';
+import { domains } from './support/host.js';
 
 // A wait on a VM that stopped for good (powered off, panicked) fails as soon as that is seen,
 // long before its timeout, and says why; under a watchdog, which reverts such faults, it waits.
@@ -37,6 +38,23 @@ test('a kernel panic: the wait fails at once with EVMNOTRUNNING (crashed or paus
       const { error, ms } = await stopDuringWait(vm, 'echo c > /proc/sysrq-trigger');
       expect(error).toMatchObject({ code: 'EVMNOTRUNNING', message: expect.stringMatching(/ is (crashed|paused|shut off) \((panicked|crashed)\)/) });
       expect(ms).toBeLessThan(30_000);
+    }),
+  );
+});
+
+test('a VM removed under the wait (its domain destroyed and undefined): the wait fails at once; close() still succeeds', async ({}, info) => {
+  await startDemo('stopped-removed', { outputDir: info.outputPath('out') }, (demo) =>
+    demo.vm('tiny', async (vm) => {
+      const started = Date.now();
+      const waiting = vm.waitForSerial('NEVER-PRINTED', { timeout: LONG }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await backendsOf(vm).domain.remove();
+      expect(await waiting).toMatchObject({ code: 'EVMNOTRUNNING', message: expect.stringContaining(`VM ${vm.name} is gone (its domain was removed)`) });
+      expect(Date.now() - started).toBeLessThan(30_000);
+      await vm.close();
+      expect(await domains()).not.toContain(vm.name);
     }),
   );
 });

@@ -56,6 +56,27 @@ test('shut off, crashed and a panic pause cut it short with EVMNOTRUNNING', asyn
   }
 });
 
+test('a domain removed under the wait cuts it short; libvirt out of reach does not', async () => {
+  const gone = {
+    name: 'demo-x-aaaaaa',
+    overlay: '/run/x.qcow2',
+    domain: { stateWithReason: () => Promise.reject(new Error("virsh domstate failed: error: failed to get domain 'demo-x-aaaaaa'")) } as unknown as Domain,
+  };
+  const error = await failWhenStopped(gone, 'wait for text x', () => false, never).catch((e) => e);
+  expect(error.code).toBe('EVMNOTRUNNING');
+  expect(error.message.split('\n')[0]).toBe('VM demo-x-aaaaaa is gone (its domain was removed), so the wait could not succeed');
+
+  const unreachable = { ...gone, domain: { stateWithReason: () => Promise.reject(new Error('failed to connect to the hypervisor')) } as unknown as Domain };
+  expect(
+    await failWhenStopped(
+      unreachable,
+      'w',
+      () => false,
+      () => sleep(4_500).then(() => 'done'),
+    ),
+  ).toBe('done');
+});
+
 test('a pause that may end (a snapshot, virsh suspend) and a running VM let the wait finish', async () => {
   const { vm, asked } = scripted(['paused', 'user'], ['paused', 'snapshot'], ['running', 'booted']);
   const result = await failWhenStopped(
