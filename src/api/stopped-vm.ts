@@ -27,7 +27,7 @@ export async function explainTimeout(error: unknown, vm: WaitedVm): Promise<neve
 
 /**
  * Runs `wait`, and fails it as soon as the VM is found stopped for good: paused by QEMU after a
- * disk I/O error, crashed, or shut off. Nothing a wait waits for can show then, so it fails
+ * disk I/O error or a panic, crashed, shut off, or removed. Nothing a wait waits for can show then, so it fails
  * now rather than at its timeout. While `lookedAfter()` is true (a watchdog reverts such faults,
  * or a revert restarts QEMU), the state is not looked at.
  */
