@@ -4,23 +4,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInConsole } from '../../src/api/console-input.js';
-import { domainXml, type DomainSpec } from '../../src/libvirt/domain-xml.js';
+import { domainXml } from '../../src/libvirt/domain-xml.js';
+import { domainSpec } from '../support/domain-spec.js';
 
 // The e2e warm-start test types into a real guest's console; here: how the socket is used, with a
 // stand-in for QEMU's listening chardev (what it echoes, and when the client goes).
 
-const spec = {
-  name: 'demo-con',
-  disk: '/r/demo-con.qcow2',
-  memoryMiB: 256,
-  cpus: 1,
-  accel: 'tcg',
-  serialLog: '/r/demo-con.serial.log',
-  guestAgent: false,
-  network: 'closed',
-  vnc: { socket: '/r/vnc/demo-con.sock' },
-  owner: { pid: 1, hostname: 'h', startedAt: 'now', overlay: '/r/demo-con.qcow2', image: 'tiny' },
-} as DomainSpec;
+const spec = domainSpec('demo-con', { vnc: { socket: '/r/vnc/demo-con.sock' } });
 
 test('the serial console is a unix socket QEMU listens on, logged as before; without one it stays a pty', () => {
   const xml = domainXml({ ...spec, consoleSocket: '/r/vnc/demo-con.console.sock' });

@@ -3,6 +3,7 @@ import { slug } from '../../src/api/demo-name.js';
 import { vmName } from '../../src/api/vm-name.js';
 import { outputBase } from '../../src/api/output-directory.js';
 import { domainXml, parseOwner } from '../../src/libvirt/domain-xml.js';
+import { domainSpec } from '../support/domain-spec.js';
 
 test('demo names become safe slugs', () => {
   expect(slug('My Cool Demo!')).toBe('my-cool-demo');
@@ -28,19 +29,18 @@ test('the output base is demo-videos/ under the current directory', () => {
   expect(outputBase('/some/dir')).toBe('/some/dir/demo-videos');
 });
 
-const spec = {
-  name: 'demo-x',
-  disk: '/c/run/demo-x.qcow2',
-  memoryMiB: 1024,
-  cpus: 2,
-  accel: 'tcg' as const,
-  boot: { kernel: '/c/tiny.vmlinuz', initrd: '/c/tiny.initrd', cmdline: 'console=ttyS0 a<b' },
-  serialLog: '/c/run/demo-x.serial.log',
-  guestAgent: true,
-  network: 'closed' as const,
-  vnc: { socket: '/c/run/vnc/demo-x.sock' },
-  owner: { pid: 42, hostname: 'host', startedAt: 'now', overlay: '/c/run/demo-x.qcow2', image: 'tiny' },
-};
+const spec = domainSpec(
+  'demo-x',
+  {
+    memoryMiB: 1024,
+    cpus: 2,
+    boot: { kernel: '/c/tiny.vmlinuz', initrd: '/c/tiny.initrd', cmdline: 'console=ttyS0 a<b' },
+    guestAgent: true,
+    vnc: { socket: '/c/run/vnc/demo-x.sock' },
+    owner: { pid: 42, hostname: 'host', startedAt: 'now', overlay: '/c/run/demo-x.qcow2', image: 'tiny' },
+  },
+  '/c/run',
+);
 
 test('domain XML: TCG, tablet, VNC on a unix socket, serial log, agent, escaped cmdline', () => {
   const xml = domainXml(spec);

@@ -7,6 +7,7 @@ import { movePlan } from '../../src/vnc/path.js';
 import { clipRegion } from '../../src/vnc/region.js';
 import { domainXml } from '../../src/libvirt/domain-xml.js';
 import { scratchDir } from '../support/scratch-dir.js';
+import { domainSpec } from '../support/domain-spec.js';
 
 // Quiet in this worker only: a top-level env change would run in Playwright's runner while it
 // collects tests, and reach every worker and child process after it.
@@ -110,16 +111,7 @@ test('mouse steps and duration, and regions, are checked', () => {
 });
 
 test('the network fails closed: only exactly "open" opens it', () => {
-  const spec = {
-    name: 'x',
-    disk: '/d.qcow2',
-    memoryMiB: 512,
-    cpus: 1,
-    accel: 'tcg' as const,
-    serialLog: '/s.log',
-    guestAgent: false,
-    owner: { pid: 1, hostname: 'h', startedAt: 't', overlay: '/d.qcow2', image: 'tiny' },
-  };
+  const spec = domainSpec('x');
   for (const network of ['none', 'Closed', false, undefined, 'closed']) expect(domainXml({ ...spec, network: network as 'closed' })).toContain('restrict=on');
   expect(domainXml({ ...spec, network: 'open' })).not.toContain('restrict=on');
 });

@@ -7,6 +7,7 @@ import { planReload } from '../../src/exhibit/reload-plan.js';
 import { exhibitVmName } from '../../src/exhibit/vm-name.js';
 import { domainXml } from '../../src/libvirt/domain-xml.js';
 import { readDomainXml } from '../../src/libvirt/owner.js';
+import { domainSpec } from '../support/domain-spec.js';
 
 const BASE = `vm:
   image: tiny
@@ -37,17 +38,9 @@ test('a reload: watchdog and kiosk changes are taken; another VM, its resources 
 });
 
 test("the exhibit mark in the domain's metadata reads back; it is not an owner process", () => {
-  const xml = domainXml({
-    name: 'exhibit-artwork',
-    disk: '/var/cache/demotool/exhibit/exhibit-artwork.qcow2',
-    memoryMiB: 512,
-    cpus: 1,
-    accel: 'tcg',
-    serialLog: '/var/cache/demotool/exhibit/exhibit-artwork.serial.log',
-    guestAgent: false,
-    network: 'closed',
-    owner: { exhibit: "/etc/demotool/exhibit/Nam June's <tv>.yaml", image: 'tiny' },
-  });
+  const xml = domainXml(
+    domainSpec('exhibit-artwork', { owner: { exhibit: "/etc/demotool/exhibit/Nam June's <tv>.yaml", image: 'tiny' } }, '/var/cache/demotool/exhibit'),
+  );
   // libvirt writes it back with double quotes.
   const back = readDomainXml(xml.replace(/='([^']*)'/g, (_, v: string) => `="${v.replace(/&apos;/g, "'")}"`));
   expect(back).toMatchObject({ name: 'exhibit-artwork', exhibit: "/etc/demotool/exhibit/Nam June's <tv>.yaml" });

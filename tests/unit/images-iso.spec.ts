@@ -11,10 +11,11 @@ import { checkIso, looksLikeIso } from '../../src/images/iso.js';
 import { fromSidecar, parseSidecar, toSidecar } from '../../src/images/sidecar.js';
 import { parseDiskSize } from '../../src/api/disk-size.js';
 import { checkVmOptions } from '../../src/api/vm-options.js';
-import { domainXml, type DomainSpec } from '../../src/libvirt/domain-xml.js';
+import { domainXml } from '../../src/libvirt/domain-xml.js';
 import { resolveHardware } from '../../src/libvirt/hardware.js';
 import { UsageError } from '../../src/errors.js';
 import { ImageValidationError } from '../../src/images/errors.js';
+import { domainSpec } from '../support/domain-spec.js';
 
 let work: string;
 test.beforeAll(async () => {
@@ -106,18 +107,13 @@ test('blankDisk sizes: bytes or a number with a unit (powers of 1024), rounded u
   expect(() => checkVmOptions({ blankDisk: true as unknown as string })).toThrow(UsageError);
 });
 
-const spec = {
-  name: 'demo-iso',
-  memoryMiB: 256,
-  cpus: 1,
-  accel: 'tcg',
-  serialLog: '/r/demo-iso.serial.log',
-  guestAgent: false,
-  network: 'closed',
+const spec = domainSpec('demo-iso', {
+  // An ISO's VM: its CD-ROM, and no disk unless it asks for a blank one.
+  disk: undefined,
   vnc: { socket: '/r/vnc/demo-iso.sock' },
   owner: { pid: 1, hostname: 'h', startedAt: 'now', overlay: '/r/demo-iso.qcow2', image: 'iso-0123456789abcdef' },
   cdrom: '/c/iso-0123456789abcdef.iso',
-} as DomainSpec;
+});
 
 test('an ISO is a read-only CD-ROM booted first: SATA beside a virtio or SATA disk, IDE beside an IDE disk; no disk without a blank one', () => {
   const cd = (xml: string) => /<disk type='file' device='cdrom'>[\s\S]*?<\/disk>/.exec(xml)?.[0] ?? '';

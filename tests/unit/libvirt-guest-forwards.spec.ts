@@ -1,18 +1,8 @@
 import { test, expect } from '@playwright/test';
-import { domainXml, guestForward, type DomainSpec } from '../../src/libvirt/domain-xml.js';
+import { domainXml, guestForward } from '../../src/libvirt/domain-xml.js';
+import { domainSpec } from '../support/domain-spec.js';
 
-const spec = {
-  name: 'demo-fwd',
-  disk: '/r/demo-fwd.qcow2',
-  memoryMiB: 64,
-  cpus: 1,
-  accel: 'tcg',
-  serialLog: '/r/demo-fwd.serial.log',
-  guestAgent: false,
-  network: 'closed',
-  vnc: { tcp: '127.0.0.1' },
-  owner: { pid: 1, hostname: 'h', startedAt: 'now', overlay: '/r/demo-fwd.qcow2', image: 'tiny' },
-} as DomainSpec;
+const spec = domainSpec('demo-fwd', { memoryMiB: 64, vnc: { tcp: '127.0.0.1' } });
 const good = { guestAddress: '10.0.2.100', guestPort: 80, hostAddress: '127.0.0.1', hostPort: 8000 };
 
 test('a guest forward becomes one guestfwd rule on the closed network', () => {

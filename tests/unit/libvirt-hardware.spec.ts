@@ -4,19 +4,9 @@ import { resolveHardware } from '../../src/libvirt/hardware.js';
 import { checkVmOptions, vmHardware, type VmOptions } from '../../src/api/vm-options.js';
 import { UsageError } from '../../src/errors.js';
 import { fromSidecar, parseSidecar, toSidecar } from '../../src/images/sidecar.js';
+import { domainSpec } from '../support/domain-spec.js';
 
-const spec = {
-  name: 'demo-hw',
-  disk: '/r/demo-hw.qcow2',
-  memoryMiB: 256,
-  cpus: 1,
-  accel: 'tcg',
-  serialLog: '/r/demo-hw.serial.log',
-  guestAgent: true,
-  network: 'closed',
-  vnc: { socket: '/r/vnc/demo-hw.sock' },
-  owner: { pid: 1, hostname: 'h', startedAt: 'now', overlay: '/r/demo-hw.qcow2', image: 'tiny' },
-} as DomainSpec;
+const spec = domainSpec('demo-hw', { guestAgent: true, vnc: { socket: '/r/vnc/demo-hw.sock' } });
 const ovmf = () => '/usr/share/ovmf/OVMF.fd';
 const xmlFor = (choice: Parameters<typeof resolveHardware>[0], extra: Partial<DomainSpec> = {}) =>
   domainXml({ ...spec, ...extra, hardware: resolveHardware(choice, undefined, ovmf) });

@@ -5,9 +5,10 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { domainXml, parseOwner, type DomainSpec } from '../../src/libvirt/domain-xml.js';
+import { domainXml, parseOwner } from '../../src/libvirt/domain-xml.js';
 import { currentOwner, ownerState, parseOwnerFile, readDomainXml, readOwner, type OwnerRecord } from '../../src/libvirt/owner.js';
 import { pidNamespace, processStartTime } from '../../src/process-identity.js';
+import { domainSpec } from '../support/domain-spec.js';
 
 // Every character that has an XML form: libvirt writes them back differently from how we wrote them.
 const NASTY = `/run/it's "x" & <y>  z.qcow2`;
@@ -21,18 +22,7 @@ const owner: OwnerRecord = {
   overlay: NASTY,
   image: `ti'ny`,
 };
-const spec: DomainSpec = {
-  name: 'demo-owner',
-  disk: NASTY,
-  memoryMiB: 64,
-  cpus: 1,
-  accel: 'tcg',
-  serialLog: '/run/s.log',
-  guestAgent: false,
-  network: 'closed',
-  vnc: { tcp: '127.0.0.1' },
-  owner,
-};
+const spec = domainSpec('demo-owner', { disk: NASTY, memoryMiB: 64, serialLog: '/run/s.log', vnc: { tcp: '127.0.0.1' }, owner });
 
 /** libvirt's re-serialised <metadata>, exactly as `virsh dumpxml` printed it for the record above (libvirt 9). */
 const LIBVIRT_FORM = `<domain type='qemu'>

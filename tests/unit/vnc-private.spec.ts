@@ -9,21 +9,12 @@ import { Domain } from '../../src/libvirt/domain.js';
 import { Virsh, virshShellLine, virshShellOutput } from '../../src/libvirt/virsh.js';
 import { GuestAgent } from '../../src/api/guest-agent.js';
 import { vncAttachCommand, vncTcpRequested } from '../../src/api/vnc-access.js';
+import { domainSpec } from '../support/domain-spec.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const vncAccess = path.resolve(here, '../../src/api/vnc-access.ts');
 
-const spec: DomainSpec = {
-  name: 'demo-x-ab12cd',
-  disk: '/c/run/demo-x.qcow2',
-  memoryMiB: 512,
-  cpus: 1,
-  accel: 'tcg',
-  serialLog: '/c/run/demo-x.serial.log',
-  guestAgent: false,
-  network: 'closed',
-  owner: { pid: 42, hostname: 'host', startedAt: 'now', overlay: '/c/run/demo-x.qcow2', image: 'tiny' } as DomainSpec['owner'],
-};
+const spec = domainSpec('demo-x-ab12cd', {}, '/c/run');
 
 test('domain XML: VNC listens on the unix socket it is given, never on TCP unless asked', () => {
   const xml = domainXml({ ...spec, vnc: { socket: '/c/run/vnc/demo-x-ab12cd.sock' } });
