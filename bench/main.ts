@@ -21,6 +21,7 @@ if (want('screenshot'))
       await benchScreenshot(vm);
     }),
   );
+if (want('local-file')) await (await import('./local-file.js')).benchLocalFile();
 if (want('record')) await (await import('./record.js')).benchRecord();
 if (want('watchdog')) await (await import('./watchdog.js')).benchWatchdog();
 if (want('exhibit-soak')) await (await import('./exhibit-soak.js')).benchExhibitSoak();

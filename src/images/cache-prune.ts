@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { pruneKernelUnpacks } from './builders/guest-kernel.js';
+import { ContentHashes } from './content-hash.js';
 import { DOMAIN_PREFIX } from './domain-image.js';
 import { ImageInUseError } from './errors.js';
 import { listSavedBoots, pruneSavedBoots, removeInTurn, type SavedBootDir } from './saved-boot-files.js';
@@ -68,6 +69,7 @@ async function pruneByAge(cache: PrunableCache, unusedForMs: number, now: number
   const old = (await cache.list()).filter((image) => image.lastUsed && now - image.lastUsed.getTime() >= unusedForMs);
   await removeImagesInTurn(cache, old, () => true, result);
   result.kernels = await pruneKernelUnpacks(path.join(cache.dir, 'kernels'), { unusedForMs, now });
+  await ContentHashes.of(cache.dir).forgetUnused({ unusedForMs, now });
 }
 
 async function pruneToSize(cache: PrunableCache, limitBytes: number, result: PruneResult): Promise<PruneResult['size']> {

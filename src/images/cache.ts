@@ -22,7 +22,8 @@ import {
   versionFiles,
   versionOf,
 } from './image-names.js';
-import { LOCAL_NAME_RE, checkLocalFile, contentKey, convertToQcow2, localFilePath, localImageName, sha256File, type LocalSource } from './local-file.js';
+import { LOCAL_NAME_RE, checkLocalFile, contentKey, convertToQcow2, localFilePath, localImageName, type LocalSource } from './local-file.js';
+import { ContentHashes } from './content-hash.js';
 import { isRecipe, recipeSource, recipeSummary, resolveRecipe, type ImageRecipe, type ResolvedRecipe } from './recipe.js';
 import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 import { ISO_NAME_RE, checkIso, copyIsoInto, isoImageName, looksLikeIso } from './iso.js';
@@ -95,6 +96,8 @@ export class ImageCache {
   /** Where warm starts' saved boots live (default: `warm` beside the cache); the VM layer saves and restores them there. */
   readonly savedBootsDir: string;
   private readonly builds: ImageBuilds;
+  /** The hashes of local files and ISOs, remembered while they are unchanged: they name the images made from them. */
+  private readonly hashes: ContentHashes;
 
   constructor(options: ImageCacheOptions = {}) {
     this.dir = path.resolve(options.dir ?? defaultImageDir());
@@ -102,6 +105,7 @@ export class ImageCache {
     this.runDirs = (options.runDirs ?? ['run', 'exhibit'].map((d) => path.join(path.dirname(this.dir), d))).map((d) => path.resolve(d));
     this.savedBootsDir = path.resolve(options.savedBootsDir ?? path.join(path.dirname(this.dir), 'warm'));
     this.builds = new ImageBuilds({ dir: this.dir, runDirs: this.runDirs, savedBootsDir: this.savedBootsDir, log: this.log });
+    this.hashes = ContentHashes.of(this.dir);
   }
 
   /**
@@ -144,8 +148,8 @@ export class ImageCache {
     const abs = path.resolve(file);
     if (await looksLikeIso(abs)) return this.importIso(abs);
     const { format, backing } = await checkLocalFile(abs);
-    const sha256 = await sha256File(abs);
-    const name = localImageName(await contentKey(sha256, backing));
+    const sha256 = await this.hashes.of(abs);
+    const name = localImageName(await contentKey(sha256, backing, (f) => this.hashes.of(f)));
     return this.importOnce(name, async () => {
       const { size } = await fs.stat(abs);
       return this.convert(name, { path: abs, sha256, format, sizeBytes: size });
@@ -158,7 +162,7 @@ export class ImageCache {
    */
   private async importIso(file: string): Promise<BaseImage> {
     const sizeBytes = await checkIso(file);
-    const sha256 = await sha256File(file);
+    const sha256 = await this.hashes.of(file);
     const name = isoImageName(sha256);
     return this.importOnce(name, async () => {
       const files = imageFiles(this.dir, name);

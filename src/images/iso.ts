@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { ImageValidationError } from './errors.js';
-import { sha256File } from './local-file.js';
+import { sha256File } from './content-hash.js';
 
 /** Cache names of ISO images: `iso-` and 16 hex digits of the content hash. */
 export const ISO_NAME_RE = /^iso-[0-9a-f]{16}$/;

@@ -5,7 +5,6 @@
  * ever read.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -40,13 +39,6 @@ export interface LocalSource {
   sha256: string;
   format: string;
   sizeBytes: number;
-}
-
-/** sha256 of the file's content, streamed (disk images are large). */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { flags: 'r' })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 const bad = (file: string, reason: string, hint: string) => new ImageValidationError({ image: file, step: 'local file', reason, hint });
@@ -111,9 +103,9 @@ async function backingChain(file: string): Promise<string[]> {
  * The content key of a local image: the file's sha256, or with a backing chain, the sha256 of
  * every layer's (a changed backing file changes what the guest sees, so it is a new image).
  */
-export async function contentKey(fileSha256: string, backing: string[]): Promise<string> {
+export async function contentKey(fileSha256: string, backing: string[], sha256Of: (file: string) => Promise<string>): Promise<string> {
   if (backing.length === 0) return fileSha256;
-  const layers = [fileSha256, ...(await Promise.all(backing.map((b) => sha256File(b))))];
+  const layers = [fileSha256, ...(await Promise.all(backing.map(sha256Of)))];
   return createHash('sha256').update(layers.join('\n')).digest('hex');
 }
 
