@@ -1,3 +1,5 @@
+import { DemotoolError } from '../errors.js';
+
 /**
  * Runs a user-visible action under a title ("type 'echo hi'", "click 300,200").
  * The Playwright fixtures plug in test.step so the HTML report shows each action.
@@ -22,6 +24,23 @@ export function userCallSite(): CallSite | undefined {
     return { file: file.replace(/^file:\/\//, ''), line: Number(line), column: Number(column) };
   }
   return undefined;
+}
+
+/**
+ * Puts the user's line on top of a demotool error's stack (its own frames stay below), so a
+ * report shows the line of the script that failed, as Playwright does for its own actions.
+ * Other errors, and one that already names the line, are left as they are.
+ */
+export function pointAtCaller(error: unknown, site: CallSite | undefined): unknown {
+  if (!site || !(error instanceof DemotoolError) || !error.stack) return error;
+  const frame = `    at ${site.file}:${site.line}:${site.column}`;
+  if (error.stack.includes(frame)) return error;
+  // The message (with its hint) comes first, then the frames: the user's goes before demotool's.
+  const lines = error.stack.split('\n');
+  const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+  lines.splice(firstFrame < 0 ? lines.length : firstFrame, 0, frame);
+  error.stack = lines.join('\n');
+  return error;
 }
 
 /** A short, readable rendering of typed text for step titles. */

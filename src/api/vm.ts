@@ -15,7 +15,7 @@ import type { StartKind } from './warm-start.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';
 import type { SerialConsole, SerialLog } from './serial.js';
-import { directSteps, userCallSite, type StepRunner } from './steps.js';
+import { directSteps, pointAtCaller, userCallSite, type StepRunner } from './steps.js';
 import { PendingActions } from './pending-actions.js';
 import { attachBackends, type VmBackends } from './vm-backends.js';
 import { explainTimeout, failWhenStopped } from './stopped-vm.js';
@@ -117,7 +117,11 @@ export class Vm implements AsyncDisposable {
     this.rawMouse = new Mouse(parts.client);
     const steps = (): StepRunner => (title, body) => {
       const site = userCallSite();
-      return this.actions.track(title, site, this.stepRunner(title, body, site));
+      return this.actions.track(
+        title,
+        site,
+        this.stepRunner(title, () => body().catch((e) => Promise.reject(pointAtCaller(e, site))), site),
+      );
     };
     this.keyboard = new VmKeyboard(this.rawKeyboard, steps);
     this.mouse = new VmMouse(this.rawMouse, steps);
@@ -163,7 +167,10 @@ export class Vm implements AsyncDisposable {
     const site = userCallSite();
     const run = this.stepRunner(
       title,
-      () => body().catch((e) => explainTimeout(e, { name: this.name, domain: this.backends.domain, overlay: this.overlay })),
+      () =>
+        body()
+          .catch((e) => explainTimeout(e, { name: this.name, domain: this.backends.domain, overlay: this.overlay }))
+          .catch((e) => Promise.reject(pointAtCaller(e, site))),
       site,
     );
     return this.actions.track(title, site, run);

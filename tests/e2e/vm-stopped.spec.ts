@@ -26,6 +26,8 @@ test('a guest that powers off: the wait fails at once with EVMNOTRUNNING, naming
       expect(error).toBeInstanceOf(VmError);
       expect(error).toMatchObject({ code: 'EVMNOTRUNNING', message: expect.stringMatching(new RegExp(`^VM ${vm.name} is shut off \\(shutdown\\)`)) });
       expect((error as VmError).hint).toBe('the wait it cut short: wait for serial NEVER-PRINTED');
+      // The report points at the line that waited (stopDuringWait's), above demotool's own frames.
+      expect((error as Error).stack!.split('\n').find((l) => l.startsWith('    at '))).toMatch(/^ {4}at \/\S+\/tests\/e2e\/vm-stopped\.spec\.ts:14:\d+$/);
       // Seen within a few looks at the state (every 2 s), not at the 120 s timeout.
       expect(ms).toBeLessThan(30_000);
     }),
