@@ -159,8 +159,16 @@ export class Vm implements AsyncDisposable {
    * it, or a revert (QEMU restarts), is looking after the VM.
    */
   private waitStep<T>(title: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.step(title, () => this.whileRunning(title, body));
+  }
+
+  /**
+   * Runs `wait` (the screen matchers' polling, or a verb's wait), failing it at once when the VM
+   * stops for good, as the waiting verbs do; `wait` is aborted then. @internal
+   */
+  whileRunning<T>(title: string, wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const vm = { name: this.name, domain: this.backends.domain, overlay: this.overlay };
-    return this.step(title, () => failWhenStopped(vm, title, () => this.watchdogSlot.recovers || this.reverting > 0, body));
+    return failWhenStopped(vm, title, () => this.watchdogSlot.recovers || this.reverting > 0, wait);
   }
 
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {

@@ -1,4 +1,7 @@
-import { test, expect } from '@playwright/test';
+import { test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from '../../fixtures/index.js';
 import { VmError, backendsOf, startDemo, type Vm } from '../../src/index.js';
 import { domains } from './support/host.js';
 
@@ -27,9 +30,30 @@ test('a guest that powers off: the wait fails at once with EVMNOTRUNNING, naming
       expect(error).toMatchObject({ code: 'EVMNOTRUNNING', message: expect.stringMatching(new RegExp(`^VM ${vm.name} is shut off \\(shutdown\\)`)) });
       expect((error as VmError).hint).toBe('the wait it cut short: wait for serial NEVER-PRINTED');
       // The report points at the line that waited (stopDuringWait's), above demotool's own frames.
-      expect((error as Error).stack!.split('\n').find((l) => l.startsWith('    at '))).toMatch(/^ {4}at \/\S+\/tests\/e2e\/vm-stopped\.spec\.ts:14:\d+$/);
+      const frame = (error as Error).stack!.split('\n').find((l) => l.startsWith('    at '));
+      const [, file, line] = /^ {4}at (\/\S+):(\d+):\d+$/.exec(frame ?? '') ?? [];
+      expect(file).toBe(fileURLToPath(import.meta.url));
+      expect(readFileSync(file!, 'utf8').split('\n')[Number(line) - 1]).toContain("vm.waitForSerial('NEVER-PRINTED'");
       // Seen within a few looks at the state (every 2 s), not at the 120 s timeout.
       expect(ms).toBeLessThan(30_000);
+    }),
+  );
+});
+
+test('the screen matchers too: expect(vm).toShowText on a VM that powered off fails at once, naming the assertion', async ({}, info) => {
+  await startDemo('stopped-matcher', { outputDir: info.outputPath('out') }, (demo) =>
+    demo.vm('tiny', async (vm) => {
+      await vm.keyboard.type('echo o > /proc/sysrq-trigger\n', { delay: 0 });
+      const started = Date.now();
+      const error = await expect(vm)
+        .toShowText('NEVER-ON-SCREEN', { timeout: LONG })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toMatchObject({ code: 'EVMNOTRUNNING' });
+      expect((error as VmError).hint).toBe('the wait it cut short: toShowText NEVER-ON-SCREEN');
+      expect(Date.now() - started).toBeLessThan(30_000);
     }),
   );
 });
