@@ -18,7 +18,7 @@ import type { SerialConsole, SerialLog } from './serial.js';
 import { directSteps, pointAtCaller, userCallSite, type StepRunner } from './steps.js';
 import { PendingActions } from './pending-actions.js';
 import { attachBackends, type VmBackends } from './vm-backends.js';
-import { explainTimeout, failWhenStopped } from './stopped-vm.js';
+import { explainTimeout, failWhenStopped, type WaitedVm } from './stopped-vm.js';
 import { recordingSource } from './recording-source.js';
 import { revertAndReconnect, revertInPlace } from './vm-revert.js';
 import { vncAttachCommand } from './vnc-access.js';
@@ -167,8 +167,12 @@ export class Vm implements AsyncDisposable {
    * stops for good, as the waiting verbs do; `wait` is aborted then. @internal
    */
   whileRunning<T>(title: string, wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const vm = { name: this.name, domain: this.backends.domain, overlay: this.overlay };
-    return failWhenStopped(vm, title, () => this.watchdogSlot.recovers || this.reverting > 0, wait);
+    return failWhenStopped(this.waited(), title, () => this.watchdogSlot.recovers || this.reverting > 0, wait);
+  }
+
+  /** What a wait that failed needs to know of this VM to say whether it stopped. */
+  private waited(): WaitedVm {
+    return { name: this.name, domain: this.backends.domain, overlay: this.overlay };
   }
 
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {
@@ -177,7 +181,7 @@ export class Vm implements AsyncDisposable {
       title,
       () =>
         body()
-          .catch((e) => explainTimeout(e, { name: this.name, domain: this.backends.domain, overlay: this.overlay }))
+          .catch((e) => explainTimeout(e, this.waited()))
           .catch((e) => Promise.reject(pointAtCaller(e, site))),
       site,
     );

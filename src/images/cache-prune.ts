@@ -44,6 +44,7 @@ export interface PrunableCache {
   runDirs: string[];
   list(): Promise<{ name: string; source: string; lastUsed?: Date }[]>;
   remove(name: string): Promise<void>;
+  diskUse(): Promise<{ imagesBytes: number; savedBootsBytes: number }>;
 }
 
 export async function pruneCache(cache: PrunableCache, options: PruneOptions): Promise<PruneResult> {
@@ -73,7 +74,7 @@ async function pruneByAge(cache: PrunableCache, unusedForMs: number, now: number
 }
 
 async function pruneToSize(cache: PrunableCache, limitBytes: number, result: PruneResult): Promise<PruneResult['size']> {
-  const diskUse = () => Promise.all([cache.dir, cache.savedBootsDir].map(bytesUnder)).then(([a, b]) => a! + b!);
+  const diskUse = () => cache.diskUse().then(({ imagesBytes, savedBootsBytes }) => imagesBytes + savedBootsBytes);
   const beforeBytes = await diskUse();
   const overLimit = async () => (await diskUse()) > limitBytes;
   const boots = await removeInTurn(leastRecentlyUsed(await listSavedBoots(cache.savedBootsDir)), cache.runDirs, overLimit);

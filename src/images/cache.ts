@@ -386,7 +386,14 @@ export class ImageCache {
    */
   async prune(options: PruneOptions): Promise<PruneResult> {
     return pruneCache(
-      { dir: this.dir, savedBootsDir: this.savedBootsDir, runDirs: this.runDirs, list: () => this.list(), remove: (n) => this.remove(n) },
+      {
+        dir: this.dir,
+        savedBootsDir: this.savedBootsDir,
+        runDirs: this.runDirs,
+        list: () => this.list(),
+        remove: (n) => this.remove(n),
+        diskUse: () => this.diskUse(),
+      },
       options,
     );
   }

@@ -86,7 +86,7 @@ async function cachedKernel(root: string, key: string): Promise<GuestKernel | un
 export async function pruneKernelUnpacks(root: string, options: { unusedForMs: number; now: number }): Promise<string[]> {
   const removed: string[] = [];
   for (const dir of await fs.readdir(root).catch(() => [] as string[])) {
-    if (dir.endsWith('.tmp') || dir.endsWith('.members')) continue;
+    if (inProgress(dir)) continue;
     const st = await fs.stat(path.join(root, dir)).catch(() => undefined);
     if (!st?.isDirectory() || options.now - st.mtimeMs < options.unusedForMs) continue;
     await fs.rm(path.join(root, dir), { recursive: true, force: true });
@@ -172,9 +172,11 @@ async function downloadKernel(ctx: BuildContext, root: string, key: string, unpa
  */
 async function removeOlderUnpacks(root: string, current: string): Promise<void> {
   for (const dir of await fs.readdir(root).catch(() => [] as string[]))
-    if (dir !== current && !dir.endsWith('-all') && !dir.endsWith('.tmp') && !dir.endsWith('.members'))
-      await fs.rm(path.join(root, dir), { recursive: true, force: true });
+    if (dir !== current && !dir.endsWith('-all') && !inProgress(dir)) await fs.rm(path.join(root, dir), { recursive: true, force: true });
 }
+
+/** An unpack being made (its directory, or the list of members tar reads): never removed. */
+const inProgress = (name: string) => name.endsWith('.tmp') || name.endsWith('.members');
 
 /** The package's kernel and the modules asked for (those it has), or everything with depmod's index. */
 async function unpackDeb(ctx: BuildContext, deb: string, target: string, unpack: KernelUnpack): Promise<void> {
