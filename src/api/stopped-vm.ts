@@ -9,7 +9,7 @@ export interface WaitedVm {
   overlay: string;
 }
 
-/** How often a running wait looks at the domain's state (a wait done sooner never asks). */
+/** How often a running wait looks at the domain's state by default (a wait done sooner never asks). */
 const LOOK_EVERY_MS = 2_000;
 
 /**
@@ -29,13 +29,19 @@ export async function explainTimeout(error: unknown, vm: WaitedVm): Promise<neve
  * Runs `wait`, and fails it as soon as the VM is found stopped for good: paused by QEMU after a
  * disk I/O error or a panic, crashed, shut off, or removed. Nothing a wait waits for can show then, so it fails
  * now rather than at its timeout. While `lookedAfter()` is true (a watchdog reverts such faults,
- * or a revert restarts QEMU), the state is not looked at.
+ * or a revert restarts QEMU), the state is not looked at. The state is looked at every `lookEveryMs`.
  */
-export async function failWhenStopped<T>(vm: WaitedVm, title: string, lookedAfter: () => boolean, wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function failWhenStopped<T>(
+  vm: WaitedVm,
+  title: string,
+  lookedAfter: () => boolean,
+  wait: (signal: AbortSignal) => Promise<T>,
+  lookEveryMs = LOOK_EVERY_MS,
+): Promise<T> {
   const done = new AbortController();
   const waiting = wait(done.signal);
   try {
-    return await Promise.race([waiting, untilStopped(vm, title, lookedAfter, done.signal)]);
+    return await Promise.race([waiting, untilStopped(vm, { wait: title, lookedAfter, lookEveryMs }, done.signal)]);
   } finally {
     // Ends the looks, and a wait cut short (its timers and polls): nothing of it outlives the call.
     done.abort(new Error(`${title}: cut short`));
@@ -44,7 +50,11 @@ export async function failWhenStopped<T>(vm: WaitedVm, title: string, lookedAfte
 }
 
 /** Rejects with the VmError once the VM is found stopped; never settles otherwise. */
-function untilStopped(vm: WaitedVm, wait: string, lookedAfter: () => boolean, signal: AbortSignal): Promise<never> {
+function untilStopped(
+  vm: WaitedVm,
+  { wait, lookedAfter, lookEveryMs }: { wait: string; lookedAfter: () => boolean; lookEveryMs: number },
+  signal: AbortSignal,
+): Promise<never> {
   return new Promise((_, reject) => {
     const look = async () => {
       // A domain that no longer exists (removed meanwhile) is a VM that stopped for good; libvirt out of reach is not.
@@ -52,9 +62,9 @@ function untilStopped(vm: WaitedVm, wait: string, lookedAfter: () => boolean, si
       if (signal.aborted) return;
       const error = found && !lookedAfter() && stoppedForGood(found) && stoppedError(vm, found, { wait, timedOut: false });
       if (error) return reject(error);
-      timer = setTimeout(() => void look(), LOOK_EVERY_MS);
+      timer = setTimeout(() => void look(), lookEveryMs);
     };
-    let timer = setTimeout(() => void look(), LOOK_EVERY_MS);
+    let timer = setTimeout(() => void look(), lookEveryMs);
     signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   });
 }

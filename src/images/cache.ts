@@ -1,13 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
-import { builderFor, builderName, recipeFor } from './builders/index.js';
-import type { BuildContext, BuildProgress, VirtBuilderOptions } from './builders/types.js';
+import { recipeFor } from './builders/index.js';
 import { ImageValidationError } from './errors.js';
 import { listSavedBoots, type SavedBootDir } from './saved-boot-files.js';
 import { bytesUnder, pruneCache, type PruneOptions, type PruneResult } from './cache-prune.js';
 import { ImageBuilds } from './image-builds.js';
-import { checkBuild, checkDisk, checkImage, currentDisk, domainEntry, exists, sidecarOf, type Checked, type Validation } from './image-check.js';
+import { buildImage, type EnsureOptions } from './image-build.js';
+import { currentDisk, domainEntry, sidecarOf, type Checked, type Validation } from './image-check.js';
+import { findImage, loadImage } from './image-entry.js';
 import { acquireBuildLock } from './lock.js';
 import {
   RECIPE_NAME_RE,
@@ -18,18 +19,17 @@ import {
   imageFiles,
   imageNameKind,
   isBuiltIn,
-  newBuildId,
-  versionFiles,
   versionOf,
 } from './image-names.js';
-import { LOCAL_NAME_RE, checkLocalFile, contentKey, convertToQcow2, localFilePath, localImageName, type LocalSource } from './local-file.js';
+import { LOCAL_NAME_RE, localFilePath } from './local-file.js';
+import { LocalImports } from './local-import.js';
 import { ContentHashes } from './content-hash.js';
-import { isRecipe, recipeSource, recipeSummary, resolveRecipe, type ImageRecipe, type ResolvedRecipe } from './recipe.js';
-import { fromSidecar, readSidecar, toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
-import { ISO_NAME_RE, checkIso, copyIsoInto, isoImageName, looksLikeIso } from './iso.js';
+import { isRecipe, recipeSource, resolveRecipe, type ImageRecipe, type ResolvedRecipe } from './recipe.js';
+import { ISO_NAME_RE } from './iso.js';
 import type { BaseImage } from './types.js';
 import { DOMAIN_PREFIX, domainImageName, domainSpecName, isDomainSource, type DomainSource } from './domain-image.js';
 import { UsageError } from '../errors.js';
+import { toSidecar, writeSidecar, type Sidecar } from './sidecar.js';
 
 export interface ImageCacheOptions {
   /** Cache dir; default $XDG_CACHE_HOME/demotool/images (read when the cache is constructed). */
@@ -48,17 +48,6 @@ export interface ImageCacheOptions {
    * beside the cache dir.
    */
   savedBootsDir?: string;
-}
-
-export interface EnsureOptions {
-  onProgress?: (p: BuildProgress) => void;
-  virtBuilder?: VirtBuilderOptions;
-  /**
-   * Build again even if a valid image is cached. The new build gets new files: VMs running on
-   * the old one keep it (it is deleted once no overlay uses it); if the build fails, the old
-   * one stays current.
-   */
-  rebuild?: boolean;
 }
 
 export interface CachedImage {
@@ -85,9 +74,6 @@ export function planEnsure(found: { exists: boolean; validation: Checked }, rebu
   return rebuild ? 'build-keep-old' : 'reuse';
 }
 
-/** Default account of images demotool builds with virt-builder: the user the desktop logs in as. */
-const DEMO_USER = { name: 'demo', password: 'demokudasaidomo' };
-
 export class ImageCache {
   readonly dir: string;
   readonly builtInImageNames = builtInImageNames;
@@ -96,8 +82,7 @@ export class ImageCache {
   /** Where warm starts' saved boots live (default: `warm` beside the cache); the VM layer saves and restores them there. */
   readonly savedBootsDir: string;
   private readonly builds: ImageBuilds;
-  /** The hashes of local files and ISOs, remembered while they are unchanged: they name the images made from them. */
-  private readonly hashes: ContentHashes;
+  private readonly imports: LocalImports;
 
   constructor(options: ImageCacheOptions = {}) {
     this.dir = path.resolve(options.dir ?? defaultImageDir());
@@ -105,7 +90,8 @@ export class ImageCache {
     this.runDirs = (options.runDirs ?? ['run', 'exhibit'].map((d) => path.join(path.dirname(this.dir), d))).map((d) => path.resolve(d));
     this.savedBootsDir = path.resolve(options.savedBootsDir ?? path.join(path.dirname(this.dir), 'warm'));
     this.builds = new ImageBuilds({ dir: this.dir, runDirs: this.runDirs, savedBootsDir: this.savedBootsDir, log: this.log });
-    this.hashes = ContentHashes.of(this.dir);
+    // The hashes of local files and ISOs are remembered while the files are unchanged: they name the images made from them.
+    this.imports = new LocalImports({ dir: this.dir, log: this.log, builds: this.builds, hashes: ContentHashes.of(this.dir) });
   }
 
   /**
@@ -140,77 +126,12 @@ export class ImageCache {
   /**
    * A local disk file (qcow2, raw, vmdk or vdi) converted into the cache as qcow2, once per
    * content: the image is named `file-` + 16 hex digits of its sha256 (with a backing chain, of
-   * every layer's). The file is only read.
+   * every layer's). An ISO 9660 file is copied in as `iso-` + 16 hex digits. The file is only read.
    * @throws {@link UsageError} for a missing file or a directory; {@link ImageValidationError}
    * for an unsupported format or a missing backing file.
    */
   async importFile(file: string): Promise<BaseImage> {
-    const abs = path.resolve(file);
-    if (await looksLikeIso(abs)) return this.importIso(abs);
-    const { format, backing } = await checkLocalFile(abs);
-    const sha256 = await this.hashes.of(abs);
-    const name = localImageName(await contentKey(sha256, backing, (f) => this.hashes.of(f)));
-    return this.importOnce(name, async () => {
-      const { size } = await fs.stat(abs);
-      return this.convert(name, { path: abs, sha256, format, sizeBytes: size });
-    });
-  }
-
-  /**
-   * An ISO image (an ISO 9660 file, found by its content) copied into the cache once per content,
-   * read-only, as `iso-` + 16 hex digits of its sha256; VMs boot it as a CD-ROM. The file is only read.
-   */
-  private async importIso(file: string): Promise<BaseImage> {
-    const sizeBytes = await checkIso(file);
-    const sha256 = await this.hashes.of(file);
-    const name = isoImageName(sha256);
-    return this.importOnce(name, async () => {
-      const files = imageFiles(this.dir, name);
-      this.log.info('copying an ISO image into the cache', { image: name, file });
-      await copyIsoInto(file, sha256, `${files.iso}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`, files.iso);
-      const image: BaseImage = { name, path: files.iso, cdrom: files.iso, guestAgent: false };
-      await writeSidecar(files.sidecar, { ...toSidecar(image, 'iso'), source: { path: file, sha256, format: 'iso', sizeBytes } });
-      return image;
-    });
-  }
-
-  /**
-   * The imported image `name` when the cache holds a sound one; else made by `make`, under the
-   * image's build lock (another process may have made it meanwhile) and over a clean slate.
-   */
-  private async importOnce(name: string, make: () => Promise<BaseImage>): Promise<BaseImage> {
-    await fs.mkdir(this.dir, { recursive: true });
-    if ((await this.inspect(name)).validation.ok) return this.load(name);
-    const release = await acquireBuildLock(this.dir, imageFiles(this.dir, name).lock, name, this.log);
-    try {
-      const found = await this.inspect(name);
-      if (found.validation.ok) return await this.load(name);
-      if (found.exists) await this.builds.deleteAll(name);
-      await this.builds.removeLeftovers(name);
-      return await make();
-    } finally {
-      await release().catch(() => undefined);
-    }
-  }
-
-  /** Converts a local file into a new build of `name` and makes it current (call with the lock held). */
-  private async convert(name: string, source: LocalSource): Promise<BaseImage> {
-    const out = versionFiles(this.dir, name, newBuildId()).qcow2;
-    // A temp name isBuildLeftover knows, so a conversion that dies is cleaned up next time.
-    const tmp = `${imageFiles(this.dir, name).qcow2}.tmp-${process.pid}-${Math.floor(Math.random() * 0xffff).toString(16)}`;
-    this.log.info('converting a local disk file', { image: name, file: source.path, format: source.format });
-    try {
-      await convertToQcow2(source.path, source.format, source.sizeBytes, tmp);
-      await fs.rename(tmp, out);
-      const image: BaseImage = { name, path: out, guestAgent: false };
-      const v = await checkDisk(out);
-      if (!v.ok) throw new ImageValidationError({ image: name, step: 'validate converted image', reason: v.reason });
-      await writeSidecar(imageFiles(this.dir, name).sidecar, { ...toSidecar(image, 'file'), source });
-      return image;
-    } catch (e) {
-      await Promise.all([tmp, out].map((p) => fs.rm(p, { force: true })));
-      throw e;
-    }
+    return this.imports.importFile(file);
   }
 
   /**
@@ -321,7 +242,7 @@ export class ImageCache {
               : `\`npx demotool images build ${VIRT_BUILDER_PREFIX}${name}\` builds it ahead of the tests`,
         });
       await this.builds.removeLeftovers(name);
-      return await this.build(name, options, plan === 'build-keep-old', recipe);
+      return await buildImage({ dir: this.dir, log: this.log, builds: this.builds }, name, options, plan === 'build-keep-old', recipe);
     } finally {
       await release().catch((e) => this.log.warn('image lock release failed', { image: name, error: String(e) }));
     }
@@ -415,6 +336,14 @@ export class ImageCache {
     }
   }
 
+  private inspect(name: string): Promise<{ exists: boolean; validation: Checked }> {
+    return findImage(this.dir, this.builds, name);
+  }
+
+  private load(name: string): Promise<BaseImage> {
+    return loadImage(this.dir, name);
+  }
+
   /**
    * The cache name of `spec`, or a UsageError naming the built-in images when `spec` is
    * unknown: decided from the name and the cache dir's listing, without building or network.
@@ -428,83 +357,6 @@ export class ImageCache {
       this.log.warn('deprecated: a bare virt-builder template name', { image: name, write: `${VIRT_BUILDER_PREFIX}${name}` });
     }
     return name;
-  }
-
-  private async inspect(name: string): Promise<{ exists: boolean; validation: Checked }> {
-    const f = imageFiles(this.dir, name);
-    const found = (await exists(f.sidecar)) || (await this.builds.of(name)).size > 0;
-    return { exists: found, validation: await checkImage(this.dir, name) };
-  }
-
-  /** BaseImage of a valid cached image. Images placed by hand (no sidecar) get virt-builder defaults. */
-  private async load(name: string): Promise<BaseImage> {
-    const f = imageFiles(this.dir, name);
-    if (await exists(f.sidecar)) return fromSidecar(await readSidecar(f.sidecar), f.qcow2);
-    return { name, path: f.qcow2, guestAgent: false, user: DEMO_USER };
-  }
-
-  /**
-   * Builds into new versioned files, checks them, then makes them current by writing the
-   * sidecar (one rename). The files of the build before are never touched here: running VMs
-   * may stand on them. Builds nobody uses any more are pruned afterwards.
-   */
-  private async build(name: string, options: EnsureOptions, keepOld: boolean, recipe?: ResolvedRecipe): Promise<BaseImage> {
-    // A recipe's image is made by its base's builder, given the recipe.
-    const builder = recipe?.base ?? name;
-    const f = imageFiles(this.dir, name);
-    const out = versionFiles(this.dir, name, newBuildId());
-    const started = Date.now();
-    let lastStep = '';
-    let published = false;
-    const ctx: BuildContext = {
-      name,
-      dir: this.dir,
-      out,
-      log: this.log,
-      virtBuilder: options.virtBuilder,
-      ...(recipe && { recipe }),
-      progress: (step, percent) => {
-        if (step !== lastStep) this.log.info('image build step', { image: name, step });
-        lastStep = step;
-        options.onProgress?.({ image: name, step, percent });
-      },
-    };
-    this.log.info('building image', { image: name, builder: builderName(builder), dir: this.dir });
-    try {
-      const result = await builderFor(builder)(ctx);
-      const { cmdline, ...meta } = result;
-      const image: BaseImage = { name, path: out.qcow2, ...meta };
-      if (cmdline !== undefined) image.boot = { kernel: out.kernel, initrd: out.initrd, cmdline };
-      const v = await checkBuild(image);
-      if (!v.ok)
-        throw new ImageValidationError({
-          image: name,
-          step: 'validate new image',
-          reason: v.reason,
-          hint: 'this is a demotool bug or a broken host tool; rerun with DEMOTOOL_LOG_LEVEL=debug',
-        });
-      await writeSidecar(f.sidecar, {
-        ...toSidecar(image, builderName(builder)),
-        recipe: recipeFor(builder),
-        ...(recipe && { imageRecipe: recipeSummary(recipe) }),
-      });
-      published = true;
-      await this.builds.pruneOld(name).catch((e) => this.log.warn('pruning old builds failed', { image: name, error: (e as Error).message }));
-      const size = (await fs.stat(out.qcow2)).size;
-      this.log.info('image ready', { image: name, path: out.qcow2, seconds: Math.round((Date.now() - started) / 1000), sizeMiB: Math.round(size / 2 ** 20) });
-      return image;
-    } catch (e) {
-      // Log the failure with its file:line, and keep working on a sound cached image if there is one.
-      const fallback = !published && keepOld && (await checkImage(this.dir, name, true)).ok;
-      this.log.error(fallback ? 'image build failed; using the cached image' : 'image build failed', {
-        image: name,
-        error: e instanceof Error ? e.message : String(e),
-      });
-      if (fallback) return this.load(name);
-      throw e;
-    } finally {
-      if (!published) await Promise.all(Object.values(out).map((p) => fs.rm(p, { force: true })));
-    }
   }
 }
 

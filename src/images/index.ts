@@ -1,5 +1,6 @@
 export { ImageCache } from './cache.js';
-export type { ImageCacheOptions, EnsureOptions, CachedImage } from './cache.js';
+export type { ImageCacheOptions, CachedImage } from './cache.js';
+export type { EnsureOptions } from './image-build.js';
 export type { Validation } from './image-check.js';
 export type { PruneOptions, PruneResult } from './cache-prune.js';
 export type { SavedBootDir } from './saved-boot-files.js';
