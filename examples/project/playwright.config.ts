@@ -9,4 +9,6 @@ export default defineConfig<DemotoolOptions>({
   workers: 1,
   // The VM's video in every test's report, and its screen when a test fails (Playwright's own options).
   use: { vmImage: 'tiny', video: 'on', screenshot: 'only-on-failure' },
+  // The HTML report holds each test's steps, video and screenshots (npx playwright show-report).
+  reporter: [['list'], ['html', { open: 'never' }]],
 });

@@ -158,7 +158,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
       saved !== undefined &&
       (await tryWarmStart(
         saved,
-        { domain, uuid: req.uuid, overlay, xml: planned.xml, define: () => define(domain, overlay, planned.xml) },
+        { domain, uuid: req.uuid, overlay, serialLog: serial.path, xml: planned.xml, define: () => define(domain, overlay, planned.xml) },
         timer,
         deadline,
         req.log,
@@ -191,7 +191,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
       // The save stops QEMU: close VNC first rather than let the client see a drop, and connect again after.
       await client!.close();
       client = undefined;
-      await saveForNextTime(saved, domain, overlay, timer, req.log);
+      await saveForNextTime(saved, { domain, overlay, serialLog: serial.path }, timer, req.log);
       ({ screen } = await connect(vnc));
       await setGuestClock(domain, clockVia, req.log);
     }

@@ -4,8 +4,9 @@
  * shape start in seconds. Each copy gets its own overlay on the frozen disk, and its own name,
  * UUID and sockets written into the save image's XML just before `virsh restore`.
  *
- * One directory per shape under $XDG_CACHE_HOME/demotool/warm/KEY: state.sav, saved.json and
- * the disk it names; saved.json's mtime is the last restore (`images prune` goes by it). Each
+ * One directory per shape under $XDG_CACHE_HOME/demotool/warm/KEY: state.sav, saved.json, the
+ * disk it names, and serial.log (what the guest printed on its serial console before the save,
+ * with which each copy's serial log begins, as a cold boot's would); saved.json's mtime is the last restore (`images prune` goes by it). Each
  * save has a disk file of its own name (disk-ID.qcow2): a saved boot made again never replaces a
  * disk that running copies' overlays stand on. KEY hashes the domain XML without what differs
  * between copies (name, UUID, owner, CPU pinning) together with the QEMU and libvirt versions,
@@ -24,8 +25,9 @@ import { hostVersions } from './host-versions.js';
 /**
  * Bump when the way copies are made changes: older saved boots are then left unused.
  * 3: the closed network's DHCP names the gateway as DNS server (older boots have no resolver).
+ * 4: the serial log before the save is kept, and begins each copy's log.
  */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** The parts of a domain XML that differ between copies of one shape, blanked. */
 export function shapeOf(xml: string, name: string, uuid: string): string {
@@ -43,6 +45,8 @@ export interface SavedBoot {
   dir: string;
   state: string;
   meta: string;
+  /** The serial log up to the save. */
+  transcript: string;
 }
 
 interface SavedBootMeta {
@@ -63,7 +67,7 @@ export async function savedBootFor(root: string, xml: string, name: string, uuid
     .digest('hex')
     .slice(0, 20);
   const dir = join(root, key);
-  return { key, dir, state: join(dir, 'state.sav'), meta: join(dir, 'saved.json') };
+  return { key, dir, state: join(dir, 'state.sav'), meta: join(dir, 'saved.json'), transcript: join(dir, 'serial.log') };
 }
 
 /**
@@ -123,7 +127,7 @@ export function copyXml(saved: string, savedName: string, copy: { xml: string; n
 export async function restoreCopy(
   saved: SavedBoot,
   domain: Domain,
-  copy: { xml: string; uuid: string; prepare: (disk: string) => Promise<void> },
+  copy: { xml: string; uuid: string; serialLog: string; prepare: (disk: string) => Promise<void> },
   timeoutMs: number,
   log: Logger,
 ): Promise<boolean> {
@@ -131,6 +135,8 @@ export async function restoreCopy(
     const found = await usable(saved, log);
     if (!found) return false;
     await copy.prepare(found.disk);
+    // libvirt appends to the log: the copy's begins with the boot's output, so a wait for the ready marker finds it, as after a cold boot.
+    await copyFile(saved.transcript, copy.serialLog).catch(ignoreMissing);
     // The file holds the XML of the copy made last (or of the saved VM): its name is what to replace.
     const { xml } = found.header;
     const savedName = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
@@ -149,7 +155,8 @@ export async function restoreCopy(
  * stops it, its overlay becomes the frozen disk, a new overlay on it takes its place, and the
  * VM is restored from the state it was saved in. The guest never sees the gap.
  */
-export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string, timeoutMs: number, log: Logger): Promise<boolean> {
+export async function saveBoot(saved: SavedBoot, vm: { domain: Domain; overlay: string; serialLog: string }, timeoutMs: number, log: Logger): Promise<boolean> {
+  const { domain, overlay } = vm;
   return withSavedBootLock(saved, log, async () => {
     if (await usable(saved, log)) return false;
     const state = `${saved.state}.part`;
@@ -168,10 +175,22 @@ export async function saveBoot(saved: SavedBoot, domain: Domain, overlay: string
       throw e;
     }
     await rename(state, saved.state);
+    // Saved while QEMU was stopped: nothing the copies' guests print is in it.
+    await copyLog(vm.serialLog, saved.transcript);
     const meta: SavedBootMeta = { disk: diskName, savedAt: new Date().toISOString(), format: FORMAT };
     await writeFile(saved.meta, JSON.stringify(meta, null, 2));
     return true;
   });
+}
+
+/** The serial log as it is now, or none (a guest without a serial log). */
+async function copyLog(from: string, to: string): Promise<void> {
+  await rm(to, { force: true });
+  await copyFile(from, to).catch(ignoreMissing);
+}
+
+function ignoreMissing(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'ENOENT') throw e;
 }
 
 /** rename(), or a copy and a removal when `to` is on another filesystem (a run directory on a tmpfs, an image cache on another disk). */

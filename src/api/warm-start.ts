@@ -25,6 +25,8 @@ export interface WarmCopy {
   xml: string;
   uuid: string;
   overlay: string;
+  /** Where libvirt logs the copy's serial console: it begins with the saved boot's. */
+  serialLog: string;
   /** Defines the domain from `xml` (its persistent definition stays ours). */
   define: () => Promise<void>;
 }
@@ -74,9 +76,14 @@ function savedBootAtFault(message: string): boolean {
 }
 
 /** After a cold boot: save it for the next VMs of this shape, unless another process did. Never fails the boot. */
-export async function saveForNextTime(saved: SavedBoot, domain: Domain, overlay: string, timer: StepTimer, log: Logger): Promise<void> {
+export async function saveForNextTime(
+  saved: SavedBoot,
+  vm: { domain: Domain; overlay: string; serialLog: string },
+  timer: StepTimer,
+  log: Logger,
+): Promise<void> {
   try {
-    if (await saveBoot(saved, domain, overlay, SAVE_TIMEOUT_MS, log)) {
+    if (await saveBoot(saved, vm, SAVE_TIMEOUT_MS, log)) {
       timer.mark('save');
       log.info('boot saved for warm starts', { dir: saved.dir });
     }

@@ -55,6 +55,15 @@ test('npm pack → a fresh project with another Playwright → demotool setup �
       'src/images/image-names.ts',
     ])
       expect(files).toContain(f);
+    // Every file the README links to, so its links work in node_modules/demotool too.
+    const readme = readFileSync('README.md', 'utf8');
+    const linked = [...readme.matchAll(/\]\(((?:docs|examples)\/[^)#]*)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(3);
+    for (const link of linked)
+      expect(
+        files.some((f) => f === link || f.startsWith(link)),
+        `the README links ${link}`,
+      ).toBe(true);
     expect(files).not.toContain('scripts/setup.mjs');
     expect(files.some((f) => f.startsWith('tests/'))).toBe(false);
     return path.join(tmp, packed!.filename);

@@ -79,6 +79,10 @@ test('the first boot of a shape is cold and saved; later ones are warm, take key
       // The clock stood still for seconds since the save; it is set again at restore, through the console's socket, to the second.
       expect(Math.abs(await clockOffset(vm))).toBeLessThan(2);
       await expect(fs.stat(consoleSocket(vm)).then((st) => st.isSocket())).resolves.toBe(true);
+      // Its serial log begins with what the boot printed before the save, as a cold boot's does: the ready marker is there at once.
+      await vm.waitForSerial(/DEMOTOOL-READY/, { timeout: 1_000 });
+      // And nothing the saved VM printed after the save.
+      expect(vm.serial.text()).not.toContain('first-after-save');
     }
     expect(a.name).not.toBe(b.name);
 
