@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ExhibitVm } from '../api/internal.js';
 import { EXAMPLE_CONFIG, ExhibitConfigError, ExhibitDaemon, exhibitVmName, loadExhibitConfig, redactedConfig } from '../exhibit/index.js';
+import { Domain, Virsh } from '../libvirt/index.js';
 import { createLogger } from '../log.js';
 
 export function registerExhibit(program: Command): void {
@@ -40,7 +41,12 @@ export function registerExhibit(program: Command): void {
     .requiredOption('-c, --config <file>', 'the exhibit config file')
     .action(async (opts: { config: string }) => {
       const config = await configOrExit(opts.config);
-      if (config) console.log(JSON.stringify(redactedConfig(config), null, 2));
+      if (!config) return;
+      if ('domain' in config.vm && !(await domainDefined(config.file, config.vm.domain))) {
+        process.exitCode = 1;
+        return;
+      }
+      console.log(JSON.stringify(redactedConfig(config), null, 2));
     });
   exhibit
     .command('remove')
@@ -73,6 +79,23 @@ async function configOrExit(file: string) {
     process.exitCode = 1;
     return undefined;
   }
+}
+
+/**
+ * Whether the domain a config names is defined on this host, else false after saying so: a typo
+ * would otherwise show only when the daemon starts. Libvirt out of reach is a warning, not a no.
+ */
+async function domainDefined(file: string, domain: string): Promise<boolean> {
+  const virsh = new Virsh({ log: createLogger('exhibit') });
+  if ((await virsh.tryRun(['uri'])) === undefined) {
+    console.error(`demotool: warning: libvirt at ${virsh.uri} does not answer: vm.domain ${JSON.stringify(domain)} was not looked for`);
+    return true;
+  }
+  if (await new Domain(domain, virsh).exists()) return true;
+  console.error(
+    `demotool: ${file}: vm.domain ${JSON.stringify(domain)}: no such domain at ${virsh.uri}\n  → \`virsh list --all\` lists the domains defined there`,
+  );
+  return false;
 }
 
 /** Runs until SIGTERM or SIGINT; SIGHUP reloads the config. */

@@ -14,10 +14,10 @@ vm:
   # image: debian-12-desktop
   # name: artwork
 
-# CPU and memory for a VM defined from an image (default: half of the host).
-resources:
-  cpus: 2
-  memoryMiB: 4096
+# CPU and memory, for a VM defined from an image (an existing domain keeps its own; default: half of the host).
+# resources:
+#   cpus: 2
+#   memoryMiB: 4096
 
 # The same options as vm.watchdog(options) in the API.
 watchdog:

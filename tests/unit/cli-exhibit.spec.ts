@@ -32,16 +32,24 @@ test('exhibit init writes the example (never over a file without --force), and c
   expect((await cli(dir, ['exhibit', 'init', 'other.yaml'])).exitCode).toBe(0);
   expect(readFileSync(path.join(dir, 'other.yaml'), 'utf8')).toBe(written);
 
+  // As written, it names a domain this host doesn't have (libvirtd runs here): check says so.
   const check = await cli(dir, ['exhibit', 'check', '--config', 'exhibit.yaml']);
-  expect(check.exitCode).toBe(0);
-  const printed = JSON.parse(check.stdout) as { vm: unknown; watchdog: { heartbeatTimeout: number } };
-  expect(printed.vm).toEqual({ domain: 'artwork' });
+  expect(check.exitCode).toBe(1);
+  expect(check.stderr).toMatch(/exhibit\.yaml: vm\.domain "artwork": no such domain at \S+\n {2}→ `virsh list --all` lists the domains defined there/);
+  expect(check.stdout).toBe('');
+
+  // Edited to define its VM from an image, it passes, printed resolved.
+  writeFileSync(path.join(dir, 'exhibit.yaml'), written.replace('  domain: artwork\n', '  image: tiny\n'));
+  const edited = await cli(dir, ['exhibit', 'check', '--config', 'exhibit.yaml']);
+  expect(edited.exitCode, edited.stderr).toBe(0);
+  const printed = JSON.parse(edited.stdout) as { vm: unknown; watchdog: { heartbeatTimeout: number } };
+  expect(printed.vm).toEqual({ image: 'tiny' });
   expect(printed.watchdog.heartbeatTimeout).toBe(15_000);
 });
 
 test('exhibit check: the token redacted, env overrides applied, errors on stderr with exit code 1', async () => {
   const dir = scratchDir('cli-exhibit');
-  writeFileSync(path.join(dir, 'good.yaml'), 'vm: { domain: art }\napi: { host: 0.0.0.0, port: 8080 }\n');
+  writeFileSync(path.join(dir, 'good.yaml'), 'vm: { image: tiny }\napi: { host: 0.0.0.0, port: 8080 }\n');
   const good = await cli(dir, ['exhibit', 'check', '--config', 'good.yaml'], {
     DEMOTOOL_EXHIBIT_API_TOKEN: 'secret-token-0123456789',
     DEMOTOOL_EXHIBIT_API_PORT: '9000',
