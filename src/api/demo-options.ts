@@ -1,6 +1,7 @@
 import { ImageCache } from '../images/index.js';
 import type { Logger } from '../log.js';
 import { parseOptions, z } from '../option-schema.js';
+import { validateRecordOptions, type RecordOptions } from '../record/index.js';
 
 /** How `startDemo(name, options)` sets up a demo. Checked before anything happens. */
 export interface DemoOptions {
@@ -19,7 +20,8 @@ export interface DemoOptions {
 const isLogger = (v: unknown): v is Logger =>
   typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error', 'child'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
 
-const demoOptionsSchema = z.strictObject({
+/** The demo options' shapes; the fixtures check demoOutputDir with it too. */
+export const demoOptionsSchema = z.strictObject({
   outputDir: z.string().min(1).optional(),
   artifactsDir: z.string().min(1).optional(),
   joinSections: z.boolean().optional(),
@@ -30,4 +32,16 @@ const demoOptionsSchema = z.strictObject({
 /** The options, checked: a typo or a wrong type is a UsageError naming the option. */
 export function checkDemoOptions(options: DemoOptions | undefined): DemoOptions {
   return parseOptions(demoOptionsSchema, options, 'demo');
+}
+
+/** recordDemo's options: `{ vm, record, demo }`. Each part is checked by its own schema (the VM's when it boots, the demo's when it opens); here only that no other key is given. */
+const recordDemoOptionsSchema = z.strictObject({ vm: z.unknown().optional(), record: z.unknown().optional(), demo: z.unknown().optional() });
+
+/**
+ * recordDemo's options, checked before the demo opens or the VM boots: an unknown key (say a
+ * record option one level too high, `{ fps: 30 }`) or a bad record option is a UsageError.
+ */
+export function checkRecordDemoOptions(options: unknown): void {
+  const o = parseOptions(recordDemoOptionsSchema, options, 'recordDemo', 'each option goes under vm, record or demo, e.g. { record: { fps: 30 } }');
+  if (o.record !== undefined) validateRecordOptions(o.record as RecordOptions);
 }

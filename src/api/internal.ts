@@ -9,7 +9,8 @@ export { runDir } from './state-directories.js';
 export { decideAccel } from './accel.js';
 export { importDomain, isDomainSpec } from './domain-source.js';
 export { ExhibitVm, exhibitDirectory, type ExhibitVmFound } from './exhibit-vm.js';
-export { hardwareChoiceSchema } from './vm-options.js';
+export { hardwareChoiceSchema, vmOptionsSchema } from './vm-options.js';
+export { demoOptionsSchema } from './demo-options.js';
 export {
   compareScreenshots,
   maskScreenshot,

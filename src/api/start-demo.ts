@@ -1,7 +1,8 @@
 import { DemoSession, type DemoOptions } from './session.js';
+import { checkRecordDemoOptions } from './demo-options.js';
 import type { VmOptions } from './vm-options.js';
 import type { Vm } from './vm.js';
-import { validateRecordOptions, type RecordOptions } from '../record/index.js';
+import type { RecordOptions } from '../record/index.js';
 
 /**
  * Opens a demo session: an output directory (demo-videos/{name}), its VMs and its recorded
@@ -50,8 +51,8 @@ export async function recordDemo<T>(
   body: (vm: Vm) => Promise<T>,
   options: { vm?: VmOptions; record?: RecordOptions; demo?: DemoOptions } = {},
 ): Promise<T> {
-  // Checked before the VM boots: a bad record option should not cost a boot.
-  if (options.record) validateRecordOptions(options.record);
+  // Checked before the VM boots: an unknown key or a bad record option should not cost a boot.
+  checkRecordDemoOptions(options);
   return startDemo(name, { joinSections: false, ...options.demo }, (demo) =>
     demo.vm(image, options.vm ?? {}, async (vm) => {
       let result!: T;

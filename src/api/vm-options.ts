@@ -80,8 +80,11 @@ export const hardwareChoiceSchema = z.preprocess(
   }),
 );
 
-/** The VM options' shapes and ranges; strict, so a typo is refused. Timeouts and guest monitors have checks of their own. */
-const vmOptionsSchema = z.strictObject({
+/**
+ * The VM options' shapes and ranges; strict, so a typo is refused. Timeouts and guest monitors have checks of their own.
+ * The fixtures check their VM options (vmResources, vmOptions) with it too, under their own names.
+ */
+export const vmOptionsSchema = z.strictObject({
   resources: z.strictObject({ cpus: whole(1, 64).optional(), memoryMiB: whole(128, 1024 * 1024).optional() }).optional(),
   bootTimeout: z.unknown().optional(),
   ready: z

@@ -10,7 +10,7 @@ import { createLogger } from '../log.js';
 import { doctor } from './doctor.js';
 import { registerExhibit } from './exhibit.js';
 import { registerNetwork } from './network.js';
-import { formatMiB, shortDate } from './image-size.js';
+import { listImages, removeImage } from './image-list.js';
 import { packageRoot, packageVersion } from './package-root.js';
 import { pruneImages } from './prune.js';
 
@@ -82,19 +82,7 @@ images
 images
   .command('list')
   .description('list cached images (name, size, last use, hardware profile, source, disk), then saved boots (key, size, last restore, image)')
-  .action(async () => {
-    const cache = new ImageCache();
-    for (const i of await cache.list()) {
-      const used = i.lastUsed ? shortDate(i.lastUsed) : '-';
-      console.log(`${i.name.padEnd(24)} ${formatMiB(i.sizeBytes).padStart(10)}  ${used.padEnd(16)}  ${(i.hardware ?? '-').padEnd(14)}  ${i.source}  ${i.path}`);
-    }
-    const saved = await cache.savedBoots();
-    if (saved.length) console.log(`\nsaved boots (warm starts): key, size, last restore, image`);
-    for (const b of saved)
-      console.log(
-        `${b.key.padEnd(24)} ${formatMiB(b.sizeBytes).padStart(10)}  ${shortDate(b.lastUsed).padEnd(16)}  ${b.image ?? `${b.baseGone ? 'its image is gone' : 'an older build'} (${b.base ?? 'unknown'})`}`,
-      );
-  });
+  .action(listImages);
 images
   .command('prune')
   .description(
@@ -103,10 +91,7 @@ images
   .option('--unused-for <duration>', 'remove what was not used for this long, e.g. 30d, 12h, 2w')
   .option('--max-size <size>', 'then remove the least recently used (saved boots first, then images) until the cache fits, e.g. 8G, 500M')
   .action(pruneImages);
-images
-  .command('remove <name>')
-  .description('delete a cached image')
-  .action(async (name: string) => new ImageCache().remove(name));
+images.command('remove <name>').description('delete a cached image').action(removeImage);
 
 program
   .command('cleanup')

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { HardwareChoice } from '../api/index.js';
 import type { ImageRecipe } from '../images/index.js';
+import { closestName } from '../closest-name.js';
 import { z } from '../option-schema.js';
 import { parseServiceMap, type ServiceMap } from '../network/index.js';
 import { watchdogOptionsSchema, type ResolvedWatchdogOptions } from '../watchdog/index.js';
@@ -230,7 +231,7 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown, where: (path: re
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(path.map((p) => (typeof p === 'symbol' ? String(p) : p)));
     return issue.keys.map((key) => {
-      const guess = closest(key, known);
+      const guess = closestName(key, known);
       const reason = `unknown key ${JSON.stringify(key)}${guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; known keys: ${known.join(', ')}`;
       return { where: where([...path, key]), field: [...path.map(String), key].join('.'), reason };
     });
@@ -251,26 +252,6 @@ function offsetOf(doc: Document, path: readonly PropertyKey[]): number {
     node = pair.value;
   }
   return offset;
-}
-
-/** The nearest key to `key` by edit distance, when close enough to be a typo. */
-function closest(key: string, known: readonly string[]): string | undefined {
-  let best: { k: string; d: number } | undefined;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (!best || d < best.d) best = { k, d };
-  }
-  return best && best.d <= Math.max(2, Math.floor(best.k.length / 3)) ? best.k : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 function getIn(value: unknown, path: readonly string[]): unknown {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { xdgCache } from 'xdg-basedir';
+import { closestName } from '../closest-name.js';
 import { UsageError } from '../errors.js';
 import { domainImageName, domainSpecName } from './domain-image.js';
 
@@ -67,32 +68,9 @@ export function cacheName(spec: unknown): string {
 const VIRT_BUILDER_TEMPLATE_RE =
   /^(alma|almalinux|alpine|archlinux|centos|centosstream|cirros|debian|fedora|freebsd|opensuse|oraclelinux|rhel|rocky|scientificlinux|ubuntu)-[0-9a-z][a-z0-9.-]*$/;
 
-/**
- * Optimal string alignment distance: Levenshtein plus the swap of two neighbours, so
- * 'debain' is one edit from 'debian'.
- */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  const at = (i: number, j: number) => d[i]?.[j] ?? Infinity;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      (d[i] as number[])[j] = best;
-    }
-  }
-  return at(a.length, b.length);
-}
-
-/** The built-in name `name` is most likely a typo of: at most 1 edit per 4 letters (and at least 1). */
+/** The built-in name `name` is most likely a typo of. */
 export function closestBuiltIn(name: string): BuiltInImageName | undefined {
-  let best: { name: BuiltInImageName; distance: number } | undefined;
-  for (const candidate of builtInImageNames) {
-    const distance = editDistance(name, candidate);
-    if (distance <= Math.max(1, Math.floor(candidate.length / 4)) && (!best || distance < best.distance)) best = { name: candidate, distance };
-  }
-  return best?.name;
+  return closestName(name, builtInImageNames) as BuiltInImageName | undefined;
 }
 
 /** What an image name stands for. `cached`: an image of that name is in the cache (built before, or placed by hand). */

@@ -4,7 +4,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ImageCache } from '../../src/images/index.js';
-import { closestBuiltIn, editDistance, imageNameKind } from '../../src/images/image-names.js';
+import { closestBuiltIn, imageNameKind } from '../../src/images/image-names.js';
+import { editDistance } from '../../src/closest-name.js';
 import { UsageError } from '../../src/errors.js';
 import type { LogFields, Logger } from '../../src/log.js';
 

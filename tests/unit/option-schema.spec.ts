@@ -33,3 +33,29 @@ test('every bad option is named with its path, unknown keys with the known ones 
 test('valid values pass through the schema’s transforms', () => {
   expect(parseOptions(schema, { fps: 25, api: false }, 'record')).toEqual({ fps: 25, api: false });
 });
+
+test('a mistyped key or enum value gets the nearest known one; a refused (never) key is not listed as known', () => {
+  const s = z.strictObject({
+    format: z.enum(['mp4', 'webm', 'gif']).optional(),
+    api: z.strictObject({ token: z.string() }).optional(),
+    legacy: z.never({ error: 'gone: use format' }).optional(),
+  });
+  let error: unknown;
+  try {
+    parseOptions(s, { fromat: 'mp4', api: { tokne: 'x' } }, 'record');
+  } catch (e) {
+    error = e;
+  }
+  const { message, hint } = error as UsageError;
+  expect(message).toContain('unknown record option "fromat" (did you mean "format"?)');
+  expect(message).toContain('unknown record option "api.tokne" (did you mean "api.token"?)');
+  expect(hint).toContain('known options: format, api');
+  expect(hint).not.toContain('legacy');
+  expect(() => parseOptions(s, { format: 'wbem' }, 'record')).toThrow(
+    'record option format: Invalid option: expected one of "mp4"|"webm"|"gif" (did you mean "webm"?)',
+  );
+  // No guess when nothing is close, or the value is not a string.
+  expect(() => parseOptions(s, { format: 'avi' }, 'record')).toThrow(/expected one of "mp4"\|"webm"\|"gif"$/m);
+  expect(() => parseOptions(s, { format: 4 }, 'record')).toThrow(/expected one of "mp4"\|"webm"\|"gif"$/m);
+  expect(() => parseOptions(s, { legacy: 1 }, 'record')).toThrow('record option legacy: gone: use format');
+});

@@ -141,7 +141,8 @@ test('`demotool images list` shows each saved boot with its size, last restore a
     env: { XDG_CACHE_HOME: tmp, DEMOTOOL_LOG_LEVEL: 'silent' },
   });
   const lines = r.stdout.split('\n');
-  expect(lines[0]).toMatch(/^base\s+\d+\.\d MiB\s+-\s+-\s+placed by hand\s+\S+base\.qcow2$/);
+  expect(lines[0]).toBe(`images in ${images}: name, size, last use, hardware profile, source, disk`);
+  expect(lines[1]).toMatch(/^base\s+\d+\.\d MiB\s+-\s+-\s+placed by hand\s+\S+base\.qcow2$/);
   expect(lines).toContain('saved boots (warm starts): key, size, last restore, image');
   const day = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);
   expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ffffffffffffffffffff\\s+0\\.\\d MiB\\s+${day} \\d\\d:\\d\\d\\s+base$`)));

@@ -1,0 +1,3 @@
+import { nestedConfig } from '../fixtures-support/config.js';
+
+export default nestedConfig();
