@@ -1,8 +1,10 @@
 /**
  * What must not outlive the process (VMs and their files, recordings still being written)
  * registers here. One handler for SIGINT, SIGTERM and SIGHUP runs every registered async
- * cleanup once, then lets the signal do what it would have done without us; synchronous exit
- * hooks cover the ends that run no async code (an uncaught exception, process.exit()).
+ * cleanup once, then lets the signal do what it would have done without us: when nobody else
+ * handles it, the process ends by that signal (exit status 128+n), and the user's script never
+ * goes on. Synchronous exit hooks cover the ends that run no async code (an uncaught exception,
+ * process.exit()).
  *
  * The signal handler is installed only while some cleanup is registered, so a process with
  * nothing to clean up keeps the default signal behaviour.
@@ -18,6 +20,7 @@ const pending = new Set<Cleanup>();
 const exitHooks = new Set<ExitHook>();
 let installed = false;
 let running: Promise<void> | undefined;
+let signalCount = 0;
 
 /**
  * Runs `fn` on SIGINT/SIGTERM/SIGHUP (and in runCleanups()), once. Cleanups run in reverse
@@ -59,12 +62,20 @@ export async function runCleanups(): Promise<void> {
   }
 }
 
-/** Is the signal handler installed? (Tests check that nothing is left behind.) */
 /** A signal's cleanups have started: work under way should stop, not look for another way to finish. */
 export function cleanupsStarted(): boolean {
   return running !== undefined;
 }
 
+/**
+ * How many signals have started the cleanups so far. Work that began before the latest one
+ * was cut short by it (a VM action then still running is not a missing `await`).
+ */
+export function signalsReceived(): number {
+  return signalCount;
+}
+
+/** Is the signal handler installed? (Tests check that nothing is left behind.) */
 export function signalHandlersInstalled(): boolean {
   return process.listeners('SIGINT').includes(onSignal);
 }
@@ -95,13 +106,30 @@ function uninstall(): void {
 function onSignal(signal: NodeJS.Signals): void {
   // A second signal while the cleanups run changes nothing: they are already under way.
   if (running) return;
+  signalCount++;
   log.warn('signal received: stopping recordings and removing VMs', { signal, pending: pending.size });
   running = runCleanups().finally(() => {
     running = undefined;
     uninstall();
-    // Nobody else handles the signal (Playwright might): do what it would have done without us.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    // Nobody else handles the signal (a Playwright worker does): do what it would have done without us.
+    if (!othersHandle(signal)) process.kill(process.pid, signal);
     // The process goes on: cleanups registered meanwhile get the next signal.
     else if (pending.size > 0) install();
   });
+}
+
+/**
+ * Does anyone but signal-exit listen for `signal`? signal-exit (execa's, so ours too) listens
+ * to every signal but only acts when it is the last listener: counted as a handler, it would
+ * keep the process alive until a second Ctrl-C. Its listeners are counted where it keeps them.
+ */
+function othersHandle(signal: NodeJS.Signals): boolean {
+  return process.listenerCount(signal) > signalExitListeners();
+}
+
+function signalExitListeners(): number {
+  // signal-exit v4 keeps its count on a global symbol, v3 on the process.
+  const v4 = (globalThis as Record<symbol, { count?: unknown } | undefined>)[Symbol.for('signal-exit emitter')]?.count;
+  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__?.count;
+  return (typeof v4 === 'number' ? v4 : 0) + (typeof v3 === 'number' ? v3 : 0);
 }

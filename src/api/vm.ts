@@ -190,10 +190,10 @@ export class Vm implements AsyncDisposable {
 
   /**
    * Throws MissingAwaitError when actions started on this VM are still running `when` (the
-   * fixtures call it as each test ends), naming the line of each. @internal
+   * fixtures call it as each test ends), naming the line of each; quiet when `cutShort`. @internal
    */
-  checkActionsSettled(when: string): void {
-    this.actions.check(when);
+  checkActionsSettled(when: string, options?: { cutShort?: boolean }): void {
+    this.actions.check(when, options);
   }
 
   // ---- screen -------------------------------------------------------------

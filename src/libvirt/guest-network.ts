@@ -129,7 +129,8 @@ export class GuestNetwork {
     const asRoot = process.getuid?.() === 0;
     // --pdeathsig: if this process dies, unshare dies; --kill-child: then the namespace's init
     // dies, and with it every process in the PID namespace (passt and the relays). A network
-    // that outlives us has no parent-death signal and a session of its own (Ctrl-C spares it).
+    // that outlives us has no parent-death signal. Either way a session of its own: the terminal's
+    // Ctrl-C is ours to handle (close() stops the helper in the cleanup's order).
     const argv = [
       ...(outlive ? [] : ['--pdeathsig', 'SIGKILL']),
       'unshare',
@@ -143,7 +144,7 @@ export class GuestNetwork {
       namespaceScript(spec, socket),
     ];
     const errorLog = outlive ? openSync(`${outlive.pidFile}.log`, 'w', 0o600) : undefined;
-    const child = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', errorLog ?? 'pipe'], detached: !!outlive });
+    const child = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', errorLog ?? 'pipe'], detached: true });
     if (errorLog !== undefined) closeSync(errorLog);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

@@ -74,7 +74,9 @@ export class Encoder {
       format: this.args.container,
       outputOptions: this.args.outputOptions,
     });
-    const proc = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // A process group of its own: the terminal's Ctrl-C would stop ffmpeg mid-frame, before our
+    // cleanup finishes the video. If this process dies, stdin closes and ffmpeg ends the file.
+    const proc = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     this.proc = proc;
     proc.stdin.on('error', () => {
       /* EPIPE when ffmpeg dies: the exit handler reports it */

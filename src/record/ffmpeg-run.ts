@@ -46,6 +46,9 @@ export async function runFfmpeg(job: FfmpegJob): Promise<void> {
     stdin: 'ignore',
     stdout: 'ignore',
     reject: false,
+    // Out of the terminal's process group: a Ctrl-C during a remux would leave the video
+    // unfinished while the cleanup waits for it. If this process dies, the job just ends on its own.
+    detached: true,
   });
   if (result.timedOut) throw new CommandTimeoutError(`ffmpeg writing ${job.output}`, timeoutMs, { cause: result });
   if (!result.failed) return;

@@ -42,7 +42,8 @@ interface ProbeJson {
 export async function ffprobe(args: string[], what: string): Promise<string> {
   const timeoutMs = defaultTimeout('ffprobe');
   try {
-    const { stdout } = await execa('ffprobe', args, { timeout: timeoutMs, killSignal: 'SIGKILL' });
+    // Out of the terminal's process group, as ffmpeg: the check of a video finished after Ctrl-C must not fail.
+    const { stdout } = await execa('ffprobe', args, { timeout: timeoutMs, killSignal: 'SIGKILL', detached: true });
     return stdout;
   } catch (err) {
     if ((err as { timedOut?: boolean }).timedOut) throw new CommandTimeoutError(what, timeoutMs, { cause: err });

@@ -211,7 +211,7 @@ export class Recorder {
     try {
       await pump.settle(defaultTimeout('recorderStop'));
       if (!this.failure) await pump.sendLastFrame(tEnd);
-      await segments.finish(defaultTimeout('recorderStop'), !!this.failure);
+      const cutOff = await segments.finish(defaultTimeout('recorderStop'), !!this.failure);
       const endIndex = this.failedAt ?? pump.nextIndex;
       try {
         await finalizeSegments(segments.timeline(endIndex), this.output, spec, this.tag);
@@ -230,7 +230,8 @@ export class Recorder {
         wallSec: (tEnd - pump.startedAt) / 1000,
         segments: segments.count,
         posterPath,
-        failed: !!this.failure,
+        // ffmpeg stopped before encoding every frame sent (a signal, a kill): shorter, not broken.
+        failed: !!this.failure || cutOff,
       });
       videoDone = true;
       this.log.info('recording stopped', {

@@ -45,13 +45,14 @@ export interface Recorded {
   wallSec: number;
   segments: number;
   posterPath?: string;
-  /** The recording already failed: report what the file is, without judging it. */
+  /** The recording already failed, or ffmpeg was cut off: report what the file is, without judging it. */
   failed: boolean;
 }
 
 /**
  * The finished video checked against what was recorded: big enough, readable, and as long,
- * fast and large as intended. OutputFileError otherwise (unless the recording had failed).
+ * fast and large as intended ("as long": the frames sent to ffmpeg, not the time asked for).
+ * OutputFileError otherwise (unless the recording had failed or was cut off).
  */
 export async function checkRecording(r: Recorded): Promise<RecordingResult> {
   const { path, fps } = r;
@@ -63,7 +64,8 @@ export async function checkRecording(r: Recorded): Promise<RecordingResult> {
   const info = await probeVideo(path);
   const expected = r.frames / fps;
   const problems: string[] = [];
-  if (Math.abs(info.durationSec - expected) > Math.max(0.02 * expected, 0.2)) problems.push(`duration ${info.durationSec}s, expected ${expected.toFixed(3)}s`);
+  if (Math.abs(info.durationSec - expected) > Math.max(0.02 * expected, 0.2))
+    problems.push(`duration ${info.durationSec}s, expected ${expected.toFixed(3)}s (${r.frames} frames sent)`);
   if (r.format !== 'gif' && Math.abs(info.fps - fps) > 0.01 * fps) problems.push(`${info.fps} fps, expected ${fps}`);
   if (info.width !== r.size.width || info.height !== r.size.height) problems.push(`${info.width}x${info.height}, expected ${r.size.width}x${r.size.height}`);
   if (problems.length && !r.failed) {

@@ -74,13 +74,20 @@ export class Segments {
     if (!enc.write(index - seg.startIndex, picture.rgba)) await enc.drain();
   }
 
-  /** Lets ffmpeg finish the current segment (killed after `timeoutMs`). */
-  async finish(timeoutMs: number, failed: boolean): Promise<void> {
+  /**
+   * Lets ffmpeg finish the current segment (killed after `timeoutMs`). True when the segment was
+   * cut off: ffmpeg was killed, or a signal stopped it before it had encoded every frame sent.
+   */
+  async finish(timeoutMs: number, failed: boolean): Promise<boolean> {
     const enc = this.encoder;
-    if (!enc) return;
+    if (!enc) return false;
     const { killed, exit } = await enc.finish(timeoutMs);
-    if (killed) this.opts.log.warn('ffmpeg was killed after the stop timeout', { path: this.opts.output });
-    else if (exit && exit.code !== 0 && !failed) this.opts.log.warn('ffmpeg exited with an error at stop', { code: exit.code, stderr: exit.stderrTail });
+    const log = this.opts.log;
+    if (killed) log.warn('ffmpeg was killed after the stop timeout', { path: this.opts.output });
+    // Someone else's signal (a kill of its process group): the file ends where ffmpeg stopped.
+    else if (exit && (exit.interrupted || exit.signal)) log.debug('ffmpeg was stopped by a signal at stop', { code: exit.code, signal: exit.signal });
+    else if (exit && exit.code !== 0 && !failed) log.warn('ffmpeg exited with an error at stop', { code: exit.code, stderr: exit.stderrTail });
+    return killed || !!exit?.interrupted || !!exit?.signal;
   }
 
   kill(signal: NodeJS.Signals): void {

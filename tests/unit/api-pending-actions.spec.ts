@@ -63,3 +63,49 @@ test('a failing action nobody awaited and nobody reported is still an unhandled 
   expect(child.all).toContain('typed into a closed VM');
   expect(child.all).not.toContain('still alive');
 });
+
+test('a test cut short (timeout, interruption): what still runs was awaited, dropped without an error', async () => {
+  const actions = new PendingActions();
+  let fail!: (e: Error) => void;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    void actions.track('pause 60000 ms', site, new Promise<void>((_, reject) => (fail = reject)));
+    expect(() => actions.check('when the test ended', { cutShort: true })).not.toThrow();
+    fail(new Error('VNC client closed'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(unhandled).toEqual([]);
+    expect(() => actions.check('when the VM was closed')).not.toThrow();
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('a signal cuts short the actions running then; one started after it and left running is still a missing await', async () => {
+  // In a child process: a real SIGINT (with a handler of its own, so the process goes on).
+  const src = (p: string) => JSON.stringify(new URL(p, import.meta.url).pathname);
+  const script = `
+    import { PendingActions } from ${src('../../src/api/pending-actions.ts')};
+    import { onCleanup } from ${src('../../src/process-exit.ts')};
+    process.on('SIGINT', () => undefined);
+    const actions = new PendingActions();
+    const report = (when) => { try { actions.check(when); return 'quiet'; } catch (e) { return e.code + ': ' + e.message.split('\\n')[1].trim(); } };
+    void actions.track('pause', undefined, new Promise(() => undefined));
+    onCleanup(async () => undefined);
+    process.kill(process.pid, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    const first = report('when the test ended');
+    void actions.track('type', undefined, new Promise(() => undefined));
+    console.log(JSON.stringify({ first, second: report('when the test ended') }));
+  `;
+  const child = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    reject: false,
+    all: true,
+    env: { DEMOTOOL_LOG_LEVEL: 'error' },
+  });
+  expect(child.exitCode, child.all).toBe(0);
+  const { first, second } = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  expect(first).toBe('quiet');
+  expect(second).toBe('EMISSINGAWAIT: type');
+});
