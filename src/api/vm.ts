@@ -10,7 +10,8 @@ import { defaultTimeout, resolveTimeout, sleep, type TimeoutName } from '../time
 import type { Watchdog, WatchdogOptions } from '../watchdog/index.js';
 import { WatchdogSlot } from './watchdog-slot.js';
 import { removeVm } from './vm-removal.js';
-import type { BootedVm, GuestChannels } from './boot.js';
+import type { BootedVm } from './boot.js';
+import type { GuestChannels } from './guest-channels.js';
 import type { StartKind } from './warm-start.js';
 import { GuestAgent, type ExecOptions, type ExecResult } from './guest-agent.js';
 import { VmKeyboard, VmMouse } from './input.js';

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_GUEST_API } from '../../src/api/boot.js';
+import { DEFAULT_GUEST_API } from '../../src/api/boot-request.js';
 import { createLogger } from '../../src/log.js';
 import type { GuestMessage } from '../../src/watchdog/guest-messages.js';
 import type { WatchdogPort } from '../../src/watchdog/http/port.js';
