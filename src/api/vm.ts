@@ -116,14 +116,7 @@ export class Vm implements AsyncDisposable {
     attachBackends(this, this.backends);
     this.rawKeyboard = new Keyboard(parts.client);
     this.rawMouse = new Mouse(parts.client);
-    const steps = (): StepRunner => (title, body) => {
-      const site = userCallSite();
-      return this.actions.track(
-        title,
-        site,
-        this.stepRunner(title, () => body().catch((e) => Promise.reject(pointAtCaller(e, site))), site),
-      );
-    };
+    const steps = (): StepRunner => (title, body) => this.tracked(title, body);
     this.keyboard = new VmKeyboard(this.rawKeyboard, steps);
     this.mouse = new VmMouse(this.rawMouse, steps);
     this.agent = new GuestAgent(parts.domain, parts.image.guestAgent, parts.image.user?.name);
@@ -176,16 +169,18 @@ export class Vm implements AsyncDisposable {
     return { name: this.name, domain: this.backends.domain, overlay: this.overlay };
   }
 
+  /** A waiting or screen action: a timeout on a VM that stopped says so. */
   private step<T>(title: string, body: () => Promise<T>): Promise<T> {
+    return this.tracked(title, () => body().catch((e) => explainTimeout(e, this.waited())));
+  }
+
+  /**
+   * Every vm action: a step under `title` at the user's line, tracked until it settles (to find
+   * a missing `await`), its errors pointing at that line.
+   */
+  private tracked<T>(title: string, body: () => Promise<T>): Promise<T> {
     const site = userCallSite();
-    const run = this.stepRunner(
-      title,
-      () =>
-        body()
-          .catch((e) => explainTimeout(e, this.waited()))
-          .catch((e) => Promise.reject(pointAtCaller(e, site))),
-      site,
-    );
+    const run = this.stepRunner(title, () => body().catch((e) => Promise.reject(pointAtCaller(e, site))), site);
     return this.actions.track(title, site, run);
   }
 
