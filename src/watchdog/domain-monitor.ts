@@ -28,9 +28,16 @@ export function triggerForState(state: string, reason: string): Trigger | undefi
   }
 }
 
+/**
+ * QEMU stops the guest before libvirt learns why: a kernel panic reads "paused (unknown)" for a
+ * moment before it reads "paused (panicked)". Such a pause counts only when the next poll still sees it.
+ */
+const isUnexplainedPause = (state: string, reason: string): boolean => state === 'paused' && (reason === 'unknown' || reason === '');
+
 /** Polls the domain state with a bounded virsh call, one at a time. */
 export class DomainMonitor {
   private inFlight = false;
+  private unexplainedPauseSeen = false;
   /** The last state seen, for status(). */
   last: { state: string; reason: string } = { state: 'unknown', reason: '' };
 
@@ -46,7 +53,10 @@ export class DomainMonitor {
     this.inFlight = true;
     try {
       this.last = await this.domain.stateWithReason(this.timeoutMs);
-      return triggerForState(this.last.state, this.last.reason);
+      const { state, reason } = this.last;
+      const firstSighting = isUnexplainedPause(state, reason) && !this.unexplainedPauseSeen;
+      this.unexplainedPauseSeen = isUnexplainedPause(state, reason);
+      return firstSighting ? undefined : triggerForState(state, reason);
     } catch (e) {
       this.log.debug('domain state poll failed', { error: (e as Error).message });
       return undefined;

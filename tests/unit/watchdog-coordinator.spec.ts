@@ -2,7 +2,8 @@ import { test, expect } from '@playwright/test';
 import { createLogger } from '../../src/log.js';
 import { RevertCoordinator, type RecoveryActions } from '../../src/watchdog/coordinator.js';
 import { Escalation, type EscalationPolicy } from '../../src/watchdog/escalation.js';
-import { triggerForState } from '../../src/watchdog/domain-monitor.js';
+import { DomainMonitor, triggerForState } from '../../src/watchdog/domain-monitor.js';
+import type { Domain } from '../../src/libvirt/index.js';
 import type { CoordinatorState } from '../../src/watchdog/states.js';
 import type { RevertMethod, Trigger } from '../../src/watchdog/triggers.js';
 
@@ -390,5 +391,46 @@ test.describe('triggerForState', () => {
 
   test('the detail is the bare state when libvirt gives no reason', () => {
     expect(triggerForState('crashed', '')).toEqual({ reason: 'domain-crashed', detail: 'crashed', automatic: true });
+  });
+});
+
+test.describe('DomainMonitor', () => {
+  /** A domain that reads the given states, one per poll. */
+  const monitorOf = (...states: [string, string][]) => {
+    const domain = {
+      stateWithReason: async () => {
+        const [state, reason] = states.shift()!;
+        return { state, reason };
+      },
+    };
+    return new DomainMonitor(domain as unknown as Domain, 1_000, log);
+  };
+  const polls = async (monitor: DomainMonitor, n: number) => {
+    const reasons: (string | undefined)[] = [];
+    for (let i = 0; i < n; i++) reasons.push((await monitor.poll())?.reason);
+    return reasons;
+  };
+
+  test('a panic passes through "paused (unknown)": that first sighting is not taken for a plain pause', async () => {
+    const monitor = monitorOf(['paused', 'unknown'], ['paused', 'panicked']);
+    expect(await polls(monitor, 2)).toEqual([undefined, 'guest-panic']);
+  });
+
+  test('a pause without a reason that lasts a second poll is a fault; one that ends is not', async () => {
+    expect(await polls(monitorOf(['paused', 'unknown'], ['paused', 'unknown'], ['paused', 'unknown']), 3)).toEqual([
+      undefined,
+      'domain-paused',
+      'domain-paused',
+    ]);
+    expect(await polls(monitorOf(['paused', ''], ['running', 'unpaused'], ['paused', ''], ['paused', '']), 4)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      'domain-paused',
+    ]);
+  });
+
+  test('a pause whose reason is known counts at once', async () => {
+    expect(await polls(monitorOf(['paused', 'user'], ['paused', 'ioerror']), 2)).toEqual(['domain-paused', 'domain-paused']);
   });
 });
