@@ -14,12 +14,12 @@ import { Keysym, comboStrokes, parseKeyCombo, splitCombo, strokeForChar, type Ke
 const DEFAULT_KEY_DELAY_MS = 100;
 
 /**
- * Time between key events on average, so the guest's keyboard never overflows. QEMU (with its VNC
- * key-delay-ms at 0, see domain-xml.ts) hands each event straight to the keyboard device: the
- * virtio keyboard's queue holds 32 events, PS/2's 16 bytes; both drop the rest silently when
- * the guest falls behind (TCG on a busy host). Measured on tiny under TCG on a loaded 2-core
- * host, 1,000 random printable characters at delay 0 (~3 events each): 1 ms lost keys on PS/2
- * once, 2 ms lost nothing on either device.
+ * Time between key events on average, so the guest's keyboard never overflows. QEMU hands each
+ * event to the keyboard device as it comes while its own queue is empty (key-delay-ms at 1, see
+ * domain-xml.ts): the virtio keyboard's queue holds 32 events, PS/2's 16 bytes; both drop the
+ * rest silently when the guest falls behind (TCG on a busy host). Measured on tiny under TCG on a
+ * loaded 2-core host, 1,000 random printable characters at delay 0 (~3 events each): 1 ms lost
+ * keys on PS/2 once, 2 ms lost nothing on either device.
  */
 const KEY_EVENT_GAP_MS = 2;
 
