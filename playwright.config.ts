@@ -16,9 +16,9 @@ export default defineConfig<DemotoolOptions>({
   // A failing test gets the VM's screen attached (demotool's fixtures follow Playwright's `screenshot`).
   use: { screenshot: 'only-on-failure' },
   retries: 0,
-  // CI machines have 2 cores and no KVM: one VM at a time keeps TCG guests (and typing) steady. Two
-  // workers there take the suite from 26 to 15 minutes, but a guest starved by the other VM can
-  // lose keys typed at delay 0 (seen once in two full runs).
+  // CI machines have 2 cores and no KVM: one VM at a time keeps TCG guests steady. Two workers
+  // there take the suite from 26 to 15-19 minutes, but three runs each failed 1-5 tests: timings
+  // under load, and tests that count what is shared (saved boots, virsh calls) seeing the other's.
   workers: process.env.CI ? 1 : 2,
   reporter: process.env.CI
     ? [['list'], ['html', { open: 'never', outputFolder: report }], ['junit', { outputFile: 'test-results/junit.xml' }]]

@@ -215,7 +215,8 @@ function messagePort(spec: DomainSpec): string {
  * is faster than the client's pace (src/vnc/keyboard.ts), so it stays empty while QEMU keeps up.
  * When QEMU's main loop stalls (a write throttled by the host's dirty pages), the events that piled
  * up in the socket still reach the guest 1 ms apart instead of at once: at 0, such a burst
- * overflowed the keyboard device's queue and lost keys (2 of 3 runs under load, none at 1 ms).
+ * overflowed the keyboard device's queue and lost keys (e2e vnc-fast-typing stops QEMU for 300 ms).
+ * QEMU's queue holds ~340 key events: a stall of more than ~0.6 s at full speed still loses some.
  * libvirt has no attribute for it; -set works as libvirt's -vnc (id 'default') comes before these args.
  */
 const VNC_KEY_DELAY_ARGS = ['-set', 'vnc.default.key-delay-ms=1'];

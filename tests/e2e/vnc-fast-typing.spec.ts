@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import { test, expect } from '../../fixtures/index.js';
 import type { Vm } from '../../src/index.js';
+import { qemuPid } from './support/host.js';
 import { PRINTABLE } from './support/vm.js';
 
 test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
@@ -58,46 +57,18 @@ test('without the virtio driver, keys go to PS/2 and 300 random characters at de
   expect((await typeFast(vm, again)).lines).toContain(again);
 });
 
-/**
- * Busy CPUs and a disk flooded with writes, for at most 5 minutes: QEMU's main loop then stalls
- * now and then (its writes are throttled), and key events pile up in the VNC socket.
- */
-function hostPressure(file: string): { stop: () => Promise<void> } {
-  const burners: ChildProcess[] = Array.from({ length: 4 }, () => spawn('timeout', ['300', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }));
-  const writer = `for i in $(seq 20); do dd if=/dev/zero of='${file}' bs=1M count=1000 conv=fsync 2>/dev/null; done`;
-  const procs = [...burners, spawn('timeout', ['300', 'sh', '-c', writer], { stdio: 'ignore' })];
-  // timeout(1) passes the signal on to its whole process group: the shell loops and dd end too.
-  const end = (p: ChildProcess) =>
-    p.exitCode !== null || p.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-          p.once('exit', () => resolve());
-          p.kill();
-        });
-  return {
-    stop: async () => {
-      await Promise.all(procs.map(end));
-      await rm(file, { force: true });
-    },
-  };
-}
-
-test('under CPU and disk pressure on the host, lines typed at delay 0 into cat and into the shell arrive exactly', async ({ vm }, testInfo) => {
-  const line = (i: number) => `LINE-${i}-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789`;
-  const lines = Array.from({ length: 40 }, (_, i) => line(i));
-  const pressure = hostPressure(testInfo.outputPath('disk-pressure'));
-  try {
-    // Into cat: no shell in between, so a lost key can only be lost on its way in.
-    const intoCat = await typeFast(vm, lines.join('\n'));
-    expect(lines.filter((l) => !intoCat.lines.includes(l))).toEqual([]);
-    // Into the shell: each line a command of its own, typed ahead of the prompt.
-    const from = vm.serial.mark();
-    await vm.keyboard.type(lines.map((l) => `echo ${l} > /dev/ttyS0\n`).join(''), { delay: 0 });
-    await vm.keyboard.type('echo END-OF-COMMANDS > /dev/ttyS0\n', { delay: 0 });
-    await vm.waitForSerial(/END-OF-COMMANDS/, { from, timeout: 60_000 });
-    const printed = vm.serial.text().slice(from).split(/\r?\n/);
-    expect(lines.filter((l) => !printed.includes(l))).toEqual([]);
-  } finally {
-    await pressure.stop();
-  }
+test('QEMU stalled for 300 ms while keys are typed at delay 0: the keys that piled up all arrive', async ({ vm }) => {
+  // A stopped QEMU reads nothing from the VNC socket; once it runs again it reads the pile at once.
+  // A host whose writes are throttled stalls QEMU's main loop the same way, only less predictably.
+  const text = randomText(600);
+  const pid = await qemuPid(vm.name);
+  const stall = (async () => {
+    await new Promise((r) => setTimeout(r, 1_000));
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pid, 'SIGCONT');
+  })();
+  const { lines } = await typeFast(vm, text);
+  await stall;
+  expect(lines).toContain(text);
 });
