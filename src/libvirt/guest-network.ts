@@ -79,15 +79,25 @@ export function namespaceScript(spec: GuestNetworkSpec, socket: string): string 
   const relays = spec.forwards.map((f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:'${f.socket}' &`);
   // Each datagram forks a child that connects, writes the query, and sends what comes back to its sender.
   if (spec.dnsSocket) relays.push(`socat UDP4-RECVFROM:53,bind=127.0.0.1,fork UNIX-CONNECT:'${spec.dnsSocket}' &`);
+  // passt's socket is what start() waits for, so passt starts once every relay listens: a guest
+  // restored from a saved boot sends its first packets within a second of start().
+  const listening = [...spec.forwards.map((f) => `listening -t ${f.port}`), ...(spec.dnsSocket ? ['listening -u 53'] : [])];
   // --runas 0:0 is the namespace's root: the caller's own user (or root, when run as root).
   // passt needs an interface to take its template from; the veth has a /30 and no route, so
   // nothing the guest sends to any other address leaves passt's sockets (ENETUNREACH).
   return `set -e
+# Waits up to 5 s for a relay to listen on a loopback port (ss -t or -u).
+listening() {
+  for _ in $(seq 250); do [ -n "$(ss -Hln "$1" "sport = :$2")" ] && return 0; sleep 0.02; done
+  echo "the relay for port $2 did not start" >&2
+  exit 1
+}
 ip link set lo up
 ip link add dt0 type veth peer name dt1
 ip link set dt0 up
 ip addr add 192.0.2.2/30 dev dt0
 ${relays.join('\n')}
+${listening.join('\n')}
 passt --foreground --quiet --runas 0:0 --ipv4-only --interface dt0 --address ${spec.guestAddress} --netmask ${spec.prefixLength} \\
   --gateway ${spec.gateway} --socket '${socket}' --dns ${spec.gateway} --no-dhcp-search --no-ndp --no-dhcpv6 --no-ra &
 # This shell stays the namespace's init: when it dies (its parent died, or close()), the

@@ -28,6 +28,14 @@ test.describe('the namespace script', () => {
     expect(script).toContain("socat UDP4-RECVFROM:53,bind=127.0.0.1,fork UNIX-CONNECT:'/run/x/dns.sock' &");
   });
 
+  test('passt starts only once every relay listens (start() waits for passt alone)', () => {
+    const script = namespaceScript(spec({ dnsSocket: '/run/x/dns.sock', forwards: [{ port: 8000, socket: '/s/api.sock' }] }), '/n.sock');
+    const at = (text: string) => script.indexOf(text);
+    expect(at('listening -t 8000')).toBeGreaterThan(at('socat TCP-LISTEN:8000'));
+    expect(at('listening -u 53')).toBeGreaterThan(at('socat UDP4-RECVFROM:53'));
+    expect(at('passt --foreground')).toBeGreaterThan(Math.max(at('listening -t 8000'), at('listening -u 53')));
+  });
+
   test('web ports are TCP relays beside the guest API', () => {
     const script = namespaceScript(
       spec({
