@@ -17,8 +17,8 @@ export default defineConfig<DemotoolOptions>({
   use: { screenshot: 'only-on-failure' },
   retries: 0,
   // CI machines have 2 cores and no KVM: one VM at a time keeps TCG guests steady. Two workers
-  // there take the suite from 26 to 15-19 minutes, but three runs each failed 1-5 tests: timings
-  // under load, and tests that count what is shared (saved boots, virsh calls) seeing the other's.
+  // there take the suite from 26 to 15-19 minutes, but three runs each failed 1-5 tests (see the
+  // README's "Where npm test's time goes"); some timings under load still fail beside another VM.
   workers: process.env.CI ? 1 : 2,
   reporter: process.env.CI
     ? [['list'], ['html', { open: 'never', outputFolder: report }], ['junit', { outputFile: 'test-results/junit.xml' }]]

@@ -54,8 +54,9 @@ export class DomainMonitor {
     try {
       this.last = await this.domain.stateWithReason(this.timeoutMs);
       const { state, reason } = this.last;
-      const firstSighting = isUnexplainedPause(state, reason) && !this.unexplainedPauseSeen;
-      this.unexplainedPauseSeen = isUnexplainedPause(state, reason);
+      const unexplained = isUnexplainedPause(state, reason);
+      const firstSighting = unexplained && !this.unexplainedPauseSeen;
+      this.unexplainedPauseSeen = unexplained;
       return firstSighting ? undefined : triggerForState(state, reason);
     } catch (e) {
       this.log.debug('domain state poll failed', { error: (e as Error).message });

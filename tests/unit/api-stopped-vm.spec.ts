@@ -8,16 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { explainTimeout, failWhenStopped } from '../../src/api/stopped-vm.js';
 import { TimeoutError } from '../../src/errors.js';
 import type { Domain } from '../../src/libvirt/index.js';
+import { scriptedDomain } from './support/fake-domain.js';
 
-/** A domain that answers `states` in turn (the last one from then on), counting the questions. */
+/** A VM whose domain answers `states` in turn (the last one from then on), counting the questions. */
 function scripted(...states: [string, string][]) {
-  const asked = { count: 0 };
-  const domain = {
-    stateWithReason: async () => {
-      const [state, reason] = states[Math.min(asked.count++, states.length - 1)]!;
-      return { state, reason };
-    },
-  } as unknown as Domain;
+  const { domain, asked } = scriptedDomain(...states);
   return { vm: { name: 'demo-x-aaaaaa', domain, overlay: '/cache/demotool/run/demo-x-aaaaaa.qcow2' }, asked };
 }
 

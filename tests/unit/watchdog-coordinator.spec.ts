@@ -3,9 +3,9 @@ import { createLogger } from '../../src/log.js';
 import { RevertCoordinator, type RecoveryActions } from '../../src/watchdog/coordinator.js';
 import { Escalation, type EscalationPolicy } from '../../src/watchdog/escalation.js';
 import { DomainMonitor, triggerForState } from '../../src/watchdog/domain-monitor.js';
-import type { Domain } from '../../src/libvirt/index.js';
 import type { CoordinatorState } from '../../src/watchdog/states.js';
 import type { RevertMethod, Trigger } from '../../src/watchdog/triggers.js';
+import { scriptedDomain } from './support/fake-domain.js';
 
 // Quiet in this worker only: a top-level env change would run in Playwright's runner while it
 // collects tests, and reach every worker and child process after it.
@@ -395,16 +395,8 @@ test.describe('triggerForState', () => {
 });
 
 test.describe('DomainMonitor', () => {
-  /** A domain that reads the given states, one per poll. */
-  const monitorOf = (...states: [string, string][]) => {
-    const domain = {
-      stateWithReason: async () => {
-        const [state, reason] = states.shift()!;
-        return { state, reason };
-      },
-    };
-    return new DomainMonitor(domain as unknown as Domain, 1_000, log);
-  };
+  /** A monitor of a domain that reads the given states, one per poll. */
+  const monitorOf = (...states: [string, string][]) => new DomainMonitor(scriptedDomain(...states).domain, 1_000, log);
   const polls = async (monitor: DomainMonitor, n: number) => {
     const reasons: (string | undefined)[] = [];
     for (let i = 0; i < n; i++) reasons.push((await monitor.poll())?.reason);

@@ -14,3 +14,8 @@ export function virshLog(): { calls: () => string[]; restore: () => void } {
   process.env.PATH = `${wrapper}:${old}`;
   return { calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []), restore: () => (process.env.PATH = old) };
 }
+
+/** The virsh command of a logged call ("-q -c URI domblklist NAME" → "domblklist"): not a word of a domain's name. */
+export function virshCommand(call: string): string | undefined {
+  return call.split(' ').find((word, i, all) => !word.startsWith('-') && all[i - 1] !== '-c');
+}

@@ -17,3 +17,15 @@ export function fakeDomain(): { domain: Domain; loadvms: string[] } {
   };
   return { domain: domain as unknown as Domain, loadvms };
 }
+
+/** A domain that answers `states` in turn (the last one from then on), counting the questions. */
+export function scriptedDomain(...states: [string, string][]): { domain: Domain; asked: { count: number } } {
+  const asked = { count: 0 };
+  const domain = {
+    stateWithReason: async () => {
+      const [state, reason] = states[Math.min(asked.count++, states.length - 1)]!;
+      return { state, reason };
+    },
+  };
+  return { domain: domain as unknown as Domain, asked };
+}
