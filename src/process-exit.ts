@@ -9,6 +9,7 @@
  * The signal handler is installed only while some cleanup is registered, so a process with
  * nothing to clean up keeps the default signal behaviour.
  */
+import { constants } from 'node:os';
 import { createLogger } from './log.js';
 
 type Cleanup = () => Promise<void>;
@@ -112,10 +113,20 @@ function onSignal(signal: NodeJS.Signals): void {
     running = undefined;
     uninstall();
     // Nobody else handles the signal (a Playwright worker does): do what it would have done without us.
-    if (!othersHandle(signal)) process.kill(process.pid, signal);
+    if (!othersHandle(signal)) endBySignal(signal);
     // The process goes on: cleanups registered meanwhile get the next signal.
     else if (pending.size > 0) install();
   });
+}
+
+/**
+ * Re-raises the signal. Its delivery needs one more turn of the event loop, and signal listeners
+ * don't keep the loop alive: a script waiting on a promise that never settles (a test body cut
+ * short) would end first with Node's own status 13. The timer keeps the loop turning until then.
+ */
+function endBySignal(signal: NodeJS.Signals): void {
+  setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 1_000);
+  process.kill(process.pid, signal);
 }
 
 /**

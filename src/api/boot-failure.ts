@@ -10,6 +10,7 @@ import { Screen, type VncClient } from '../vnc/index.js';
 import { DemotoolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Deadline } from '../timeouts.js';
+import { cleanupsStarted } from '../process-exit.js';
 import { runDir } from './state-directories.js';
 import { removeRunFiles } from './run-files.js';
 import type { SerialConsole } from './serial.js';
@@ -74,7 +75,9 @@ export async function failBoot(
   vm: { domain: Domain; client?: VncClient; overlay: string; serial: SerialConsole; deadline: Deadline },
   error: unknown,
 ): Promise<unknown> {
-  const shot = await lastScreenshot(req, vm).catch(() => undefined);
+  // Ctrl-C mid-boot: whatever step then failed (a restore whose QEMU the cleanup removed) failed because of it.
+  const interrupted = cleanupsStarted();
+  const shot = interrupted ? undefined : await lastScreenshot(req, vm).catch(() => undefined);
   const tail = vm.serial.tail(30);
   const serialCopy = join(req.artifactsDir(), `${req.name}-boot-serial.log`);
   const copied = await copyFile(vm.serial.path, serialCopy).then(
@@ -89,21 +92,20 @@ export async function failBoot(
     await removeRunFiles(runDir(), req.name);
     if (req.exhibit) await removeRunFiles(req.exhibit.directory, req.name);
   }
+  const serialLog = copied ? serialCopy : undefined;
+  if (interrupted) {
+    req.log.warn('boot interrupted', { name: req.name });
+    return new BootError('EINTERRUPTED', `VM ${req.name} (${req.image.name}): the boot was interrupted by a signal`, shot, tail, error, serialLog, INTERRUPTED);
+  }
   const timedOut = vm.deadline.expired() || (error as DemotoolError).code === 'ETIMEOUT';
   const what = timedOut
     ? `VM ${req.name} (${req.image.name}) was not ready within ${req.timeoutMs} ms`
     : `VM ${req.name} (${req.image.name}) failed to boot: ${summary(error)}`;
   req.log.error('boot failed', { name: req.name, error: summary(error) });
-  return new BootError(
-    timedOut ? 'EBOOTTIMEOUT' : 'EBOOT',
-    what,
-    shot,
-    tail,
-    error,
-    copied ? serialCopy : undefined,
-    timedOut ? timeoutAdvice(req) : undefined,
-  );
+  return new BootError(timedOut ? 'EBOOTTIMEOUT' : 'EBOOT', what, shot, tail, error, serialLog, timedOut ? timeoutAdvice(req) : undefined);
 }
+
+const INTERRUPTED = 'the VM and its files were removed; nothing is wrong with the image';
 
 async function lastScreenshot(req: FailedBootRequest, vm: { domain: Domain; client?: VncClient }): Promise<string | undefined> {
   await mkdir(req.artifactsDir(), { recursive: true });

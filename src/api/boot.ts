@@ -28,7 +28,7 @@ import { installLocalCa } from './network-services.js';
 import type { BootRequest } from './boot-request.js';
 import { defineAndStart, define, planDomain, waitRunning, type DiskAndChannels } from './domain-plan.js';
 import { guestChannels, startGuestNetwork, type GuestChannels } from './guest-channels.js';
-import { saveForNextTime, setGuestClock, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
+import { saveForNextTime, setGuestClock, stopIfInterrupted, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
 import { preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, type VncListen } from './vnc-access.js';
 
 export interface BootedVm {
@@ -127,6 +127,8 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     // After the save: a saved boot never holds the CA, so it serves VMs with or without it.
     if (req.installLocalCa) await installLocalCa(domain, req.log);
     await sweep;
+    // Ctrl-C while VNC connected or the clock was set: the cleanup has removed the VM, so the test body must not start.
+    stopIfInterrupted();
     const started: StartKind = warm ? 'warm' : 'cold';
     req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, started, ...timer.steps });
     return { domain, channels, network, requestLog, client: client!, screen, serial, overlay, resources, timings: timer.steps, started };

@@ -7,13 +7,11 @@ import { createLogger, type Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
 import { decideAccel } from './accel.js';
 import { bootVm } from './boot.js';
-import { onCleanup, onExitSync } from '../process-exit.js';
-import { removeRunFiles, removeRunFilesSync } from './run-files.js';
+import { guardBoot } from './boot-guard.js';
 import { Domain } from '../libvirt/index.js';
 import { slug } from './demo-name.js';
 import { vmName } from './vm-name.js';
 import { outputBase } from './output-directory.js';
-import { runDir } from './state-directories.js';
 import { checkVmOptions, imageOnHardware, vmHardware, type VmOptions } from './vm-options.js';
 import { checkDemoOptions, type DemoOptions } from './demo-options.js';
 import { UsageError } from '../errors.js';
@@ -146,25 +144,9 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const name = vmName(this.name);
     const uuid = randomUUID();
     let vm: Vm | undefined = undefined;
-    // Registered before boot so Ctrl-C during boot still removes the domain and its files.
-    const domain = new Domain(name, undefined, uuid);
-    const unregisterAsync = onCleanup(async () => {
-      if (vm) await vm.close();
-      else {
-        await domain.remove().catch((e: Error) => this.log.warn('could not remove the VM', { name, error: e.message }));
-        await removeRunFiles(runDir(), name);
-      }
-    });
-    // And if the process ends without them (an uncaught exception, process.exit()), synchronously.
-    const unregisterSync = onExitSync(() => {
-      domain.removeSync();
-      removeRunFilesSync(runDir(), name);
-    });
-    const unregister = () => {
-      unregisterAsync();
-      unregisterSync();
-    };
-    const booted = await bootVm({
+    // Before the boot, so Ctrl-C during the boot still removes the domain and its files.
+    const guard = guardBoot(new Domain(name, undefined, uuid), this.log, () => vm?.close());
+    const boot = bootVm({
       name,
       uuid,
       image,
@@ -186,8 +168,10 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       artifactsDir: () => this.artifactsDir(),
       log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
-    }).catch((e) => {
-      unregister();
+    });
+    guard.watch(boot);
+    const booted = await boot.catch((e) => {
+      guard.release();
       throw e;
     });
     vm = new Vm({
@@ -198,7 +182,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       accel,
       log: this.log,
       onClose: () => {
-        unregister();
+        guard.release();
         this.vms.delete(vm!);
       },
     });

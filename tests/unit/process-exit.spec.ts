@@ -39,3 +39,18 @@ test('a handler of the user: the cleanups run and the process goes on, as the us
   expect(r.all).toContain('went on');
   expect(r.exitCode).toBe(0);
 });
+
+test('a script left waiting on a promise that never settles still ends by SIGINT, not with a status of its own', async () => {
+  // What kept its event loop alive (a VM's VNC socket, here an interval) goes with the cleanups: only the signal's delivery is left.
+  const script = `
+    import 'proper-lockfile'; // as a saved boot's lock does: signal-exit v3 listens from then on
+    import { onCleanup } from ${module};
+    const vnc = setInterval(() => undefined, 1000);
+    onCleanup(async () => { clearInterval(vnc); console.log('cleaned'); });
+    setTimeout(() => process.kill(process.pid, 'SIGINT'), 100);
+    await new Promise(() => undefined);
+  `;
+  const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false, all: true, timeout: 20_000 });
+  expect(r.all).toContain('cleaned');
+  expect([130, 'SIGINT'], r.all).toContain(r.signal ?? r.exitCode);
+});

@@ -5,7 +5,7 @@ const name = process.argv[2] ?? 'killed-run';
 const start = process.env.START === 'cold' ? 'cold' : 'warm';
 await startDemo(name, { outputDir: process.env.OUT_DIR }, async (demo) => {
   await demo.vm('tiny', { start }, async () => {
-    console.log('READY');
+    console.log('boot-tiny: in the VM body');
     await new Promise(() => undefined);
   });
 });
