@@ -1,31 +1,24 @@
 /**
  * What removes a VM that is still booting when the process ends. On a signal: its domain and its
- * files, then the same again once the boot has stopped, since a define or restore already under
- * way when the signal came can make the domain after that first removal. On an end without async
- * cleanups (an uncaught exception, process.exit()): the same, synchronously.
+ * files, then the same again once the virsh calls running at that moment have ended, since a
+ * define or restore already under way can make the domain after the first removal (the boot
+ * starts no new one: interruption.ts). On an end without async cleanups (an uncaught exception,
+ * process.exit()): the same, synchronously.
  */
 import { onCleanup, onExitSync } from '../process-exit.js';
-import type { Domain } from '../libvirt/index.js';
+import { virshCallsSettled, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { runDir } from './state-directories.js';
 import { removeRunFiles, removeRunFilesSync } from './run-files.js';
 
+/** How long a signal's cleanup waits for the virsh calls under way (a restore takes seconds under load). */
+const VIRSH_CALLS_WAIT_MS = 20_000;
+
 /**
- * How long a signal's cleanup waits for the boot to stop. The boot stops after the virsh call
- * it is in (it checks for the signal after each step that makes or starts the domain).
+ * Guards the boot of `domain` from now on; `closeVm` closes the VM once the boot has returned one.
+ * Returns the function that ends the guard (the boot failed and removed the VM, or the VM closed).
  */
-const BOOT_STOP_WAIT_MS = 20_000;
-
-export interface BootGuard {
-  /** The boot to wait for: it removes what it made when the signal stops it. */
-  watch(boot: Promise<unknown>): void;
-  /** The boot is over (the VM closes itself from now on, or the boot removed it). */
-  release(): void;
-}
-
-/** Guards the boot of `domain`; `closeVm` removes the VM once the boot has returned one. */
-export function guardBoot(domain: Domain, log: Logger, closeVm: () => Promise<void> | undefined): BootGuard {
-  let boot: Promise<unknown> | undefined;
+export function guardBoot(domain: Domain, log: Logger, closeVm: () => Promise<void> | undefined): () => void {
   const remove = async () => {
     await domain.remove().catch((e: Error) => log.warn('could not remove the VM', { name: domain.name, error: e.message }));
     await removeRunFiles(runDir(), domain.name);
@@ -34,25 +27,22 @@ export function guardBoot(domain: Domain, log: Logger, closeVm: () => Promise<vo
     const closing = closeVm();
     if (closing) return closing;
     await remove();
-    if (boot) await settledWithin(boot, BOOT_STOP_WAIT_MS);
+    await settledWithin(virshCallsSettled(), VIRSH_CALLS_WAIT_MS);
     await remove();
   });
   const unregisterSync = onExitSync(() => {
     domain.removeSync();
     removeRunFilesSync(runDir(), domain.name);
   });
-  return {
-    watch: (p) => void (boot = p),
-    release: () => {
-      unregisterAsync();
-      unregisterSync();
-    },
+  return () => {
+    unregisterAsync();
+    unregisterSync();
   };
 }
 
 /** Waits until `p` settles, or `ms` have passed (a timer that keeps the process alive meanwhile). */
 async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
 }

@@ -28,7 +28,8 @@ import { installLocalCa } from './network-services.js';
 import type { BootRequest } from './boot-request.js';
 import { defineAndStart, define, planDomain, waitRunning, type DiskAndChannels } from './domain-plan.js';
 import { guestChannels, startGuestNetwork, type GuestChannels } from './guest-channels.js';
-import { saveForNextTime, setGuestClock, stopIfInterrupted, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
+import { saveForNextTime, setGuestClock, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
+import { stopIfInterrupted } from './interruption.js';
 import { preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, type VncListen } from './vnc-access.js';
 
 export interface BootedVm {

@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import { sleep, type Deadline, type StepTimer } from '../timeouts.js';
 import type { BootRequest } from './boot-request.js';
 import type { GuestChannels } from './guest-channels.js';
-import { stopIfInterrupted } from './warm-start.js';
+import { stopIfInterrupted } from './interruption.js';
 import type { VncListen } from './vnc-access.js';
 
 export interface DiskAndChannels {
@@ -70,6 +70,7 @@ export async function planDomain(req: BootRequest, io: DiskAndChannels): Promise
 export async function define(domain: Domain, overlay: string, xml: string): Promise<void> {
   const xmlPath = overlay.replace(/\.qcow2$/, '.xml');
   await writeFile(xmlPath, xml);
+  stopIfInterrupted();
   await domain.define(xmlPath);
   await rm(xmlPath, { force: true });
 }

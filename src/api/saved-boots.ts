@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { VmError, createOverlay, readSaveImage, rewriteSaveImageXml, type Domain, type SaveImageHeader } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
+import { stopIfInterrupted } from './interruption.js';
 import { withDirectoryLock } from './saved-boot-lock.js';
 import { hostVersions } from './host-versions.js';
 
@@ -143,6 +144,7 @@ export async function restoreCopy(
     const savedName = /<name>([^<]+)<\/name>/.exec(xml)?.[1];
     if (!savedName) throw new VmError('ESAVEIMAGE', `${saved.state} holds a domain XML without a name`);
     await rewriteSaveImageXml(saved.state, copyXml(xml, savedName, { xml: copy.xml, name: domain.name, uuid: copy.uuid }), found.header);
+    stopIfInterrupted();
     await domain.restore(saved.state, timeoutMs);
     // Its last use, for `demotool images prune`.
     const now = new Date();
@@ -167,6 +169,7 @@ export async function saveBoot(saved: SavedBoot, vm: { domain: Domain; overlay: 
     try {
       await moveFile(overlay, disk);
       await createOverlay(disk, overlay);
+      stopIfInterrupted();
       await domain.restore(state, timeoutMs);
     } catch (e) {
       // Put the VM back as it was: the state and the disk it was saved with (unless Ctrl-C's cleanup removed it).

@@ -145,8 +145,8 @@ export class DemoSession implements VmOwner, AsyncDisposable {
     const uuid = randomUUID();
     let vm: Vm | undefined = undefined;
     // Before the boot, so Ctrl-C during the boot still removes the domain and its files.
-    const guard = guardBoot(new Domain(name, undefined, uuid), this.log, () => vm?.close());
-    const boot = bootVm({
+    const unguard = guardBoot(new Domain(name, undefined, uuid), this.log, () => vm?.close());
+    const booted = await bootVm({
       name,
       uuid,
       image,
@@ -168,10 +168,8 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       artifactsDir: () => this.artifactsDir(),
       log: this.log,
       slot: Number(process.env.TEST_PARALLEL_INDEX ?? 0),
-    });
-    guard.watch(boot);
-    const booted = await boot.catch((e) => {
-      guard.release();
+    }).catch((e) => {
+      unguard();
       throw e;
     });
     vm = new Vm({
@@ -182,7 +180,7 @@ export class DemoSession implements VmOwner, AsyncDisposable {
       accel,
       log: this.log,
       onClose: () => {
-        guard.release();
+        unguard();
         this.vms.delete(vm!);
       },
     });

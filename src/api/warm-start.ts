@@ -3,11 +3,12 @@
  * the first cold boot of a shape saved for the next ones. What a restore changes in the guest
  * is put right here: its clock (it stood still since the save) is set from the host's.
  */
-import { VmError, createOverlay, type Domain } from '../libvirt/index.js';
+import { createOverlay, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { cleanupsStarted } from '../process-exit.js';
 import { sleep, type Deadline, type StepTimer } from '../timeouts.js';
 import { runInConsole } from './console-input.js';
+import { stopIfInterrupted } from './interruption.js';
 import { discard, restoreCopy, saveBoot, withSavedBootLock, type SavedBoot } from './saved-boots.js';
 
 /** How a VM came up: booted from its image, or restored from a saved boot. */
@@ -61,21 +62,12 @@ export async function tryWarmStart(saved: SavedBoot, copy: WarmCopy, timer: Step
   }
 }
 
-/**
- * Throws once a signal's cleanups have begun. A boot calls it after each step that makes or
- * starts the domain: a step that finished after the cleanup removed the VM would leave one
- * running that nothing removes; the boot's failure path removes it instead.
- */
-export function stopIfInterrupted(): void {
-  if (cleanupsStarted()) throw new VmError('EINTERRUPTED', 'the boot was interrupted (a signal ended the process)');
-}
-
 /** QEMU could not load it, or its file is damaged: not a timeout, a lack of memory or a name taken meanwhile. */
 function savedBootAtFault(message: string): boolean {
   return /ESAVEIMAGE|not a usable libvirt save image|migration|savevm|load of|unexpectedly closed|incoming/i.test(message) && !/timed out/i.test(message);
 }
 
-/** After a cold boot: save it for the next VMs of this shape, unless another process did. Never fails the boot. */
+/** After a cold boot: save it for the next VMs of this shape, unless another process did. Fails the boot only when a signal came meanwhile. */
 export async function saveForNextTime(
   saved: SavedBoot,
   vm: { domain: Domain; overlay: string; serialLog: string },
@@ -90,6 +82,8 @@ export async function saveForNextTime(
   } catch (e) {
     log.warn('could not save the boot for warm starts', { error: (e as Error).message });
   }
+  // Ctrl-C during the save: the VM stays stopped (the cleanup removes it), so the boot can't go on.
+  stopIfInterrupted();
 }
 
 /** How the clock reaches the guest: its agent, or a root shell on its serial console's socket. */

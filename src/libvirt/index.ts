@@ -1,5 +1,6 @@
 /** The libvirt layer: virsh calls, domain XML, resources and acceleration. Knows nothing of VNC. */
 export { Virsh, libvirtUri } from './virsh.js';
+export { virshCallsSettled } from './virsh-calls.js';
 export { Domain, isDomainGone, type SnapshotInfo } from './domain.js';
 export { domainXml } from './domain-xml.js';
 export { resolveHardware, HARDWARE_PROFILES, DISKS, NICS, VIDEOS, CLOCKS, type Hardware, type HardwareChoice } from './hardware.js';

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { execa } from 'execa';
 import { createLogger, type Logger } from '../log.js';
 import { VirshError } from './errors.js';
+import { trackVirshCall } from './virsh-calls.js';
 
 export const DEFAULT_LIBVIRT_URI = 'qemu:///session';
 
@@ -45,11 +46,13 @@ export class Virsh {
   }
 
   async run(args: string[], options: { timeout?: number; quiet?: boolean } = {}): Promise<string> {
-    const result = await execa('virsh', ['-q', '-c', this.uri, ...args], {
-      reject: false,
-      timeout: options.timeout ?? 120_000,
-      stdin: 'ignore',
-    });
+    const result = await trackVirshCall(
+      execa('virsh', ['-q', '-c', this.uri, ...args], {
+        reject: false,
+        timeout: options.timeout ?? 120_000,
+        stdin: 'ignore',
+      }),
+    );
     if (result.failed) {
       const timeout = options.timeout ?? 120_000;
       const stderr = result.timedOut ? `timed out after ${timeout} ms` : result.stderr || result.shortMessage || String(result.exitCode);
@@ -68,11 +71,13 @@ export class Virsh {
   async runPrivate(args: string[], options: { timeout?: number } = {}): Promise<string> {
     const timeout = options.timeout ?? 120_000;
     const line = virshShellLine(args);
-    const result = await execa('virsh', ['-q', '-c', this.uri], {
-      reject: false,
-      timeout,
-      input: `${line}\n`,
-    });
+    const result = await trackVirshCall(
+      execa('virsh', ['-q', '-c', this.uri], {
+        reject: false,
+        timeout,
+        input: `${line}\n`,
+      }),
+    );
     // The shell always exits 0: a failed command shows as "error: ..." on stderr.
     const stderr = result.timedOut ? `timed out after ${timeout} ms` : result.stderr;
     if (result.timedOut || result.exitCode !== 0 || /^error:/m.test(result.stderr ?? '')) {
