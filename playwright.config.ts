@@ -16,10 +16,9 @@ export default defineConfig<DemotoolOptions>({
   // A failing test gets the VM's screen attached (demotool's fixtures follow Playwright's `screenshot`).
   use: { screenshot: 'only-on-failure' },
   retries: 0,
-  // CI machines have 2 cores and no KVM: one VM at a time keeps TCG guests steady. Two workers
-  // there take the suite from 26 to 15-19 minutes, but three runs each failed 1-5 tests (see the
-  // README's "Where npm test's time goes"); some timings under load still fail beside another VM.
-  workers: process.env.CI ? 1 : 2,
+  // Two VMs at a time, on CI too (2 cores, no KVM): warm starts make a VM cheap, and the second
+  // worker overlaps the first one's waiting (README: "Where npm test's time goes").
+  workers: 2,
   reporter: process.env.CI
     ? [['list'], ['html', { open: 'never', outputFolder: report }], ['junit', { outputFile: 'test-results/junit.xml' }]]
     : [['list'], ['html', { open: 'never', outputFolder: report }]],
