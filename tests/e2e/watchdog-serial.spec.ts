@@ -190,7 +190,11 @@ test('auto-revert off: the timeout is logged and nothing reverts; on again: reco
 test('a revert storm (a guest that never beats) escalates to a restart and ends in failed without looping', async ({ vm }) => {
   // A snapshot of the guest without its heartbeat: every revert brings back a silent guest.
   await expect.poll(async () => (await virsh('domstate', vm.name)) === 'running', { timeout: 20_000 }).toBe(true);
-  await sh(vm, 'demotool-guest stop');
+  // The snapshot must come after the stop has run, not just after its keys were sent: a busy host
+  // can run it late, and a snapshot of a guest still beating makes every revert healthy.
+  const from = vm.serial.mark();
+  await sh(vm, 'demotool-guest stop; echo HEARTBEAT-$((6*7))-STOPPED > /dev/ttyS0');
+  await vm.waitForSerial('HEARTBEAT-42-STOPPED', { from, timeout: 30_000 });
   await using watchdog = await vm.watchdog({
     snapshot: 'silent',
     takeSnapshot: 'always',
