@@ -14,6 +14,11 @@ function runChild(body: string) {
     process.kill(process.pid, 'SIGINT');
     setTimeout(() => console.log('went on'), 2000);
   `;
+  return runScript(script);
+}
+
+/** Runs an ES module script in a child Node with tsx. */
+function runScript(script: string) {
   return execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false, all: true, timeout: 20_000 });
 }
 
@@ -50,7 +55,7 @@ test('a script left waiting on a promise that never settles still ends by SIGINT
     setTimeout(() => process.kill(process.pid, 'SIGINT'), 100);
     await new Promise(() => undefined);
   `;
-  const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false, all: true, timeout: 20_000 });
+  const r = await runScript(script);
   expect(r.all).toContain('cleaned');
   expect([130, 'SIGINT'], r.all).toContain(r.signal ?? r.exitCode);
 });
