@@ -16,6 +16,7 @@ import {
   removeStaleVms,
   writeOwnerFile,
   type Resources,
+  type VirtioKeyboardRing,
 } from '../libvirt/index.js';
 import { Screen, VncClient } from '../vnc/index.js';
 import { Deadline, StepTimer } from '../timeouts.js';
@@ -30,6 +31,7 @@ import { defineAndStart, define, planDomain, waitRunning, type DiskAndChannels }
 import { guestChannels, startGuestNetwork, type GuestChannels } from './guest-channels.js';
 import { saveForNextTime, setGuestClock, tryWarmStart, type ClockRoute, type StartKind } from './warm-start.js';
 import { stopIfInterrupted } from './interruption.js';
+import { keyboardQueueAt, monitorSocketFor } from './keyboard-queue.js';
 import { preparePrivateDir, prepareVncListen, removeVncSocket, vncLocator, type VncListen } from './vnc-access.js';
 
 export interface BootedVm {
@@ -48,6 +50,8 @@ export interface BootedVm {
   timings: Record<string, number>;
   /** Booted from the image, or restored from a saved boot of the same shape. */
   started: StartKind;
+  /** The guest keyboard's queue, read through the VM's own QEMU monitor (none for an exhibit's VM). */
+  keyboardQueue?: VirtioKeyboardRing;
 }
 
 /** Define, start, connect VNC and wait until the guest is ready, within one deadline. */
@@ -65,6 +69,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
   const serial = new SerialConsole(join(files, `${req.name}.serial.log`));
   const domain = new Domain(req.name, virsh, req.uuid);
   const channels = guestChannels(req);
+  const monitorSocket = monitorSocketFor(req);
   let client: VncClient | undefined;
   let network: GuestNetwork | undefined;
   let vnc: VncListen | undefined;
@@ -78,7 +83,7 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     let requestLog: string | undefined;
     network = await startGuestNetwork(req, channels, (log) => (requestLog = log));
     vnc = await prepareVncListen(req.name);
-    const io: DiskAndChannels = { overlay, serialLog: serial.path, channels, passtSocket: network?.socket, vnc };
+    const io: DiskAndChannels = { overlay, serialLog: serial.path, channels, passtSocket: network?.socket, vnc, monitorSocket };
     const plans = await planDomain(req, io);
     // A saved boot is of the planned shape; the smaller retries after an allocation failure are cold boots.
     const planned = plans[0]!;
@@ -132,12 +137,25 @@ export async function bootVm(req: BootRequest): Promise<BootedVm> {
     stopIfInterrupted();
     const started: StartKind = warm ? 'warm' : 'cold';
     req.log.info('vm ready', { name: req.name, image: req.image.name, accel: req.accel, started, ...timer.steps });
-    return { domain, channels, network, requestLog, client: client!, screen, serial, overlay, resources, timings: timer.steps, started };
+    return {
+      domain,
+      channels,
+      network,
+      requestLog,
+      client: client!,
+      screen,
+      serial,
+      overlay,
+      resources,
+      timings: timer.steps,
+      started,
+      keyboardQueue: keyboardQueueAt(monitorSocket),
+    };
   } catch (error) {
     await sweep;
     const failure = await failBoot(req, { domain, client, overlay, serial, deadline }, error);
     await network?.close();
-    for (const socket of [channels.messageSocket, channels.consoleSocket]) if (socket) await rm(socket, { force: true });
+    for (const socket of [channels.messageSocket, channels.consoleSocket, monitorSocket]) if (socket) await rm(socket, { force: true });
     await removeVncSocket(vnc);
     throw failure;
   }

@@ -26,6 +26,8 @@ export interface DiskAndChannels {
   passtSocket?: string;
   /** Where QEMU's VNC server listens. */
   vnc: VncListen;
+  /** Where QEMU listens for our own monitor connection (keyboard-queue.ts). */
+  monitorSocket?: string;
 }
 
 export interface DomainPlan {
@@ -60,6 +62,7 @@ export async function planDomain(req: BootRequest, io: DiskAndChannels): Promise
       messageSocket: io.channels.messageSocket,
       consoleSocket: io.channels.consoleSocket,
       vnc: io.vnc,
+      monitorSocket: io.monitorSocket,
       pinning: cpuPinning(host.cpus, resources.cpus, req.slot ?? 0),
       owner: req.exhibit ? { exhibit: req.exhibit.config, image: req.image.name } : currentOwner({ overlay: io.overlay, image: req.image.name }),
     }),

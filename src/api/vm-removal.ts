@@ -9,6 +9,8 @@ export interface RemovableVm {
   name: string;
   domain: Domain;
   vnc: VncClient;
+  /** The keyboard's monitor connection, closed with VNC. */
+  keyboardQueue?: { close(): void };
   network?: GuestNetwork;
   /** The VM's overlay; its run files live beside it. */
   overlay: string;
@@ -23,6 +25,7 @@ export interface RemovableVm {
  */
 export async function removeVm(vm: RemovableVm): Promise<void> {
   await vm.vnc.close().catch(() => undefined);
+  vm.keyboardQueue?.close();
   try {
     await vm.domain.remove();
   } catch (e) {

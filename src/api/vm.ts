@@ -1,5 +1,5 @@
 import type { BaseImage } from '../images/index.js';
-import type { SnapshotInfo, Resources, Accel, GuestNetwork } from '../libvirt/index.js';
+import type { SnapshotInfo, Resources, Accel, GuestNetwork, VirtioKeyboardRing } from '../libvirt/index.js';
 import { Keyboard, Mouse, type MatchOptions, type ScreenMatch, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
 import type { Region, MouseButton } from '../geometry.js';
@@ -81,6 +81,7 @@ export class Vm implements AsyncDisposable {
   private readonly backends: VmBackends;
   private readonly serialConsole: SerialConsole;
   private readonly network?: GuestNetwork;
+  private readonly keyboardQueue?: VirtioKeyboardRing;
   private readonly watchdogSlot = new WatchdogSlot();
   private readonly agent: GuestAgent;
   private readonly rawKeyboard: Keyboard;
@@ -110,11 +111,12 @@ export class Vm implements AsyncDisposable {
     this.channels = parts.channels;
     this.requestLog = parts.requestLog;
     this.network = parts.network;
+    this.keyboardQueue = parts.keyboardQueue;
     this.log = parts.log;
     this.onClose = parts.onClose;
     this.backends = { domain: parts.domain, vnc: parts.client, screen: parts.screen };
     attachBackends(this, this.backends);
-    this.rawKeyboard = new Keyboard(parts.client);
+    this.rawKeyboard = new Keyboard(parts.client, { queue: parts.keyboardQueue });
     this.rawMouse = new Mouse(parts.client);
     const steps = (): StepRunner => (title, body) => this.tracked(title, body);
     this.keyboard = new VmKeyboard(this.rawKeyboard, steps);
@@ -435,7 +437,15 @@ export class Vm implements AsyncDisposable {
       await this.watchdogSlot.close();
       const { domain, vnc } = this.backends;
       try {
-        await removeVm({ name: this.name, domain, vnc, network: this.network, overlay: this.overlay, firstEndpoint: this.firstEndpoint });
+        await removeVm({
+          name: this.name,
+          domain,
+          vnc,
+          keyboardQueue: this.keyboardQueue,
+          network: this.network,
+          overlay: this.overlay,
+          firstEndpoint: this.firstEndpoint,
+        });
       } catch (e) {
         // QEMU may still run on the overlay: a later close() tries again.
         this.closed = undefined;

@@ -51,6 +51,11 @@ export interface DomainSpec {
    */
   vnc?: { socket: string } | { tcp: '127.0.0.1' };
   /**
+   * A QMP monitor of our own on this unix socket, QEMU listening (QemuMonitor): for what is asked
+   * too often for virsh, the keyboard's queue. Put it in the 0700 directory too: it controls QEMU.
+   */
+  monitorSocket?: string;
+  /**
    * 'virtio' (default): virtio-vga. Its hardware cursor reaches VNC as a Cursor shape, so the
    * pointer is not burnt into screenshots and the recorder draws the guest's own pointer.
    * 'vga': QEMU's standard VGA, where X draws the pointer into the framebuffer itself.
@@ -221,10 +226,17 @@ function messagePort(spec: DomainSpec): string {
  */
 const VNC_KEY_DELAY_ARGS = ['-set', 'vnc.default.key-delay-ms=1'];
 
+/** QEMU's option syntax doubles a comma inside a value. */
+function monitorArgs(spec: DomainSpec): string[] {
+  return spec.monitorSocket ? ['-qmp', `unix:${spec.monitorSocket.replaceAll(',', ',,')},server=on,wait=off`] : [];
+}
+
 /** The libvirt domain XML for a demo VM. */
 export function domainXml(spec: DomainSpec): string {
   const o = spec.owner;
-  const qemuArgs = [...networkArgs(spec), ...(spec.vnc ? VNC_KEY_DELAY_ARGS : [])].map((a) => `    <qemu:arg value='${esc(a)}'/>`).join('\n');
+  const qemuArgs = [...networkArgs(spec), ...(spec.vnc ? VNC_KEY_DELAY_ARGS : []), ...monitorArgs(spec)]
+    .map((a) => `    <qemu:arg value='${esc(a)}'/>`)
+    .join('\n');
   return `<domain type='${spec.accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${esc(spec.name)}</name>
 ${spec.uuid ? `  <uuid>${esc(spec.uuid)}</uuid>\n` : ''}

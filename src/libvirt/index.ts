@@ -16,3 +16,5 @@ export { checkSnapshotName } from './snapshot-name.js';
 export { GuestNetwork, DEFAULT_GUEST_NETWORK, guestNetworkAvailable } from './guest-network.js';
 export { readSaveImage, rewriteSaveImageXml, type SaveImageHeader } from './save-image.js';
 export { inspectExistingDomain, type ExistingDomain } from './existing-domain.js';
+export { QemuMonitor } from './qemu-monitor.js';
+export { VirtioKeyboardRing } from './keyboard-ring.js';

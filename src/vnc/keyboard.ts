@@ -5,6 +5,7 @@
  */
 import { sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
+import { KeyFlow, type GuestKeyQueue } from './key-flow.js';
 import { Keysym, comboStrokes, parseKeyCombo, splitCombo, strokeForChar, type KeyStroke } from './keys.js';
 
 /**
@@ -19,7 +20,8 @@ const DEFAULT_KEY_DELAY_MS = 100;
  * domain-xml.ts): the virtio keyboard's queue holds 32 events, PS/2's 16 bytes; both drop the
  * rest silently when the guest falls behind (TCG on a busy host). Measured on tiny under TCG on a
  * loaded 2-core host, 1,000 random printable characters at delay 0 (~3 events each): 1 ms lost
- * keys on PS/2 once, 2 ms lost nothing on either device.
+ * keys on PS/2 once, 2 ms lost nothing on either device. Pacing can't help when the guest's vCPU
+ * stalls outright: where the queue can be read (the virtio keyboard), KeyFlow waits for room too.
  */
 const KEY_EVENT_GAP_MS = 2;
 
@@ -30,16 +32,21 @@ export class Keyboard {
   private readonly delay: number;
   private readonly eventGap: number;
   private readonly listeners = new Set<(label: string) => void>();
+  private readonly flow?: KeyFlow;
   /** When the next key event may go (performance.now() ms). */
   private nextSlot = 0;
 
   constructor(
     private readonly client: VncClient,
-    /** eventGap: ms between key events on average (default KEY_EVENT_GAP_MS); for measuring, mostly. */
-    options: { delay?: number; eventGap?: number } = {},
+    /**
+     * eventGap: ms between key events on average (default KEY_EVENT_GAP_MS); for measuring, mostly.
+     * queue: the guest keyboard's queue, when it can be read: no event is sent while it is full.
+     */
+    options: { delay?: number; eventGap?: number; queue?: GuestKeyQueue } = {},
   ) {
     this.delay = options.delay ?? DEFAULT_KEY_DELAY_MS;
     this.eventGap = options.eventGap ?? KEY_EVENT_GAP_MS;
+    if (options.queue) this.flow = new KeyFlow(options.queue);
   }
 
   /** Types printable ASCII, '\n' (Enter) and '\t' (Tab) exactly. Anything else throws before sending. */
@@ -100,6 +107,7 @@ export class Keyboard {
 
   private async send(keysym: number, down: boolean): Promise<void> {
     await this.pace();
+    await this.flow?.admit();
     await this.client.sendKey(keysym, down);
   }
 

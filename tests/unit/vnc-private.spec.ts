@@ -29,6 +29,15 @@ test('domain XML: VNC listens on the unix socket it is given, never on TCP unles
     expect(() => domainXml({ ...spec, vnc: bad as unknown as DomainSpec['vnc'] })).toThrow(/bad VNC listener/);
 });
 
+test('domain XML: our own QEMU monitor listens on the unix socket it is given, and only when given one', () => {
+  expect(domainXml({ ...spec, monitorSocket: '/c/run/vnc/demo-x-ab12cd.qmp.sock' })).toContain(
+    "<qemu:arg value='-qmp'/>\n    <qemu:arg value='unix:/c/run/vnc/demo-x-ab12cd.qmp.sock,server=on,wait=off'/>",
+  );
+  // QEMU's option syntax: a comma in the path is doubled, so it can't add an option of its own.
+  expect(domainXml({ ...spec, monitorSocket: '/c/a,b/x.sock' })).toContain("value='unix:/c/a,,b/x.sock,server=on,wait=off'");
+  expect(domainXml(spec)).not.toContain('-qmp');
+});
+
 test('DEMOTOOL_VNC_TCP opts in to TCP; the attach recipe bridges a socket to 127.0.0.1 only', () => {
   expect(vncTcpRequested({})).toBe(false);
   for (const off of ['', '0', 'false', 'no']) expect(vncTcpRequested({ DEMOTOOL_VNC_TCP: off })).toBe(false);

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
-import { readdir } from 'node:fs/promises';
-import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { runDir } from '../../../src/api/state-directories.js';
@@ -45,6 +45,30 @@ export async function qemuPid(domain: string): Promise<number> {
   const pids = r.stdout.split('\n').filter(Boolean).map(Number);
   if (pids.length !== 1) throw new Error(`expected one QEMU for ${domain}, found ${pids.length}`);
   return pids[0]!;
+}
+
+/** Where the cgroup v1 freezer is mounted: it stops single threads (a process's vCPUs, not its main loop). */
+export const FREEZER = '/sys/fs/cgroup/freezer';
+
+/**
+ * Stops the VM's vCPU threads for `ms` while QEMU's main loop goes on (it keeps taking VNC input
+ * and filling the guest's devices): what a guest whose vCPU isn't scheduled on a busy host sees.
+ */
+export async function freezeVcpus(domain: string, ms: number): Promise<void> {
+  const pid = await qemuPid(domain);
+  const dir = join(FREEZER, `demotool-test-${process.pid}-${pid}`);
+  const vcpus = (await readdir(`/proc/${pid}/task`)).filter((tid) => /^CPU \d+\//.test(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')));
+  if (vcpus.length === 0) throw new Error(`QEMU ${pid} has no vCPU thread`);
+  await mkdir(dir);
+  try {
+    for (const tid of vcpus) await writeFile(join(dir, 'tasks'), tid);
+    await writeFile(join(dir, 'freezer.state'), 'FROZEN');
+    await new Promise((r) => setTimeout(r, ms));
+  } finally {
+    await writeFile(join(dir, 'freezer.state'), 'THAWED');
+    for (const tid of vcpus) await writeFile(join(FREEZER, 'tasks'), tid).catch(() => undefined);
+    await rmdir(dir);
+  }
 }
 
 /** An image cache dir's entries, sorted, without `kernels/`: tiny's kernel package is unpacked there on a host with no kernel in /boot. */

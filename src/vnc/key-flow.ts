@@ -1,0 +1,96 @@
+/**
+ * Flow control for key events: none is sent while the guest's keyboard has no room for it. The
+ * keyboard's queue is small (the virtio keyboard's ring holds 32 key events) and drops what
+ * doesn't fit, so a guest whose vCPU stalls for a moment (TCG beside another busy VM) lost keys
+ * however evenly they were paced. The room is read from the VM (libvirt's VirtioKeyboardRing).
+ */
+import { sleep } from '../timeouts.js';
+
+/** The guest keyboard's queue, in key events. */
+export interface GuestKeyQueue {
+  /**
+   * `taken`: events the keyboard has taken so far (a running count); `room`: how many more it
+   * can take now; `size`: its room when the guest has caught up. Undefined when unknown (the keys
+   * go to a keyboard without a readable queue, such as PS/2, or QEMU can't be asked just now).
+   */
+  read(): Promise<{ taken: number; room: number; size: number } | undefined>;
+}
+
+/** Between two looks at a full queue. */
+const POLL_MS = 3;
+
+/** Key events sent on pacing alone before asking again, while the queue can't be read. */
+const UNKNOWN_BATCH = 64;
+
+/** Room kept free: one event, for a key event the guest's driver might add itself. */
+const MARGIN = 1;
+
+/**
+ * Sent events the queue hasn't taken though it is empty and has been still this long since the
+ * last was sent: they went elsewhere (QEMU drops input while a VM is paused; a revert restarts the queue).
+ */
+const IDLE_MS = 200;
+
+/** How often `sent` is noted down, for the rule above. */
+const MARK_MS = 10;
+
+/** A guest that takes no key for this long is hung, not slow: typing goes on without waiting for it. */
+const GIVE_UP_MS = 5_000;
+
+export class KeyFlow {
+  /** Events sent, a running count. */
+  private sent = 0;
+  /** `taken - sent` when none of ours was on its way; unknown until the queue is first read. */
+  private offset?: number;
+  /** Events that may go before the next look. */
+  private credit = 0;
+  /**
+   * `sent` as it was `at`, over the last IDLE_MS and the newest before, oldest first: one mark
+   * per MARK_MS (from `since`), moved on with each event.
+   */
+  private readonly marks: { since: number; at: number; sent: number }[] = [];
+
+  constructor(private readonly queue: GuestKeyQueue) {}
+
+  /** Resolves when one more key event fits in the guest's keyboard; counts it as sent. */
+  async admit(): Promise<void> {
+    const since = performance.now();
+    while (this.credit <= 0) {
+      this.credit = await this.look(performance.now() - since >= GIVE_UP_MS);
+      if (this.credit <= 0) await sleep(POLL_MS);
+    }
+    this.credit--;
+    this.sent++;
+    this.mark(performance.now());
+  }
+
+  /** How many events may go now. */
+  private async look(givenUp: boolean): Promise<number> {
+    const state = await this.queue.read();
+    if (!state || givenUp) {
+      this.offset = undefined;
+      return UNKNOWN_BATCH;
+    }
+    // First look, or more taken than we sent (someone else typed): start counting from here.
+    if (this.offset === undefined || this.sent < state.taken - this.offset) this.offset = state.taken - this.sent;
+    // An empty queue has taken all we sent more than IDLE_MS ago: any of those not counted went elsewhere.
+    const now = performance.now();
+    this.mark(now);
+    if (state.room >= state.size) this.offset = Math.min(this.offset, state.taken - this.sentAt(now - IDLE_MS));
+    const inFlight = this.sent - (state.taken - this.offset);
+    return state.room - inFlight - MARGIN;
+  }
+
+  private mark(now: number): void {
+    const last = this.marks.at(-1);
+    if (last && now - last.since < MARK_MS) Object.assign(last, { at: now, sent: this.sent });
+    else this.marks.push({ since: now, at: now, sent: this.sent });
+    while (this.marks.length > 1 && this.marks[1]!.at <= now - IDLE_MS) this.marks.shift();
+  }
+
+  /** How many events had been sent at `time`, as far as the marks tell: possibly fewer, never more. */
+  private sentAt(time: number): number {
+    const oldest = this.marks[0];
+    return oldest && oldest.at <= time ? oldest.sent : 0;
+  }
+}

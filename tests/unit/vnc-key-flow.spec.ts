@@ -1,0 +1,118 @@
+/**
+ * KeyFlow against a model of the virtio keyboard: QEMU puts each key event sent into the ring
+ * if it has room and drops it if not; the guest empties the ring unless its vCPU is stalled.
+ * The e2e proof on a real guest is in vnc-fast-typing.spec.ts (its vCPU frozen while typing).
+ */
+import { test, expect } from '@playwright/test';
+import { KeyFlow, type GuestKeyQueue } from '../../src/vnc/key-flow.js';
+
+class ModelKeyboard implements GuestKeyQueue {
+  readonly size = 32;
+  inRing = 0;
+  taken = 0;
+  dropped = 0;
+  stalled = false;
+  reads = 0;
+  /** Events on their way through QEMU's own queue, delivered at the next tick. */
+  private onTheirWay = 0;
+  private readonly ticker = setInterval(() => this.tick(), 1);
+
+  send(): void {
+    this.onTheirWay++;
+  }
+
+  async read() {
+    this.reads++;
+    return { taken: this.taken, room: this.size - this.inRing, size: this.size };
+  }
+
+  stop(): void {
+    clearInterval(this.ticker);
+  }
+
+  private tick(): void {
+    for (; this.onTheirWay > 0; this.onTheirWay--) {
+      if (this.inRing < this.size) {
+        this.inRing++;
+        this.taken++;
+      } else this.dropped++;
+    }
+    if (!this.stalled) this.inRing = 0;
+  }
+}
+
+async function typeEvents(flow: KeyFlow, keyboard: ModelKeyboard, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await flow.admit();
+    keyboard.send();
+  }
+}
+
+test('a guest stalled for 400 ms mid-typing loses no key event, and typing goes on after it', async () => {
+  const keyboard = new ModelKeyboard();
+  const flow = new KeyFlow(keyboard);
+  setTimeout(() => (keyboard.stalled = true), 20);
+  setTimeout(() => (keyboard.stalled = false), 420);
+  const t = performance.now();
+  await typeEvents(flow, keyboard, 400);
+  await new Promise((r) => setTimeout(r, 20));
+  keyboard.stop();
+  expect(keyboard.dropped).toBe(0);
+  expect(keyboard.taken).toBe(400);
+  expect(performance.now() - t).toBeGreaterThan(400);
+});
+
+test('without flow control the same stall drops events (the model can fail)', async () => {
+  const keyboard = new ModelKeyboard();
+  keyboard.stalled = true;
+  for (let i = 0; i < 100; i++) keyboard.send();
+  await new Promise((r) => setTimeout(r, 20));
+  keyboard.stop();
+  expect(keyboard.dropped).toBe(100 - keyboard.size);
+});
+
+test('a guest that keeps up is asked about once per ring of events, not per event', async () => {
+  const keyboard = new ModelKeyboard();
+  const flow = new KeyFlow(keyboard);
+  for (let i = 0; i < 300; i++) {
+    await flow.admit();
+    keyboard.send();
+    if (i % 8 === 0) await new Promise((r) => setTimeout(r, 2));
+  }
+  keyboard.stop();
+  expect(keyboard.dropped).toBe(0);
+  expect(keyboard.reads).toBeLessThan(300 / 4);
+});
+
+test('events that never arrive (QEMU drops input while the VM is paused) stop being counted once the queue is idle', async () => {
+  const keyboard = new ModelKeyboard();
+  const flow = new KeyFlow(keyboard);
+  // 30 events admitted but lost on their way: once the queue has been idle a while, the flow counts them no longer.
+  for (let i = 0; i < 30; i++) await flow.admit();
+  await new Promise((r) => setTimeout(r, 250));
+  const reads = keyboard.reads;
+  await typeEvents(flow, keyboard, 310);
+  keyboard.stop();
+  expect(keyboard.dropped).toBe(0);
+  // About one look per 31 events: the 30 lost ones would have left room for one event per look.
+  expect(keyboard.reads - reads).toBeLessThan(30);
+});
+
+test('an unreadable queue (PS/2, QEMU restarting) lets events go in batches, asking again after each', async () => {
+  let reads = 0;
+  const flow = new KeyFlow({ read: async () => (reads++, undefined) });
+  for (let i = 0; i < 200; i++) await flow.admit();
+  expect(reads).toBe(4);
+});
+
+test('a guest that takes nothing for 5 s is hung: typing goes on without it', async () => {
+  const keyboard = new ModelKeyboard();
+  keyboard.stalled = true;
+  const flow = new KeyFlow(keyboard);
+  const t = performance.now();
+  await typeEvents(flow, keyboard, 40);
+  keyboard.stop();
+  const waited = performance.now() - t;
+  expect(waited).toBeGreaterThan(4_900);
+  expect(waited).toBeLessThan(7_000);
+});
