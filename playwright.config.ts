@@ -16,10 +16,10 @@ export default defineConfig<DemotoolOptions>({
   // A failing test gets the VM's screen attached (demotool's fixtures follow Playwright's `screenshot`).
   use: { screenshot: 'only-on-failure' },
   retries: 0,
-  // CI machines have 2 cores and no KVM: one VM at a time keeps TCG guests steady. Two workers
-  // there take the suite from 27.6 to 16-18 minutes, but typed keys are still lost beside another
-  // busy VM now and then (README: "Where npm test's time goes").
-  workers: process.env.CI ? 1 : 2,
+  // Two workers on CI's 2 cores too (no KVM): 27.6 minutes with one, 16-18 with two. Beside another
+  // busy VM a guest's vCPU stalls now and then; typing waits for room in its keyboard's queue, so
+  // no key is lost to it any more (README: "Where npm test's time goes").
+  workers: 2,
   reporter: process.env.CI
     ? [['list'], ['html', { open: 'never', outputFolder: report }], ['junit', { outputFile: 'test-results/junit.xml' }]]
     : [['list'], ['html', { open: 'never', outputFolder: report }]],
