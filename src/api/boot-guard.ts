@@ -26,9 +26,7 @@ export function guardBoot(domain: Domain, log: Logger, closeVm: () => Promise<vo
   const unregisterAsync = onCleanup(async () => {
     const closing = closeVm();
     if (closing) return closing;
-    await remove();
-    await settledWithin(virshCallsSettled(), VIRSH_CALLS_WAIT_MS);
-    await remove();
+    await removeTwice(remove);
   });
   const unregisterSync = onExitSync(() => {
     domain.removeSync();
@@ -38,6 +36,16 @@ export function guardBoot(domain: Domain, log: Logger, closeVm: () => Promise<vo
     unregisterAsync();
     unregisterSync();
   };
+}
+
+/**
+ * A signal's removal of a VM still booting: `remove` now, then again once the virsh calls running
+ * now have ended (at most VIRSH_CALLS_WAIT_MS), as a define or restore under way may make the domain after the first.
+ */
+export async function removeTwice(remove: () => Promise<void>): Promise<void> {
+  await remove();
+  await settledWithin(virshCallsSettled(), VIRSH_CALLS_WAIT_MS);
+  await remove();
 }
 
 /** Waits until `p` settles, or `ms` have passed (a timer that keeps the process alive meanwhile). */

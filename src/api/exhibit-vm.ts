@@ -24,6 +24,7 @@ import { imageOnHardware, vmHardware, type HardwareChoice } from './vm-options.j
 import { removeRunFiles } from './run-files.js';
 import { stateDir } from './state-directories.js';
 import { vncSocketDir, vncSocketPath } from './vnc-access.js';
+import { removeTwice } from './boot-guard.js';
 
 /** Where the exhibit's VM comes from: an existing libvirt domain, run as it is, or an image demotool defines a VM from. */
 export type ExhibitVmSource = { domain: string } | { image: string | ImageRecipe; name: string };
@@ -104,7 +105,7 @@ export class ExhibitVm implements WatchedVm {
     const kernelArgs = image.boot ? guestMonitorArgs({ transport: spec.transport }, 'closed', DEFAULT_GUEST_API) : [];
     const directory = exhibitDirectory();
     // Ctrl-C or SIGTERM during the first boot removes the half-made VM (bootVm cleans up its own failures).
-    const unregister = onCleanup(() => ExhibitVm.remove(name, spec.config, spec.log));
+    const unregister = onCleanup(() => removeTwice(() => ExhibitVm.remove(name, spec.config, spec.log)));
     const booted = await bootVm({
       name,
       uuid: randomUUID(),

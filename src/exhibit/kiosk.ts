@@ -95,8 +95,15 @@ export class KioskViewer {
     this.restartTimer = undefined;
     const [file, ...args] = this.options.command as [string, ...string[]];
     const startedAt = performance.now();
-    // Its own process group, so a wrapper (`sh -c ...`) takes what it started along when it ends.
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], env: this.options.env ?? process.env, detached: true });
+    let child: ChildProcess;
+    try {
+      // Its own process group, so a wrapper (`sh -c ...`) takes what it started along when it ends.
+      child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], env: this.options.env ?? process.env, detached: true });
+    } catch (error) {
+      // Some failures to start are thrown, not emitted (ETXTBSY: the file is being written, an install
+      // under way). Thrown from this timer, one would end the daemon: retried like any other.
+      return this.exited(undefined, { error: error as NodeJS.ErrnoException, ranMs: 0 });
+    }
     this.child = child;
     let stderr = '';
     child.stderr?.setEncoding('utf8');

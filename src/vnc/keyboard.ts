@@ -108,6 +108,10 @@ export class Keyboard {
   private async send(keysym: number, down: boolean): Promise<void> {
     await this.pace();
     await this.flow?.admit();
+    // A release while VNC is down can only reach a QEMU that never saw the press: the one that did
+    // has gone (a guest that powered off, or a revert, which restarts QEMU with no key held). Waiting
+    // for VNC to come back would hold `type('poweroff\n')` for the reconnect timeout, then fail it.
+    if (!down && !this.client.connected) return;
     await this.client.sendKey(keysym, down);
   }
 

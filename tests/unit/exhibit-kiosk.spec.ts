@@ -200,3 +200,24 @@ test('a missing viewer is a warning with the hint, retried with backoff until it
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a viewer file still open for writing (ETXTBSY, thrown by spawn rather than emitted) is retried, not a crash', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiosk-'));
+  const executable = path.join(dir, 'viewer');
+  // An install under way: the file is there, executable, and still open for writing.
+  const writing = await fs.open(executable, 'w', 0o755);
+  try {
+    await writing.write('#!/bin/sh\nexec sleep 600\n');
+    const log = recordingLog();
+    const viewer = start({ command: [executable], log, restartDelayMs: 50, maxDelayMs: 200 });
+    await expect.poll(() => viewer.restarts, { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
+    expect(viewer.running).toBe(false);
+    expect(log.lines.find((l) => l.event === 'kiosk viewer could not start')?.fields).toMatchObject({ error: expect.stringContaining('ETXTBSY') });
+    await writing.close();
+    await expect.poll(() => viewer.running, { timeout: 5_000 }).toBe(true);
+    await viewer.stop();
+  } finally {
+    await writing.close().catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

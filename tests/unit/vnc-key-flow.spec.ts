@@ -2,9 +2,11 @@
  * KeyFlow against a model of the virtio keyboard: QEMU puts each key event sent into the ring
  * if it has room and drops it if not; the guest empties the ring unless its vCPU is stalled.
  * The e2e proof on a real guest is in vnc-fast-typing.spec.ts (its vCPU frozen while typing).
+ * Last, the Keyboard's rule for a key release while VNC is down.
  */
 import { test, expect } from '@playwright/test';
 import { KeyFlow, type GuestKeyQueue } from '../../src/vnc/key-flow.js';
+import { Keyboard, type VncClient } from '../../src/vnc/index.js';
 
 class ModelKeyboard implements GuestKeyQueue {
   readonly size = 32;
@@ -115,4 +117,23 @@ test('a guest that takes nothing for 5 s is hung: typing goes on without it', as
   const waited = performance.now() - t;
   expect(waited).toBeGreaterThan(4_900);
   expect(waited).toBeLessThan(7_000);
+});
+
+test('with VNC down, a key release is dropped at once (the QEMU that took the press is gone); a press still goes to the client, which waits for VNC to come back', async () => {
+  const sent: string[] = [];
+  let connected = true;
+  const client = {
+    get connected() {
+      return connected;
+    },
+    sendKey: async (keysym: number, down: boolean) => void sent.push(`${down ? 'down' : 'up'} ${keysym.toString(16)}`),
+  };
+  const keyboard = new Keyboard(client as unknown as VncClient, { eventGap: 0 });
+  await keyboard.down('Enter');
+  // The press powered the guest off: QEMU exits and VNC goes down before the release.
+  connected = false;
+  await keyboard.up('Enter');
+  expect(sent).toEqual(['down ff0d']);
+  await keyboard.press('a');
+  expect(sent).toEqual(['down ff0d', 'down 61']);
 });
