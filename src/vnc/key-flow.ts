@@ -26,6 +26,21 @@ const UNKNOWN_BATCH = 64;
 const MARGIN = 1;
 
 /**
+ * Key events on their way at most, though the ring holds 32. Behind the ring the guest has buffers
+ * of the same size: evdev's per-reader queue holds 64 input events, 32 key events with their
+ * syncs. A whole ring let go at once after a stall filled it before the X server read it, and
+ * evdev dropped what it held (14 characters lost on the desktop).
+ */
+const MAX_IN_FLIGHT = 16;
+
+/**
+ * After a stall this long (no room), the guest gets this long again to catch up before typing
+ * goes on: its kernel empties the ring at once, but its programs (the X server) run later.
+ */
+const STALL_MS = 50;
+const SETTLE_MS = 100;
+
+/**
  * Sent events the queue hasn't taken though it is empty and has been still this long since the
  * last was sent: they went elsewhere (QEMU drops input while a VM is paused; a revert restarts the queue).
  */
@@ -59,6 +74,7 @@ export class KeyFlow {
       this.credit = await this.look(performance.now() - since >= GIVE_UP_MS);
       if (this.credit <= 0) await sleep(POLL_MS);
     }
+    if (performance.now() - since >= STALL_MS) await sleep(SETTLE_MS);
     this.credit--;
     this.sent++;
     this.mark(performance.now());
@@ -78,7 +94,7 @@ export class KeyFlow {
     this.mark(now);
     if (state.room >= state.size) this.offset = Math.min(this.offset, state.taken - this.sentAt(now - IDLE_MS));
     const inFlight = this.sent - (state.taken - this.offset);
-    return state.room - inFlight - MARGIN;
+    return Math.min(state.room - MARGIN, MAX_IN_FLIGHT) - inFlight;
   }
 
   private mark(now: number): void {

@@ -3,7 +3,8 @@ import type { Vm } from '../../src/index.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { virsh } from './support/host.js';
+import { FREEZER, freezeVcpus, virsh } from './support/host.js';
+import { PRINTABLE } from './support/vm.js';
 
 test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
 // One desktop VM for the file, from the fixtures (our tests are their first users).
@@ -58,6 +59,19 @@ test('click the xterm to focus it and type into it', async ({ vm }) => {
   const from = vm.serial.mark();
   await vm.keyboard.type('echo typed-into-xterm > /dev/ttyS0\n', { delay: 20 });
   await vm.waitForSerial(/typed-into-xterm/, { from });
+});
+
+test("typed into the xterm at delay 0 while the guest's vCPU is frozen for 800 ms: every character arrives", async ({ vm }) => {
+  test.skip(!existsSync(FREEZER), `no cgroup v1 freezer at ${FREEZER} to stop a vCPU thread with`);
+  const text = Array.from({ length: 400 }, () => PRINTABLE[Math.floor(Math.random() * PRINTABLE.length)]).join('');
+  await vm.keyboard.type('cat > /tmp/typed-through-stall\n', { delay: 0 });
+  // The shell has run cat once the file exists (its name is no word for OCR).
+  await expect.poll(async () => (await vm.exec('test -e /tmp/typed-through-stall && echo yes')).stdout, { timeout: 30_000 }).toBe('yes\n');
+  const freeze = new Promise((r) => setTimeout(r, 500)).then(() => freezeVcpus(vm.name, 800));
+  await vm.keyboard.type(`${text}\n`, { delay: 0 });
+  await freeze;
+  await vm.keyboard.press('Control+D');
+  await expect.poll(async () => (await vm.exec('cat /tmp/typed-through-stall')).stdout, { timeout: 30_000 }).toBe(`${text}\n`);
 });
 
 test('drag the xterm by its title bar: the window moves', async ({ vm }, testInfo) => {
