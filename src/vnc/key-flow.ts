@@ -29,16 +29,17 @@ const MARGIN = 1;
  * Key events on their way at most, though the ring holds 32. Behind the ring the guest has buffers
  * of the same size: evdev's per-reader queue holds 64 input events, 32 key events with their
  * syncs. A whole ring let go at once after a stall filled it before the X server read it, and
- * evdev dropped what it held (14 characters lost on the desktop).
+ * evdev dropped what it held (14 characters lost on the desktop; 9 with 16 here, beside another VM).
  */
-const MAX_IN_FLIGHT = 16;
+const MAX_IN_FLIGHT = 8;
 
 /**
- * After a stall this long (no room), the guest gets this long again to catch up before typing
- * goes on: its kernel empties the ring at once, but its programs (the X server) run later.
+ * After a stall this long (no room), the guest gets as long again (at most MAX_SETTLE_MS) to catch
+ * up before typing goes on: its kernel empties the ring at once, but its programs (the X server)
+ * run later, the later the longer it stood still.
  */
 const STALL_MS = 50;
-const SETTLE_MS = 100;
+const MAX_SETTLE_MS = 500;
 
 /**
  * Sent events the queue hasn't taken though it is empty and has been still this long since the
@@ -67,16 +68,22 @@ export class KeyFlow {
 
   constructor(private readonly queue: GuestKeyQueue) {}
 
-  /** Resolves when one more key event fits in the guest's keyboard; counts it as sent. */
-  async admit(): Promise<void> {
+  /**
+   * Resolves when `events` more key events fit in the guest's keyboard (at most MAX_IN_FLIGHT are
+   * waited for); counts them as sent. A keystroke is admitted whole: its release held back by a
+   * stall would let an X server's autorepeat type the key again.
+   */
+  async admit(events = 1): Promise<void> {
     const since = performance.now();
-    while (this.credit <= 0) {
+    const needed = Math.min(events, MAX_IN_FLIGHT);
+    while (this.credit < needed) {
       this.credit = await this.look(performance.now() - since >= GIVE_UP_MS);
-      if (this.credit <= 0) await sleep(POLL_MS);
+      if (this.credit < needed) await sleep(POLL_MS);
     }
-    if (performance.now() - since >= STALL_MS) await sleep(SETTLE_MS);
-    this.credit--;
-    this.sent++;
+    const stalled = performance.now() - since;
+    if (stalled >= STALL_MS) await sleep(Math.min(stalled, MAX_SETTLE_MS));
+    this.credit -= events;
+    this.sent += events;
     this.mark(performance.now());
   }
 

@@ -69,11 +69,15 @@ export class Keyboard {
 
   /** Holds a key (or a combination, in order) until up(). */
   async down(key: string): Promise<void> {
-    for (const s of parseKeyCombo(key)) await this.strokeDown(s);
+    const strokes = parseKeyCombo(key);
+    await this.flow?.admit(strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0));
+    for (const s of strokes) await this.strokeDown(s);
   }
 
   async up(key: string): Promise<void> {
-    for (const s of parseKeyCombo(key).reverse()) await this.strokeUp(s);
+    const strokes = parseKeyCombo(key).reverse();
+    await this.flow?.admit(strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0));
+    for (const s of strokes) await this.strokeUp(s);
   }
 
   /** Presses the keys in argument order (each may itself be a '+' combination), then releases them in reverse. */
@@ -90,6 +94,8 @@ export class Keyboard {
   }
 
   private async chord(strokes: KeyStroke[], holdMs: number): Promise<void> {
+    // Presses and releases together (Shift counts twice where it is used).
+    await this.flow?.admit(strokes.reduce((n, s) => n + (s.shift ? 4 : 2), 0));
     for (const s of strokes) await this.strokeDown(s);
     if (holdMs > 0) await sleep(holdMs);
     for (const s of [...strokes].reverse()) await this.strokeUp(s);
@@ -107,7 +113,6 @@ export class Keyboard {
 
   private async send(keysym: number, down: boolean): Promise<void> {
     await this.pace();
-    await this.flow?.admit();
     // A release while VNC is down can only reach a QEMU that never saw the press: the one that did
     // has gone (a guest that powered off, or a revert, which restarts QEMU with no key held). Waiting
     // for VNC to come back would hold `type('poweroff\n')` for the reconnect timeout, then fail it.
