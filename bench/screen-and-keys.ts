@@ -183,7 +183,7 @@ async function typingThroughStall(vm: Vm, n: number): Promise<(string | number)[
     ['default (vm.keyboard), waits for room', vm.keyboard],
     ['2 ms, pacing alone (the default before)', paced],
   ] as const) {
-    const stall = new Promise((r) => setTimeout(r, 500)).then(() => freezeVcpus(vm.name, STALL_MS));
+    const stall = freezeVcpus(vm.name, STALL_MS, { after: 500 });
     const r = await typeAndCheck(vm, n, (text) => keyboard.type(text, { delay: 0 }));
     await stall;
     rows.push([`virtio, vCPU stopped ${STALL_MS} ms`, label, r.keysPerSec.toFixed(1), r.ok ? 'exact' : 'LOST/CHANGED']);

@@ -70,13 +70,13 @@ export class Keyboard {
   /** Holds a key (or a combination, in order) until up(). */
   async down(key: string): Promise<void> {
     const strokes = parseKeyCombo(key);
-    await this.flow?.admit(strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0));
+    await this.flow?.admit(eventsOneWay(strokes));
     for (const s of strokes) await this.strokeDown(s);
   }
 
   async up(key: string): Promise<void> {
     const strokes = parseKeyCombo(key).reverse();
-    await this.flow?.admit(strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0));
+    await this.flow?.admit(eventsOneWay(strokes));
     for (const s of strokes) await this.strokeUp(s);
   }
 
@@ -94,8 +94,8 @@ export class Keyboard {
   }
 
   private async chord(strokes: KeyStroke[], holdMs: number): Promise<void> {
-    // Presses and releases together (Shift counts twice where it is used).
-    await this.flow?.admit(strokes.reduce((n, s) => n + (s.shift ? 4 : 2), 0));
+    // Presses and releases together.
+    await this.flow?.admit(2 * eventsOneWay(strokes));
     for (const s of strokes) await this.strokeDown(s);
     if (holdMs > 0) await sleep(holdMs);
     for (const s of [...strokes].reverse()) await this.strokeUp(s);
@@ -136,6 +136,11 @@ export class Keyboard {
   private announce(label: string): void {
     for (const l of this.listeners) l(label);
   }
+}
+
+/** Key events to press `strokes` (or to release them): one each, and one more for each Shift. */
+function eventsOneWay(strokes: KeyStroke[]): number {
+  return strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0);
 }
 
 function labelOf(strokes: KeyStroke[]): string {

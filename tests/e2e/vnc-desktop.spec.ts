@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { FREEZER, freezeVcpus, virsh } from './support/host.js';
-import { PRINTABLE } from './support/vm.js';
+import { randomText } from './support/vm.js';
 
 test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
 // One desktop VM for the file, from the fixtures (our tests are their first users).
@@ -63,11 +63,11 @@ test('click the xterm to focus it and type into it', async ({ vm }) => {
 
 test("typed into the xterm at delay 0 while the guest's vCPU is frozen for 800 ms: every character arrives", async ({ vm }) => {
   test.skip(!existsSync(FREEZER), `no cgroup v1 freezer at ${FREEZER} to stop a vCPU thread with`);
-  const text = Array.from({ length: 400 }, () => PRINTABLE[Math.floor(Math.random() * PRINTABLE.length)]).join('');
+  const text = randomText(400);
   await vm.keyboard.type('cat > /tmp/typed-through-stall\n', { delay: 0 });
   // The shell has run cat once the file exists (its name is no word for OCR).
   await expect.poll(async () => (await vm.exec('test -e /tmp/typed-through-stall && echo yes')).stdout, { timeout: 30_000 }).toBe('yes\n');
-  const freeze = new Promise((r) => setTimeout(r, 500)).then(() => freezeVcpus(vm.name, 800));
+  const freeze = freezeVcpus(vm.name, 800, { after: 500 });
   await vm.keyboard.type(`${text}\n`, { delay: 0 });
   await freeze;
   await vm.keyboard.press('Control+D');

@@ -4,14 +4,10 @@ import { existsSync } from 'node:fs';
 import { backendsOf } from '../../src/index.js';
 import { Keyboard } from '../../src/vnc/index.js';
 import { FREEZER, freezeVcpus, qemuPid } from './support/host.js';
-import { PRINTABLE } from './support/vm.js';
+import { randomText } from './support/vm.js';
 
 test.describe.configure({ mode: 'serial', timeout: 5 * 60_000 });
 test.use({ vmImage: 'tiny' });
-
-function randomText(n: number): string {
-  return Array.from({ length: n }, () => PRINTABLE[Math.floor(Math.random() * PRINTABLE.length)]).join('');
-}
 
 /** Runs `command` in tiny's tty1 shell and returns what it printed, through the serial port. */
 async function shell(vm: Vm, command: string): Promise<string> {
@@ -81,7 +77,7 @@ test("the guest's vCPU frozen for 800 ms while keys are typed at delay 0: none i
   // QEMU's main loop goes on and fills the virtio keyboard's 32-event ring, which the frozen guest doesn't empty.
   const typeWhileFrozen = async (keyboard?: Keyboard) => {
     const text = randomText(600);
-    const freeze = new Promise((r) => setTimeout(r, 800)).then(() => freezeVcpus(vm.name, 800));
+    const freeze = freezeVcpus(vm.name, 800, { after: 800 });
     const { lines } = await typeFast(vm, text, keyboard);
     await freeze;
     return lines.includes(text);

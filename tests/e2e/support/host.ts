@@ -51,10 +51,11 @@ export async function qemuPid(domain: string): Promise<number> {
 export const FREEZER = '/sys/fs/cgroup/freezer';
 
 /**
- * Stops the VM's vCPU threads for `ms` while QEMU's main loop goes on (it keeps taking VNC input
+ * Stops the VM's vCPU threads for `ms` (`after` ms from now) while QEMU's main loop goes on (it keeps taking VNC input
  * and filling the guest's devices): what a guest whose vCPU isn't scheduled on a busy host sees.
  */
-export async function freezeVcpus(domain: string, ms: number): Promise<void> {
+export async function freezeVcpus(domain: string, ms: number, { after = 0 } = {}): Promise<void> {
+  await new Promise((r) => setTimeout(r, after));
   const pid = await qemuPid(domain);
   const dir = join(FREEZER, `demotool-test-${process.pid}-${pid}`);
   const vcpus = (await readdir(`/proc/${pid}/task`)).filter((tid) => /^CPU \d+\//.test(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')));

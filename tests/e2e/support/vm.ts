@@ -21,3 +21,8 @@ export function sharedVm(image: string, demoName: string): { vm: () => Vm; demo:
 
 /** Every printable ASCII character, space to tilde. */
 export const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+
+/** `n` printable characters picked at random. */
+export function randomText(n: number): string {
+  return Array.from({ length: n }, () => PRINTABLE[Math.floor(Math.random() * PRINTABLE.length)]).join('');
+}
