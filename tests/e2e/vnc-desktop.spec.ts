@@ -67,9 +67,14 @@ test("typed into the xterm at delay 0 while the guest's vCPU is frozen for 800 m
   await vm.keyboard.type('cat > /tmp/typed-through-stall\n', { delay: 0 });
   // The shell has run cat once the file exists (its name is no word for OCR).
   await expect.poll(async () => (await vm.exec('test -e /tmp/typed-through-stall && echo yes')).stdout, { timeout: 30_000 }).toBe('yes\n');
-  const freeze = freezeVcpus(vm.name, 800, { after: 500 });
+  const freezing = freezeVcpus(vm.name, 800, { after: 500 });
+  const from = performance.now();
   await vm.keyboard.type(`${text}\n`, { delay: 0 });
-  await freeze;
+  const to = performance.now();
+  const freeze = await freezing;
+  // The stall fell while keys were still being sent, or the test proves nothing.
+  expect(freeze.frozeAt).toBeGreaterThan(from);
+  expect(freeze.frozeAt).toBeLessThan(to);
   await vm.keyboard.press('Control+D');
   await expect.poll(async () => (await vm.exec('cat /tmp/typed-through-stall')).stdout, { timeout: 30_000 }).toBe(`${text}\n`);
 });

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -50,11 +50,18 @@ export async function qemuPid(domain: string): Promise<number> {
 /** Where the cgroup v1 freezer is mounted: it stops single threads (a process's vCPUs, not its main loop). */
 export const FREEZER = '/sys/fs/cgroup/freezer';
 
+/** When a freeze by freezeVcpus took hold and when it ended (performance.now()). */
+export interface Freeze {
+  frozeAt: number;
+  thawedAt: number;
+}
+
 /**
  * Stops the VM's vCPU threads for `ms` (`after` ms from now) while QEMU's main loop goes on (it keeps taking VNC input
- * and filling the guest's devices): what a guest whose vCPU isn't scheduled on a busy host sees.
+ * and filling the guest's devices): what a guest whose vCPU isn't scheduled on a busy host sees. Resolves once thawed,
+ * with when the threads were frozen for certain (the freezer says FROZEN), so a test can check the stall fell where it meant.
  */
-export async function freezeVcpus(domain: string, ms: number, { after = 0 } = {}): Promise<void> {
+export async function freezeVcpus(domain: string, ms: number, { after = 0 } = {}): Promise<Freeze> {
   await new Promise((r) => setTimeout(r, after));
   const pid = await qemuPid(domain);
   const dir = join(FREEZER, `demotool-test-${process.pid}-${pid}`);
@@ -64,7 +71,16 @@ export async function freezeVcpus(domain: string, ms: number, { after = 0 } = {}
   try {
     for (const tid of vcpus) await writeFile(join(dir, 'tasks'), tid);
     await writeFile(join(dir, 'freezer.state'), 'FROZEN');
+    // FREEZING until every thread has stopped (one inside a system call stops on its way out).
+    const deadline = performance.now() + 5_000;
+    while ((await readFile(join(dir, 'freezer.state'), 'utf8')).trim() !== 'FROZEN') {
+      if (performance.now() > deadline) throw new Error(`QEMU ${pid}'s vCPU threads did not freeze within 5 s`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const frozeAt = performance.now();
     await new Promise((r) => setTimeout(r, ms));
+    await writeFile(join(dir, 'freezer.state'), 'THAWED');
+    return { frozeAt, thawedAt: performance.now() };
   } finally {
     await writeFile(join(dir, 'freezer.state'), 'THAWED');
     for (const tid of vcpus) await writeFile(join(FREEZER, 'tasks'), tid).catch(() => undefined);
