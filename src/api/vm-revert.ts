@@ -14,11 +14,13 @@ export async function revertAndReconnect(domain: Domain, vnc: VncClient, snapsho
   vnc.on('disconnect', onDrop);
   const reconnected = waitForEvent(vnc, 'reconnect', timeout);
   reconnected.catch(() => undefined);
+  const unexpect = vnc.expectDisconnect('a snapshot revert restarts QEMU');
   try {
     await domain.revert(snapshot);
     await sleep(300); // the old socket's close can lag the revert's return
     if (dropped || !vnc.connected) await reconnected;
   } finally {
+    unexpect();
     vnc.off('disconnect', onDrop);
   }
 }

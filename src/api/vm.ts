@@ -399,7 +399,7 @@ export class Vm implements AsyncDisposable {
         screenshot: () => screen.screenshot(),
         refreshScreen: () => vnc.refresh(defaultTimeout('vncConnect')),
       };
-      return this.watchdogSlot.start(watched, options, this.log.child('watchdog'));
+      return this.watchdogSlot.start(watched, vnc, options, this.log.child('watchdog'));
     });
   }
 

@@ -94,6 +94,15 @@ export class VncClient extends EventEmitter implements FrameSource {
   get connected(): boolean {
     return this.connection.connected;
   }
+  /**
+   * Says a drop is coming (`why`: a snapshot revert or a watchdog restarting QEMU), until the
+   * returned function is called: it is logged as information, not warned about. The client
+   * reconnects as after any drop.
+   */
+  expectDisconnect(why: string): () => void {
+    return this.connection.expectDrop(why);
+  }
+
   /** The server we are (or were last) connected to. */
   get endpoint(): VncEndpoint | undefined {
     return this.connection.endpoint;

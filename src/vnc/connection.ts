@@ -49,6 +49,8 @@ export class VncConnection {
   private readonly abort = new AbortController();
   /** The last send: each send starts after it, so messages reach the socket in call order. */
   private sendChain: Promise<unknown> = Promise.resolve();
+  /** Why a drop is expected now (a revert restarts QEMU), one entry per caller: such a drop is no warning. */
+  private readonly expectedDrops: { why: string }[] = [];
 
   constructor(
     private readonly opts: ConnectionOptions,
@@ -59,6 +61,19 @@ export class VncConnection {
 
   get connected(): boolean {
     return !this.closed && this.handler.ready() && !!this.session?.alive;
+  }
+
+  /**
+   * Until the returned function is called, a drop is expected (`why`: a revert restarting QEMU)
+   * and logged as information, not as a warning. Reconnecting goes on as for any drop.
+   */
+  expectDrop(why: string): () => void {
+    const entry = { why };
+    this.expectedDrops.push(entry);
+    return () => {
+      const i = this.expectedDrops.indexOf(entry);
+      if (i >= 0) this.expectedDrops.splice(i, 1);
+    };
   }
 
   /** `session` is the one in use (not one that a reconnect has replaced). */
@@ -208,7 +223,9 @@ export class VncConnection {
     this.waiters.notify();
     if (this.closed || !wasReady) return; // connectLoop handles failures before the first frame
     const reason = err?.message ?? 'connection closed';
-    this.opts.log.warn('disconnected', { reason, reconnectTimeout: this.opts.reconnectTimeout });
+    const expected = this.expectedDrops.at(-1)?.why;
+    if (expected) this.opts.log.info('disconnected', { reason, expected });
+    else this.opts.log.warn('disconnected', { reason, reconnectTimeout: this.opts.reconnectTimeout });
     this.handler.disconnected(reason);
     this.reconnecting = this.reconnect().finally(() => (this.reconnecting = undefined));
   }

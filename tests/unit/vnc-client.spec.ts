@@ -237,6 +237,35 @@ test.describe('VncClient', () => {
     }
   });
 
+  test('a drop announced with expectDisconnect() is information, not a warning; once the announcement ends, a drop warns again', async () => {
+    const logged: string[] = [];
+    const record: Logger = {
+      debug() {},
+      info: (event) => void logged.push(`info ${event}`),
+      warn: (event) => void logged.push(`warn ${event}`),
+      error: (event) => void logged.push(`error ${event}`),
+      child: () => record,
+    };
+    const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), log: record, connectTimeout: 5000, reconnectTimeout: 5000 });
+    const dropAndReconnect = async () => {
+      const reconnected = new Promise((resolve) => client.once('reconnect', resolve));
+      server.dropAll();
+      await reconnected;
+    };
+    try {
+      logged.length = 0;
+      const unexpect = client.expectDisconnect('a snapshot revert restarts QEMU');
+      await dropAndReconnect();
+      unexpect();
+      expect(logged).toEqual(['info disconnected', 'info reconnected']);
+      logged.length = 0;
+      await dropAndReconnect();
+      expect(logged).toEqual(['warn disconnected', 'info reconnected']);
+    } finally {
+      await client.close();
+    }
+  });
+
   test('refresh() gets every pixel again: the picture changed without an update (a snapshot loaded in place)', async () => {
     const client = await VncClient.connect({ locate: async () => ({ socket: server.socketPath }), log: quiet, connectTimeout: 5000 });
     try {
