@@ -1,27 +1,57 @@
 // The runs users feel, timed as they run by default (warm starts) and with every VM booted from
 // its image (DEMOTOOL_START=cold), side by side, after the bench has warmed the image caches.
+// `npm test` also runs as it did before the speed work: cold, and one worker.
 import { execa } from 'execa';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fmtMs, table } from './stats.js';
 
 const LABEL = { demo: 'npm run demo', test: 'npm test' } as const;
 
-/** `npm run demo` takes a few minutes each way; `npm test` (with BENCH_NPM_TEST=1) 35+ minutes each way. */
+interface SuiteRun {
+  name: string;
+  /** In the log's file name. */
+  slug: string;
+  start: 'warm' | 'cold';
+  /** Passed on to Playwright. */
+  args: string[];
+}
+
+const RUNS: Record<keyof typeof LABEL, SuiteRun[]> = {
+  demo: [
+    { name: 'warm', slug: 'warm', start: 'warm', args: [] },
+    { name: 'cold', slug: 'cold', start: 'cold', args: [] },
+  ],
+  test: [
+    { name: 'warm', slug: 'warm', start: 'warm', args: [] },
+    { name: 'cold', slug: 'cold', start: 'cold', args: [] },
+    { name: 'cold, one worker (as before the speed work)', slug: 'cold-one-worker', start: 'cold', args: ['--workers=1'] },
+  ],
+};
+
+/** `npm run demo` takes a few minutes a run; `npm test` (with BENCH_NPM_TEST=1) 17, 21 and 38 minutes. */
 export async function benchSuites(scripts: (keyof typeof LABEL)[]): Promise<void> {
   await mkdir('bench-results', { recursive: true });
   const rows: string[][] = [];
   for (const script of scripts) {
-    const times = { warm: 0, cold: 0 };
-    for (const start of ['warm', 'cold'] as const) {
-      const log = `bench-results/npm-${script}-${start}.log`;
+    const times = new Map<string, number>();
+    for (const run of RUNS[script]) {
+      const log = `bench-results/npm-${script}-${run.slug}.log`;
       const t = performance.now();
-      const r = await execa('npm', ['run', script], { reject: false, stdin: 'ignore', all: true, env: { DEMOTOOL_START: start } });
-      times[start] = performance.now() - t;
+      const args = ['run', script, ...(run.args.length ? ['--', ...run.args] : [])];
+      const r = await execa('npm', args, { reject: false, stdin: 'ignore', all: true, env: { DEMOTOOL_START: run.start } });
+      times.set(run.name, performance.now() - t);
       await writeFile(log, r.all ?? '');
       const summary = /\d+ (passed|failed)[^\n]*/.exec(r.all ?? '')?.[0] ?? 'no summary';
-      rows.push([LABEL[script], start, fmtMs(times[start]), r.exitCode === 0 ? `passed (${summary})` : `failed (exit ${r.exitCode}; ${summary})`, log]);
+      rows.push([
+        LABEL[script],
+        run.name,
+        fmtMs(times.get(run.name)!),
+        r.exitCode === 0 ? `passed (${summary})` : `failed (exit ${r.exitCode}; ${summary})`,
+        log,
+      ]);
     }
-    rows.push([LABEL[script], 'warm / cold', (times.warm / times.cold).toFixed(2), '', '']);
+    const warm = times.get('warm')!;
+    for (const run of RUNS[script].slice(1)) rows.push([LABEL[script], `warm / ${run.name}`, (warm / times.get(run.name)!).toFixed(2), '', '']);
   }
   table('The whole suite, wall time: warm starts against DEMOTOOL_START=cold', ['run', 'start', 'wall time', 'result', 'output'], rows);
 }
