@@ -16,7 +16,7 @@ import {
   removeStaleVms,
   writeOwnerFile,
   type Resources,
-  type VirtioKeyboardRing,
+  type GuestKeyboardQueue,
 } from '../libvirt/index.js';
 import { Screen, VncClient } from '../vnc/index.js';
 import { Deadline, StepTimer } from '../timeouts.js';
@@ -51,7 +51,7 @@ export interface BootedVm {
   /** Booted from the image, or restored from a saved boot of the same shape. */
   started: StartKind;
   /** The guest keyboard's queue, read through the VM's own QEMU monitor (none for an exhibit's VM). */
-  keyboardQueue?: VirtioKeyboardRing;
+  keyboardQueue?: GuestKeyboardQueue;
 }
 
 /** Define, start, connect VNC and wait until the guest is ready, within one deadline. */

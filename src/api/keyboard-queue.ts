@@ -4,7 +4,7 @@
  * process, and nothing types into it.
  */
 import { join } from 'node:path';
-import { QemuMonitor, VirtioKeyboardRing } from '../libvirt/index.js';
+import { QemuMonitor, GuestKeyboardQueue } from '../libvirt/index.js';
 import type { BootRequest } from './boot-request.js';
 import { checkSocketPath, vncSocketDir } from './vnc-access.js';
 
@@ -17,6 +17,6 @@ export function monitorSocketFor(req: BootRequest): string | undefined {
 }
 
 /** Connects on its first read; `close()` it with the VM. */
-export function keyboardQueueAt(monitorSocket: string | undefined): VirtioKeyboardRing | undefined {
-  return monitorSocket ? new VirtioKeyboardRing(new QemuMonitor(monitorSocket)) : undefined;
+export function keyboardQueueAt(monitorSocket: string | undefined): GuestKeyboardQueue | undefined {
+  return monitorSocket ? new GuestKeyboardQueue(new QemuMonitor(monitorSocket)) : undefined;
 }

@@ -1,5 +1,5 @@
 import type { BaseImage } from '../images/index.js';
-import type { SnapshotInfo, Resources, Accel, GuestNetwork, VirtioKeyboardRing } from '../libvirt/index.js';
+import type { SnapshotInfo, Resources, Accel, GuestNetwork, GuestKeyboardQueue } from '../libvirt/index.js';
 import { Keyboard, Mouse, type MatchOptions, type ScreenMatch, type VncEndpoint } from '../vnc/index.js';
 import { recordSection, type RecordOptions, type RecordingResult } from '../record/index.js';
 import type { Region, MouseButton } from '../geometry.js';
@@ -81,7 +81,7 @@ export class Vm implements AsyncDisposable {
   private readonly backends: VmBackends;
   private readonly serialConsole: SerialConsole;
   private readonly network?: GuestNetwork;
-  private readonly keyboardQueue?: VirtioKeyboardRing;
+  private readonly keyboardQueue?: GuestKeyboardQueue;
   private readonly watchdogSlot = new WatchdogSlot();
   private readonly agent: GuestAgent;
   private readonly rawKeyboard: Keyboard;

@@ -17,4 +17,4 @@ export { GuestNetwork, DEFAULT_GUEST_NETWORK, guestNetworkAvailable } from './gu
 export { readSaveImage, rewriteSaveImageXml, type SaveImageHeader } from './save-image.js';
 export { inspectExistingDomain, type ExistingDomain } from './existing-domain.js';
 export { QemuMonitor } from './qemu-monitor.js';
-export { VirtioKeyboardRing } from './keyboard-ring.js';
+export { GuestKeyboardQueue } from './guest-keyboard.js';

@@ -12,9 +12,6 @@ const BUFFERS_PER_KEY_EVENT = 2;
 /** How often to ask again whether the guest's driver runs the device (QEMU sends keys to PS/2 when it doesn't). */
 const DRIVER_CHECK_MS = 1_000;
 
-/** After the monitor failed (no socket, QEMU restarting), how long to leave it be. */
-const RETRY_AFTER_MS = 2_000;
-
 /** The keyboard's queue, in key events. */
 export interface KeyboardRingState {
   /** Key events the device has taken from QEMU so far, counted from when this reader began. */
@@ -35,7 +32,6 @@ export class VirtioKeyboardRing {
   private device?: string | null;
   private driverOk = false;
   private driverCheckedAt = -Infinity;
-  private failedAt = -Infinity;
   private generation = -1;
   private lastUsed = 0;
   private takenBuffers = 0;
@@ -44,23 +40,9 @@ export class VirtioKeyboardRing {
 
   constructor(private readonly monitor: QemuMonitor) {}
 
-  /** Undefined when the keys don't go through the virtio keyboard now, or QEMU can't be asked just now. */
+  /** Undefined when the keys don't go through the virtio keyboard now; rejects when QEMU can't be asked. */
   async read(): Promise<KeyboardRingState | undefined> {
     const now = performance.now();
-    if (now - this.failedAt < RETRY_AFTER_MS) return undefined;
-    try {
-      return await this.readNow(now);
-    } catch {
-      this.failedAt = performance.now();
-      return undefined;
-    }
-  }
-
-  close(): void {
-    this.monitor.close();
-  }
-
-  private async readNow(now: number): Promise<KeyboardRingState | undefined> {
     this.device ??= await this.findDevice();
     if (this.device === null) return undefined;
     if (now - this.driverCheckedAt >= DRIVER_CHECK_MS) {

@@ -1,25 +1,34 @@
 /**
  * Flow control for key events: none is sent while the guest's keyboard has no room for it. The
- * keyboard's queue is small (the virtio keyboard's ring holds 32 key events) and drops what
- * doesn't fit, so a guest whose vCPU stalls for a moment (TCG beside another busy VM) lost keys
- * however evenly they were paced. The room is read from the VM (libvirt's VirtioKeyboardRing).
+ * keyboard's queue is small (the virtio keyboard's ring holds 32 key events, PS/2's 16 bytes) and
+ * drops what doesn't fit, so a guest whose vCPU stalls for a moment (TCG beside another busy VM)
+ * lost keys however evenly they were paced. What the keyboard has taken, and the virtio ring's
+ * room, are read from the VM (libvirt's GuestKeyboardQueue).
  */
 import { sleep } from '../timeouts.js';
 
-/** The guest keyboard's queue, in key events. */
+/**
+ * What the guest's keyboard has done, in key events. `source`: which keyboard, in which QEMU (its
+ * `taken` is counted anew when this changes); `taken`: events it has taken so far (a running
+ * count); `room`: how many more it can take now, where it can tell (the virtio ring; not PS/2);
+ * `size`: its room when the guest has caught up.
+ */
+export interface GuestKeyState {
+  source: string;
+  taken: number;
+  room?: number;
+  size: number;
+}
+
+/** The guest keyboard's queue: its state, or undefined when unknown (QEMU can't be asked just now). */
 export interface GuestKeyQueue {
-  /**
-   * `taken`: events the keyboard has taken so far (a running count); `room`: how many more it
-   * can take now; `size`: its room when the guest has caught up. Undefined when unknown (the keys
-   * go to a keyboard without a readable queue, such as PS/2, or QEMU can't be asked just now).
-   */
-  read(): Promise<{ taken: number; room: number; size: number } | undefined>;
+  read(): Promise<GuestKeyState | undefined>;
 }
 
 /** Between two looks at a full queue. */
 const POLL_MS = 3;
 
-/** Key events sent on pacing alone before asking again, while the queue can't be read. */
+/** Key events sent on pacing alone before asking again, while the queue can't be read or the guest is hung. */
 const UNKNOWN_BATCH = 64;
 
 /** Room kept free: one event, for a key event the guest's driver might add itself. */
@@ -51,7 +60,7 @@ const IDLE_MS = 200;
 /** How often `sent` is noted down, for the rule above. */
 const MARK_MS = 10;
 
-/** A guest that takes no key for this long is hung, not slow: typing goes on without waiting for it. */
+/** A guest that takes no key for this long is hung, not slow: typing goes on without waiting for it, until it takes one again. */
 const GIVE_UP_MS = 5_000;
 
 export class KeyFlow {
@@ -59,6 +68,10 @@ export class KeyFlow {
   private sent = 0;
   /** `taken - sent` when none of ours was on its way; unknown until the queue is first read. */
   private offset?: number;
+  /** The queue `offset` counts in. */
+  private source?: string;
+  /** What the queue had taken when the guest was found hung: typing waits for it no more until that moves. */
+  private hungAt?: { source: string; taken: number };
   /** Events that may go before the next look. */
   private credit = 0;
   /**
@@ -91,19 +104,31 @@ export class KeyFlow {
   /** How many events may go now. */
   private async look(givenUp: boolean): Promise<number> {
     const state = await this.queue.read();
-    if (!state || givenUp) {
+    if (!state || this.hung(state, givenUp)) {
       this.offset = undefined;
       return UNKNOWN_BATCH;
     }
-    // First look, or more taken than we sent (someone else typed): start counting from here.
-    if (this.offset === undefined || this.sent < state.taken - this.offset) this.offset = state.taken - this.sent;
-    // An empty queue has taken all we sent more than IDLE_MS ago: any of those not counted went elsewhere.
+    // First look, another keyboard or QEMU, or more taken than we sent (someone else typed): count from here.
+    if (this.offset === undefined || state.source !== this.source || this.sent < state.taken - this.offset) {
+      this.offset = state.taken - this.sent;
+      this.source = state.source;
+    }
     const now = performance.now();
     this.mark(now);
-    if (state.room >= state.size) this.offset = Math.min(this.offset, state.taken - this.sentAt(now - IDLE_MS));
+    // An empty queue has taken all we sent more than IDLE_MS ago: any of those not counted went elsewhere.
+    if (state.room !== undefined && state.room >= state.size) this.offset = Math.min(this.offset, state.taken - this.sentAt(now - IDLE_MS));
     const notInRingYet = this.sent - (state.taken - this.offset);
-    const inRing = state.size - state.room;
-    return Math.min(state.room - MARGIN, MAX_IN_FLIGHT - inRing) - notInRingYet;
+    const room = state.room ?? state.size;
+    const inRing = state.size - room;
+    return Math.min(room - MARGIN, MAX_IN_FLIGHT - inRing) - notInRingYet;
+  }
+
+  /** Whether the guest is taken for hung: given up on now, or before and it has taken nothing since. */
+  private hung(state: GuestKeyState, givenUp: boolean): boolean {
+    if (givenUp) this.hungAt = { source: state.source, taken: state.taken };
+    if (this.hungAt?.source === state.source && this.hungAt.taken === state.taken) return true;
+    this.hungAt = undefined;
+    return false;
   }
 
   private mark(now: number): void {

@@ -21,7 +21,8 @@ const DEFAULT_KEY_DELAY_MS = 100;
  * rest silently when the guest falls behind (TCG on a busy host). Measured on tiny under TCG on a
  * loaded 2-core host, 1,000 random printable characters at delay 0 (~3 events each): 1 ms lost
  * keys on PS/2 once, 2 ms lost nothing on either device. Pacing can't help when the guest's vCPU
- * stalls outright: where the queue can be read (the virtio keyboard), KeyFlow waits for room too.
+ * stalls outright: where the VM tells what its keyboard has taken (the virtio ring, PS/2's
+ * interrupts), KeyFlow waits for room too.
  */
 const KEY_EVENT_GAP_MS = 2;
 
