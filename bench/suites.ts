@@ -47,14 +47,32 @@ async function buildTestFixtures(): Promise<void> {
   });
 }
 
+/**
+ * The runs BENCH_SUITE_RUNS names (`script:slug`, comma-separated: `test:warm,test:cold-one-worker`),
+ * else all of `scripts`. An unknown name stops the bench before the first run.
+ */
+function chosenRuns(scripts: (keyof typeof LABEL)[]): Record<keyof typeof LABEL, SuiteRun[]> {
+  const named = (process.env.BENCH_SUITE_RUNS ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const all = Object.entries(RUNS).flatMap(([script, runs]) => runs.map((run) => `${script}:${run.slug}`));
+  const unknown = named.filter((n) => !all.includes(n));
+  if (unknown.length) throw new Error(`BENCH_SUITE_RUNS: no run named ${unknown.join(', ')}; the runs: ${all.join(', ')}`);
+  const pick = (script: keyof typeof LABEL) =>
+    RUNS[script].filter((run) => (named.length ? named.includes(`${script}:${run.slug}`) : scripts.includes(script)));
+  return { demo: pick('demo'), test: pick('test') };
+}
+
 /** `npm run demo` takes a few minutes a run; `npm test` (with BENCH_NPM_TEST=1) 17, 21 and 38 minutes. */
 export async function benchSuites(scripts: (keyof typeof LABEL)[]): Promise<void> {
+  const chosen = chosenRuns(scripts);
   await mkdir('bench-results', { recursive: true });
   const rows: string[][] = [];
-  for (const script of scripts) {
-    if (script === 'test') await buildTestFixtures();
+  for (const script of Object.keys(LABEL) as (keyof typeof LABEL)[]) {
+    if (script === 'test' && chosen.test.length) await buildTestFixtures();
     const times = new Map<string, number>();
-    for (const run of RUNS[script]) {
+    for (const run of chosen[script]) {
       const log = `bench-results/npm-${script}-${run.slug}.log`;
       const t = performance.now();
       const args = ['run', script, ...(run.args.length ? ['--', ...run.args] : [])];
@@ -70,8 +88,8 @@ export async function benchSuites(scripts: (keyof typeof LABEL)[]): Promise<void
         log,
       ]);
     }
-    const warm = times.get('warm')!;
-    for (const run of RUNS[script].slice(1)) rows.push([LABEL[script], `warm / ${run.name}`, (warm / times.get(run.name)!).toFixed(2), '', '']);
+    const warm = times.get('warm');
+    for (const [name, time] of times) if (warm !== undefined && name !== 'warm') rows.push([LABEL[script], `warm / ${name}`, (warm / time).toFixed(2), '', '']);
   }
   table('The whole suite, wall time: warm starts against DEMOTOOL_START=cold', ['run', 'start', 'wall time', 'result', 'output'], rows);
 }
