@@ -30,14 +30,18 @@ export function triggerForState(state: string, reason: string): Trigger | undefi
 
 /**
  * QEMU stops the guest before libvirt learns why: a kernel panic reads "paused (unknown)" for a
- * moment before it reads "paused (panicked)". Such a pause counts only when the next poll still sees it.
+ * moment before it reads "paused (panicked)", and on a loaded host that moment outlasted a 2 s
+ * poll. Such a pause counts only once it has lasted this long.
  */
+const UNEXPLAINED_PAUSE_MS = 5_000;
+
 const isUnexplainedPause = (state: string, reason: string): boolean => state === 'paused' && (reason === 'unknown' || reason === '');
 
 /** Polls the domain state with a bounded virsh call, one at a time. */
 export class DomainMonitor {
   private inFlight = false;
-  private unexplainedPauseSeen = false;
+  /** When the current unexplained pause was first seen (`now()` ms). */
+  private unexplainedSince?: number;
   /** The last state seen, for status(). */
   last: { state: string; reason: string } = { state: 'unknown', reason: '' };
 
@@ -45,6 +49,7 @@ export class DomainMonitor {
     private readonly domain: Domain,
     private readonly timeoutMs: number,
     private readonly log: Logger,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** One poll. Undefined when a poll is already running, the call failed, or all is well. */
@@ -54,10 +59,9 @@ export class DomainMonitor {
     try {
       this.last = await this.domain.stateWithReason(this.timeoutMs);
       const { state, reason } = this.last;
-      const unexplained = isUnexplainedPause(state, reason);
-      const firstSighting = unexplained && !this.unexplainedPauseSeen;
-      this.unexplainedPauseSeen = unexplained;
-      return firstSighting ? undefined : triggerForState(state, reason);
+      if (!isUnexplainedPause(state, reason)) this.unexplainedSince = undefined;
+      else if (this.now() - (this.unexplainedSince ??= this.now()) < UNEXPLAINED_PAUSE_MS) return undefined;
+      return triggerForState(state, reason);
     } catch (e) {
       this.log.debug('domain state poll failed', { error: (e as Error).message });
       return undefined;
