@@ -4,8 +4,8 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { fixtureDir } from '../tests/e2e/support/virt-builder-fixture.js';
 import { fmtMs, table } from './stats.js';
 
 const LABEL = { demo: 'npm run demo', test: 'npm test' } as const;
@@ -37,8 +37,7 @@ const RUNS: Record<keyof typeof LABEL, SuiteRun[]> = {
  * whichever that was, and the others found the template built. Built here first, it counts in none.
  */
 async function buildTestFixtures(): Promise<void> {
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  if (existsSync(path.join(cache, 'demotool', 'test-fixtures', 'virt-builder-deb-local-test-r1', 'index'))) return;
+  if (existsSync(path.join(fixtureDir(), 'index'))) return;
   console.log('Building the test fixture a machine builds once (the virt-builder template), before timing npm test');
   await execa('npx', ['playwright', 'test', '--project=e2e', 'tests/e2e/images-virt-builder.spec.ts'], {
     stdin: 'ignore',

@@ -7,17 +7,11 @@ import { ImageCache } from '../../src/images/index.js';
 import { bookwormSources, hostMirrors } from '../../src/images/builders/apt-mirror.js';
 import { qemuImgInfo } from '../../src/qemu-img.js';
 import { createLogger } from '../../src/log.js';
+import { REVISION, TEMPLATE, fixtureDir } from './support/virt-builder-fixture.js';
 
 // The real virt-builder against a repository this test makes itself (template downloads are
 // out of reach): a debootstrapped bookworm filesystem as raw.xz plus an index.
-const TEMPLATE = 'deb-local-test';
-const REVISION = 1;
 const log = createLogger('test:images-virt-builder');
-
-function fixtureDir(): string {
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cache, 'demotool', 'test-fixtures', `virt-builder-${TEMPLATE}-r${REVISION}`);
-}
 
 const exists = (p: string) =>
   fs.access(p).then(
