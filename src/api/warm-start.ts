@@ -22,6 +22,9 @@ const CONSOLE_WAIT_MS = 2_000;
 const AGENT_DATE_WAIT_MS = 2_000;
 /** A warm guest's clock this close to the host's is left as it is. */
 const CLOCK_TOLERANCE_S = 0.25;
+/** guest-get-time calls made at most to read the guest's clock; one answered within this (seconds) is enough. */
+const CLOCK_READINGS = 3;
+const CLOCK_READING_GOOD_S = 0.01;
 
 export interface WarmCopy {
   domain: Domain;
@@ -103,46 +106,57 @@ export async function setGuestClock(domain: Domain, route: ClockRoute, log: Logg
 }
 
 /**
- * Sets the clock, then reads it back through the agent: `date` runs some time after the host
- * chose the time it sets (1.05 s behind once, under load), so a clock found off by more than
- * CLOCK_TOLERANCE_S, and by more than the reading can tell, is set again, ahead by what it lagged.
+ * Reads the guest's offset from the host through the agent and shifts its clock by it, from the
+ * guest's own reading: an absolute time chosen on the host is late by however long the agent
+ * takes to run `date` (1.05 s once, under load), and setting it again, ahead by that, overshot
+ * when the second run was quick. A clock still off by more than CLOCK_TOLERANCE_S, and by more
+ * than the reading can tell, is shifted once more.
  */
 async function setClockThroughAgent(domain: Domain, log: Logger): Promise<void> {
-  await setClockOnce(domain, 0, log);
-  const { offset, uncertainty } = await clockOffset(domain);
-  if (Math.abs(offset) <= Math.max(CLOCK_TOLERANCE_S, uncertainty)) return;
-  log.debug('the guest clock lags what was set: setting it again, ahead by that', { offsetSec: offset });
-  await setClockOnce(domain, -offset, log);
-}
-
-/** The guest's clock minus the host's, in seconds, read with guest-get-time, and half the call's time (what the reading can't tell). */
-async function clockOffset(domain: Domain): Promise<{ offset: number; uncertainty: number }> {
-  const asked = Date.now();
-  const guestNs = await domain.agent<number>('guest-get-time', undefined, 10);
-  const answered = Date.now();
-  return { offset: guestNs / 1e9 - (asked + answered) / 2000, uncertainty: (answered - asked) / 2000 };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const { offset, uncertainty } = await clockOffset(domain);
+    if (Math.abs(offset) <= Math.max(CLOCK_TOLERANCE_S, uncertainty)) return;
+    log.debug('setting the warm guest clock', { offsetSec: offset, uncertaintySec: uncertainty });
+    await shiftClock(domain, -offset, log);
+  }
 }
 
 /**
- * `date -s` run by the agent, else the agent's own `guest-set-time`, to the host's time plus
- * `aheadSec`. The latter also writes the hardware clock (`hwclock -w` waits for the RTC's next
- * second: 0.3–0.8 s here); a restored guest's RTC already follows the host's clock, so only the
- * system time is owed. An agent that refuses guest-exec, or a guest without GNU date, gets
- * `guest-set-time`.
+ * The guest's clock minus the host's, in seconds, from the quickest of a few guest-get-time
+ * calls, and half that call's time (what the reading can't tell).
  */
-async function setClockOnce(domain: Domain, aheadSec: number, log: Logger): Promise<void> {
+async function clockOffset(domain: Domain): Promise<{ offset: number; uncertainty: number }> {
+  let best = { offset: 0, uncertainty: Infinity };
+  for (let i = 0; i < CLOCK_READINGS && best.uncertainty > CLOCK_READING_GOOD_S; i++) {
+    const asked = Date.now();
+    const guestNs = await domain.agent<number>('guest-get-time', undefined, 10);
+    const answered = Date.now();
+    const uncertainty = (answered - asked) / 2000;
+    if (uncertainty < best.uncertainty) best = { offset: guestNs / 1e9 - (asked + answered) / 2000, uncertainty };
+  }
+  return best;
+}
+
+/**
+ * Moves the guest's clock by `bySec`: a shell the agent runs reads the clock and sets it, so
+ * the time the agent takes to start it doesn't count. An agent that refuses guest-exec, or a
+ * guest without a POSIX shell and GNU date, gets `guest-set-time` with the host's time (it also
+ * writes the hardware clock: `hwclock -w` waits for the RTC's next second, 0.3–0.8 s here).
+ */
+async function shiftClock(domain: Domain, bySec: number, log: Logger): Promise<void> {
+  const byNs = Math.round(bySec * 1e9);
+  const script = `n=$(($(date +%s%N) + (${byNs}))) && date -u -s "@$((n / 1000000000)).$(printf %09d $((n % 1000000000)))"`;
   try {
-    const at = Date.now() / 1000 + aheadSec;
-    const { pid } = await domain.agent<{ pid: number }>('guest-exec', { path: 'date', arg: ['-u', '-s', `@${at.toFixed(3)}`] }, 10);
+    const { pid } = await domain.agent<{ pid: number }>('guest-exec', { path: 'sh', arg: ['-c', script] }, 10);
     for (const until = Date.now() + AGENT_DATE_WAIT_MS; Date.now() < until;) {
       const status = await domain.agent<{ exited: boolean; exitcode?: number }>('guest-exec-status', { pid }, 10);
       if (status.exited && status.exitcode === 0) return;
-      if (status.exited) throw new Error(`date exited with ${status.exitcode}`);
+      if (status.exited) throw new Error(`the clock's shell exited with ${status.exitcode}`);
       await sleep(20);
     }
-    throw new Error('date did not finish');
+    throw new Error("the clock's shell did not finish");
   } catch (e) {
-    log.debug('the agent could not run date: setting the clock with guest-set-time', { error: (e as Error).message });
+    log.debug('the agent could not shift the clock: setting it with guest-set-time', { error: (e as Error).message });
   }
-  await domain.agent('guest-set-time', { time: Math.round((Date.now() + aheadSec * 1000) * 1_000_000) }, 10);
+  await domain.agent('guest-set-time', { time: Date.now() * 1_000_000 }, 10);
 }

@@ -7,6 +7,7 @@
 import { VirtioKeyboardRing } from './keyboard-ring.js';
 import { Ps2KeyboardBytes } from './ps2-keyboard.js';
 import type { QemuMonitor } from './qemu-monitor.js';
+import { VcpuLoad } from './vcpu-load.js';
 
 /** After the monitor failed (no socket, QEMU restarting), how long to leave it be. */
 const RETRY_AFTER_MS = 2_000;
@@ -26,11 +27,14 @@ export interface GuestKeyboardState {
   room?: number;
   /** Its room when the guest has caught up. */
   size: number;
+  /** The busiest vCPU's share of the last moment (0–1): near 1, the guest is behind on its work; undefined where the host can't tell. */
+  busy?: number;
 }
 
 export class GuestKeyboardQueue {
   private readonly virtio: VirtioKeyboardRing;
   private readonly ps2: Ps2KeyboardBytes;
+  private readonly load: VcpuLoad;
   private failedAt = -Infinity;
   /** PS/2's first count in this QEMU, until it moves. */
   private ps2Start?: { generation: number; taken: number; moved: boolean };
@@ -38,6 +42,7 @@ export class GuestKeyboardQueue {
   constructor(private readonly monitor: QemuMonitor) {
     this.virtio = new VirtioKeyboardRing(monitor);
     this.ps2 = new Ps2KeyboardBytes(monitor);
+    this.load = new VcpuLoad(monitor);
   }
 
   /** Undefined when it can't be told (no count, or QEMU can't be asked just now). */
@@ -56,6 +61,11 @@ export class GuestKeyboardQueue {
   }
 
   private async readNow(): Promise<GuestKeyboardState | undefined> {
+    const state = await this.keyboardNow();
+    return state && { ...state, busy: await this.load.busy().catch(() => undefined) };
+  }
+
+  private async keyboardNow(): Promise<GuestKeyboardState | undefined> {
     const ring = await this.virtio.read();
     if (ring) return { source: `virtio in QEMU #${this.monitor.generation}`, ...ring };
     const taken = await this.ps2.read();

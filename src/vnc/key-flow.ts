@@ -3,7 +3,9 @@
  * keyboard's queue is small (the virtio keyboard's ring holds 32 key events, PS/2's 16 bytes) and
  * drops what doesn't fit, so a guest whose vCPU stalls for a moment (TCG beside another busy VM)
  * lost keys however evenly they were paced. What the keyboard has taken, and the virtio ring's
- * room, are read from the VM (libvirt's GuestKeyboardQueue).
+ * room, are read from the VM (libvirt's GuestKeyboardQueue). Behind the keyboard, a guest's programs
+ * may fall behind its kernel (a desktop's X server and xterm under TCG); its busy vCPUs tell that,
+ * and typing waits for them too.
  */
 import { sleep } from '../timeouts.js';
 
@@ -11,13 +13,15 @@ import { sleep } from '../timeouts.js';
  * What the guest's keyboard has done, in key events. `source`: which keyboard, in which QEMU (its
  * `taken` is counted anew when this changes); `taken`: events it has taken so far (a running
  * count); `room`: how many more it can take now, where it can tell (the virtio ring; not PS/2);
- * `size`: its room when the guest has caught up.
+ * `size`: its room when the guest has caught up; `busy`: the busiest vCPU's share of the last
+ * moment (0–1), where it can tell.
  */
 export interface GuestKeyState {
   source: string;
   taken: number;
   room?: number;
   size: number;
+  busy?: number;
 }
 
 /** The guest keyboard's queue: its state, or undefined when unknown (QEMU can't be asked just now). */
@@ -60,6 +64,18 @@ const IDLE_MS = 200;
 /** How often `sent` is noted down, for the rule above. */
 const MARK_MS = 10;
 
+/**
+ * A guest whose busiest vCPU ran, or waited to run, this share of the last moment is behind on
+ * its work: typing waits until it has caught up. Its kernel takes keys from the ring at once, so
+ * the ring alone let keys through faster than a loaded desktop's X server read them, and evdev's
+ * 64 events overflowed (SYN_DROPPED in Xorg's log; 15–40 characters lost at a time). An idle guest
+ * reads under 0.1 here; one typed into at 165 keys a second, 0.92–1.
+ */
+const BUSY = 0.85;
+
+/** A busy guest still gets one keystroke this often (openQA types 30 keys a second): it may be busy with something else, a video say. */
+const BUSY_FLOOR_MS = 33;
+
 /** A guest that takes no key for this long is hung, not slow: typing goes on without waiting for it, until it takes one again. */
 const GIVE_UP_MS = 5_000;
 
@@ -74,6 +90,9 @@ export class KeyFlow {
   private hungAt?: { source: string; taken: number };
   /** Events that may go before the next look. */
   private credit = 0;
+  /** When the last keystroke was admitted, and whether the guest's load was known at the last look. */
+  private admittedAt = -Infinity;
+  private loadKnown = false;
   /**
    * `sent` as it was `at`, over the last IDLE_MS and the newest before, oldest first: one mark
    * per MARK_MS (from `since`), moved on with each event.
@@ -91,23 +110,34 @@ export class KeyFlow {
     const since = performance.now();
     const needed = Math.min(events, MAX_IN_FLIGHT);
     while (this.credit < needed) {
-      this.credit = await this.look(performance.now() - since >= GIVE_UP_MS);
+      this.credit = await this.look(performance.now() - since >= GIVE_UP_MS, needed);
       if (this.credit < needed) await sleep(POLL_MS);
     }
+    // A guest whose load is known was waited for until it caught up; others get time to.
     const stalled = performance.now() - since;
-    if (stalled >= STALL_MS) await sleep(Math.min(stalled, MAX_SETTLE_MS));
+    if (stalled >= STALL_MS && !this.loadKnown) await sleep(Math.min(stalled, MAX_SETTLE_MS));
     this.credit -= events;
     this.sent += events;
-    this.mark(performance.now());
+    this.admittedAt = performance.now();
+    this.mark(this.admittedAt);
   }
 
-  /** How many events may go now. */
-  private async look(givenUp: boolean): Promise<number> {
+  /** How many events may go now (`needed`: the keystroke waiting). */
+  private async look(givenUp: boolean, needed: number): Promise<number> {
     const state = await this.queue.read();
+    this.loadKnown = state?.busy !== undefined;
     if (!state || this.hung(state, givenUp)) {
       this.offset = undefined;
       return UNKNOWN_BATCH;
     }
+    const credit = this.room(state);
+    if (state.busy === undefined || state.busy < BUSY) return credit;
+    // Behind on its work: one keystroke at a time, and only at the floor's pace.
+    return performance.now() - this.admittedAt >= BUSY_FLOOR_MS ? Math.min(credit, needed) : 0;
+  }
+
+  /** How many events fit in the keyboard's queue, with those on their way counted. */
+  private room(state: GuestKeyState): number {
     // First look, another keyboard or QEMU, or more taken than we sent (someone else typed): count from here.
     if (this.offset === undefined || state.source !== this.source || this.sent < state.taken - this.offset) {
       this.offset = state.taken - this.sent;

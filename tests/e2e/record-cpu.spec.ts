@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Recorder } from '../../src/record/index.js';
+import { timeoutScale } from '../../src/timeouts.js';
 import { ffmpegChildren, sleepUntil } from './record-helpers.js';
 import { SyntheticSource } from './record-synthetic.js';
 
@@ -69,7 +70,9 @@ for (const kind of ['mostly idle', 'busy'] as const) {
     console.log(`record cpu (${kind}): ${summary}`);
     expect(Math.abs(m.result.durationSec - m.result.wallSec) / m.result.wallSec).toBeLessThan(0.02);
     expect(m.result.fps).toBe(30);
-    expect(m.loopP99Ms).toBeLessThan(80);
+    // A recorder that blocked the loop would do so on every frame; a loaded host's scheduler
+    // holds the whole process back now and then (90 ms once, beside the other worker on CI).
+    expect(m.loopP99Ms).toBeLessThan(80 * timeoutScale());
     // An unchanging screen goes to ffmpeg as repeats, not as frames to encode again.
     if (kind === 'mostly idle') expect(m.result.duplicatedFrames).toBeGreaterThan(m.result.frames * 0.8);
   });

@@ -3,6 +3,7 @@
  * if it has room and drops it if not; the guest empties the queue unless its vCPU is stalled. The
  * virtio keyboard's ring (32) tells its room; PS/2's queue (16) tells only what it has taken.
  * The e2e proof on a real guest is in vnc-fast-typing.spec.ts (its vCPU frozen while typing).
+ * A model with programs behind the kernel (X reading evdev's 64 events) shows the rule for a busy guest.
  * Last, the Keyboard's rule for a key release while VNC is down.
  */
 import { test, expect } from '@playwright/test';
@@ -18,6 +19,17 @@ class ModelKeyboard implements GuestKeyQueue {
   mostInRing = 0;
   stalled = false;
   reads = 0;
+  /**
+   * Programs behind the kernel: evdev's queue (64), read `programsPerTick` events per tick, and
+   * dropped whole when full (SYN_DROPPED); while it holds events the guest reports itself busy,
+   * if `reportsBusy`. Without `programsPerTick` the kernel's taking is the end of it.
+   */
+  programsPerTick?: number;
+  reportsBusy = true;
+  inEvdev = 0;
+  droppedInEvdev = 0;
+  /** Busy all the time, with something else (a video playing). */
+  alwaysBusy = false;
   /** Events on their way through QEMU's own queue, delivered at the next tick. */
   private onTheirWay = 0;
   private readonly ticker = setInterval(() => this.tick(), 1);
@@ -37,7 +49,9 @@ class ModelKeyboard implements GuestKeyQueue {
 
   async read() {
     this.reads++;
-    return { source: this.source, taken: this.taken, room: this.kind === 'virtio' ? this.size - this.inRing : undefined, size: this.size };
+    const knowsLoad = this.alwaysBusy || (this.programsPerTick !== undefined && this.reportsBusy);
+    const busy = knowsLoad ? Number(this.alwaysBusy || this.inEvdev > 0) : undefined;
+    return { source: this.source, taken: this.taken, room: this.kind === 'virtio' ? this.size - this.inRing : undefined, size: this.size, busy };
   }
 
   stop(): void {
@@ -54,7 +68,19 @@ class ModelKeyboard implements GuestKeyQueue {
     }
     if (this.stalled) return;
     if (this.kind === 'ps2') this.taken += this.inRing;
+    if (this.programsPerTick !== undefined) this.toEvdev(this.inRing);
     this.inRing = 0;
+  }
+
+  private toEvdev(events: number): void {
+    this.inEvdev = Math.max(0, this.inEvdev - this.programsPerTick!);
+    for (let i = 0; i < events; i++) {
+      if (this.inEvdev < 64) this.inEvdev++;
+      else {
+        this.droppedInEvdev += this.inEvdev;
+        this.inEvdev = 0;
+      }
+    }
   }
 }
 
@@ -173,6 +199,44 @@ test('a guest that takes nothing for 5 s is hung: typing goes on without it, and
   const admitted = await admittedBeforeWaiting(flow, 100);
   expect(admitted).toBeGreaterThanOrEqual(8);
   expect(admitted).toBeLessThanOrEqual(64 + 8);
+});
+
+test("a guest whose programs fall behind its kernel is waited for while it is busy: nothing overflows evdev's queue", async () => {
+  const keyboard = new ModelKeyboard();
+  keyboard.programsPerTick = 0.5;
+  const flow = new KeyFlow(keyboard);
+  await typeEvents(flow, keyboard, 300);
+  await new Promise((r) => setTimeout(r, 200));
+  keyboard.stop();
+  expect(keyboard.dropped).toBe(0);
+  expect(keyboard.droppedInEvdev).toBe(0);
+});
+
+test('the same guest, its load unknown: the ring alone lets evdev overflow (the model can fail)', async () => {
+  const keyboard = new ModelKeyboard();
+  keyboard.programsPerTick = 0.5;
+  keyboard.reportsBusy = false;
+  const flow = new KeyFlow(keyboard);
+  await typeEvents(flow, keyboard, 300);
+  keyboard.stop();
+  expect(keyboard.dropped).toBe(0);
+  expect(keyboard.droppedInEvdev).toBeGreaterThan(0);
+});
+
+test('a guest busy all the time with something else still gets a keystroke every 33 ms or so', async () => {
+  const keyboard = new ModelKeyboard();
+  keyboard.alwaysBusy = true;
+  const flow = new KeyFlow(keyboard);
+  const t = performance.now();
+  for (let i = 0; i < 10; i++) {
+    await flow.admit(2);
+    keyboard.send();
+    keyboard.send();
+  }
+  const took = performance.now() - t;
+  keyboard.stop();
+  expect(took).toBeGreaterThan(9 * 33 - 5);
+  expect(took).toBeLessThan(1_000);
 });
 
 /** How many events `flow` admits before one waits 300 ms; `max` if none does. */
