@@ -28,13 +28,17 @@ export class VcpuLoad {
 
   /**
    * The busiest vCPU's share (0–1) of the last WINDOW_MS that it ran or waited to run; undefined
-   * until two readings far enough apart, or where the host can't tell (no schedstat, QEMU elsewhere).
+   * until two readings MIN_SPAN_MS apart with none more than WINDOW_MS apart, or where the host
+   * can't tell (no schedstat, QEMU elsewhere).
    */
   async busy(): Promise<number | undefined> {
     const ids = await this.threadIds();
     const busyNs = await Promise.all(ids.map(readBusyNs));
     if (busyNs.some((n) => n === undefined)) return this.reset();
     const now: Sample = { at: performance.now(), busyNs: busyNs as number[] };
+    // Readings from before a pause (typing stopped, then went on) would average a busy guest of
+    // now with an idle one of then: 12 characters were lost typing into a guest that had just started cat.
+    if (now.at - (this.samples.at(-1)?.at ?? -Infinity) > WINDOW_MS) this.samples = [];
     this.samples.push(now);
     while (this.samples.length > 2 && this.samples[1]!.at <= now.at - WINDOW_MS) this.samples.shift();
     const from = this.samples[0]!;
