@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { now as monotonic, type Clock } from '../timeouts.js';
 import type { Escalation } from './escalation.js';
+import { RevertFailure } from './errors.js';
 import { canMove, type CoordinatorState } from './states.js';
 import type { RevertMethod, RevertRecord, Trigger } from './triggers.js';
 
@@ -154,6 +155,7 @@ export class RevertCoordinator extends EventEmitter<CoordinatorEvents> {
       method = step === 'restart' ? await this.actions.restart() : await this.actions.revert();
     } catch (e) {
       error = (e as Error).message;
+      if (e instanceof RevertFailure) method = e.method;
     }
     const durationMs = Math.round(this.clock() - t0);
     this.escalation.recorded(step);

@@ -1,10 +1,14 @@
 import type { Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { sleep } from '../timeouts.js';
-import { WatchdogError } from './errors.js';
+import { RevertFailure, WatchdogError } from './errors.js';
 import type { RevertMethod } from './triggers.js';
 
 export type RevertMethodOption = 'in-place' | 'snapshot-revert';
+
+/** The pause before starting a VM again whose start just failed. */
+const RETRY_AFTER_MS = 1_000;
 
 /** Bounds on every libvirt call a recovery makes: a hung QEMU or virsh never blocks recovery. */
 export interface RevertTimeouts {
@@ -34,6 +38,7 @@ export class Reverter {
     private readonly log: Logger,
   ) {}
 
+  /** Throws a RevertFailure naming the method that failed. */
   async revert(): Promise<RevertMethod> {
     if (this.preferred === 'in-place') {
       // One monitor round trip tells whether QEMU is up, answering, and running or paused.
@@ -44,7 +49,7 @@ export class Reverter {
       if (!probe.up && probe.hung) {
         this.log.warn('QEMU monitor does not answer: killing QEMU and restarting', { probeMs: this.timeouts.probeMs });
         // libvirt's destroy waits 10 s for a SIGTERM that a stopped QEMU never takes: SIGKILL it first.
-        this.killQemu();
+        await this.killQemu();
         return this.restart();
       }
       if (probe.up) {
@@ -58,24 +63,48 @@ export class Reverter {
     }
     const { state } = await this.domain.stateWithReason(this.timeouts.probeMs).catch(() => ({ state: 'unknown' as const, reason: '' }));
     if (state === 'in shutdown' || state === 'idle' || state === 'pmsuspended') return this.restart();
-    await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
+    await failingAs('snapshot-revert', () => this.domain.revert(this.snapshot(), this.timeouts.revertMs));
     return 'snapshot-revert';
   }
 
+  /** Throws a RevertFailure with method 'restart'. */
   async restart(): Promise<RevertMethod> {
-    await this.domain.powerOff(this.timeouts.killMs);
-    await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
+    await failingAs('restart', async () => {
+      await this.domain.powerOff(this.timeouts.killMs);
+      await this.revertFromShutOff();
+    });
     return 'restart';
   }
 
-  private killQemu(): void {
+  /**
+   * Right after QEMU was killed, libvirt's start of the new one has failed now and then: it
+   * exited, silently, while libvirt connected to its monitor. The VM is then still shut off, and
+   * one more try starts it.
+   */
+  private async revertFromShutOff(): Promise<void> {
+    try {
+      await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
+    } catch (e) {
+      const { state } = await this.domain.stateWithReason(this.timeouts.probeMs).catch(() => ({ state: 'unknown' }));
+      if (state !== 'shut off') throw e;
+      this.log.warn('the revert from shut off failed and the VM is still off: trying once more', { error: (e as Error).message });
+      await sleep(RETRY_AFTER_MS);
+      await this.domain.revert(this.snapshot(), this.timeouts.revertMs);
+    }
+  }
+
+  /** SIGKILL, then wait (within the kill timeout) until the process has exited, so that a new QEMU never meets the old. */
+  private async killQemu(): Promise<void> {
     const pid = this.domain.qemuPid();
     if (!pid) return;
     try {
       process.kill(pid, 'SIGKILL');
     } catch (e) {
       this.log.warn('could not kill QEMU', { pid, error: (e as Error).message });
+      return;
     }
+    const deadline = performance.now() + this.timeouts.killMs;
+    while (isAlive(pid) && performance.now() < deadline) await sleep(20);
   }
 
   async stop(): Promise<void> {
@@ -95,5 +124,24 @@ export class Reverter {
     }
     const { state, reason } = await this.domain.stateWithReason(this.timeouts.probeMs);
     if (state !== 'running') throw new WatchdogError('ELOADVM', `the VM is ${state} (${reason}) after loadvm`);
+  }
+}
+
+/** Runs a step of a recovery; its error becomes a RevertFailure naming `method`. */
+async function failingAs(method: RevertMethod, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (e) {
+    throw e instanceof RevertFailure ? e : new RevertFailure(method, e as Error);
+  }
+}
+
+/** Still running: /proc has it and it is not a zombie (exited, waiting to be reaped). */
+function isAlive(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}`)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
   }
 }

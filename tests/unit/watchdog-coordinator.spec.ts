@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import { createLogger } from '../../src/log.js';
 import { RevertCoordinator, type RecoveryActions } from '../../src/watchdog/coordinator.js';
 import { Escalation, type EscalationPolicy } from '../../src/watchdog/escalation.js';
+import { RevertFailure } from '../../src/watchdog/errors.js';
 import { DomainMonitor, triggerForState } from '../../src/watchdog/domain-monitor.js';
 import type { CoordinatorState } from '../../src/watchdog/states.js';
 import type { RevertMethod, Trigger } from '../../src/watchdog/triggers.js';
@@ -306,6 +307,13 @@ test.describe('RevertCoordinator', () => {
     const next = await coordinator.handle(heartbeatTimeout);
     expect(next?.ok).toBe(true);
     expect(coordinator.reverts.map((r) => r.ok)).toEqual([false, true]);
+  });
+
+  test('a failed recovery records the method it was carrying out', async () => {
+    const { coordinator, actions } = setup();
+    actions.revertError = new RevertFailure('restart', new Error('process exited while connecting to monitor'));
+    const record = await coordinator.handle(heartbeatTimeout);
+    expect(record).toMatchObject({ ok: false, method: 'restart', error: 'process exited while connecting to monitor' });
   });
 
   test('a failing screen grab does not stop the revert', async () => {
