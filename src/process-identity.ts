@@ -29,6 +29,12 @@ export function isZombie(pid: number): boolean {
   return statFields(pid)?.[0] === 'Z';
 }
 
+/** True while the process exists and has not exited (a zombie has). */
+export function isRunning(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z';
+}
+
 /** This process's PID namespace ('pid:[4026531836]'), or undefined without /proc. */
 export function pidNamespace(): string | undefined {
   try {

@@ -1,6 +1,6 @@
 import type { Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { isRunning } from '../process-identity.js';
 import { sleep } from '../timeouts.js';
 import { RevertFailure, WatchdogError } from './errors.js';
 import type { RevertMethod } from './triggers.js';
@@ -104,7 +104,7 @@ export class Reverter {
       return;
     }
     const deadline = performance.now() + this.timeouts.killMs;
-    while (isAlive(pid) && performance.now() < deadline) await sleep(20);
+    while (isRunning(pid) && performance.now() < deadline) await sleep(20);
   }
 
   async stop(): Promise<void> {
@@ -133,15 +133,5 @@ async function failingAs(method: RevertMethod, step: () => Promise<void>): Promi
     await step();
   } catch (e) {
     throw e instanceof RevertFailure ? e : new RevertFailure(method, e as Error);
-  }
-}
-
-/** Still running: /proc has it and it is not a zombie (exited, waiting to be reaped). */
-function isAlive(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
   }
 }

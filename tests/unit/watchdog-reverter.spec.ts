@@ -1,8 +1,8 @@
 import { test, expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Domain } from '../../src/libvirt/index.js';
 import { createLogger } from '../../src/log.js';
+import { isRunning } from '../../src/process-identity.js';
 import { RevertFailure } from '../../src/watchdog/errors.js';
 import { Reverter, type RevertMethodOption } from '../../src/watchdog/reverter.js';
 
@@ -11,15 +11,6 @@ test.beforeAll(() => {
 });
 
 const TIMEOUTS = { probeMs: 200, revertMs: 1_000, killMs: 2_000 };
-
-/** Running, and not a zombie. */
-function running(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 interface Script {
   /** What `info status` does: answer, or fail with this message. */
@@ -50,7 +41,7 @@ function scriptedDomain(script: Script): { domain: Domain; calls: string[] } {
     stateWithReason: async () => ({ state, reason: '' }),
     qemuPid: () => script.qemuPid,
     powerOff: async () => {
-      calls.push(`powerOff (QEMU ${script.qemuPid && running(script.qemuPid) ? 'still running' : 'gone'})`);
+      calls.push(`powerOff (QEMU ${script.qemuPid && isRunning(script.qemuPid) ? 'still running' : 'gone'})`);
       state = 'shut off';
     },
     revert: async () => {
