@@ -32,9 +32,6 @@ export interface GuestKeyQueue {
 /** Between two looks at a full queue. */
 const POLL_MS = 3;
 
-/** Key events sent on pacing alone before asking again, while the queue can't be read or the guest is hung. */
-const UNKNOWN_BATCH = 64;
-
 /** Room kept free: one event, for a key event the guest's driver might add itself. */
 const MARGIN = 1;
 
@@ -73,8 +70,26 @@ const MARK_MS = 10;
  */
 const BUSY = 0.85;
 
-/** A busy guest still gets one keystroke this often (openQA types 30 keys a second): it may be busy with something else, a video say. */
-const BUSY_FLOOR_MS = 33;
+/**
+ * A busy guest still gets one keystroke this often (openQA types 30 keys a second): it may be busy
+ * with something else, a video say. So does a guest whose queue can't be read (QEMU restarting, a
+ * PS/2 count not yet seen to move) or that is hung: nothing tells how much it holds.
+ */
+const FLOOR_MS = 33;
+
+/**
+ * Key events a busy guest may take at the floor's pace, counted from the last look that found it
+ * with time to spare: its programs may not read any of them until it has caught up, and evdev holds
+ * 32 for them, some maybe still unread from before. A busy stretch let through at 30 keys a second
+ * lost 14 characters at once in a suite run beside a second worker.
+ */
+const BUSY_BUDGET = 20;
+
+/**
+ * A guest busy past its budget still gets a keystroke this often: one busy with something else
+ * (a video) reads its keys all the same, and an X server stalled that long has stopped, not slowed.
+ */
+const SATURATED_FLOOR_MS = 250;
 
 /** A guest that takes no key for this long is hung, not slow: typing goes on without waiting for it, until it takes one again. */
 const GIVE_UP_MS = 5_000;
@@ -93,6 +108,8 @@ export class KeyFlow {
   /** When the last keystroke was admitted, and whether the guest's load was known at the last look. */
   private admittedAt = -Infinity;
   private loadKnown = false;
+  /** What the queue had taken at the last look that found the guest with time to spare. */
+  private caughtUp?: { source: string; taken: number };
   /**
    * `sent` as it was `at`, over the last IDLE_MS and the newest before, oldest first: one mark
    * per MARK_MS (from `since`), moved on with each event.
@@ -128,12 +145,27 @@ export class KeyFlow {
     this.loadKnown = state?.busy !== undefined;
     if (!state || this.hung(state, givenUp)) {
       this.offset = undefined;
-      return UNKNOWN_BATCH;
+      return this.sinceAdmitted() >= FLOOR_MS ? needed : 0;
     }
     const credit = this.room(state);
-    if (state.busy === undefined || state.busy < BUSY) return credit;
-    // Behind on its work: one keystroke at a time, and only at the floor's pace.
-    return performance.now() - this.admittedAt >= BUSY_FLOOR_MS ? Math.min(credit, needed) : 0;
+    if (state.busy === undefined) return credit;
+    if (state.busy < BUSY) {
+      this.caughtUp = { source: state.source, taken: state.taken };
+      return credit;
+    }
+    // Behind on its work: one keystroke at a time, at the floor's pace while within its budget.
+    const floor = this.withinBusyBudget(state, needed) ? FLOOR_MS : SATURATED_FLOOR_MS;
+    return this.sinceAdmitted() >= floor ? Math.min(credit, needed) : 0;
+  }
+
+  /** Whether the guest, busy since it last had time to spare, may take `needed` more events with those on their way. */
+  private withinBusyBudget(state: GuestKeyState, needed: number): boolean {
+    if (this.caughtUp?.source !== state.source) this.caughtUp = { source: state.source, taken: state.taken };
+    return state.taken - this.caughtUp.taken + this.notTakenYet(state) + needed <= BUSY_BUDGET;
+  }
+
+  private sinceAdmitted(): number {
+    return performance.now() - this.admittedAt;
   }
 
   /** How many events fit in the keyboard's queue, with those on their way counted. */
@@ -147,10 +179,14 @@ export class KeyFlow {
     this.mark(now);
     // An empty queue has taken all we sent more than IDLE_MS ago: any of those not counted went elsewhere.
     if (state.room !== undefined && state.room >= state.size) this.offset = Math.min(this.offset, state.taken - this.sentAt(now - IDLE_MS));
-    const notInRingYet = this.sent - (state.taken - this.offset);
     const room = state.room ?? state.size;
     const inRing = state.size - room;
-    return Math.min(room - MARGIN, MAX_IN_FLIGHT - inRing) - notInRingYet;
+    return Math.min(room - MARGIN, MAX_IN_FLIGHT - inRing) - this.notTakenYet(state);
+  }
+
+  /** Events sent that the queue hasn't taken yet (after `room` has set the offset). */
+  private notTakenYet(state: GuestKeyState): number {
+    return this.sent - (state.taken - this.offset!);
   }
 
   /** Whether the guest is taken for hung: given up on now, or before and it has taken nothing since. */

@@ -39,6 +39,17 @@ test('the desktop is up: 1280x800, not black, guest agent answers as demo', asyn
   expect(r).toEqual({ stdout: 'demo\n', stderr: '', exitCode: 0 });
 });
 
+test("the X server goes first: nice -10, and its input thread real-time (so it keeps up with the keyboard's queue)", async ({ vm }) => {
+  const r = await vm.exec('ps -L -o ni=,cls=,rtprio=,comm= -p $(pgrep -x Xorg)');
+  expect(r.exitCode, r.stderr).toBe(0);
+  const threads = r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/));
+  expect(threads.find((t) => t[3] === 'Xorg')?.[0]).toBe('-10');
+  expect(threads.find((t) => t[3] === 'InputThread')?.slice(1, 3)).toEqual(['FF', '50']);
+});
+
 test('vm.screenshot() equals virsh screenshot of the same still screen, pixel for pixel', async ({ vm }, testInfo) => {
   await vm.waitForStableScreen({ duration: 1000 });
   const before = await raw(await vm.screenshot());
@@ -77,6 +88,13 @@ test("typed into the xterm at delay 0 while the guest's vCPU is frozen for 800 m
   expect(frozeAt).toBeLessThan(to);
   await vm.keyboard.press('Control+D');
   await expect.poll(async () => (await vm.exec('cat /tmp/typed-through-stall')).stdout, { timeout: 30_000 }).toBe(`${text}\n`);
+});
+
+// Where typed keys were lost: Xorg's log tells whether the X server fell behind the kernel's queue.
+test.afterEach(async ({ vm }, testInfo) => {
+  if (testInfo.status === testInfo.expectedStatus || !testInfo.title.startsWith('typed into')) return;
+  const log = await vm.exec('grep -i -E "SYN_DROPPED|lagging behind" ~/.local/share/xorg/Xorg.0.log | tail -n 8');
+  await testInfo.attach("Xorg's input log", { body: log.stdout || '(nothing about lost or late input)\n', contentType: 'text/plain' });
 });
 
 test('drag the xterm by its title bar: the window moves', async ({ vm }, testInfo) => {

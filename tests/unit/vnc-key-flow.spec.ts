@@ -3,7 +3,7 @@
  * if it has room and drops it if not; the guest empties the queue unless its vCPU is stalled. The
  * virtio keyboard's ring (32) tells its room; PS/2's queue (16) tells only what it has taken.
  * The e2e proof on a real guest is in vnc-fast-typing.spec.ts (its vCPU frozen while typing).
- * A model with programs behind the kernel (X reading evdev's 64 events) shows the rule for a busy guest.
+ * A model with programs behind the kernel (X reading evdev's 32 key events) shows the rule for a busy guest.
  * Last, the Keyboard's rule for a key release while VNC is down.
  */
 import { test, expect } from '@playwright/test';
@@ -20,7 +20,7 @@ class ModelKeyboard implements GuestKeyQueue {
   stalled = false;
   reads = 0;
   /**
-   * Programs behind the kernel: evdev's queue (64), read `programsPerTick` events per tick, and
+   * Programs behind the kernel: evdev's queue (32 key events, 64 with their syncs), read `programsPerTick` events per tick, and
    * dropped whole when full (SYN_DROPPED); while it holds events the guest reports itself busy,
    * if `reportsBusy`. Without `programsPerTick` the kernel's taking is the end of it.
    */
@@ -75,7 +75,7 @@ class ModelKeyboard implements GuestKeyQueue {
   private toEvdev(events: number): void {
     this.inEvdev = Math.max(0, this.inEvdev - this.programsPerTick!);
     for (let i = 0; i < events; i++) {
-      if (this.inEvdev < 64) this.inEvdev++;
+      if (this.inEvdev < 32) this.inEvdev++;
       else {
         this.droppedInEvdev += this.inEvdev;
         this.inEvdev = 0;
@@ -172,11 +172,15 @@ test('events that never arrive (QEMU drops input while the VM is paused) stop be
   expect(performance.now() - t).toBeLessThan(2_000);
 });
 
-test('an unreadable queue (QEMU restarting, a PS/2 count not yet seen to move) lets events go in batches, asking again after each', async () => {
+test('an unreadable queue (QEMU restarting, a PS/2 count not yet seen to move) lets a keystroke go every 33 ms, asking again before each', async () => {
   let reads = 0;
   const flow = new KeyFlow({ read: async () => (reads++, undefined) });
-  for (let i = 0; i < 200; i++) await flow.admit();
-  expect(reads).toBe(4);
+  const t = performance.now();
+  for (let i = 0; i < 10; i++) await flow.admit(4);
+  const took = performance.now() - t;
+  expect(took).toBeGreaterThan(9 * 33 - 5);
+  expect(took).toBeLessThan(1_000);
+  expect(reads).toBeGreaterThanOrEqual(10);
 });
 
 test('a guest that takes nothing for 5 s is hung: typing goes on without it, and waits for it again once it takes keys', async () => {
@@ -185,20 +189,17 @@ test('a guest that takes nothing for 5 s is hung: typing goes on without it, and
   keyboard.stop();
   const flow = new KeyFlow(keyboard);
   let t = performance.now();
-  for (let i = 0; i < 40; i++) await flow.admit();
+  for (let i = 0; i < 10; i++) await flow.admit();
   const waited = performance.now() - t;
   expect(waited).toBeGreaterThan(4_900);
   expect(waited).toBeLessThan(7_000);
-  // Still hung: the next events go on pacing alone, without another 5 s wait.
+  // Still hung: the next keystrokes go at the floor's pace, without another 5 s wait.
   t = performance.now();
-  for (let i = 0; i < 100; i++) await flow.admit();
-  expect(performance.now() - t).toBeLessThan(500);
-  // It takes a key again: flow control is back once the batch sent on pacing is used up.
+  for (let i = 0; i < 10; i++) await flow.admit();
+  expect(performance.now() - t).toBeLessThan(1_000);
+  // It takes a key again: flow control is back, 8 events on their way at most.
   keyboard.taken++;
-  // (What is left of that batch, 64 at most, then 8 counted ones.)
-  const admitted = await admittedBeforeWaiting(flow, 100);
-  expect(admitted).toBeGreaterThanOrEqual(8);
-  expect(admitted).toBeLessThanOrEqual(64 + 8);
+  expect(await admittedBeforeWaiting(flow, 100)).toBe(8);
 });
 
 test("a guest whose programs fall behind its kernel is waited for while it is busy: nothing overflows evdev's queue", async () => {
@@ -223,20 +224,42 @@ test('the same guest, its load unknown: the ring alone lets evdev overflow (the 
   expect(keyboard.droppedInEvdev).toBeGreaterThan(0);
 });
 
-test('a guest busy all the time with something else still gets a keystroke every 33 ms or so', async () => {
-  const keyboard = new ModelKeyboard();
-  keyboard.alwaysBusy = true;
-  const flow = new KeyFlow(keyboard);
+/** Types `n` keystrokes of two events each; the times each was admitted, from the start. */
+async function typeKeystrokes(flow: KeyFlow, keyboard: ModelKeyboard, n: number): Promise<number[]> {
   const t = performance.now();
-  for (let i = 0; i < 10; i++) {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
     await flow.admit(2);
+    times.push(performance.now() - t);
     keyboard.send();
     keyboard.send();
   }
-  const took = performance.now() - t;
+  return times;
+}
+
+test('a guest busy all the time with something else gets a keystroke every 33 ms up to 20 events, then one every 250 ms', async () => {
+  const keyboard = new ModelKeyboard();
+  keyboard.alwaysBusy = true;
+  const flow = new KeyFlow(keyboard);
+  const times = await typeKeystrokes(flow, keyboard, 13);
   keyboard.stop();
-  expect(took).toBeGreaterThan(9 * 33 - 5);
-  expect(took).toBeLessThan(1_000);
+  expect(times[9]!).toBeGreaterThan(9 * 33 - 5);
+  expect(times[9]!).toBeLessThan(1_000);
+  expect(times[12]! - times[9]!).toBeGreaterThan(3 * 250 - 5);
+  expect(times[12]! - times[9]!).toBeLessThan(3 * 250 + 300);
+});
+
+test("a guest whose programs stand still for 1.5 s while it is busy: the keys it takes meanwhile fit in evdev's queue", async () => {
+  const keyboard = new ModelKeyboard();
+  keyboard.programsPerTick = 0;
+  setTimeout(() => (keyboard.programsPerTick = 1), 1_500);
+  const flow = new KeyFlow(keyboard);
+  const times = await typeKeystrokes(flow, keyboard, 30);
+  await new Promise((r) => setTimeout(r, 100));
+  keyboard.stop();
+  expect(keyboard.droppedInEvdev).toBe(0);
+  // Against the floor alone (one keystroke every 33 ms): 45 keystrokes, 90 events, in that time.
+  expect(times.filter((t) => t < 1_500).length).toBeLessThanOrEqual(10 + 1_500 / 250);
 });
 
 /** How many events `flow` admits before one waits 300 ms; `max` if none does. */

@@ -15,7 +15,7 @@ const builtIns: Record<string, Builder> = {
  */
 const recipes: Record<string, number> = {
   tiny: 13,
-  'debian-12-desktop': 8,
+  'debian-12-desktop': 9,
 };
 
 export function recipeFor(name: string): number | undefined {
