@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Virsh } from './virsh.js';
-import { VirshError } from './errors.js';
+import { VirshError, VmError } from './errors.js';
 import { checkSnapshotName } from './snapshot-name.js';
 
 export type DomainState = 'running' | 'paused' | 'shut off' | 'crashed' | 'pmsuspended' | 'in shutdown' | 'idle' | 'unknown';
@@ -197,8 +197,25 @@ export class Domain {
     const out = await this.virsh.runPrivate(['qemu-agent-command', this.ref, '--timeout', String(timeoutSec), payload], {
       timeout: (timeoutSec + 10) * 1000,
     });
-    return (JSON.parse(out) as { return: T }).return;
+    return agentReturn<T>(command, out);
   }
+}
+
+/**
+ * The `return` of the agent's JSON reply. Anything else is a VmError that shows what virsh
+ * printed, but never the request: that echo could carry a guest command's environment.
+ */
+function agentReturn<T>(command: string, out: string): T {
+  try {
+    const reply = JSON.parse(out) as { return?: T };
+    if (reply && typeof reply === 'object' && 'return' in reply) return reply.return as T;
+  } catch {
+    // reported below
+  }
+  const shown = out.includes('qemu-agent-command') ? '(it holds the request, not shown)' : JSON.stringify(out.slice(0, 200));
+  throw new VmError('EAGENTREPLY', `the guest agent's reply to ${command} is not its JSON answer: ${shown}`, {
+    hint: 'virsh printed something else than the reply: report it with `virsh --version` and the TERM it ran under',
+  });
 }
 
 /** A boot without a time limit (Infinity) still bounds each virsh call: an hour. */

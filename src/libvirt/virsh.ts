@@ -13,25 +13,32 @@ export function libvirtUri(): string {
 
 /**
  * One command line for virsh's shell: every argument single-quoted, a quote inside written as
- * '\'' (as in sh). A newline would end the command, so it is refused.
+ * '\'' (as in sh). A newline would end the command and readline takes a tab or other control
+ * character as an editing key, so those are refused.
  */
 export function virshShellLine(args: string[]): string {
   return args
     .map((a) => {
-      if (/[\n\r\0]/.test(a)) throw new UsageError(`a virsh argument must not contain a newline or NUL: ${JSON.stringify(a)}`);
+      // eslint-disable-next-line no-control-regex
+      if (/[\x00-\x1f\x7f]/.test(a)) throw new UsageError(`a virsh argument must not contain a newline, tab or other control character: ${JSON.stringify(a)}`);
       return `'${a.replace(/'/g, `'\\''`)}'`;
     })
     .join(' ');
 }
 
 /**
- * What one command printed in virsh's shell: its stdout is the prompt, the echo of the input
- * line (when virsh is built with readline), the output, and the prompt again at end of input.
+ * What one command printed in virsh's shell. Its stdout is the prompt, readline's echo of the
+ * input line, the output, and the prompt again at end of input. The echo is the line itself
+ * under most terminals, but with TERM unset or dumb (a service, cron, a container) readline
+ * scrolls a long line sideways: "\r<" and its tail. Either way it runs to the first newline
+ * and starts with the line's opening quote or a carriage return; output never does.
  */
-export function virshShellOutput(stdout: string, line: string): string {
+export function virshShellOutput(stdout: string): string {
   let out = stdout;
   const prompt = /^virsh [#>] /.exec(out)?.[0];
-  if (prompt) out = out.startsWith(`${prompt}${line}\n`) ? out.slice(prompt.length + line.length + 1) : out.slice(prompt.length);
+  if (prompt) out = out.slice(prompt.length);
+  const echoEnd = out.indexOf('\n');
+  if (echoEnd >= 0 && /^['\r]/.test(out)) out = out.slice(echoEnd + 1);
   return out.replace(/virsh [#>] ?\n?$/, '').trim();
 }
 
@@ -83,7 +90,7 @@ export class Virsh {
     if (result.timedOut || result.exitCode !== 0 || /^error:/m.test(result.stderr ?? '')) {
       throw new VirshError(`${args[0]} (arguments not shown)`, stderr || result.shortMessage || String(result.exitCode));
     }
-    return virshShellOutput(result.stdout, line);
+    return virshShellOutput(result.stdout);
   }
 
   /** Like run(), but returns undefined instead of throwing (for "delete if it exists"). */

@@ -50,11 +50,32 @@ test('DEMOTOOL_VNC_TCP opts in to TCP; the attach recipe bridges a socket to 127
 test("virsh shell lines quote every argument; the shell's prompt and echo are taken off its output", () => {
   expect(virshShellLine(['qemu-agent-command', 'dom', `{"a":"it's"}`])).toBe(`'qemu-agent-command' 'dom' '{"a":"it'\\''s"}'`);
   expect(() => virshShellLine(['echo', 'a\nb'])).toThrow(/newline/);
+  // readline would take a tab as completion and drop it
+  expect(() => virshShellLine(['echo', 'a\tb'])).toThrow(/tab/);
   const line = virshShellLine(['qemu-agent-command', 'dom', '{}']);
   // virsh built with readline echoes the input line; without, the output follows the prompt.
-  expect(virshShellOutput(`virsh # ${line}\n{"return":{}}\nvirsh # \n`, line)).toBe('{"return":{}}');
-  expect(virshShellOutput(`virsh # {"return":{}}\nvirsh # \n`, line)).toBe('{"return":{}}');
-  expect(virshShellOutput(`virsh > ${line}\n{"return":1}\nvirsh > \n`, line)).toBe('{"return":1}');
+  expect(virshShellOutput(`virsh # ${line}\n{"return":{}}\nvirsh # \n`)).toBe('{"return":{}}');
+  expect(virshShellOutput(`virsh # {"return":{}}\nvirsh # \n`)).toBe('{"return":{}}');
+  expect(virshShellOutput(`virsh > ${line}\n{"return":1}\nvirsh > \n`)).toBe('{"return":1}');
+  // Under TERM=dumb readline scrolls a long line: a carriage return, '<' and the line's tail.
+  expect(virshShellOutput(`virsh # \r<${line.slice(-70)}\n{"return":2}\nvirsh # \n`)).toBe('{"return":2}');
+});
+
+test("virsh's own shell gives back a long argument exactly, whatever TERM it runs under", async () => {
+  // test:///default is libvirt's built-in test driver: real virsh and readline, no daemon.
+  const virsh = new Virsh({ uri: 'test:///default' });
+  const text = `{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","nohup x ${'y'.repeat(300)} &"]}} it's 日本`;
+  const oldTerm = process.env.TERM;
+  try {
+    for (const term of [undefined, 'dumb', 'xterm']) {
+      if (term === undefined) delete process.env.TERM;
+      else process.env.TERM = term;
+      expect(await virsh.runPrivate(['echo', text]), `TERM=${term}`).toBe(text);
+    }
+  } finally {
+    if (oldTerm === undefined) delete process.env.TERM;
+    else process.env.TERM = oldTerm;
+  }
 });
 
 test('guest commands and their environment never show on a command line (ps)', async () => {
@@ -105,6 +126,37 @@ esac
   expect(argv).not.toMatch(/SECRET|guest-exec/);
   expect(seen.some((s) => s.includes(`${dir}/virsh`))).toBe(true);
   expect(seen.filter((s) => s.includes('SECRET-'))).toEqual([]);
+});
+
+test("a reply that isn't the agent's JSON is a VmError that shows the reply and never the request", async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demotool-fake-virsh-'));
+  // A virsh whose echo is not recognised, then one that prints no JSON.
+  await fs.writeFile(
+    path.join(dir, 'virsh'),
+    `#!/bin/sh
+input=$(cat)
+case "$input" in
+  *guest-ping*) printf 'virsh # X%s\\n{"return":{}}\\nvirsh # \\n' "$input" ;;
+  *) printf 'virsh # \\nsomething else\\nvirsh # \\n' ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${dir}:${oldPath}`;
+  try {
+    const domain = new Domain('demo-reply-ab12cd', new Virsh({ uri: 'test:///default' }));
+    const echoed = await domain.agent('guest-ping', { secret: 'SECRET-91c2' }).catch((e: unknown) => e);
+    expect(echoed).toMatchObject({ name: 'VmError', code: 'EAGENTREPLY' });
+    expect((echoed as Error).message).toContain('holds the request, not shown');
+    expect((echoed as Error).message).not.toContain('SECRET');
+    const other = await domain.agent('guest-info').catch((e: unknown) => e);
+    expect(other).toMatchObject({ name: 'VmError', code: 'EAGENTREPLY' });
+    expect((other as Error).message).toContain('"something else"');
+  } finally {
+    process.env.PATH = oldPath;
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('the VNC socket directory is made 0700 and refused when it is a symlink', async () => {
