@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import { backendsOf, type Vm } from '../src/index.js';
 import { Keyboard, type Screen } from '../src/vnc/index.js';
-import { FREEZER, freezeVcpus } from '../tests/e2e/support/host.js';
+import { FREEZER, freezeVcpus, qemuPid } from '../tests/e2e/support/host.js';
 import { fmtMs, median, table, timeIt } from './stats.js';
 
 /** The value below which `share` (0..1) of the values lie (nearest rank). */
@@ -142,9 +142,10 @@ async function typeAndCheck(vm: Vm, n: number, type: (text: string) => Promise<v
 
 /**
  * 1,000 random printable characters at delay 0, read back exactly, through the virtio keyboard and
- * through PS/2 (the guest's virtio_input unloaded), at the default pause between key events and others.
+ * through PS/2 (the guest's virtio_input unloaded), at the default pause between key events and others,
+ * then through a stalled vCPU and beside another VM that keeps a core busy.
  */
-export async function benchTyping(vm: Vm, n = 1000): Promise<void> {
+export async function benchTyping(vm: Vm, startBusyVm: () => Promise<Vm & AsyncDisposable>, n = 1000): Promise<void> {
   const rows: (string | number)[][] = [];
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ')[0];
   await focusTerminal(vm);
@@ -164,6 +165,7 @@ export async function benchTyping(vm: Vm, n = 1000): Promise<void> {
     }
   }
   rows.push(...(await typingThroughStall(vm, n)));
+  rows.push(...(await typingBesideBusyVm(vm, n, startBusyVm)));
   await useKeyboard(vm, 'virtio');
   rows.push(['ps2, before (issue 13)', '10 ms + QEMU key-delay-ms=10', BEFORE_KEYS_PER_SEC, 'exact']);
   rows.push(["openQA's default", '-', OPENQA_KEYS_PER_SEC, '-']);
@@ -204,4 +206,39 @@ async function typingThroughStall(vm: Vm, n: number): Promise<(string | number)[
     }
   }
   return rows;
+}
+
+/**
+ * The load the suite's typing meets: another VM whose guest spins, so the two share the host's
+ * cores (TCG: one busy host thread each). The default path against pacing alone.
+ */
+async function typingBesideBusyVm(vm: Vm, n: number, startBusyVm: () => Promise<Vm & AsyncDisposable>): Promise<(string | number)[][]> {
+  const rows: (string | number)[][] = [];
+  await using hog = await startBusyVm();
+  await hog.keyboard.type('while :; do :; done &\n', { delay: 20 });
+  const hogPid = await qemuPid(hog.name);
+  const paced = new Keyboard(backendsOf(vm).vnc);
+  for (const device of ['virtio', 'ps2'] as const) {
+    if (!(await useKeyboard(vm, device))) continue;
+    await focusTerminal(vm);
+    for (const [label, keyboard] of [
+      ['default (vm.keyboard)', vm.keyboard],
+      ['2 ms, pacing alone (the default before)', paced],
+    ] as const) {
+      const before = await cpuSeconds(hogPid);
+      const r = await typeAndCheck(vm, n, (text) => keyboard.type(text, { delay: 0 }));
+      const share = (await cpuSeconds(hogPid)) - before;
+      const typing = n / r.keysPerSec;
+      const busy = `its QEMU ${Math.round((share / typing) * 100)} % of a core`;
+      rows.push([`${device}, beside a busy VM (${busy})`, label, r.keysPerSec.toFixed(1), r.ok ? 'exact' : 'LOST/CHANGED']);
+    }
+  }
+  return rows;
+}
+
+/** CPU time a process has used (user + system), in seconds: its /proc stat's clock ticks, 100 a second. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
