@@ -235,7 +235,8 @@ async function typingBesideBusyVm(vm: Vm, n: number, startBusyVm: () => Promise<
   await using hog = await startBusyVm();
   await hog.keyboard.type('while :; do :; done &\n', { delay: 20 });
   const hogPid = await qemuPid(hog.name);
-  return defaultAgainstPacing(vm, 'default (vm.keyboard)', async (keyboard) => {
+  // Awaited here: `hog` is disposed of when this function returns.
+  return await defaultAgainstPacing(vm, 'default (vm.keyboard)', async (keyboard) => {
     const [cpu, wall] = [await cpuSeconds(hogPid), performance.now()];
     const r = await typeAndCheck(vm, n, (text) => keyboard.type(text, { delay: 0 }));
     const share = ((await cpuSeconds(hogPid)) - cpu) / ((performance.now() - wall) / 1000);
