@@ -14,14 +14,16 @@ const RETRY_AFTER_MS = 2_000;
 
 /**
  * PS/2's queue, in bytes: a key event takes one (two for keys with an E0 prefix: arrows, Home,
- * right Ctrl). The count can't tell those apart, so a burst of them in a stall can still overrun.
+ * right Ctrl). Its count is in bytes too, and the keyboard counts what it sends the same way.
  */
 const PS2_QUEUE_BYTES = 16;
 
 export interface GuestKeyboardState {
   /** Which keyboard, in which QEMU: `taken` is counted anew when this changes. */
   source: string;
-  /** Key events taken so far. */
+  /** What `taken`, `room` and `size` count: key events (virtio), or bytes of PS/2's queue. */
+  unit: 'events' | 'ps2-bytes';
+  /** Key events (or bytes) taken so far. */
   taken: number;
   /** How many more it can take now; undefined where the keyboard can't tell (PS/2). */
   room?: number;
@@ -67,10 +69,10 @@ export class GuestKeyboardQueue {
 
   private async keyboardNow(): Promise<GuestKeyboardState | undefined> {
     const ring = await this.virtio.read();
-    if (ring) return { source: `virtio in QEMU #${this.monitor.generation}`, ...ring };
+    if (ring) return { source: `virtio in QEMU #${this.monitor.generation}`, unit: 'events', ...ring };
     const taken = await this.ps2.read();
     if (taken === undefined || !this.ps2Counts(taken)) return undefined;
-    return { source: `PS/2 in QEMU #${this.monitor.generation}`, taken, size: PS2_QUEUE_BYTES };
+    return { source: `PS/2 in QEMU #${this.monitor.generation}`, unit: 'ps2-bytes', taken, size: PS2_QUEUE_BYTES };
   }
 
   /**

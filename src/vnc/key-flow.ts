@@ -10,19 +10,31 @@
 import { sleep } from '../timeouts.js';
 
 /**
- * What the guest's keyboard has done, in key events. `source`: which keyboard, in which QEMU (its
- * `taken` is counted anew when this changes); `taken`: events it has taken so far (a running
- * count); `room`: how many more it can take now, where it can tell (the virtio ring; not PS/2);
- * `size`: its room when the guest has caught up; `busy`: the busiest vCPU's share of the last
- * moment (0–1), where it can tell.
+ * What the guest's keyboard has done, in key events, or in bytes where `unit` says so (PS/2's
+ * queue). `source`: which keyboard, in which QEMU (its `taken` is counted anew when this
+ * changes); `taken`: events it has taken so far (a running count); `room`: how many more it can
+ * take now, where it can tell (the virtio ring; not PS/2); `size`: its room when the guest has
+ * caught up; `busy`: the busiest vCPU's share of the last moment (0–1), where it can tell.
  */
 export interface GuestKeyState {
   source: string;
+  unit?: 'events' | 'ps2-bytes';
   taken: number;
   room?: number;
   size: number;
   busy?: number;
 }
+
+/**
+ * Key events sent together, and the bytes they take in a PS/2 keyboard's queue: a key with an
+ * E0 prefix (arrows, Home, Delete, right Control) takes two.
+ */
+export interface KeyBatch {
+  events: number;
+  ps2Bytes: number;
+}
+
+type Unit = NonNullable<GuestKeyState['unit']>;
 
 /** The guest keyboard's queue: its state, or undefined when unknown (QEMU can't be asked just now). */
 export interface GuestKeyQueue {
@@ -37,7 +49,7 @@ const MARGIN = 1;
 
 /**
  * Key events on their way at most (sent, or in the ring, and not yet taken by the guest's kernel),
- * though the ring holds 32. Behind the ring the guest has buffers of the same size: evdev's
+ * though the ring holds 32; bytes, for PS/2 (its queue holds 16). Behind the ring the guest has buffers of the same size: evdev's
  * per-reader queue holds 64 input events, 32 key events with their syncs. A ring let go at once
  * after a stall filled it before the X server read it, and evdev dropped what it held (14
  * characters lost on the desktop; 12 on CI when only the events not yet in the ring were capped).
@@ -95,15 +107,17 @@ const SATURATED_FLOOR_MS = 250;
 const GIVE_UP_MS = 5_000;
 
 export class KeyFlow {
-  /** Events sent, a running count. */
-  private sent = 0;
+  /** Events sent, and their PS/2 bytes: running counts. */
+  private readonly sent: KeyBatch = { events: 0, ps2Bytes: 0 };
+  /** What the queue counts in, as of the last look; `credit`, `offset` and the budgets are in it. */
+  private unit: Unit = 'events';
   /** `taken - sent` when none of ours was on its way; unknown until the queue is first read. */
   private offset?: number;
   /** The queue `offset` counts in. */
   private source?: string;
   /** What the queue had taken when the guest was found hung: typing waits for it no more until that moves. */
   private hungAt?: { source: string; taken: number };
-  /** Events that may go before the next look. */
+  /** Events (or bytes) that may go before the next look. */
   private credit = 0;
   /** When the last keystroke was admitted, and whether the guest's load was known at the last look. */
   private admittedAt = -Infinity;
@@ -114,35 +128,48 @@ export class KeyFlow {
    * `sent` as it was `at`, over the last IDLE_MS and the newest before, oldest first: one mark
    * per MARK_MS (from `since`), moved on with each event.
    */
-  private readonly marks: { since: number; at: number; sent: number }[] = [];
+  private readonly marks: { since: number; at: number; sent: KeyBatch }[] = [];
 
   constructor(private readonly queue: GuestKeyQueue) {}
 
   /**
-   * Resolves when `events` more key events fit in the guest's keyboard (at most MAX_IN_FLIGHT are
-   * waited for); counts them as sent. A keystroke is admitted whole: its release held back by a
-   * stall would let an X server's autorepeat type the key again.
+   * Resolves when `batch` (a number: that many key events of one PS/2 byte each) fits in the
+   * guest's keyboard (at most MAX_IN_FLIGHT are waited for); counts it as sent. A keystroke is
+   * admitted whole: its release held back by a stall would let an X server's autorepeat type the key again.
    */
-  async admit(events = 1): Promise<void> {
+  async admit(batch: KeyBatch | number = 1): Promise<void> {
+    const b = typeof batch === 'number' ? { events: batch, ps2Bytes: batch } : batch;
     const since = performance.now();
-    const needed = Math.min(events, MAX_IN_FLIGHT);
-    while (this.credit < needed) {
-      this.credit = await this.look(performance.now() - since >= GIVE_UP_MS, needed);
-      if (this.credit < needed) await sleep(POLL_MS);
+    while (this.credit < this.needed(b)) {
+      this.credit = await this.look(performance.now() - since >= GIVE_UP_MS, b);
+      if (this.credit < this.needed(b)) await sleep(POLL_MS);
     }
     // A guest whose load is known was waited for until it caught up; others get time to.
     const stalled = performance.now() - since;
     if (stalled >= STALL_MS && !this.loadKnown) await sleep(Math.min(stalled, MAX_SETTLE_MS));
-    this.credit -= events;
-    this.sent += events;
+    this.credit -= this.inUnit(b);
+    this.sent.events += b.events;
+    this.sent.ps2Bytes += b.ps2Bytes;
     this.admittedAt = performance.now();
     this.mark(this.admittedAt);
   }
 
-  /** How many events may go now (`needed`: the keystroke waiting). */
-  private async look(givenUp: boolean, needed: number): Promise<number> {
+  /** `b` counted as the keyboard last looked at counts. */
+  private inUnit(b: KeyBatch): number {
+    return this.unit === 'ps2-bytes' ? b.ps2Bytes : b.events;
+  }
+
+  /** What must fit before `b` goes: all of it, up to MAX_IN_FLIGHT. */
+  private needed(b: KeyBatch): number {
+    return Math.min(this.inUnit(b), MAX_IN_FLIGHT);
+  }
+
+  /** How many events (or bytes) may go now, `b` being the keystroke waiting. */
+  private async look(givenUp: boolean, b: KeyBatch): Promise<number> {
     const state = await this.queue.read();
     this.loadKnown = state?.busy !== undefined;
+    if (state) this.unit = state.unit ?? 'events';
+    const needed = this.needed(b);
     if (!state || this.hung(state, givenUp)) {
       this.offset = undefined;
       return this.sinceAdmitted() >= FLOOR_MS ? needed : 0;
@@ -171,8 +198,8 @@ export class KeyFlow {
   /** How many events fit in the keyboard's queue, with those on their way counted. */
   private room(state: GuestKeyState): number {
     // First look, another keyboard or QEMU, or more taken than we sent (someone else typed): count from here.
-    if (this.offset === undefined || state.source !== this.source || this.sent < state.taken - this.offset) {
-      this.offset = state.taken - this.sent;
+    if (this.offset === undefined || state.source !== this.source || this.inUnit(this.sent) < state.taken - this.offset) {
+      this.offset = state.taken - this.inUnit(this.sent);
       this.source = state.source;
     }
     const now = performance.now();
@@ -186,7 +213,7 @@ export class KeyFlow {
 
   /** Events sent that the queue hasn't taken yet (after `room` has set the offset). */
   private notTakenYet(state: GuestKeyState): number {
-    return this.sent - (state.taken - this.offset!);
+    return this.inUnit(this.sent) - (state.taken - this.offset!);
   }
 
   /** Whether the guest is taken for hung: given up on now, or before and it has taken nothing since. */
@@ -199,14 +226,14 @@ export class KeyFlow {
 
   private mark(now: number): void {
     const last = this.marks.at(-1);
-    if (last && now - last.since < MARK_MS) Object.assign(last, { at: now, sent: this.sent });
-    else this.marks.push({ since: now, at: now, sent: this.sent });
+    if (last && now - last.since < MARK_MS) Object.assign(last, { at: now, sent: { ...this.sent } });
+    else this.marks.push({ since: now, at: now, sent: { ...this.sent } });
     while (this.marks.length > 1 && this.marks[1]!.at <= now - IDLE_MS) this.marks.shift();
   }
 
   /** How many events had been sent at `time`, as far as the marks tell: possibly fewer, never more. */
   private sentAt(time: number): number {
     const oldest = this.marks[0];
-    return oldest && oldest.at <= time ? oldest.sent : 0;
+    return oldest && oldest.at <= time ? this.inUnit(oldest.sent) : 0;
   }
 }

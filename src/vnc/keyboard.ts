@@ -5,8 +5,8 @@
  */
 import { sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
-import { KeyFlow, type GuestKeyQueue } from './key-flow.js';
-import { Keysym, comboStrokes, parseKeyCombo, splitCombo, strokeForChar, type KeyStroke } from './keys.js';
+import { KeyFlow, type GuestKeyQueue, type KeyBatch } from './key-flow.js';
+import { Keysym, comboStrokes, parseKeyCombo, ps2Bytes, splitCombo, strokeForChar, type KeyStroke } from './keys.js';
 
 /**
  * Default pause between typed characters: about a typist's pace, so typing reads well in the
@@ -96,7 +96,8 @@ export class Keyboard {
 
   private async chord(strokes: KeyStroke[], holdMs: number): Promise<void> {
     // Presses and releases together.
-    await this.flow?.admit(2 * eventsOneWay(strokes));
+    const oneWay = eventsOneWay(strokes);
+    await this.flow?.admit({ events: 2 * oneWay.events, ps2Bytes: 2 * oneWay.ps2Bytes });
     for (const s of strokes) await this.strokeDown(s);
     if (holdMs > 0) await sleep(holdMs);
     for (const s of [...strokes].reverse()) await this.strokeUp(s);
@@ -139,9 +140,12 @@ export class Keyboard {
   }
 }
 
-/** Key events to press `strokes` (or to release them): one each, and one more for each Shift. */
-function eventsOneWay(strokes: KeyStroke[]): number {
-  return strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0);
+/** Key events to press `strokes` (or to release them): one each, and one more for each Shift; and their PS/2 bytes. */
+function eventsOneWay(strokes: KeyStroke[]): KeyBatch {
+  return {
+    events: strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0),
+    ps2Bytes: strokes.reduce((n, s) => n + ps2Bytes(s), 0),
+  };
 }
 
 function labelOf(strokes: KeyStroke[]): string {

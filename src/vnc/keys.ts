@@ -143,6 +143,23 @@ function validNames(): string {
   );
 }
 
+/**
+ * Keys whose scancode has an E0 prefix: two bytes in a PS/2 keyboard's queue for each press and
+ * each release (set 1, which the i8042 translates to), where other keys take one. Print Screen
+ * and Pause, longer still, depend on the modifiers held: they count one, as few as they may take.
+ */
+const E0_PREFIXED = new Set(
+  [
+    ...['ControlRight', 'AltRight', 'AltGraph', 'Meta', 'MetaRight', 'ContextMenu'],
+    ...['Insert', 'Delete', 'Home', 'End', 'PageUp', 'PageDown', 'ArrowLeft', 'ArrowUp', 'ArrowRight', 'ArrowDown'],
+  ].map((name) => NAMED[name]),
+);
+
+/** Bytes that pressing (or releasing) `stroke` puts in a PS/2 keyboard's queue, Shift included. */
+export function ps2Bytes(stroke: KeyStroke): number {
+  return (E0_PREFIXED.has(stroke.keysym) ? 2 : 1) + (stroke.shift ? 1 : 0);
+}
+
 /** One printable ASCII character (or \n, \t) as a stroke; this is what type() sends. */
 export function strokeForChar(ch: string): KeyStroke {
   if (ch === '\n' || ch === '\r') return { label: 'Enter', keysym: Keysym.Enter, shift: false };

@@ -26,15 +26,20 @@ interface Typed {
   to: number;
 }
 
-/** Types `text` at delay 0 into `cat > /dev/ttyS0` (through `keyboard`, else vm.keyboard); returns the lines that arrived and the rate. */
-async function typeFast(vm: Vm, text: string, keyboard?: Keyboard): Promise<Typed> {
+/** What to type: text, or one key pressed so many times. */
+type Input = string | { key: string; times: number };
+
+/** Types `input` at delay 0 into `cat > /dev/ttyS0` (through `keyboard`, else vm.keyboard); returns the lines that arrived and the rate. */
+async function typeFast(vm: Vm, input: Input, keyboard?: Keyboard): Promise<Typed> {
   const from = vm.serial.mark();
   await vm.keyboard.type('cat > /dev/ttyS0\n', { delay: 0 });
   await new Promise((r) => setTimeout(r, 300));
   const t = performance.now();
-  await (keyboard ?? vm.keyboard).type(text, { delay: 0 });
+  const k = keyboard ?? vm.keyboard;
+  if (typeof input === 'string') await k.type(input, { delay: 0 });
+  else for (let i = 0; i < input.times; i++) await k.press(input.key);
   const to = performance.now();
-  const keysPerSec = (text.length / (to - t)) * 1000;
+  const keysPerSec = ((typeof input === 'string' ? input.length : input.times) / (to - t)) * 1000;
   await vm.keyboard.type('\n', { delay: 0 });
   await vm.keyboard.press('Control+D');
   await vm.keyboard.type('echo END-OF-FAST-TYPING > /dev/ttyS0\n', { delay: 0 });
@@ -83,19 +88,20 @@ test('QEMU stalled for 300 ms while keys are typed at delay 0: the keys that pil
 });
 
 /**
- * Types 600 random characters at delay 0 (through `keyboard`, else vm.keyboard) while the guest's
- * vCPU is frozen for 800 ms: QEMU's main loop goes on and fills the keyboard's queue, which the
- * frozen guest doesn't empty. Whether they all arrived.
+ * Types 600 random characters at delay 0 (through `keyboard`, else vm.keyboard), or `arrows` presses
+ * of the Up arrow, while the guest's vCPU is frozen for 800 ms: QEMU's main loop goes on and
+ * fills the keyboard's queue, which the frozen guest doesn't empty. Whether they all arrived.
  */
-async function typeWhileFrozen(vm: Vm, keyboard?: Keyboard): Promise<boolean> {
-  const text = randomText(600);
-  const freezing = freezeVcpus(vm.name, 800, { after: 800 });
-  const typed = await typeFast(vm, text, keyboard);
+async function typeWhileFrozen(vm: Vm, keyboard?: Keyboard, arrows?: number): Promise<boolean> {
+  const input = arrows ? { key: 'ArrowUp', times: arrows } : randomText(600);
+  const freezing = freezeVcpus(vm.name, 800, { after: 1_100 });
+  const typed = await typeFast(vm, input, keyboard);
   const frozeAt = await freezing;
   // The stall fell while keys were still being sent, or the test proves nothing.
   expect(frozeAt).toBeGreaterThan(typed.from);
   expect(frozeAt).toBeLessThan(typed.to);
-  return typed.lines.includes(text);
+  // An Up arrow reaches cat as ESC [ A.
+  return typed.lines.includes(arrows ? '\x1b[A'.repeat(arrows) : (input as string));
 }
 
 test("the guest's vCPU frozen for 800 ms while keys are typed at delay 0: none is lost", async ({ vm }) => {
@@ -111,5 +117,8 @@ test('through PS/2 (no virtio driver) too: the vCPU frozen for 800 ms while keys
   // PS/2's queue (16 bytes) tells nobody how full it is; typing counts the keyboard interrupts instead.
   expect(await typeWhileFrozen(vm, new Keyboard(backendsOf(vm).vnc))).toBe(false);
   expect(await typeWhileFrozen(vm)).toBe(true);
+  // An arrow key takes two bytes of that queue (an E0 prefix) for each event, and counts so.
+  expect(await typeWhileFrozen(vm, new Keyboard(backendsOf(vm).vnc), 250)).toBe(false);
+  expect(await typeWhileFrozen(vm, undefined, 250)).toBe(true);
   expect(await shell(vm, "insmod /lib/modules/virtio_input.ko; grep '^N:' /proc/bus/input/devices")).toContain('Virtio Keyboard');
 });
