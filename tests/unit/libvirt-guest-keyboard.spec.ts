@@ -96,27 +96,27 @@ test('nothing to read where keys go elsewhere: no virtio keyboard, or its driver
 test("the guest keyboard is the virtio one while its driver runs, with its ring's room", async () => {
   const monitor = new StandInMonitor();
   const queue = new GuestKeyboardQueue(monitor as unknown as QemuMonitor);
-  expect(await queue.read()).toEqual({ source: 'virtio in QEMU #1', taken: 0, room: 32, size: 32 });
+  expect(await queue.read()).toEqual({ source: 'virtio in QEMU #1', unit: 'events', taken: 0, room: 32, size: 32 });
   monitor.take(3, 0);
   monitor.keyboardIrqs = 50;
-  expect(await queue.read()).toEqual({ source: 'virtio in QEMU #1', taken: 3, room: 29, size: 32 });
+  expect(await queue.read()).toEqual({ source: 'virtio in QEMU #1', unit: 'events', taken: 3, room: 29, size: 32 });
 });
 
-test('without the virtio driver it is PS/2: what it took is counted in keyboard interrupts, once the count is seen to move', async () => {
+test('without the virtio driver it is PS/2: what it took is counted in keyboard interrupts (bytes), once the count is seen to move', async () => {
   const monitor = new StandInMonitor();
   monitor.driverOk = false;
   const queue = new GuestKeyboardQueue(monitor as unknown as QemuMonitor);
   // A count that hasn't moved may be a guest reading the keyboard without interrupts (firmware).
   expect(await queue.read()).toBeUndefined();
   monitor.keyboardIrqs = 2;
-  expect(await queue.read()).toEqual({ source: 'PS/2 in QEMU #1', taken: 2, size: 16 });
+  expect(await queue.read()).toEqual({ source: 'PS/2 in QEMU #1', unit: 'ps2-bytes', taken: 2, size: 16 });
   monitor.keyboardIrqs = 40;
-  expect(await queue.read()).toEqual({ source: 'PS/2 in QEMU #1', taken: 40, size: 16 });
+  expect(await queue.read()).toEqual({ source: 'PS/2 in QEMU #1', unit: 'ps2-bytes', taken: 40, size: 16 });
   // A new QEMU (a revert): a new count, trusted again once it moves.
   monitor.generation = 2;
   expect(await queue.read()).toBeUndefined();
   monitor.keyboardIrqs = 41;
-  expect(await queue.read()).toEqual({ source: 'PS/2 in QEMU #2', taken: 41, size: 16 });
+  expect(await queue.read()).toEqual({ source: 'PS/2 in QEMU #2', unit: 'ps2-bytes', taken: 41, size: 16 });
 });
 
 test("IRQ counts are read from the IOAPIC's block, else the 8259's; a line not listed has not fired", () => {
@@ -137,5 +137,5 @@ test('a monitor that fails is left be for a while, then asked again', async () =
   monitor.down = false;
   expect(await queue.read()).toBeUndefined();
   await new Promise((r) => setTimeout(r, 2_100));
-  expect(await queue.read()).toEqual({ source: 'virtio in QEMU #1', taken: 0, room: 32, size: 32 });
+  expect(await queue.read()).toEqual({ source: 'virtio in QEMU #1', unit: 'events', taken: 0, room: 32, size: 32 });
 });
