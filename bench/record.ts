@@ -5,18 +5,11 @@ import { cpus, loadavg } from 'node:os';
 import { probeVideo } from '../src/record/index.js';
 import { startDemo, type Vm } from '../src/index.js';
 import { vlcCommand } from './references.js';
-import { median, table } from './stats.js';
+import { cpuSeconds, median, table } from './stats.js';
 
 const SECONDS = 20;
-const TICKS = 100; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
 /** Where both videos are compared for sharpness: the same moment of the same activity. */
 const STILL_AT = 12;
-
-/** CPU seconds of a process (own + reaped children), from /proc. */
-function cpuSeconds(pid: number | 'self'): number {
-  const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
-}
 
 /** The same scripted activity for both recorders: typing into the xterm and pointer motion. */
 async function activity(vm: Vm): Promise<number> {

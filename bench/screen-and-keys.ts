@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { backendsOf, type Vm } from '../src/index.js';
 import { Keyboard, type Screen } from '../src/vnc/index.js';
 import { FREEZER, freezeVcpus, qemuPid } from '../tests/e2e/support/host.js';
-import { fmtMs, median, table, timeIt } from './stats.js';
+import { cpuSeconds, fmtMs, median, table, timeIt } from './stats.js';
 
 /** A row of a bench table. */
 type Row = (string | number)[];
@@ -237,16 +237,9 @@ async function typingBesideBusyVm(vm: Vm, n: number, startBusyVm: () => Promise<
   const hogPid = await qemuPid(hog.name);
   // Awaited here: `hog` is disposed of when this function returns.
   return await defaultAgainstPacing(vm, 'default (vm.keyboard)', async (keyboard) => {
-    const [cpu, wall] = [await cpuSeconds(hogPid), performance.now()];
+    const [cpu, wall] = [cpuSeconds(hogPid), performance.now()];
     const r = await typeAndCheck(vm, n, (text) => keyboard.type(text, { delay: 0 }));
-    const share = ((await cpuSeconds(hogPid)) - cpu) / ((performance.now() - wall) / 1000);
+    const share = (cpuSeconds(hogPid) - cpu) / ((performance.now() - wall) / 1000);
     return { where: `beside a busy VM (its QEMU ${Math.round(share * 100)} % of a core)`, ...r };
   });
-}
-
-/** CPU time a process has used (user + system), in seconds: its /proc stat's clock ticks, 100 a second. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

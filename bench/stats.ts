@@ -1,4 +1,16 @@
-/** Small statistics and table printing for the benchmark. */
+/** Small statistics, table printing and CPU time for the benchmark. */
+import { readFileSync } from 'node:fs';
+
+/** USER_HZ: /proc counts CPU time in 1/100 s on Linux. */
+const TICKS = 100;
+
+/** CPU seconds of a process (own + reaped children), from /proc/PID/stat (fields 14–17, counted after comm's last ')'). */
+export function cpuSeconds(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
+}
+
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   if (s.length === 0) return NaN;
