@@ -49,8 +49,8 @@ const MARGIN = 1;
 
 /**
  * Key events on their way at most (sent, or in the ring, and not yet taken by the guest's kernel),
- * though the ring holds 32; bytes, for PS/2 (its queue holds 16). Behind the ring the guest has buffers of the same size: evdev's
- * per-reader queue holds 64 input events, 32 key events with their syncs. A ring let go at once
+ * though the ring holds 32; bytes, for PS/2 (its queue holds 16). Behind the ring the guest has
+ * buffers of the same size: evdev's per-reader queue holds 64 input events, 32 key events with their syncs. A ring let go at once
  * after a stall filled it before the X server read it, and evdev dropped what it held (14
  * characters lost on the desktop; 12 on CI when only the events not yet in the ring were capped).
  */
