@@ -42,16 +42,20 @@ export class VirtioKeyboardRing {
 
   /** Undefined when the keys don't go through the virtio keyboard now; rejects when QEMU can't be asked. */
   async read(): Promise<KeyboardRingState | undefined> {
-    const now = performance.now();
     this.device ??= await this.findDevice();
     if (this.device === null) return undefined;
-    if (now - this.driverCheckedAt >= DRIVER_CHECK_MS) {
-      const status = await this.monitor.execute<{ status: { statuses: string[] } }>('x-query-virtio-status', { path: this.device });
-      this.driverOk = status.status.statuses.some((s) => s.startsWith('VIRTIO_CONFIG_S_DRIVER_OK'));
-      this.driverCheckedAt = now;
-    }
+    if (performance.now() - this.driverCheckedAt >= DRIVER_CHECK_MS) await this.checkDriver();
     if (!this.driverOk) return undefined;
-    const ring = await this.monitor.execute<QueueElement>('x-query-virtio-queue-element', { path: this.device, queue: 0 });
+    let ring: QueueElement;
+    try {
+      ring = await this.monitor.execute<QueueElement>('x-query-virtio-queue-element', { path: this.device, queue: 0 });
+    } catch (e) {
+      // The driver has gone since the last check (unloaded, a reboot): QEMU has reset the ring, and
+      // sends keys to PS/2 from now on. Tell that at once, not after DRIVER_CHECK_MS of keys counted nowhere.
+      await this.checkDriver();
+      if (!this.driverOk) return undefined;
+      throw e;
+    }
     const size = await this.ringSize();
     this.count(ring.used.idx);
     const free = (ring.avail.idx - ring.used.idx) & 0xffff;
@@ -60,6 +64,13 @@ export class VirtioKeyboardRing {
       room: Math.floor(Math.min(free, size) / BUFFERS_PER_KEY_EVENT),
       size: Math.floor(size / BUFFERS_PER_KEY_EVENT),
     };
+  }
+
+  /** Whether the guest's driver runs the device now (QEMU sends keys to it only then). */
+  private async checkDriver(): Promise<void> {
+    const status = await this.monitor.execute<{ status: { statuses: string[] } }>('x-query-virtio-status', { path: this.device });
+    this.driverOk = status.status.statuses.some((s) => s.startsWith('VIRTIO_CONFIG_S_DRIVER_OK'));
+    this.driverCheckedAt = performance.now();
   }
 
   /** The ring's indexes are 16-bit and start over with each QEMU (a revert restarts it): count what was used since the last look. */
