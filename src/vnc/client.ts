@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../log.js';
 import { defaultTimeout } from '../timeouts.js';
 import { VncConnection } from './connection.js';
 import { FramebufferMirror } from './framebuffer-mirror.js';
-import { keyEventMessage, pointerEventMessage, updateRequestMessage } from './protocol.js';
+import { keyEventMessages, pointerEventMessage, updateRequestMessage, type KeyEvent } from './protocol.js';
 import type { Rfb2Rect } from './rfb2.js';
 import type { RfbSession, VncEndpoint } from './session.js';
 import { Waiters } from './waiters.js';
@@ -113,8 +113,9 @@ export class VncClient extends EventEmitter implements FrameSource {
     return this.mirror.frame;
   }
 
-  sendKey(keysym: number, down: boolean): Promise<void> {
-    return this.connection.send(keyEventMessage(keysym, down));
+  /** Key events in one write, so that the server reads them together (a keystroke's press and release). */
+  sendKeys(events: readonly KeyEvent[]): Promise<void> {
+    return this.connection.send(keyEventMessages(events));
   }
 
   sendPointer(x: number, y: number, buttonMask: number): Promise<void> {

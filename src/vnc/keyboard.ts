@@ -5,6 +5,7 @@
  */
 import { sleep } from '../timeouts.js';
 import type { VncClient } from './client.js';
+import type { KeyEvent } from './protocol.js';
 import { KeyFlow, type GuestKeyQueue, type KeyBatch } from './key-flow.js';
 import { Keysym, comboStrokes, parseKeyCombo, ps2Bytes, splitCombo, strokeForChar, type KeyStroke } from './keys.js';
 
@@ -72,13 +73,13 @@ export class Keyboard {
   async down(key: string): Promise<void> {
     const strokes = parseKeyCombo(key);
     await this.flow?.admit(eventsOneWay(strokes));
-    for (const s of strokes) await this.strokeDown(s);
+    await this.send(pressesOf(strokes));
   }
 
   async up(key: string): Promise<void> {
-    const strokes = parseKeyCombo(key).reverse();
+    const strokes = parseKeyCombo(key);
     await this.flow?.admit(eventsOneWay(strokes));
-    for (const s of strokes) await this.strokeUp(s);
+    await this.send(releasesOf(strokes));
   }
 
   /** Presses the keys in argument order (each may itself be a '+' combination), then releases them in reverse. */
@@ -98,46 +99,53 @@ export class Keyboard {
     // Presses and releases together.
     const oneWay = eventsOneWay(strokes);
     await this.flow?.admit({ events: 2 * oneWay.events, ps2Bytes: 2 * oneWay.ps2Bytes });
-    for (const s of strokes) await this.strokeDown(s);
-    if (holdMs > 0) await sleep(holdMs);
-    for (const s of [...strokes].reverse()) await this.strokeUp(s);
+    if (holdMs > 0) {
+      await this.send(pressesOf(strokes));
+      await sleep(holdMs);
+      await this.send(releasesOf(strokes));
+      return;
+    }
+    // In one write: QEMU reads them together and the guest takes them in one go. Paced apart, a
+    // stall between press and release (QEMU's or the guest's) let the guest's own autorepeat type
+    // the key again: 15 times once, a virtio keyboard's release late by half a second under load.
+    await this.send([...pressesOf(strokes), ...releasesOf(strokes)]);
   }
 
-  private async strokeDown(s: KeyStroke): Promise<void> {
-    if (s.shift) await this.send(Keysym.Shift, true);
-    await this.send(s.keysym, true);
-  }
-
-  private async strokeUp(s: KeyStroke): Promise<void> {
-    await this.send(s.keysym, false);
-    if (s.shift) await this.send(Keysym.Shift, false);
-  }
-
-  private async send(keysym: number, down: boolean): Promise<void> {
-    await this.pace();
+  private async send(events: KeyEvent[]): Promise<void> {
+    await this.pace(events.length);
     // A release while VNC is down can only reach a QEMU that never saw the press: the one that did
     // has gone (a guest that powered off, or a revert, which restarts QEMU with no key held). Waiting
     // for VNC to come back would hold `type('poweroff\n')` for the reconnect timeout, then fail it.
-    if (!down && !this.client.connected) return;
-    await this.client.sendKey(keysym, down);
+    if (events.every((e) => !e.down) && !this.client.connected) return;
+    await this.client.sendKeys(events);
   }
 
   /**
-   * Waits for this event's slot, one every eventGap ms on average. A timer that fires late (a
-   * busy host) is made up for, but in bursts of at most MAX_BURST events, far below what the
-   * keyboard queues hold.
+   * Waits for the slot of `events` key events, one every eventGap ms on average. A timer that
+   * fires late (a busy host) is made up for, but in bursts of at most MAX_BURST events (a
+   * keystroke with more goes whole), far below what the keyboard queues hold.
    */
-  private async pace(): Promise<void> {
+  private async pace(events: number): Promise<void> {
     if (this.eventGap <= 0) return;
     const now = performance.now();
-    const slot = Math.max(this.nextSlot, now - MAX_BURST * this.eventGap);
-    this.nextSlot = slot + this.eventGap;
+    const slot = Math.max(this.nextSlot, now - Math.max(0, MAX_BURST - events) * this.eventGap);
+    this.nextSlot = slot + events * this.eventGap;
     if (slot > now) await sleep(slot - now);
   }
 
   private announce(label: string): void {
     for (const l of this.listeners) l(label);
   }
+}
+
+/** The events that press `strokes` in order, each Shift before its key. */
+function pressesOf(strokes: KeyStroke[]): KeyEvent[] {
+  return strokes.flatMap((s) => [...(s.shift ? [{ keysym: Keysym.Shift, down: true }] : []), { keysym: s.keysym, down: true }]);
+}
+
+/** The events that release `strokes` in reverse order, each key before its Shift. */
+function releasesOf(strokes: KeyStroke[]): KeyEvent[] {
+  return [...strokes].reverse().flatMap((s) => [{ keysym: s.keysym, down: false }, ...(s.shift ? [{ keysym: Keysym.Shift, down: false }] : [])]);
 }
 
 /** Key events to press `strokes` (or to release them): one each, and one more for each Shift; and their PS/2 bytes. */

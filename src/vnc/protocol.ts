@@ -2,7 +2,18 @@
  * Client-to-server RFB messages we write ourselves (RFC 6143 §7.5), so each one can be
  * awaited until the socket has flushed it, in order. rfb2's own senders are fire-and-forget.
  */
-export function keyEventMessage(keysym: number, down: boolean): Buffer {
+/** One key event: an X keysym, pressed or released. */
+export interface KeyEvent {
+  keysym: number;
+  down: boolean;
+}
+
+/** Key events back to back, in one buffer. */
+export function keyEventMessages(events: readonly KeyEvent[]): Buffer {
+  return Buffer.concat(events.map((e) => keyEventMessage(e.keysym, e.down)));
+}
+
+function keyEventMessage(keysym: number, down: boolean): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt8(4, 0);
   b.writeUInt8(down ? 1 : 0, 1);

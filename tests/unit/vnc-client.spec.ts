@@ -211,7 +211,13 @@ test.describe('VncClient', () => {
       expect([client.width, client.height, client.connected]).toEqual([4, 2, true]);
       expect([...client.frame().rgba.subarray(0, 4)]).toEqual([10, 20, 30, 255]);
       expect(client.pointer).toEqual({ x: 2, y: 1 });
-      await Promise.all([client.sendKey(0x61, true), client.sendKey(0x61, false), client.sendKey(0xff0d, true)]);
+      await Promise.all([
+        client.sendKeys([
+          { keysym: 0x61, down: true },
+          { keysym: 0x61, down: false },
+        ]),
+        client.sendKeys([{ keysym: 0xff0d, down: true }]),
+      ]);
       await expect.poll(() => server.keys).toEqual(['down:61', 'up:61', 'down:ff0d']);
     } finally {
       await client.close();
@@ -226,7 +232,7 @@ test.describe('VncClient', () => {
       server.colour = [200, 100, 50];
       server.dropAll();
       await disconnected;
-      const sent = client.sendKey(0x62, true);
+      const sent = client.sendKeys([{ keysym: 0x62, down: true }]);
       expect(await reconnected).toEqual({ socket: server.socketPath });
       await sent;
       await expect.poll(() => server.keys).toEqual(['down:62']);
@@ -286,7 +292,7 @@ test.describe('VncClient', () => {
     const waiting = client.waitForUpdate(client.version, 60_000);
     await Promise.all([client.close(), client.close()]);
     await expect(waiting).rejects.toBeInstanceOf(VncDisconnectedError);
-    await expect(client.sendKey(0x61, true)).rejects.toBeInstanceOf(VncDisconnectedError);
+    await expect(client.sendKeys([{ keysym: 0x61, down: true }])).rejects.toBeInstanceOf(VncDisconnectedError);
     expect(client.connected).toBe(false);
   });
 

@@ -302,14 +302,14 @@ async function admittedBeforeWaiting(flow: KeyFlow, max: number): Promise<number
   return max;
 }
 
-test('with VNC down, a key release is dropped at once (the QEMU that took the press is gone); a press still goes to the client, which waits for VNC to come back', async () => {
+test('with VNC down, a key release is dropped at once (the QEMU that took the press is gone); a keystroke still goes to the client, which waits for VNC to come back', async () => {
   const sent: string[] = [];
   let connected = true;
   const client = {
     get connected() {
       return connected;
     },
-    sendKey: async (keysym: number, down: boolean) => void sent.push(`${down ? 'down' : 'up'} ${keysym.toString(16)}`),
+    sendKeys: async (events: { keysym: number; down: boolean }[]) => void sent.push(...events.map((e) => `${e.down ? 'down' : 'up'} ${e.keysym.toString(16)}`)),
   };
   const keyboard = new Keyboard(client as unknown as VncClient, { eventGap: 0 });
   await keyboard.down('Enter');
@@ -318,5 +318,24 @@ test('with VNC down, a key release is dropped at once (the QEMU that took the pr
   await keyboard.up('Enter');
   expect(sent).toEqual(['down ff0d']);
   await keyboard.press('a');
-  expect(sent).toEqual(['down ff0d', 'down 61']);
+  expect(sent).toEqual(['down ff0d', 'down 61', 'up 61']);
+});
+
+test("a keystroke's presses and releases go in one write (the guest takes them together); a held one in two", async () => {
+  const writes: string[][] = [];
+  const client = {
+    connected: true,
+    sendKeys: async (events: { keysym: number; down: boolean }[]) => void writes.push(events.map((e) => `${e.down ? 'down' : 'up'} ${e.keysym.toString(16)}`)),
+  };
+  const keyboard = new Keyboard(client as unknown as VncClient, { eventGap: 1 });
+  await keyboard.type('A!', { delay: 0 });
+  await keyboard.press('Control+c');
+  await keyboard.press('x', { delay: 20 });
+  expect(writes).toEqual([
+    ['down ffe1', 'down 41', 'up 41', 'up ffe1'],
+    ['down ffe1', 'down 21', 'up 21', 'up ffe1'],
+    ['down ffe3', 'down 63', 'up 63', 'up ffe3'],
+    ['down 78'],
+    ['up 78'],
+  ]);
 });
