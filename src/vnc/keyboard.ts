@@ -148,10 +148,10 @@ function releasesOf(strokes: KeyStroke[]): KeyEvent[] {
   return [...strokes].reverse().flatMap((s) => [{ keysym: s.keysym, down: false }, ...(s.shift ? [{ keysym: Keysym.Shift, down: false }] : [])]);
 }
 
-/** Key events to press `strokes` (or to release them): one each, and one more for each Shift; and their PS/2 bytes. */
+/** How many key events press `strokes` (as many release them), and their PS/2 bytes. */
 function eventsOneWay(strokes: KeyStroke[]): KeyBatch {
   return {
-    events: strokes.reduce((n, s) => n + (s.shift ? 2 : 1), 0),
+    events: pressesOf(strokes).length,
     ps2Bytes: strokes.reduce((n, s) => n + ps2Bytes(s), 0),
   };
 }
